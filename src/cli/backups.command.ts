@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+// Placeholder until this area lands; replaced by the owning work.
+export function registerBackupsCommands(_program: Command): void {}

@@ -1,0 +1,127 @@
+/**
+ * The panel's client API (`/api/client/...`), Pterodactyl-shaped. Clients written for
+ * Pterodactyl (nodeactyl, jspteroapi, the upstream UI) read exactly these fields.
+ */
+import { Type, type Static } from 'typebox';
+
+export const BACKUP_PERMISSIONS = ['backup.create', 'backup.read', 'backup.delete', 'backup.download', 'backup.restore'] as const;
+export type BackupPermission = (typeof BACKUP_PERMISSIONS)[number];
+
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const BackupAttributes = Type.Object({
+  uuid: Type.String(),
+  name: Type.String(),
+  ignored_files: Type.Array(Type.String()),
+  is_successful: Type.Boolean(),
+  is_locked: Type.Boolean(),
+  /** "<type>:<hex>", e.g. "sha256:ab12…", or null while not completed / failed. */
+  checksum: Nullable(Type.String()),
+  checksum_type: Nullable(Type.String()),
+  /** The bare sha256 hex when checksum_type is sha256 (seed 004), else null. */
+  sha256_hash: Nullable(Type.String()),
+  bytes: Type.Integer(),
+  created_at: Type.String(),
+  completed_at: Nullable(Type.String()),
+});
+export type BackupAttributes = Static<typeof BackupAttributes>;
+
+export const BackupObject = Type.Object({
+  object: Type.Literal('backup'),
+  attributes: BackupAttributes,
+});
+export type BackupObject = Static<typeof BackupObject>;
+
+export const Pagination = Type.Object({
+  total: Type.Integer(),
+  count: Type.Integer(),
+  per_page: Type.Integer(),
+  current_page: Type.Integer(),
+  total_pages: Type.Integer(),
+  links: Type.Object({ previous: Type.Optional(Type.String()), next: Type.Optional(Type.String()) }),
+});
+
+export const BackupList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(BackupObject),
+  meta: Type.Object({
+    /** Non-failed backups (in progress + successful): what counts against the limit. */
+    backup_count: Type.Integer(),
+    pagination: Pagination,
+  }),
+});
+export type BackupList = Static<typeof BackupList>;
+
+export const CreateBackupBody = Type.Object({
+  name: Type.Optional(Nullable(Type.String())),
+  is_locked: Type.Optional(Nullable(Type.Union([Type.Boolean(), Type.String(), Type.Integer()]))),
+  ignored: Type.Optional(Nullable(Type.String())),
+});
+export type CreateBackupBody = Static<typeof CreateBackupBody>;
+
+export const RestoreBackupBody = Type.Object({
+  truncate: Type.Boolean(),
+});
+
+export const SignedUrl = Type.Object({
+  object: Type.Literal('signed_url'),
+  attributes: Type.Object({ url: Type.String() }),
+});
+export type SignedUrl = Static<typeof SignedUrl>;
+
+/** `GET /api/client/servers/{server}/websocket` */
+export const WebsocketCredentials = Type.Object({
+  data: Type.Object({ token: Type.String(), socket: Type.String() }),
+});
+export type WebsocketCredentials = Static<typeof WebsocketCredentials>;
+
+export const FeatureLimits = Type.Object({
+  databases: Type.Integer(),
+  allocations: Type.Integer(),
+  backups: Type.Integer(),
+});
+
+/** `GET /api/client/servers/{server}` attributes (the subset backwing manages). */
+export const ServerAttributes = Type.Object({
+  server_owner: Type.Boolean(),
+  identifier: Type.String(),
+  uuid: Type.String(),
+  name: Type.String(),
+  node: Type.String(),
+  status: Nullable(Type.String()),
+  is_suspended: Type.Boolean(),
+  is_installing: Type.Boolean(),
+  is_transferring: Type.Boolean(),
+  feature_limits: FeatureLimits,
+});
+export type ServerAttributes = Static<typeof ServerAttributes>;
+
+/** `GET /api/client/servers/{server}` — upstream puts the caller's permissions in `meta`. */
+export const ServerObject = Type.Object({
+  object: Type.Literal('server'),
+  attributes: ServerAttributes,
+  meta: Type.Optional(Type.Object({
+    is_server_owner: Type.Boolean(),
+    /** "*" for owners and root admins, else the subuser's permission keys. */
+    user_permissions: Type.Array(Type.String()),
+  })),
+});
+export type ServerObject = Static<typeof ServerObject>;
+
+/** Server statuses as Pterodactyl stores them (null = normal). */
+export const SERVER_STATUSES = ['installing', 'install_failed', 'reinstall_failed', 'suspended', 'restoring_backup'] as const;
+export type ServerStatus = (typeof SERVER_STATUSES)[number] | null;
+
+/** Activity event names (colon form everywhere; upstream's `server.backup.restore-failed` typo is fixed). */
+export const BACKUP_ACTIVITY_EVENTS = [
+  'server:backup.start',
+  'server:backup.lock',
+  'server:backup.unlock',
+  'server:backup.download',
+  'server:backup.restore',
+  'server:backup.restore-complete',
+  'server:backup.restore-failed',
+  'server:backup.delete',
+  'server:backup.complete',
+  'server:backup.fail',
+] as const;

@@ -1,0 +1,50 @@
+/**
+ * The daemon's HTTP API (Wings-compatible), as the panel calls it. One definition serves the
+ * daemon's route validation, the panel's daemon client and the OpenAPI document.
+ * Field types are kept loose on purpose (plain strings): the daemon answers bad values with the
+ * Wings-style error messages listed in src/daemon, which a schema-level rejection would not give.
+ */
+import { Type, type Static } from 'typebox';
+
+export const BACKUP_ADAPTERS = ['wings', 's3'] as const;
+export type BackupAdapterName = (typeof BACKUP_ADAPTERS)[number];
+
+/** `POST /api/servers/:server/backup` */
+export const DaemonBackupRequest = Type.Object({
+  adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
+  uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
+  ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
+});
+export type DaemonBackupRequest = Static<typeof DaemonBackupRequest>;
+
+/** `POST /api/servers/:server/backup/:backup/restore` */
+export const DaemonRestoreRequest = Type.Object({
+  adapter: Type.String(),
+  truncate_directory: Type.Optional(Type.Boolean({ default: false })),
+  download_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+});
+export type DaemonRestoreRequest = Static<typeof DaemonRestoreRequest>;
+
+/** `POST /api/servers` — the panel tells the daemon a server now exists on this node. */
+export const DaemonCreateServerRequest = Type.Object({
+  uuid: Type.String(),
+  start_on_completion: Type.Optional(Type.Boolean()),
+});
+export type DaemonCreateServerRequest = Static<typeof DaemonCreateServerRequest>;
+
+/** Every daemon error body. `request_id` mirrors the X-Request-Id header. */
+export const DaemonErrorBody = Type.Object({
+  error: Type.String(),
+  request_id: Type.Optional(Type.String()),
+});
+export type DaemonErrorBody = Static<typeof DaemonErrorBody>;
+
+/** `GET /api/system` */
+export const DaemonSystemInfo = Type.Object({
+  version: Type.String(),
+  healthy: Type.Boolean(),
+  uptime_seconds: Type.Number(),
+  running_backups: Type.Integer(),
+  running_restores: Type.Integer(),
+});
+export type DaemonSystemInfo = Static<typeof DaemonSystemInfo>;

@@ -1,0 +1,5 @@
+export * from './daemon-api.ts';
+export * from './remote-api.ts';
+export * from './client-api.ts';
+export * from './ws-events.ts';
+export * from './tokens.ts';

@@ -1,0 +1,75 @@
+/**
+ * The panel's remote API (`/api/remote/...`), as daemons call it with `Bearer <token_id>.<token>`.
+ * Shapes follow Pterodactyl's; fields marked "backwing" are extensions an upstream panel lacks.
+ */
+import { Type, type Static } from 'typebox';
+
+export const RemoteServerSettings = Type.Object({
+  uuid: Type.String(),
+  suspended: Type.Boolean(),
+});
+
+/** One server as `GET /api/remote/servers[/{uuid}]` returns it. */
+export const RemoteServer = Type.Object({
+  uuid: Type.String(),
+  settings: RemoteServerSettings,
+  process_configuration: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type RemoteServer = Static<typeof RemoteServer>;
+
+/** `GET /api/remote/servers?page=N&per_page=M` (Laravel paginator meta, as upstream). */
+export const RemoteServerList = Type.Object({
+  data: Type.Array(RemoteServer),
+  meta: Type.Object({
+    current_page: Type.Integer(),
+    last_page: Type.Integer(),
+    per_page: Type.Integer(),
+    total: Type.Integer(),
+  }),
+});
+export type RemoteServerList = Static<typeof RemoteServerList>;
+
+/**
+ * `GET /api/remote/backups/{uuid}?size=<bytes>` — presigned UploadPart URLs, part i (1-based) at
+ * index i-1. backwing: asking again with a larger size returns URLs for the *same* multipart upload
+ * (fresh signatures, more parts) and says so with `extendable: true`; an upstream panel starts a
+ * new upload each time and omits the field, so a daemon must then know the final size up front.
+ */
+export const RemoteUploadUrls = Type.Object({
+  parts: Type.Array(Type.String()),
+  part_size: Type.Integer(),
+  extendable: Type.Optional(Type.Boolean()),
+});
+export type RemoteUploadUrls = Static<typeof RemoteUploadUrls>;
+
+export const RemoteUploadedPart = Type.Object({
+  etag: Type.String(),
+  part_number: Type.Integer({ minimum: 1 }),
+});
+export type RemoteUploadedPart = Static<typeof RemoteUploadedPart>;
+
+/** `POST /api/remote/backups/{uuid}` — the result of a backup. */
+export const RemoteBackupStatus = Type.Object({
+  successful: Type.Boolean(),
+  checksum: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  checksum_type: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  size: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  parts: Type.Optional(Type.Union([Type.Array(RemoteUploadedPart), Type.Null()])),
+});
+export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
+
+/** `POST /api/remote/backups/{uuid}/restore` — the result of a restore. */
+export const RemoteRestoreStatus = Type.Object({
+  successful: Type.Boolean(),
+});
+export type RemoteRestoreStatus = Static<typeof RemoteRestoreStatus>;
+
+/** Panel error bodies everywhere (client and remote API). */
+export const PanelErrorItem = Type.Object({
+  code: Type.String(),
+  status: Type.String(),
+  detail: Type.String(),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export const PanelErrorBody = Type.Object({ errors: Type.Array(PanelErrorItem) });
+export type PanelErrorBody = Static<typeof PanelErrorBody>;

@@ -1,0 +1,36 @@
+/**
+ * JWTs the panel signs with a node's daemon token (HS256) and the daemon verifies.
+ * Claims as Pterodactyl's panel issues them; the daemon accepts tokens without `scope` (Panel 1.11
+ * sends none) but rejects a token whose `scope` names another purpose.
+ */
+
+/** `GET /download/backup?token=...` — valid 15 minutes, usable once (unique_id). */
+export interface BackupDownloadClaims {
+  server_uuid: string;
+  backup_uuid: string;
+  unique_id: string;
+  user_uuid?: string;
+  user_id?: number;
+  scope?: string; // backwing sets 'backup-download'
+  exp: number;
+  iat?: number;
+  nbf?: number;
+  iss?: string;
+  aud?: string;
+  jti?: string;
+}
+
+/** Websocket auth (`{"event":"auth","args":[jwt]}`). */
+export interface WebsocketClaims {
+  server_uuid: string;
+  user_uuid: string;
+  user_id?: number;
+  permissions: string[];
+  scope?: string; // backwing sets 'websocket'
+  exp: number;
+  iat?: number;
+  jti?: string;
+}
+
+export const DOWNLOAD_TOKEN_TTL_SECONDS = 15 * 60;
+export const WEBSOCKET_TOKEN_TTL_SECONDS = 10 * 60;
