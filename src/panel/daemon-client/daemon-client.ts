@@ -1,0 +1,143 @@
+/**
+ * The panel's calls to a node's daemon (Wings-compatible API). Mutating calls are never retried:
+ * a timed-out backup request may still have started on the daemon, and a second one would start
+ * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
+ * client API users see the same status codes and messages as with a Pterodactyl panel.
+ */
+import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest } from '../../wire/daemon-api.ts';
+import { AppError, errorMessage } from '../../core/app-error.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
+
+export interface NodeConnection {
+  /** Base URL of the daemon, e.g. `http://10.0.0.5:8080` (a trailing slash is tolerated). */
+  url: string;
+  /** The node's daemon token (the secret part, not `token_id.token`). */
+  token: string;
+}
+
+export interface DaemonClient {
+  createServer(node: NodeConnection, uuid: string): Promise<void>;
+  createBackup(node: NodeConnection, serverUuid: string, body: DaemonBackupRequest): Promise<void>;
+  restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
+  /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
+  deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+}
+
+export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
+
+/** Upstream's DaemonConnectionException: the HTTP status follows the daemon's (504 when none). */
+export class DaemonConnectionError extends AppError {
+  /** The daemon's HTTP status, or undefined when it could not be reached. */
+  readonly daemonStatus: number | undefined;
+  readonly requestId: string | undefined;
+  constructor(status: number, message: string, opts: { daemonStatus?: number; requestId?: string; cause?: unknown; daemonError?: string }) {
+    super('DaemonConnectionException', status, message, {
+      cause: opts.cause,
+      meta: opts.daemonStatus === undefined ? undefined : { daemon_status: opts.daemonStatus, request_id: opts.requestId, daemon_error: opts.daemonError },
+      retryable: opts.daemonStatus === undefined || opts.daemonStatus >= 500,
+    });
+    this.name = 'DaemonConnectionError';
+    this.daemonStatus = opts.daemonStatus;
+    this.requestId = opts.requestId;
+  }
+}
+
+export function isDaemonConnectionError(err: unknown): err is DaemonConnectionError {
+  return err instanceof DaemonConnectionError;
+}
+
+function joinUrl(base: string, path: string): string {
+  return base.replace(/\/+$/, '') + path;
+}
+
+/** Daemons sometimes send JSON error bodies as text/plain (see wings-backups.md §1.0), so parse by content, not header. */
+function readErrorBody(text: string): { error?: string; requestId?: string } {
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  try {
+    const parsed = JSON.parse(trimmed) as { error?: unknown; request_id?: unknown };
+    if (parsed && typeof parsed === 'object') {
+      return {
+        error: typeof parsed.error === 'string' ? parsed.error : undefined,
+        requestId: typeof parsed.request_id === 'string' ? parsed.request_id : undefined,
+      };
+    }
+  } catch {
+    // not JSON: fall through and use the text as the message
+  }
+  return { error: trimmed.slice(0, 500) };
+}
+
+export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger } = {}): DaemonClient {
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const logger = opts.logger ?? silentLogger();
+
+  async function call(node: NodeConnection, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
+    const url = joinUrl(node.url, path);
+    const log = logger.child({ method, path });
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${node.token}`,
+          accept: 'application/json',
+          'content-type': 'application/json',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'daemon unreachable');
+      throw new DaemonConnectionError(504, DAEMON_UNREACHABLE_MESSAGE, { cause: err });
+    }
+
+    let text = '';
+    try {
+      text = await res.text();
+    } catch (err) {
+      // The status line arrived but the body did not: for a 2xx the daemon accepted the call.
+      if (res.status >= 200 && res.status < 300) return;
+      log.warn({ err: errorMessage(err), status: res.status }, 'daemon response body lost');
+    }
+    if (res.status >= 200 && res.status < 300) return;
+
+    const parsed = readErrorBody(text);
+    const requestId = parsed.requestId ?? res.headers.get('x-request-id') ?? undefined;
+    const rid = requestId ?? '<empty>';
+    log.warn({ status: res.status, request_id: requestId, daemon_error: parsed.error }, 'daemon call failed');
+    if (res.status >= 500) {
+      throw new DaemonConnectionError(res.status,
+        `There was an error while communicating with the machine running this server. This error has been logged, please try again. (code: ${res.status}) (request_id: ${rid})`,
+        { daemonStatus: res.status, requestId, daemonError: parsed.error });
+    }
+    if (res.status >= 400) {
+      const detail = parsed.error ?? (res.statusText || `HTTP ${res.status}`);
+      throw new DaemonConnectionError(res.status,
+        `An error occurred on the remote host: ${detail}. (request id: ${rid})`,
+        { daemonStatus: res.status, requestId, daemonError: parsed.error });
+    }
+    // 1xx/3xx: the daemon did not do what was asked, and a redirect must not carry the token elsewhere.
+    throw new DaemonConnectionError(502,
+      `There was an error while communicating with the machine running this server. This error has been logged, please try again. (code: ${res.status}) (request_id: ${rid})`,
+      { daemonStatus: res.status, requestId });
+  }
+
+  const seg = encodeURIComponent;
+  return {
+    createServer(node, uuid) {
+      const body: DaemonCreateServerRequest = { uuid, start_on_completion: false };
+      return call(node, 'POST', '/api/servers', body);
+    },
+    createBackup(node, serverUuid, body) {
+      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup`, body);
+    },
+    restoreBackup(node, serverUuid, backupUuid, body) {
+      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
+    },
+    deleteBackup(node, serverUuid, backupUuid) {
+      return call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    },
+  };
+}

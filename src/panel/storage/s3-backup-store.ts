@@ -1,0 +1,190 @@
+/**
+ * The panel's side of S3 backups: it never moves archive bytes itself, it hands daemons presigned
+ * UploadPart URLs, finishes or aborts the multipart upload when the daemon reports, and presigns
+ * GETs for downloads and restores.
+ */
+import {
+  S3Client,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
+  CompleteMultipartUploadCommand,
+  AbortMultipartUploadCommand,
+  ListPartsCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  type CompletedPart,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { AppError, errorMessage } from '../../core/app-error.ts';
+import { silentLogger, type Logger } from '../../core/logger.ts';
+
+export interface PanelS3Config {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+  maxPartSize: number;
+  presignedUrlLifespanMinutes: number;
+  storageClass?: string;
+}
+
+export interface S3BackupStore {
+  objectKey(serverUuid: string, backupUuid: string): string;
+  /** New multipart upload (ContentType application/x-gzip, StorageClass if set), or with existingUploadId:
+   *  fresh presigned UploadPart URLs for the SAME upload. parts.length = max(1, ceil(size / partSize)). */
+  presignUpload(key: string, existingUploadId: string | null, size: number): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
+  completeUpload(key: string, uploadId: string, parts: Array<{ etag: string; part_number: number }> | null): Promise<void>;
+  abortUpload(key: string, uploadId: string): Promise<void>;
+  deleteObject(key: string): Promise<void>;
+  presignedGetUrl(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
+}
+
+/** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
+export const DEFAULT_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
+/** S3 refuses part numbers above this, so a size needing more parts can never be uploaded. */
+const MAX_PARTS = 10_000;
+
+export function effectivePartSize(maxPartSize: number): number {
+  return Number.isFinite(maxPartSize) && maxPartSize > 0 ? Math.floor(maxPartSize) : DEFAULT_MAX_PART_SIZE;
+}
+
+export function partCount(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(size / partSize));
+}
+
+/**
+ * Checksum modes are pinned to WHEN_REQUIRED: with the SDK default, presigned UploadPart URLs carry
+ * the CRC32 of an empty body and strict S3-compatible stores reject the daemon's real upload.
+ */
+export function buildS3Client(cfg: PanelS3Config): S3Client {
+  const credentials = cfg.accessKeyId && cfg.secretAccessKey
+    ? { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey }
+    : undefined;
+  return new S3Client({
+    region: cfg.region,
+    endpoint: cfg.endpoint || undefined,
+    forcePathStyle: cfg.forcePathStyle,
+    credentials,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+function s3Failure(op: string, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const name = (err as { name?: string } | null)?.name;
+  const httpStatus = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return new AppError('S3StorageException', 502, `S3 ${op} failed: ${name ? `${name}: ` : ''}${errorMessage(err)}`, {
+    cause: err,
+    meta: { operation: op, s3_error: name, s3_status: httpStatus },
+    retryable: httpStatus === undefined || httpStatus >= 500,
+  });
+}
+
+export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentLogger()): S3BackupStore {
+  const client = buildS3Client(cfg);
+  const partSize = effectivePartSize(cfg.maxPartSize);
+  const uploadTtl = Math.max(1, Math.floor(cfg.presignedUrlLifespanMinutes * 60)) || 3600;
+  const Bucket = cfg.bucket;
+
+  async function listAllParts(key: string, uploadId: string): Promise<CompletedPart[]> {
+    const out: CompletedPart[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const page = await client.send(new ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+      for (const p of page.Parts ?? []) out.push({ ETag: p.ETag, PartNumber: p.PartNumber });
+      if (!page.IsTruncated || !page.NextPartNumberMarker) return out;
+      marker = page.NextPartNumberMarker;
+    }
+  }
+
+  const store: S3BackupStore = {
+    objectKey(serverUuid, backupUuid) {
+      return `${serverUuid}/${backupUuid}.tar.gz`;
+    },
+
+    async presignUpload(key, existingUploadId, size) {
+      if (!Number.isFinite(size) || size <= 0) {
+        throw new AppError('S3InvalidUploadSize', 400, 'A non-empty "size" query parameter must be provided.');
+      }
+      const count = partCount(size, partSize);
+      if (count > MAX_PARTS) {
+        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes needs ${count} parts of ${partSize} bytes; S3 allows at most ${MAX_PARTS}.`);
+      }
+      let uploadId = existingUploadId;
+      try {
+        if (!uploadId) {
+          const created = await client.send(new CreateMultipartUploadCommand({
+            Bucket,
+            Key: key,
+            ContentType: 'application/x-gzip',
+            StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+          }));
+          if (!created.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+          uploadId = created.UploadId;
+          logger.debug({ key }, 's3 multipart upload created');
+        }
+        const parts: string[] = [];
+        for (let n = 1; n <= count; n++) {
+          parts.push(await getSignedUrl(client, new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: uploadTtl }));
+        }
+        return { uploadId, partSize, parts };
+      } catch (err) {
+        throw s3Failure('presign upload', err);
+      }
+    },
+
+    async completeUpload(key, uploadId, parts) {
+      try {
+        const completed = parts && parts.length > 0
+          ? parts.map((p) => ({ ETag: p.etag, PartNumber: p.part_number }))
+          : await listAllParts(key, uploadId);
+        completed.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
+        await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
+        logger.debug({ key, parts: completed.length }, 's3 multipart upload completed');
+      } catch (err) {
+        throw s3Failure('complete upload', err);
+      }
+    },
+
+    async abortUpload(key, uploadId) {
+      try {
+        await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+      } catch (err) {
+        // Already aborted or completed: the goal (no dangling upload) is met.
+        if ((err as { name?: string }).name === 'NoSuchUpload') return;
+        throw s3Failure('abort upload', err);
+      }
+    },
+
+    async deleteObject(key) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
+      } catch (err) {
+        throw s3Failure('delete object', err);
+      }
+    },
+
+    async presignedGetUrl(key, ttlSeconds, downloadName) {
+      try {
+        return await getSignedUrl(client, new GetObjectCommand({
+          Bucket,
+          Key: key,
+          ResponseContentDisposition: downloadName ? contentDisposition(downloadName) : undefined,
+        }), { expiresIn: Math.max(1, Math.floor(ttlSeconds)) });
+      } catch (err) {
+        throw s3Failure('presign download', err);
+      }
+    },
+  };
+  return store;
+}
+
+/** RFC 6266 attachment header with an ASCII fallback and the exact name in filename*. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
