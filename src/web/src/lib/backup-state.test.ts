@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backupState, can, limitInfo, rowActions } from './backup-state.ts';
+
+const running = { is_successful: false, completed_at: null };
+const done = { is_successful: true, completed_at: '2025-01-15T10:35:42+00:00' };
+const failed = { is_successful: false, completed_at: '2025-01-15T10:35:42+00:00' };
+
+test('backupState follows seed 002 "Backup Status"', () => {
+  assert.equal(backupState(running), 'running');
+  assert.equal(backupState(done), 'completed');
+  assert.equal(backupState(failed), 'failed');
+});
+
+test('can: "*" grants everything, otherwise the exact key', () => {
+  assert.equal(can(['*'], 'backup.delete'), true);
+  assert.equal(can(['backup.read', 'backup.create'], 'backup.delete'), false);
+  assert.equal(can(['backup.read', 'backup.delete'], 'backup.delete'), true);
+});
+
+test('rowActions hide what permissions forbid', () => {
+  assert.deepEqual(rowActions(done, ['*'], false), { download: true, restore: true, lock: true, delete: true });
+  assert.deepEqual(rowActions(done, ['backup.read', 'backup.download', 'backup.restore'], false),
+    { download: true, restore: true, lock: false, delete: false });
+  assert.deepEqual(rowActions(done, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false });
+});
+
+test('rowActions: running backups and a restoring server offer nothing; failed ones only delete', () => {
+  assert.deepEqual(rowActions(running, ['*'], false), { download: false, restore: false, lock: false, delete: false });
+  assert.deepEqual(rowActions(done, ['*'], true), { download: false, restore: false, lock: false, delete: false });
+  assert.deepEqual(rowActions(failed, ['*'], false), { download: false, restore: false, lock: false, delete: true });
+  assert.deepEqual(rowActions(failed, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false });
+});
+
+test('limitInfo: 0 disables, count >= limit is reached', () => {
+  assert.deepEqual(limitInfo(0, 0), { limit: 0, count: 0, disabled: true, reached: false });
+  assert.deepEqual(limitInfo(3, 2), { limit: 3, count: 2, disabled: false, reached: false });
+  assert.deepEqual(limitInfo(3, 3), { limit: 3, count: 3, disabled: false, reached: true });
+});

@@ -1,0 +1,33 @@
+import { useEffect, useState } from 'react';
+
+/** Routes of this small app. The panel answers every unknown GET with index.html, so deep links work. */
+export type Route =
+  | { name: 'servers' }
+  | { name: 'backups'; server: string }
+  | { name: 'login' }
+  | { name: 'not-found'; path: string };
+
+export function parseRoute(pathname: string): Route {
+  const path = pathname.replace(/\/+$/, '') || '/';
+  if (path === '/') return { name: 'servers' };
+  if (path === '/login') return { name: 'login' };
+  const m = /^\/server\/([^/]+)(?:\/backups)?$/.exec(path);
+  if (m) return { name: 'backups', server: decodeURIComponent(m[1]!) };
+  return { name: 'not-found', path };
+}
+
+export function navigate(to: string): void {
+  if (to === window.location.pathname + window.location.search) return;
+  window.history.pushState(null, '', to);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.pathname));
+  useEffect(() => {
+    const onPop = () => setRoute(parseRoute(window.location.pathname));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  return route;
+}

@@ -1,0 +1,379 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { BackupCompletedPayload, BackupProgressPayload, RestoreCompletedPayload, RestoreProgressPayload } from '../../../wire/ws-events.ts';
+import { api, type BackupAttributes, type ServerObject } from '../api/client.ts';
+import { ApiError, errorText } from '../api/http.ts';
+import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row.tsx';
+import { ConfirmDialog } from '../components/confirm-dialog.tsx';
+import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
+import { ErrorAlert } from '../components/alert.tsx';
+import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
+import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
+import { navigate } from '../lib/router.ts';
+import { useServerSocket } from '../lib/use-server-socket.ts';
+
+const RESTORING = 'restoring_backup';
+
+type DialogState =
+  | { kind: 'create' }
+  | { kind: 'restore'; backup: BackupAttributes }
+  | { kind: 'delete'; backup: BackupAttributes }
+  | { kind: 'unlock'; backup: BackupAttributes }
+  | null;
+
+interface ListState {
+  backups: BackupAttributes[];
+  backupCount: number;
+  page: number;
+  totalPages: number;
+}
+
+export function BackupsPage({ serverId }: { serverId: string }) {
+  const [server, setServer] = useState<ServerObject | null>(null);
+  const [list, setList] = useState<ListState | null>(null);
+  const [page, setPage] = useState(1);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [progress, setProgress] = useState<Record<string, BackupProgressPayload>>({});
+  const [restore, setRestore] = useState<{ name: string | null; progress: RestoreProgressPayload | null } | null>(null);
+  const [dialog, setDialog] = useState<DialogState>(null);
+  const [busy, setBusy] = useState<{ uuid: string; action: RowAction } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const listRef = useRef<ListState | null>(null);
+  listRef.current = list;
+
+  const perms = server?.meta?.user_permissions ?? [];
+  const restoring = server?.attributes.status === RESTORING;
+
+  const loadList = useCallback(async (p: number) => {
+    try {
+      const res = await api.backups(serverId, p);
+      const next: ListState = {
+        backups: res.data.map((d) => d.attributes),
+        backupCount: res.meta.backup_count,
+        page: res.meta.pagination.current_page,
+        totalPages: res.meta.pagination.total_pages,
+      };
+      // A completion we already saw on the socket wins over a panel that has not caught up yet.
+      const prev = listRef.current;
+      if (prev) {
+        next.backups = next.backups.map((b) => {
+          const old = prev.backups.find((o) => o.uuid === b.uuid);
+          return old && old.completed_at !== null && b.completed_at === null ? old : b;
+        });
+      }
+      setList(next);
+      setLoadError(null);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        // Every backup route answers 409 while a restore runs; the server view shows why.
+        const s = await api.server(serverId).catch(() => null);
+        if (s) setServer(s);
+        return;
+      }
+      setLoadError(errorText(err));
+    }
+  }, [serverId]);
+
+  const loadServer = useCallback(async (): Promise<ServerObject | null> => {
+    try {
+      const s = await api.server(serverId);
+      setServer(s);
+      return s;
+    } catch (err) {
+      setLoadError(errorText(err));
+      return null;
+    }
+  }, [serverId]);
+
+  useEffect(() => {
+    let cancelled = false;
+    setServer(null);
+    setList(null);
+    setLoadError(null);
+    void (async () => {
+      const s = await loadServer();
+      if (cancelled || !s) return;
+      if (s.attributes.status === RESTORING) setRestore({ name: null, progress: null });
+      else if (can(s.meta?.user_permissions ?? [], 'backup.read')) await loadList(page);
+    })();
+    return () => { cancelled = true; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [serverId]);
+
+  useEffect(() => {
+    if (server && !restoring && can(perms, 'backup.read')) void loadList(page);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [page]);
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 15000);
+    return () => clearInterval(t);
+  }, []);
+
+  const finishRestore = useCallback(async (payload: RestoreCompletedPayload | null) => {
+    let s = await loadServer();
+    // The socket can beat the daemon's report to the panel; give the panel a few seconds to catch up.
+    for (let i = 0; payload !== null && i < 5 && s?.attributes.status === RESTORING; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      s = await loadServer();
+    }
+    if (s && s.attributes.status === RESTORING) return;
+    setRestore(null);
+    if (payload && payload.is_successful === false) {
+      setActionError(`The restore failed${payload.error ? `: ${payload.error}` : '.'} The server's files may be incomplete.`);
+    } else {
+      setNotice('The restore finished. Your server files have been replaced by the backup.');
+    }
+    if (s && can(s.meta?.user_permissions ?? [], 'backup.read')) await loadList(listRef.current?.page ?? 1);
+  }, [loadServer, loadList]);
+
+  const socketStatus = useServerSocket(server ? serverId : null, {
+    backupProgress: (p) => {
+      setProgress((prev) => ({ ...prev, [p.uuid]: p }));
+      // A backup started elsewhere (schedule, CLI) shows up without a reload.
+      if (listRef.current && !listRef.current.backups.some((b) => b.uuid === p.uuid) && listRef.current.page === 1) {
+        void loadList(1);
+      }
+    },
+    backupCompleted: (p: BackupCompletedPayload) => {
+      setList((prev) => prev && {
+        ...prev,
+        backups: prev.backups.map((b) => b.uuid !== p.uuid ? b : {
+          ...b,
+          is_successful: p.is_successful,
+          checksum: p.is_successful ? `${p.checksum_type}:${p.checksum}` : null,
+          checksum_type: p.is_successful ? p.checksum_type : null,
+          bytes: p.is_successful ? p.file_size : 0,
+          is_locked: p.is_successful ? b.is_locked : false,
+          completed_at: new Date().toISOString(),
+        }),
+        backupCount: p.is_successful ? prev.backupCount : Math.max(0, prev.backupCount - 1),
+      });
+      setProgress((prev) => {
+        const { [p.uuid]: _gone, ...rest } = prev;
+        return rest;
+      });
+      const name = listRef.current?.backups.find((b) => b.uuid === p.uuid)?.name ?? 'A backup';
+      if (p.is_successful) setNotice(`${name} completed.`);
+      else setActionError(`${name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+      // Then take the panel's exact timestamps, once it has recorded the result.
+      setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
+    },
+    restoreProgress: (p) => setRestore((prev) => ({ name: prev?.name ?? null, progress: p })),
+    restoreCompleted: (p) => { void finishRestore(p); },
+  });
+
+  // Fallback when the socket is not live (and a slow safety net when it is): ask the panel.
+  const anyRunning = list?.backups.some((b) => b.completed_at === null) ?? false;
+  useEffect(() => {
+    if (!restoring && !anyRunning) return;
+    const every = socketStatus === 'live' ? 10000 : 3000;
+    const t = setInterval(() => {
+      if (restoring) void finishRestore(null);
+      else void loadList(listRef.current?.page ?? 1);
+    }, every);
+    return () => clearInterval(t);
+  }, [restoring, anyRunning, socketStatus, finishRestore, loadList]);
+
+  const onAction = async (action: RowAction, backup: BackupAttributes) => {
+    setActionError(null);
+    setNotice(null);
+    if (action === 'restore') return setDialog({ kind: 'restore', backup });
+    if (action === 'delete') return setDialog({ kind: 'delete', backup });
+    if (action === 'lock' && backup.is_locked) return setDialog({ kind: 'unlock', backup });
+    setBusy({ uuid: backup.uuid, action });
+    try {
+      if (action === 'download') {
+        const res = await api.downloadUrl(serverId, backup.uuid);
+        window.location.assign(res.attributes.url);
+        setNotice(`Downloading ${backup.name}…`);
+      } else if (action === 'lock') {
+        const res = await api.toggleLock(serverId, backup.uuid);
+        replaceBackup(res.attributes);
+        setNotice(`${backup.name} is locked.`);
+      }
+    } catch (err) {
+      setActionError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const replaceBackup = (b: BackupAttributes) =>
+    setList((prev) => prev && { ...prev, backups: prev.backups.map((o) => (o.uuid === b.uuid ? b : o)) });
+
+  const limit = limitInfo(server?.attributes.feature_limits.backups ?? 0, list?.backupCount ?? 0);
+  const canCreate = can(perms, 'backup.create');
+  const canRead = can(perms, 'backup.read');
+
+  const title = server ? server.attributes.name : 'Server';
+  const summary = useMemo(() => {
+    if (!list || limit.disabled) return null;
+    return `${limit.count} of ${limit.limit} backups`;
+  }, [list, limit.disabled, limit.count, limit.limit]);
+
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <nav className="breadcrumb" aria-label="Breadcrumb">
+        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>Servers</a>
+        <span aria-hidden="true">/</span>
+        <span>{title}</span>
+      </nav>
+      <header className="page-header">
+        <div>
+          <h1 id="page-title" tabIndex={-1}>Backups</h1>
+          <p className="page-sub">
+            {server ? <>{server.attributes.name} <span className="muted mono">{server.attributes.identifier}</span></> : ' '}
+            {server && !restoring && (
+              <span className={`live live-${socketStatus}`} data-socket={socketStatus}
+                title={socketStatus === 'live' ? 'Live updates from the node' : 'Live updates unavailable; refreshing every few seconds'}>
+                {socketStatus === 'live' ? 'Live' : socketStatus === 'connecting' ? 'Connecting…' : 'Polling'}
+              </span>
+            )}
+          </p>
+        </div>
+        {server && canCreate && canRead && !restoring && list && !limit.disabled && !limit.reached && (
+          <button type="button" className="btn btn-primary" onClick={() => { setActionError(null); setDialog({ kind: 'create' }); }}>
+            <PlusIcon /> Create backup
+          </button>
+        )}
+      </header>
+
+      <ErrorAlert message={loadError} />
+      <ErrorAlert message={actionError} onDismiss={() => setActionError(null)} />
+      <div className="notice" role="status" aria-live="polite">{notice}</div>
+
+      {!server && !loadError && <div className="loading"><Spinner label="Loading server" /></div>}
+
+      {server && restoring && (
+        <div className="restoring card" role="region" aria-labelledby="restoring-title" data-testid="restoring">
+          <RestoreIcon />
+          <div className="restoring-main">
+            <h2 id="restoring-title">Restoring from backup</h2>
+            <p>
+              {restore?.name ? <>Your server is being restored from <strong>{restore.name}</strong>. </> : <>Your server is currently being restored from a backup. </>}
+              You cannot create, download or delete backups until it finishes. This page updates by itself.
+            </p>
+            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} label="Restore progress" />
+          </div>
+        </div>
+      )}
+
+      {server && !restoring && !canRead && (
+        <p className="empty card">You do not have permission to view this server's backups.</p>
+      )}
+
+      {server && !restoring && canRead && (
+        <>
+          {limit.disabled && (
+            <p className="callout callout-info" data-testid="limit-disabled">
+              Backups cannot be created for this server because the backup limit is set to 0.
+            </p>
+          )}
+          {!limit.disabled && limit.reached && list && (
+            <p className="callout callout-warn" data-testid="limit-reached">
+              This server has reached its limit of {limit.limit} backup{limit.limit === 1 ? '' : 's'}.
+              {can(perms, 'backup.delete') ? ' Delete an old or failed backup to create a new one.' : ' Ask someone who may delete backups to free a slot.'}
+            </p>
+          )}
+          {!list && !loadError && <div className="loading"><Spinner label="Loading backups" /></div>}
+          {list && list.backups.length === 0 && !limit.disabled && (
+            <p className="empty card">
+              {list.page > 1 ? "Looks like we've run out of backups to show you, try going back a page." : 'There are no backups for this server yet.'}
+            </p>
+          )}
+          {list && list.backups.length > 0 && (
+            <ul className="backups card" aria-label="Backups">
+              {list.backups.map((b) => (
+                <BackupRow key={b.uuid} backup={b} progress={progress[b.uuid]} now={now}
+                  actions={rowActions(b, perms, restoring)}
+                  busyAction={busy?.uuid === b.uuid ? busy.action : null}
+                  onAction={(a, bk) => { void onAction(a, bk); }} />
+              ))}
+            </ul>
+          )}
+          {list && (
+            <footer className="list-footer">
+              {summary && <span className="count" data-testid="backup-count">{summary}</span>}
+              {list.totalPages > 1 && (
+                <nav className="pager" aria-label="Pages">
+                  <button type="button" className="btn btn-small btn-secondary" disabled={list.page <= 1} onClick={() => setPage(list.page - 1)}>Previous</button>
+                  <span>Page {list.page} of {list.totalPages}</span>
+                  <button type="button" className="btn btn-small btn-secondary" disabled={list.page >= list.totalPages} onClick={() => setPage(list.page + 1)}>Next</button>
+                </nav>
+              )}
+            </footer>
+          )}
+        </>
+      )}
+
+      {dialog?.kind === 'create' && (
+        <CreateBackupDialog server={serverId} canLock={can(perms, 'backup.delete')} onClose={() => setDialog(null)}
+          onCreated={(b) => {
+            setDialog(null);
+            setList((prev) => prev && ({ ...prev, backups: [...prev.backups.filter((o) => o.uuid !== b.uuid), b], backupCount: prev.backupCount + 1 }));
+            setNotice(`${b.name} started.`);
+          }} />
+      )}
+
+      {dialog?.kind === 'restore' && (
+        <RestoreDialog backup={dialog.backup} onClose={() => setDialog(null)}
+          onConfirm={async (truncate) => {
+            await api.restore(serverId, dialog.backup.uuid, truncate);
+            setDialog(null);
+            setRestore({ name: dialog.backup.name, progress: null });
+            setServer((s) => s && { ...s, attributes: { ...s.attributes, status: RESTORING } });
+            setNotice(null);
+          }} />
+      )}
+
+      {dialog?.kind === 'delete' && (
+        <ConfirmDialog title={`Delete "${dialog.backup.name}"`} confirmLabel="Delete backup" danger onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.deleteBackup(serverId, dialog.backup.uuid);
+            const gone = dialog.backup;
+            setDialog(null);
+            setList((prev) => prev && {
+              ...prev,
+              backups: prev.backups.filter((o) => o.uuid !== gone.uuid),
+              backupCount: backupState(gone) === 'failed' ? prev.backupCount : Math.max(0, prev.backupCount - 1),
+            });
+            setNotice(`${gone.name} was deleted.`);
+          }}>
+          <p>This is a permanent operation. The backup cannot be recovered once deleted.</p>
+        </ConfirmDialog>
+      )}
+
+      {dialog?.kind === 'unlock' && (
+        <ConfirmDialog title={`Unlock "${dialog.backup.name}"`} confirmLabel="Unlock" onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            const res = await api.toggleLock(serverId, dialog.backup.uuid);
+            replaceBackup(res.attributes);
+            setDialog(null);
+            setNotice(`${dialog.backup.name} is unlocked.`);
+          }}>
+          <p>This backup will no longer be protected from automated or accidental deletions.</p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+function RestoreDialog({ backup, onConfirm, onClose }: { backup: BackupAttributes; onConfirm: (truncate: boolean) => Promise<void>; onClose: () => void }) {
+  const [truncate, setTruncate] = useState(false);
+  return (
+    <ConfirmDialog title={`Restore "${backup.name}"`} confirmLabel="Restore" danger={truncate} onClose={onClose}
+      onConfirm={() => onConfirm(truncate)}>
+      <p>
+        Your server will be stopped. You will not be able to control it, use the file manager, or create
+        backups until the restore has finished.
+      </p>
+      <label className="check">
+        <input type="checkbox" checked={truncate} onChange={(e) => setTruncate(e.target.checked)} />
+        <span>Delete all files before restoring backup</span>
+      </label>
+      {truncate && <p className="hint hint-danger">Every file on the server is removed first. This cannot be undone.</p>}
+    </ConfirmDialog>
+  );
+}
