@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { Type } from 'typebox';
+import { docsPlugin } from './docs.plugin.ts';
+
+test('docs plugin: /docs/json is OpenAPI 3 built from route schemas, with security per API family', async () => {
+  const app = Fastify();
+  await app.register(docsPlugin, { appUrl: 'http://panel.test' });
+  app.post('/api/client/servers/:server/backups', {
+    schema: { params: Type.Object({ server: Type.String() }), body: Type.Object({ name: Type.Optional(Type.String()) }) },
+  }, async () => ({}));
+  app.get('/api/application/users', async () => ({}));
+  app.get('/api/remote/servers', async () => ({}));
+  app.get('/metrics', async () => '');
+  try {
+    const res = await app.inject('/docs/json');
+    assert.equal(res.statusCode, 200);
+    const doc = res.json() as { openapi: string; servers: Array<{ url: string }>; paths: Record<string, Record<string, { security?: unknown; tags?: string[]; requestBody?: unknown }>> };
+    assert.match(doc.openapi, /^3\./);
+    assert.deepEqual(doc.servers, [{ url: 'http://panel.test' }]);
+    const create = doc.paths['/api/client/servers/{server}/backups']?.post;
+    assert.ok(create, 'client route documented with its OpenAPI path');
+    assert.deepEqual(create.security, [{ clientKey: [] }]);
+    assert.deepEqual(create.tags, ['backups']);
+    assert.ok(create.requestBody, 'body schema documented');
+    assert.deepEqual(doc.paths['/api/application/users']?.get?.security, [{ applicationKey: [] }]);
+    assert.deepEqual(doc.paths['/api/remote/servers']?.get?.security, [{ nodeToken: [] }]);
+    assert.equal(doc.paths['/metrics'], undefined, '/metrics is not part of the API document');
+    const ui = await app.inject('/docs/');
+    assert.equal(ui.statusCode, 200);
+    assert.match(ui.body, /swagger/i);
+  } finally {
+    await app.close();
+  }
+});
