@@ -1,0 +1,163 @@
+/**
+ * Panel configuration: read once from the environment (and optionally a Laravel-style .env file),
+ * validated, frozen. Variable names are upstream Pterodactyl's so an existing .env carries over.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../core/app-error.ts';
+import type { BackupAdapterName } from '../wire/daemon-api.ts';
+import type { PanelS3Config } from './storage/s3-backup-store.ts';
+
+export type { PanelS3Config };
+
+export interface PanelConfig {
+  databaseUrl: string;
+  /** Public base URL of the panel (JWT `iss`, pagination links). No trailing slash. */
+  appUrl: string;
+  host: string;
+  port: number;
+  backupDriver: BackupAdapterName;
+  s3?: PanelS3Config;
+  throttle: { limit: number; periodSeconds: number };
+  /** Minutes after which an unfinished backup is marked failed; 0 disables. */
+  pruneAgeMinutes: number;
+  /** How often the prune timer runs. */
+  pruneIntervalSeconds: number;
+  /** Built web UI; served at `/` when the directory exists. */
+  webDistDir?: string;
+  /** Lifetime of a browser session. */
+  sessionTtlSeconds: number;
+  /** Secure flag on session cookies (on when APP_URL is https). */
+  secureCookies: boolean;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_WEB_DIST_DIR = resolve(REPO_ROOT, 'src/web/dist');
+/** Upstream uses 5 GiB parts; a daemon that spools one part at a time would need 5 GiB of disk. */
+export const DEFAULT_MAX_PART_SIZE = 100 * 1024 * 1024;
+
+function configError(name: string, message: string): AppError {
+  return new AppError('E_CONFIG', 500, `invalid configuration: ${name} ${message}`);
+}
+
+function readInt(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  if (!/^-?\d+$/.test(raw.trim())) throw configError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw.trim());
+  if (!Number.isSafeInteger(n) || n < min) throw configError(name, `must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function readBool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const v = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw configError(name, `must be true or false, got "${raw}"`);
+}
+
+function readStr(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const v = raw.trim();
+  return v === '' ? undefined : v;
+}
+
+export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PanelConfig> = {}): PanelConfig {
+  const databaseUrl = readStr(env, 'DATABASE_URL') ?? 'sqlite:./data/panel.sqlite';
+  if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw configError('DATABASE_URL', `must start with sqlite: or postgres://, got "${databaseUrl}"`);
+  }
+  const host = readStr(env, 'PANEL_HOST') ?? '127.0.0.1';
+  const port = readInt(env, 'PANEL_PORT', 8080, 0);
+  if (port > 65535) throw configError('PANEL_PORT', `must be <= 65535, got "${port}"`);
+  const appUrlRaw = readStr(env, 'APP_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let appUrl: string;
+  try {
+    const u = new URL(appUrlRaw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+    appUrl = appUrlRaw.replace(/\/+$/, '');
+  } catch {
+    throw configError('APP_URL', `must be an http(s) URL, got "${appUrlRaw}"`);
+  }
+  const driver = (readStr(env, 'APP_BACKUP_DRIVER') ?? 'wings').toLowerCase();
+  if (driver !== 'wings' && driver !== 's3') throw configError('APP_BACKUP_DRIVER', `must be wings or s3, got "${driver}"`);
+
+  let maxPartSize = readInt(env, 'BACKUP_MAX_PART_SIZE', DEFAULT_MAX_PART_SIZE, 0);
+  // Upstream treats <=0 as "use the default" rather than an error.
+  if (maxPartSize <= 0) maxPartSize = DEFAULT_MAX_PART_SIZE;
+  if (maxPartSize < 5 * 1024 * 1024) throw configError('BACKUP_MAX_PART_SIZE', `must be at least 5242880 (S3's minimum part size), got "${maxPartSize}"`);
+
+  const bucket = readStr(env, 'AWS_BACKUPS_BUCKET');
+  let s3: PanelS3Config | undefined;
+  if (bucket !== undefined || driver === 's3') {
+    if (bucket === undefined) throw configError('AWS_BACKUPS_BUCKET', 'is required when APP_BACKUP_DRIVER=s3');
+    const endpoint = readStr(env, 'AWS_ENDPOINT');
+    if (endpoint !== undefined) {
+      try { new URL(endpoint); } catch { throw configError('AWS_ENDPOINT', `must be a URL, got "${endpoint}"`); }
+    }
+    s3 = {
+      bucket,
+      region: readStr(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      endpoint,
+      accessKeyId: readStr(env, 'AWS_ACCESS_KEY_ID'),
+      secretAccessKey: readStr(env, 'AWS_SECRET_ACCESS_KEY'),
+      forcePathStyle: readBool(env, 'AWS_USE_PATH_STYLE_ENDPOINT', false),
+      maxPartSize,
+      presignedUrlLifespanMinutes: readInt(env, 'BACKUP_PRESIGNED_URL_LIFESPAN', 60, 1),
+      storageClass: readStr(env, 'AWS_BACKUPS_STORAGE_CLASS'),
+    };
+  }
+
+  const webDir = readStr(env, 'PANEL_WEB_DIST');
+  const config: PanelConfig = {
+    databaseUrl,
+    appUrl,
+    host,
+    port,
+    backupDriver: driver,
+    s3,
+    throttle: {
+      limit: readInt(env, 'BACKUP_THROTTLE_LIMIT', 2, 0),
+      periodSeconds: readInt(env, 'BACKUP_THROTTLE_PERIOD', 600, 0),
+    },
+    pruneAgeMinutes: readInt(env, 'BACKUP_PRUNE_AGE', 360, 0),
+    pruneIntervalSeconds: readInt(env, 'BACKUP_PRUNE_INTERVAL', 300, 1),
+    webDistDir: webDir ?? DEFAULT_WEB_DIST_DIR,
+    sessionTtlSeconds: readInt(env, 'SESSION_LIFETIME_SECONDS', 7 * 24 * 3600, 60),
+    secureCookies: appUrl.startsWith('https:'),
+    ...overrides,
+  };
+  if (config.backupDriver === 's3' && !config.s3) throw configError('AWS_BACKUPS_BUCKET', 'is required when APP_BACKUP_DRIVER=s3');
+  return Object.freeze(config);
+}
+
+/**
+ * Reads KEY=VALUE lines (Laravel .env style: `#` comments, optional `export `, single or double
+ * quotes) into a new env object layered over `base`. Values already set in `base` win, as Laravel's
+ * immutable dotenv does, so an explicit environment variable overrides the file.
+ */
+export function loadEnvFile(path: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (!existsSync(path)) throw new AppError('E_CONFIG', 500, `invalid configuration: config file ${path} does not exist`);
+  const out: NodeJS.ProcessEnv = {};
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  lines.forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(t);
+    if (!m) throw new AppError('E_CONFIG', 500, `invalid configuration: ${path}:${i + 1} is not KEY=VALUE`);
+    let value = m[2]!;
+    if ((value.startsWith('"') && value.endsWith('"') && value.length >= 2) || (value.startsWith("'") && value.endsWith("'") && value.length >= 2)) {
+      const quote = value[0];
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');
+    } else {
+      value = value.replace(/\s+#.*$/, '');
+    }
+    out[m[1]!] = value;
+  });
+  return { ...out, ...base };
+}

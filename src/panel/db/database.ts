@@ -1,0 +1,44 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { AppError } from '../../core/app-error.ts';
+import type { DB } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+/** Either the root handle or an open transaction; repositories accept both. */
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+// pg returns int8 as strings by default; byte counts and ids fit in a double comfortably.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+/** `sqlite:<path>` (relative to cwd; `sqlite::memory:` for tests) or `postgres://…`. */
+export function createDatabase(url: string): Database {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new AppError('E_CONFIG', 500, 'invalid configuration: DATABASE_URL sqlite: needs a file path');
+    const file = path === ':memory:' ? ':memory:' : resolve(path);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    // CLI commands and the running panel may share the file; wait rather than fail on a lock.
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  throw new AppError('E_CONFIG', 500, `invalid configuration: DATABASE_URL must start with sqlite: or postgres://`);
+}

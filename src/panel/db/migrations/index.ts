@@ -1,0 +1,10 @@
+/**
+ * Every migration, in order. Append-only: a released migration is never edited; add a new file
+ * (`NNNN_name.ts`) and list it here.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};

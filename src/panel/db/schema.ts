@@ -1,0 +1,140 @@
+/**
+ * The panel database as TypeScript sees it. Portable across SQLite and PostgreSQL: timestamps are
+ * ISO-8601 UTC text, booleans are integers 0/1, JSON is text.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Id = Generated<number>;
+/** 0 | 1 in storage. */
+export type Flag = number;
+
+export interface UsersTable {
+  id: Id;
+  uuid: string;
+  email: string;
+  username: string;
+  password_hash: string;
+  root_admin: Flag;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Id;
+  user_id: number;
+  key_type: 'client' | 'application';
+  identifier: string;
+  /** sha256 hex of the secret part; the secret itself is shown once and never stored. */
+  token_hash: string;
+  memo: string;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id: Id;
+  /** sha256 hex of the cookie value. */
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  expires_at: string;
+  created_at: string;
+}
+
+export interface NodesTable {
+  id: Id;
+  uuid: string;
+  name: string;
+  /** scheme://host:port of the daemon. */
+  url: string;
+  daemon_token_id: string;
+  daemon_token: string;
+  maintenance: Flag;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ServersTable {
+  id: Id;
+  uuid: string;
+  identifier: string;
+  name: string;
+  owner_id: number;
+  node_id: number;
+  status: string | null;
+  backup_limit: ColumnType<number, number | undefined, number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubusersTable {
+  id: Id;
+  user_id: number;
+  server_id: number;
+  /** JSON array of permission keys. */
+  permissions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BackupsTable {
+  id: Id;
+  server_id: number;
+  uuid: string;
+  upload_id: string | null;
+  is_successful: Flag;
+  is_locked: Flag;
+  name: string;
+  /** JSON array of patterns. */
+  ignored_files: string;
+  disk: string;
+  checksum: string | null;
+  bytes: number;
+  completed_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface ActivityLogsTable {
+  id: Id;
+  batch: string | null;
+  event: string;
+  ip: string | null;
+  description: string | null;
+  actor_id: number | null;
+  api_key_id: number | null;
+  /** JSON object. */
+  properties: string;
+  timestamp: string;
+}
+
+export interface ActivityLogSubjectsTable {
+  id: Id;
+  activity_log_id: number;
+  subject_type: string;
+  subject_id: number;
+}
+
+export interface DB {
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  sessions: SessionsTable;
+  nodes: NodesTable;
+  servers: ServersTable;
+  subusers: SubusersTable;
+  backups: BackupsTable;
+  activity_logs: ActivityLogsTable;
+  activity_log_subjects: ActivityLogSubjectsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type NodeRow = Selectable<NodesTable>;
+export type ServerRow = Selectable<ServersTable>;
+export type SubuserRow = Selectable<SubusersTable>;
+export type BackupRow = Selectable<BackupsTable>;
+export type ActivityLogRow = Selectable<ActivityLogsTable>;
+export type NewBackup = Insertable<BackupsTable>;
+export type BackupUpdate = Updateable<BackupsTable>;

@@ -1,0 +1,31 @@
+import type { Executor } from '../db/database.ts';
+import type { ApiKeyRow } from '../db/schema.ts';
+
+const COLUMNS = ['id', 'user_id', 'key_type', 'identifier', 'token_hash', 'memo', 'last_used_at', 'created_at'] as const;
+
+export class ApiKeysRepository {
+  constructor(private readonly db: Executor) {}
+
+  async insert(k: { user_id: number; key_type: 'client' | 'application'; identifier: string; token_hash: string; memo: string; at: string }): Promise<ApiKeyRow> {
+    return this.db.insertInto('api_keys')
+      .values({ user_id: k.user_id, key_type: k.key_type, identifier: k.identifier, token_hash: k.token_hash, memo: k.memo, last_used_at: null, created_at: k.at })
+      .returning(COLUMNS).executeTakeFirstOrThrow();
+  }
+
+  async findByIdentifier(identifier: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').select(COLUMNS).where('identifier', '=', identifier).executeTakeFirst();
+  }
+
+  async listByUser(userId: number): Promise<ApiKeyRow[]> {
+    return this.db.selectFrom('api_keys').select(COLUMNS).where('user_id', '=', userId).orderBy('id').execute();
+  }
+
+  async touch(id: number, at: string): Promise<void> {
+    await this.db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+  }
+
+  async delete(userId: number, identifier: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('api_keys').where('user_id', '=', userId).where('identifier', '=', identifier).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

@@ -1,0 +1,132 @@
+import type { Executor } from '../db/database.ts';
+import type { BackupRow } from '../db/schema.ts';
+import { offsetOf, type Page, type PageRequest } from './page.ts';
+
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at'] as const;
+
+export interface NewBackupRow {
+  server_id: number;
+  uuid: string;
+  name: string;
+  ignored_files: string[];
+  disk: string;
+  is_locked: boolean;
+  at: string;
+}
+
+export interface BackupPatch {
+  is_successful?: boolean;
+  is_locked?: boolean;
+  checksum?: string | null;
+  bytes?: number;
+  completed_at?: string | null;
+  upload_id?: string | null;
+}
+
+export class BackupsRepository {
+  constructor(private readonly db: Executor) {}
+
+  async insert(b: NewBackupRow): Promise<BackupRow> {
+    const r = await this.db.insertInto('backups').values({
+      server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
+      name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
+      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null,
+    }).returning('id').executeTakeFirstOrThrow();
+    return (await this.findById(r.id))!;
+  }
+
+  /** Includes soft-deleted rows (internal use only). */
+  async findById(id: number): Promise<BackupRow | undefined> {
+    return this.db.selectFrom('backups').select(COLUMNS).where('backups.id', '=', id).executeTakeFirst();
+  }
+
+  /** A live (not soft-deleted) backup by uuid, any server. */
+  async findLiveByUuid(uuid: string): Promise<BackupRow | undefined> {
+    return this.db.selectFrom('backups').select(COLUMNS).where('backups.uuid', '=', uuid.toLowerCase()).where('backups.deleted_at', 'is', null).executeTakeFirst();
+  }
+
+  /** Includes soft-deleted rows; tests and audits read deletions through this. */
+  async findAnyByUuid(uuid: string): Promise<BackupRow | undefined> {
+    return this.db.selectFrom('backups').select(COLUMNS).where('backups.uuid', '=', uuid.toLowerCase()).executeTakeFirst();
+  }
+
+  async findLiveForServer(serverId: number, uuid: string): Promise<BackupRow | undefined> {
+    return this.db.selectFrom('backups').select(COLUMNS)
+      .where('backups.server_id', '=', serverId).where('backups.uuid', '=', uuid.toLowerCase()).where('backups.deleted_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  async listForServer(serverId: number, p: PageRequest): Promise<Page<BackupRow>> {
+    const q = this.db.selectFrom('backups').where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null);
+    const rows = await q.select(COLUMNS).orderBy('backups.id').limit(p.perPage).offset(offsetOf(p)).execute();
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { rows, total: Number(n) };
+  }
+
+  /** All live backups of a server, oldest first (schedules' rotation, CLI listings). */
+  async listAllForServer(serverId: number): Promise<BackupRow[]> {
+    return this.db.selectFrom('backups').select(COLUMNS)
+      .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)
+      .orderBy('backups.created_at').orderBy('backups.id').execute();
+  }
+
+  /** Live backups that are in progress or successful: what counts against the limit. */
+  async countNonFailed(serverId: number): Promise<number> {
+    const { n } = await this.db.selectFrom('backups').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)
+      .where((eb) => eb.or([eb('backups.completed_at', 'is', null), eb('backups.is_successful', '=', 1)]))
+      .executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
+  /**
+   * Creation times of non-failed backups created at or after `since`, soft-deleted ones included:
+   * deleting a backup must not hand throttle quota back.
+   */
+  async createdSince(serverId: number, since: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('backups').select('backups.created_at')
+      .where('backups.server_id', '=', serverId).where('backups.created_at', '>=', since)
+      .where((eb) => eb.or([eb('backups.completed_at', 'is', null), eb('backups.is_successful', '=', 1)]))
+      .orderBy('backups.created_at').execute();
+    return rows.map((r) => r.created_at);
+  }
+
+  async update(id: number, patch: BackupPatch, at: string): Promise<void> {
+    await this.db.updateTable('backups').set({
+      ...(patch.is_successful !== undefined ? { is_successful: patch.is_successful ? 1 : 0 } : {}),
+      ...(patch.is_locked !== undefined ? { is_locked: patch.is_locked ? 1 : 0 } : {}),
+      ...(patch.checksum !== undefined ? { checksum: patch.checksum } : {}),
+      ...(patch.bytes !== undefined ? { bytes: patch.bytes } : {}),
+      ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
+      ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
+      updated_at: at,
+    }).where('id', '=', id).execute();
+  }
+
+  async softDelete(id: number, at: string): Promise<void> {
+    await this.db.updateTable('backups').set({ deleted_at: at, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  async restoreSoftDeleted(id: number, at: string): Promise<void> {
+    await this.db.updateTable('backups').set({ deleted_at: null, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  /** Used only to undo an insert the daemon refused. */
+  async hardDelete(id: number): Promise<void> {
+    await this.db.deleteFrom('backups').where('id', '=', id).execute();
+  }
+
+  async findStale(createdBefore: string): Promise<BackupRow[]> {
+    return this.db.selectFrom('backups').select(COLUMNS)
+      .where('backups.completed_at', 'is', null).where('backups.deleted_at', 'is', null)
+      .where('backups.created_at', '<=', createdBefore).orderBy('backups.id').execute();
+  }
+
+  /** Marks the given in-progress backups failed; rows completed meanwhile are left alone. */
+  async markFailed(ids: number[], at: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    const r = await this.db.updateTable('backups').set({ is_successful: 0, completed_at: at, updated_at: at })
+      .where('id', 'in', ids).where('completed_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+}

@@ -1,0 +1,36 @@
+import type { Dialect, Executor } from '../db/database.ts';
+import { ActivityRepository } from './activity.repository.ts';
+import { ApiKeysRepository } from './api-keys.repository.ts';
+import { BackupsRepository } from './backups.repository.ts';
+import { NodesRepository } from './nodes.repository.ts';
+import { ServersRepository } from './servers.repository.ts';
+import { SessionsRepository } from './sessions.repository.ts';
+import { SubusersRepository } from './subusers.repository.ts';
+import { UsersRepository } from './users.repository.ts';
+
+export interface Repos {
+  users: UsersRepository;
+  apiKeys: ApiKeysRepository;
+  sessions: SessionsRepository;
+  nodes: NodesRepository;
+  servers: ServersRepository;
+  subusers: SubusersRepository;
+  backups: BackupsRepository;
+  activity: ActivityRepository;
+}
+
+export function createRepositories(db: Executor, dialect: Dialect): Repos {
+  return {
+    users: new UsersRepository(db),
+    apiKeys: new ApiKeysRepository(db),
+    sessions: new SessionsRepository(db),
+    nodes: new NodesRepository(db),
+    servers: new ServersRepository(db, dialect),
+    subusers: new SubusersRepository(db),
+    backups: new BackupsRepository(db),
+    activity: new ActivityRepository(db),
+  };
+}
+
+export type { Page, PageRequest } from './page.ts';
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository };

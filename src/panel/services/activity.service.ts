@@ -1,0 +1,57 @@
+import type { Repos } from '../repositories/index.ts';
+import type { ActivityWithActor } from '../repositories/activity.repository.ts';
+import { isoNow, type Actor, type ServiceDeps } from './deps.ts';
+
+export interface ActivityEntry {
+  event: string;
+  actor: Actor | null;
+  properties: Record<string, unknown>;
+  subjects: Array<{ type: 'backup' | 'server' | 'user' | 'schedule' | string; id: number }>;
+}
+
+export interface ActivityView {
+  id: number;
+  event: string;
+  ip: string | null;
+  isApi: boolean;
+  properties: Record<string, unknown>;
+  timestamp: string;
+  actor: { uuid: string; email: string; username: string } | null;
+}
+
+function toView(r: ActivityWithActor): ActivityView {
+  let properties: Record<string, unknown> = {};
+  try { properties = JSON.parse(r.properties) as Record<string, unknown>; } catch { /* keep empty */ }
+  return {
+    id: r.id, event: r.event, ip: r.ip, isApi: r.api_key_id !== null, properties, timestamp: r.timestamp,
+    actor: r.actor_uuid ? { uuid: r.actor_uuid, email: r.actor_email ?? '', username: r.actor_username ?? '' } : null,
+  };
+}
+
+export class ActivityService {
+  constructor(private readonly d: ServiceDeps) {}
+
+  /** Writes one entry; pass transaction-bound repos to make it part of a larger change. */
+  async log(entry: ActivityEntry, repos: Repos = this.d.repos): Promise<void> {
+    await repos.activity.insert({
+      event: entry.event,
+      batch: null,
+      ip: entry.actor?.ip ?? null,
+      actor_id: entry.actor?.userId ?? null,
+      api_key_id: entry.actor?.apiKeyId ?? null,
+      properties: entry.properties,
+      at: isoNow(this.d.clock),
+      subjects: entry.subjects,
+    });
+  }
+
+  async listForServer(serverId: number, page: number, perPage: number): Promise<{ entries: ActivityView[]; total: number }> {
+    const r = await this.d.repos.activity.listForSubject('server', serverId, { page, perPage });
+    return { entries: r.rows.map(toView), total: r.total };
+  }
+
+  async listForBackup(backupId: number, page = 1, perPage = 50): Promise<{ entries: ActivityView[]; total: number }> {
+    const r = await this.d.repos.activity.listForSubject('backup', backupId, { page, perPage });
+    return { entries: r.rows.map(toView), total: r.total };
+  }
+}

@@ -1,0 +1,60 @@
+import { randomAlnum, safeEqual, sha256Hex } from './crypto.ts';
+import { isoNow, type ServiceDeps } from './deps.ts';
+import { toPublicUser, type PublicUser } from './users.service.ts';
+
+export type ApiKeyType = 'client' | 'application';
+
+const PREFIX: Record<ApiKeyType, string> = { client: 'ptlc_', application: 'ptla_' };
+/** Upstream layout: a 16-character identifier (prefix included) followed by a 32-character secret. */
+const IDENTIFIER_LENGTH = 16;
+const SECRET_LENGTH = 32;
+
+export interface CreatedApiKey {
+  /** The full key; shown once, only its hash is kept. */
+  key: string;
+  identifier: string;
+  type: ApiKeyType;
+  memo: string;
+  createdAt: string;
+}
+
+export interface AuthenticatedKey {
+  user: PublicUser;
+  apiKeyId: number;
+  type: ApiKeyType;
+}
+
+export class ApiKeysService {
+  constructor(private readonly d: ServiceDeps) {}
+
+  async create(userId: number, opts: { type?: ApiKeyType; memo?: string } = {}): Promise<CreatedApiKey> {
+    const type = opts.type ?? 'client';
+    const identifier = PREFIX[type] + randomAlnum(IDENTIFIER_LENGTH - PREFIX[type].length);
+    const secret = randomAlnum(SECRET_LENGTH);
+    const at = isoNow(this.d.clock);
+    await this.d.repos.apiKeys.insert({ user_id: userId, key_type: type, identifier, token_hash: sha256Hex(secret), memo: opts.memo ?? '', at });
+    return { key: identifier + secret, identifier, type, memo: opts.memo ?? '', createdAt: at };
+  }
+
+  async list(userId: number): Promise<Array<{ identifier: string; type: ApiKeyType; memo: string; lastUsedAt: string | null; createdAt: string }>> {
+    const rows = await this.d.repos.apiKeys.listByUser(userId);
+    return rows.map((r) => ({ identifier: r.identifier, type: r.key_type, memo: r.memo, lastUsedAt: r.last_used_at, createdAt: r.created_at }));
+  }
+
+  async delete(userId: number, identifier: string): Promise<boolean> {
+    return this.d.repos.apiKeys.delete(userId, identifier);
+  }
+
+  /** Resolves a bearer value; undefined when it is not a valid key (caller answers 401). */
+  async authenticate(bearer: string): Promise<AuthenticatedKey | undefined> {
+    if (bearer.length !== IDENTIFIER_LENGTH + SECRET_LENGTH) return undefined;
+    const identifier = bearer.slice(0, IDENTIFIER_LENGTH);
+    const row = await this.d.repos.apiKeys.findByIdentifier(identifier);
+    if (!row || !safeEqual(row.token_hash, sha256Hex(bearer.slice(IDENTIFIER_LENGTH)))) return undefined;
+    const user = await this.d.repos.users.findById(row.user_id);
+    if (!user) return undefined;
+    await this.d.repos.apiKeys.touch(row.id, isoNow(this.d.clock));
+    return { user: toPublicUser(user), apiKeyId: row.id, type: row.key_type };
+  }
+}
+

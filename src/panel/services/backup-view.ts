@@ -1,0 +1,50 @@
+import type { BackupRow } from '../db/schema.ts';
+import type { BackupAttributes } from '../../wire/client-api.ts';
+
+/** Upstream prints ATOM dates in the app timezone (UTC): `2024-10-24T12:04:30+00:00`. */
+export function atom(iso: string): string;
+export function atom(iso: string | null): string | null;
+export function atom(iso: string | null): string | null {
+  if (iso === null) return null;
+  return new Date(iso).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+}
+
+export function parseIgnored(json: string): string[] {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function isCompleted(b: BackupRow): boolean {
+  return b.completed_at !== null;
+}
+
+export function isSuccessful(b: BackupRow): boolean {
+  return b.is_successful === 1 && b.completed_at !== null;
+}
+
+export function isFailed(b: BackupRow): boolean {
+  return b.completed_at !== null && b.is_successful !== 1;
+}
+
+export function toBackupAttributes(b: BackupRow): BackupAttributes {
+  const sep = b.checksum ? b.checksum.indexOf(':') : -1;
+  const type = b.checksum && sep > 0 ? b.checksum.slice(0, sep) : null;
+  const hex = b.checksum && sep > 0 ? b.checksum.slice(sep + 1) : null;
+  return {
+    uuid: b.uuid,
+    name: b.name,
+    ignored_files: parseIgnored(b.ignored_files),
+    is_successful: b.is_successful === 1,
+    is_locked: b.is_locked === 1,
+    checksum: b.checksum,
+    checksum_type: type,
+    sha256_hash: type === 'sha256' ? hex : null,
+    bytes: Number(b.bytes),
+    created_at: atom(b.created_at),
+    completed_at: atom(b.completed_at),
+  };
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../../core/app-error.ts';
+import { isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
+import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
+import { PanelErrors } from '../errors.ts';
+import type { Repos } from '../repositories/index.ts';
+import { signDownloadToken } from '../tokens.ts';
+import type { ActivityService } from './activity.service.ts';
+import { isFailed, isSuccessful } from './backup-view.ts';
+import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
+
+/** A server with its node, as the HTTP layer resolved it (access and state already checked). */
+export interface BackupTarget {
+  server: ServerRow;
+  node: NodeRow;
+}
+
+export interface CreateBackupInput {
+  name?: string | null;
+  /** Newline-separated patterns, as the client API takes them. */
+  ignored?: string | null;
+  isLocked?: boolean;
+}
+
+/** Seeds say a download link lives 15 minutes (upstream: 5 for S3, 15 for the daemon JWT). */
+export const DOWNLOAD_URL_TTL_SECONDS = 15 * 60;
+export const DEFAULT_PER_PAGE = 20;
+export const MAX_PER_PAGE = 50;
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+export function defaultBackupName(d: Date): string {
+  return `Backup at ${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/** Upstream splits on "\n" and drops empty entries only; a "\r" from CRLF input would stay attached, so it is stripped here. */
+export function splitIgnored(ignored: string | null | undefined): string[] {
+  if (!ignored) return [];
+  return ignored.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+}
+
+export class BackupsService {
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+
+  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
+    const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
+    const backupCount = await this.d.repos.backups.countNonFailed(server.id);
+    return { rows: r.rows, total: r.total, backupCount };
+  }
+
+  async find(server: ServerRow, uuid: string): Promise<BackupRow | undefined> {
+    return this.d.repos.backups.findLiveForServer(server.id, uuid);
+  }
+
+  /**
+   * Throttle, then limit, then insert — one transaction so two concurrent requests cannot both take
+   * the last slot — then the daemon call outside it. A daemon refusal removes the row again.
+   * `actor` null = an automatic creation (schedules): no activity entry, as upstream.
+   */
+  async create(target: BackupTarget, input: CreateBackupInput, actor: Actor | null): Promise<BackupRow> {
+    const { server, node } = target;
+    const ignored = splitIgnored(input.ignored);
+    const now = this.d.clock();
+    const at = now.toISOString();
+    const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
+    const disk = this.d.config.backupDriver;
+    if (disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+
+    const row = await this.d.tx(async (repos) => {
+      await repos.servers.lockForUpdate(server.id);
+      await this.checkThrottle(repos, server.id, now);
+      const limit = (await repos.servers.findById(server.id))?.backup_limit ?? server.backup_limit;
+      if (limit <= 0 || (await repos.backups.countNonFailed(server.id)) >= limit) throw PanelErrors.tooManyBackups(limit);
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at });
+    });
+
+    try {
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n') });
+    } catch (err) {
+      await this.d.repos.backups.hardDelete(row.id);
+      throw err;
+    }
+    this.d.metrics.backupStarted(disk);
+    if (actor) {
+      await this.activity.log({ event: 'server:backup.start', actor, properties: { name: row.name, locked: row.is_locked === 1 }, subjects: this.subjects(row, server) });
+    }
+    return row;
+  }
+
+  private async checkThrottle(repos: Repos, serverId: number, now: Date): Promise<void> {
+    const { limit, periodSeconds } = this.d.config.throttle;
+    if (periodSeconds <= 0) return;
+    const since = new Date(now.getTime() - periodSeconds * 1000).toISOString();
+    const created = await repos.backups.createdSince(serverId, since);
+    if (created.length < limit) return;
+    // The window frees a slot when the oldest backup that keeps it full drops out of it.
+    const blocking = created[created.length - limit];
+    const freesAt = blocking ? new Date(blocking).getTime() + periodSeconds * 1000 : now.getTime() + periodSeconds * 1000;
+    const retryAfter = Math.max(1, Math.ceil((freesAt - now.getTime()) / 1000));
+    throw PanelErrors.throttled(limit, periodSeconds, retryAfter);
+  }
+
+  async toggleLock(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<BackupRow> {
+    const locked = backup.is_locked !== 1;
+    await this.d.repos.backups.update(backup.id, { is_locked: locked }, isoNow(this.d.clock));
+    await this.activity.log({ event: locked ? 'server:backup.lock' : 'server:backup.unlock', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
+    return (await this.d.repos.backups.findById(backup.id))!;
+  }
+
+  /**
+   * A link to the archive: the daemon's JWT URL (wings) or a presigned GET (s3). Only for a
+   * completed, successful backup — upstream mints links for unfinished and failed ones too.
+   */
+  async downloadUrl(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<string> {
+    if (backup.disk !== 'wings' && backup.disk !== 's3') throw PanelErrors.unknownDisk();
+    if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
+    const url = await this.archiveUrl(target, backup, actor);
+    await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
+    return url;
+  }
+
+  private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
+    if (backup.disk === 's3') {
+      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
+      const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
+      return this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, `${backup.uuid}.tar.gz`);
+    }
+    const token = await signDownloadToken(nodeConnection(target.node), {
+      serverUuid: target.server.uuid,
+      backupUuid: backup.uuid,
+      userUuid: actor?.userUuid,
+      userId: actor?.userId,
+      panelUrl: this.d.config.appUrl,
+    });
+    return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * Marks the server `restoring_backup` (only if its status is still empty, so two restores cannot
+   * race), asks the daemon, and puts the status back if the daemon refuses.
+   */
+  async restore(target: BackupTarget, backup: BackupRow, truncate: boolean, actor: Actor): Promise<void> {
+    const { server, node } = target;
+    if (server.status !== null) throw PanelErrors.serverStateNotRestorable();
+    // Upstream only rejects in-progress backups; a failed archive is no better to restore.
+    if (!isSuccessful(backup)) throw PanelErrors.backupNotRestorable();
+    const downloadUrl = backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
+    const at = isoNow(this.d.clock);
+    if (!(await this.d.repos.servers.transitionStatus(server.id, null, 'restoring_backup', at))) throw PanelErrors.serverStateNotRestorable();
+    try {
+      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
+    } catch (err) {
+      await this.d.repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
+      throw err;
+    }
+    await this.activity.log({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
+  }
+
+  /**
+   * Deletes the archive, then soft-deletes the row. `actor` null = automatic (rotation, retention):
+   * the caller logs its own event.
+   */
+  async delete(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<void> {
+    if (backup.is_locked === 1 && isSuccessful(backup)) throw PanelErrors.backupLocked();
+    const { server, node } = target;
+    if (backup.disk === 's3') {
+      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
+      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+      await this.d.repos.backups.softDelete(backup.id, isoNow(this.d.clock));
+      try {
+        if (backup.upload_id && backup.completed_at === null) {
+          await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
+          });
+        }
+        await this.d.s3.deleteObject(key);
+      } catch (err) {
+        await this.d.repos.backups.restoreSoftDeleted(backup.id, isoNow(this.d.clock));
+        throw err;
+      }
+    } else {
+      try {
+        await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid);
+      } catch (err) {
+        if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
+      }
+      await this.d.repos.backups.softDelete(backup.id, isoNow(this.d.clock));
+    }
+    if (actor) {
+      await this.activity.log({ event: 'server:backup.delete', actor, properties: { name: backup.name, failed: backup.is_successful !== 1 }, subjects: this.subjects(backup, server) });
+    }
+  }
+
+  /** Marks unfinished backups older than the prune age failed. Returns how many. */
+  async pruneStale(now: Date = this.d.clock()): Promise<number> {
+    const ageMinutes = this.d.config.pruneAgeMinutes;
+    if (ageMinutes <= 0) return 0;
+    const cutoff = new Date(now.getTime() - ageMinutes * 60_000).toISOString();
+    const stale = await this.d.repos.backups.findStale(cutoff);
+    if (stale.length === 0) return 0;
+    const marked = await this.d.repos.backups.markFailed(stale.map((b) => b.id), now.toISOString());
+    for (const b of stale) {
+      const server = await this.d.repos.servers.findById(b.server_id);
+      if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
+        await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
+          this.d.logger.warn({ backup_uuid: b.uuid, err: errorMessage(err) }, 'abort multipart upload of stale backup failed');
+        });
+      }
+      this.d.metrics.backupFinished({ driver: b.disk, successful: false, bytes: 0, durationSeconds: null });
+      await this.activity.log({ event: 'server:backup.fail', actor: null, properties: { name: b.name, reason: `not completed within ${ageMinutes} minutes` }, subjects: [{ type: 'backup', id: b.id }, { type: 'server', id: b.server_id }] });
+    }
+    this.d.logger.info({ count: marked, age_minutes: ageMinutes }, 'marked stale backups as failed');
+    return marked;
+  }
+
+  subjects(backup: BackupRow, server: ServerRow): Array<{ type: string; id: number }> {
+    return [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }];
+  }
+
+  /** Non-failed, live backups count against the limit. */
+  async countTowardsLimit(serverId: number): Promise<number> {
+    return this.d.repos.backups.countNonFailed(serverId);
+  }
+
+  static isFailed = isFailed;
+}

@@ -1,0 +1,15 @@
+/**
+ * Counters the services report to; the HTTP layer's /metrics plugin supplies a real implementation.
+ * Kept as a tiny interface so services never import prom-client.
+ */
+export interface PanelMetrics {
+  backupStarted(driver: string): void;
+  backupFinished(e: { driver: string; successful: boolean; bytes: number; durationSeconds: number | null }): void;
+  restoreFinished(successful: boolean): void;
+}
+
+export const noopMetrics: PanelMetrics = {
+  backupStarted() {},
+  backupFinished() {},
+  restoreFinished() {},
+};

@@ -1,0 +1,140 @@
+import { errorMessage } from '../../core/app-error.ts';
+import type { RemoteBackupStatus, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
+import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
+import { PanelErrors } from '../errors.ts';
+import type { ActivityService } from './activity.service.ts';
+import { isoNow, type ServiceDeps } from './deps.ts';
+
+export type BackupCompletedListener = (e: { backup: BackupRow; server: ServerRow; successful: boolean }) => void | Promise<void>;
+
+function toRemoteServer(s: ServerRow): RemoteServer {
+  return { uuid: s.uuid, settings: { uuid: s.uuid, suspended: s.status === 'suspended' } };
+}
+
+/** What daemons report back through `/api/remote`. Every method takes the authenticated node. */
+export class RemoteService {
+  private readonly completedListeners: BackupCompletedListener[] = [];
+
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+
+  /** Called after a backup's result is stored (schedules run retention from here). Errors are logged, never thrown to the daemon. */
+  onBackupCompleted(listener: BackupCompletedListener): void {
+    this.completedListeners.push(listener);
+  }
+
+  async listServers(node: NodeRow, page: number, perPage: number): Promise<RemoteServerList> {
+    const r = await this.d.repos.servers.listByNode(node.id, { page, perPage });
+    return {
+      data: r.rows.map(toRemoteServer),
+      meta: { current_page: page, last_page: Math.max(1, Math.ceil(r.total / perPage)), per_page: perPage, total: r.total },
+    };
+  }
+
+  async getServer(node: NodeRow, uuid: string): Promise<RemoteServer> {
+    const s = await this.d.repos.servers.findByUuid(uuid);
+    if (!s || s.node_id !== node.id) throw PanelErrors.resourceNotFound();
+    return toRemoteServer(s);
+  }
+
+  /** Looks a backup up for a node: 404 unknown, 403 when its server lives on another node. */
+  private async ownedBackup(node: NodeRow, uuid: string): Promise<{ backup: BackupRow; server: ServerRow }> {
+    const backup = await this.d.repos.backups.findLiveByUuid(uuid);
+    if (!backup) throw PanelErrors.resourceNotFound();
+    const server = await this.d.repos.servers.findById(backup.server_id);
+    if (!server) throw PanelErrors.resourceNotFound();
+    if (server.node_id !== node.id) throw PanelErrors.remoteForeignBackup();
+    return { backup, server };
+  }
+
+  /**
+   * Presigned UploadPart URLs. Asking again (with a larger size) re-signs the same multipart upload
+   * so a daemon streaming an archive of unknown size can extend it; upstream starts a new upload.
+   */
+  async uploadUrls(node: NodeRow, uuid: string, rawSize: unknown): Promise<RemoteUploadUrls> {
+    const size = typeof rawSize === 'string' && /^\d+$/.test(rawSize.trim()) ? Number(rawSize) : Number.NaN;
+    if (!Number.isSafeInteger(size) || size <= 0) throw PanelErrors.remoteSizeRequired();
+    const { backup, server } = await this.ownedBackup(node, uuid);
+    if (backup.completed_at !== null) throw PanelErrors.remoteAlreadyCompleted();
+    if (this.d.config.backupDriver !== 's3' || !this.d.s3 || backup.disk !== 's3') throw PanelErrors.remoteNotS3();
+    const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+    const r = await this.d.s3.presignUpload(key, backup.upload_id, size);
+    if (r.uploadId !== backup.upload_id) await this.d.repos.backups.update(backup.id, { upload_id: r.uploadId }, isoNow(this.d.clock));
+    return { parts: r.parts, part_size: r.partSize, extendable: true };
+  }
+
+  /**
+   * Stores a backup's result. S3 work (complete/abort the multipart upload) happens before the row
+   * changes so a failed completion leaves the backup in progress for the daemon to report again.
+   */
+  async reportBackup(node: NodeRow, uuid: string, body: RemoteBackupStatus): Promise<void> {
+    const { backup, server } = await this.ownedBackup(node, uuid);
+    if (backup.is_successful === 1) throw PanelErrors.remoteAlreadySuccessful();
+    if (body.successful) {
+      const fields: Array<[string, unknown]> = [['checksum', body.checksum], ['checksum_type', body.checksum_type], ['size', body.size]];
+      for (const [field, value] of fields) {
+        if (value === undefined || value === null || value === '') {
+          throw PanelErrors.validation(field, 'required_if', `The ${field.replace('_', ' ')} field is required when successful is true.`);
+        }
+      }
+    }
+    if (backup.disk === 's3' && this.d.s3) {
+      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+      if (!backup.upload_id) {
+        if (body.successful) throw PanelErrors.remoteNoUploadId();
+      } else if (body.successful) {
+        await this.d.s3.completeUpload(key, backup.upload_id, body.parts ?? null);
+      } else {
+        await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+          this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
+        });
+      }
+    }
+    const now = this.d.clock();
+    const at = now.toISOString();
+    if (body.successful) {
+      await this.d.repos.backups.update(backup.id, { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at }, at);
+    } else {
+      await this.d.repos.backups.update(backup.id, { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at }, at);
+    }
+    const durationSeconds = Math.max(0, (now.getTime() - new Date(backup.created_at).getTime()) / 1000);
+    this.d.metrics.backupFinished({ driver: backup.disk, successful: body.successful, bytes: body.successful ? Number(body.size) : 0, durationSeconds });
+    await this.activity.log({
+      event: body.successful ? 'server:backup.complete' : 'server:backup.fail',
+      actor: null,
+      properties: { name: backup.name },
+      subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
+    });
+    const updated = (await this.d.repos.backups.findById(backup.id))!;
+    for (const l of this.completedListeners) {
+      try {
+        await l({ backup: updated, server, successful: body.successful });
+      } catch (err) {
+        this.d.logger.error({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'backup completion listener failed');
+      }
+    }
+  }
+
+  /** A restore finished: the server leaves `restoring_backup` whatever the outcome. */
+  async reportRestore(node: NodeRow, uuid: string, successful: boolean): Promise<void> {
+    const { backup, server } = await this.ownedBackup(node, uuid);
+    // Only undo our own state: a server suspended meanwhile stays suspended.
+    await this.d.repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
+    this.d.metrics.restoreFinished(successful);
+    await this.activity.log({
+      event: successful ? 'server:backup.restore-complete' : 'server:backup.restore-failed',
+      actor: null,
+      properties: { name: backup.name },
+      subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
+    });
+  }
+
+  /** The daemon restarted: nothing it was installing or restoring is still running. */
+  async resetServers(node: NodeRow): Promise<number> {
+    const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
+    for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
+      this.d.metrics.restoreFinished(false);
+      await this.activity.log({ event: 'server:backup.restore-failed', actor: null, properties: { reason: 'daemon restarted during the restore' }, subjects: [{ type: 'server', id: s.id }] });
+    }
+    return reset.length;
+  }
+}

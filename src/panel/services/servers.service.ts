@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { NodeRow, ServerRow } from '../db/schema.ts';
+import { PanelErrors } from '../errors.ts';
+import type { Page } from '../repositories/page.ts';
+import type { ServerListScope } from '../repositories/servers.repository.ts';
+import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
+
+export interface PublicServer {
+  id: number;
+  uuid: string;
+  identifier: string;
+  name: string;
+  ownerId: number;
+  nodeId: number;
+  status: string | null;
+  backupLimit: number;
+  createdAt: string;
+}
+
+export function toPublicServer(s: ServerRow): PublicServer {
+  return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, createdAt: s.created_at };
+}
+
+/** Upstream stores a null/absent limit as 0 (which disables backups). */
+export function normaliseBackupLimit(v: unknown): number {
+  if (v === null || v === undefined) return 0;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw PanelErrors.validation('backup_limit', 'integer', 'The backup limit must be an integer of at least 0.');
+  }
+  return n;
+}
+
+export class ServersService {
+  constructor(private readonly d: ServiceDeps) {}
+
+  /**
+   * Creates the row, then tells the node's daemon. When the daemon refuses or cannot be reached the
+   * row is removed again and the daemon's error is thrown: a server the daemon does not know would
+   * fail every backup later.
+   */
+  async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; uuid?: string }): Promise<PublicServer> {
+    const name = String(input.name ?? '').trim();
+    if (name === '' || name.length > 191) throw PanelErrors.validation('name', 'required', 'The name field is required.');
+    const backupLimit = normaliseBackupLimit(input.backupLimit);
+    if (!(await this.d.repos.users.findById(input.ownerId))) throw PanelErrors.validation('owner_id', 'exists', 'The selected owner does not exist.');
+    const node = await this.d.repos.nodes.findById(input.nodeId);
+    if (!node) throw PanelErrors.validation('node_id', 'exists', 'The selected node does not exist.');
+
+    const at = isoNow(this.d.clock);
+    let row: ServerRow | undefined;
+    for (let attempt = 0; attempt < 5 && !row; attempt++) {
+      const uuid = input.uuid ?? randomUUID();
+      const identifier = uuid.slice(0, 8);
+      if ((await this.d.repos.servers.findByUuid(uuid)) || (await this.d.repos.servers.findByRouteKey(identifier))) {
+        if (input.uuid) throw PanelErrors.validation('uuid', 'unique', 'The uuid has already been taken.');
+        continue;
+      }
+      row = await this.d.repos.servers.insert({ uuid, identifier, name, owner_id: input.ownerId, node_id: node.id, backup_limit: backupLimit, at });
+    }
+    if (!row) throw PanelErrors.unexpected();
+    try {
+      await this.d.daemon.createServer(nodeConnection(node), row.uuid);
+    } catch (err) {
+      await this.d.repos.servers.delete(row.id);
+      throw err;
+    }
+    return toPublicServer(row);
+  }
+
+  async findById(id: number): Promise<PublicServer | undefined> {
+    const s = await this.d.repos.servers.findById(id);
+    return s && toPublicServer(s);
+  }
+
+  /** By uuid or 8-character identifier. */
+  async find(ref: string): Promise<PublicServer | undefined> {
+    const s = await this.d.repos.servers.findByRouteKey(ref);
+    return s && toPublicServer(s);
+  }
+
+  async list(scope: ServerListScope, page = 1, perPage = 50): Promise<Page<PublicServer>> {
+    const r = await this.d.repos.servers.list(scope, { page, perPage });
+    return { rows: r.rows.map(toPublicServer), total: r.total };
+  }
+
+  async update(id: number, patch: { name?: string; backupLimit?: number | null; ownerId?: number }): Promise<PublicServer> {
+    const s = await this.d.repos.servers.findById(id);
+    if (!s) throw PanelErrors.resourceNotFound();
+    await this.d.repos.servers.update(id, {
+      name: patch.name?.trim(),
+      backup_limit: patch.backupLimit === undefined ? undefined : normaliseBackupLimit(patch.backupLimit),
+      owner_id: patch.ownerId,
+      at: isoNow(this.d.clock),
+    });
+    return toPublicServer((await this.d.repos.servers.findById(id))!);
+  }
+
+  async setSuspended(id: number, suspended: boolean): Promise<PublicServer> {
+    const s = await this.d.repos.servers.findById(id);
+    if (!s) throw PanelErrors.resourceNotFound();
+    if (suspended) await this.d.repos.servers.setStatus(id, 'suspended', isoNow(this.d.clock));
+    else if (s.status === 'suspended') await this.d.repos.servers.setStatus(id, null, isoNow(this.d.clock));
+    return toPublicServer((await this.d.repos.servers.findById(id))!);
+  }
+
+  async setStatus(id: number, status: string | null): Promise<void> {
+    await this.d.repos.servers.setStatus(id, status, isoNow(this.d.clock));
+  }
+
+  /** Removes the row (backup rows cascade). The daemon keeps its files; removing those is an operator's call. */
+  async delete(id: number): Promise<void> {
+    await this.d.repos.servers.delete(id);
+  }
+
+  async nodeOf(server: { nodeId: number } | ServerRow): Promise<NodeRow> {
+    const nodeId = 'nodeId' in server ? server.nodeId : server.node_id;
+    const node = await this.d.repos.nodes.findById(nodeId);
+    if (!node) throw PanelErrors.unexpected();
+    return node;
+  }
+}
