@@ -152,5 +152,6 @@ export const SCHEDULE_ACTIVITY_EVENTS = [
   'server:task.delete',
   'server:backup.rotate',
   'server:backup.retention-delete',
+  'server:backup.retention-failed',
   'server:backup.retention-update',
 ] as const;

@@ -40,8 +40,10 @@ export class RetentionPoliciesRepository {
    * Servers with an active policy that have a successful backup completed after the policy was
    * last applied, with the newest such completion. One query for the whole panel per tick.
    */
-  async listPending(): Promise<Array<{ server_id: number; applied_through: string | null; newest: string }>> {
-    const rows = await this.db.selectFrom('retention_policies')
+  async listPending(serverId?: number): Promise<Array<{ server_id: number; applied_through: string | null; newest: string }>> {
+    let q = this.db.selectFrom('retention_policies');
+    if (serverId !== undefined) q = q.where('retention_policies.server_id', '=', serverId);
+    const rows = await q
       .innerJoin('backups', 'backups.server_id', 'retention_policies.server_id')
       .select((eb) => ['retention_policies.server_id', 'retention_policies.applied_through', eb.fn.max<string>('backups.completed_at').as('newest')])
       .where('backups.is_successful', '=', 1).where('backups.deleted_at', 'is', null).where('backups.completed_at', 'is not', null)
