@@ -1,0 +1,309 @@
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import type { Writable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { AppError } from '../core/app-error.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { ArchiveError, throwIfAborted } from './archive-error.ts';
+import { IgnoreMatcher, IGNORE_MAX_BYTES } from './ignore-rules.ts';
+import { OutputSink } from './output-sink.ts';
+import { ParallelGzip, SLICE } from './parallel-gzip.ts';
+import { ProgressThrottle } from './progress.ts';
+import { compareBytewise } from './sort-names.ts';
+import { BLOCK, encodeHeader, headerSpace, TYPE, type HeaderFields } from './tar-header.ts';
+import type { CompressionLevel, CreateOptions, CreateResult } from './types.ts';
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const OPEN_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+const ZEROS = Buffer.alloc(BLOCK * 2);
+
+export function resolveLevel(level: CompressionLevel | undefined): number {
+  if (level === undefined || level === 'best_speed') return 1;
+  if (level === 'best_compression') return 9;
+  if (level === 'none') return 0;
+  if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= 9) return level;
+  throw new AppError('E_ARCHIVE_LEVEL', 400, `invalid compression level ${JSON.stringify(level)}: use best_speed, best_compression, none or 0-9`);
+}
+
+/** Reads <root>/.pteroignore without following a link and without ever blocking on a FIFO. */
+export function readPteroignore(root: string, logger: Logger): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(`${root}/.pteroignore`, OPEN_FLAGS);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
+    if (code === 'ELOOP') {
+      logger.warn('.pteroignore is a symbolic link; not used');
+      return '';
+    }
+    throw new ArchiveError('E_ARCHIVE_IO', `cannot read .pteroignore: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) {
+      logger.warn('.pteroignore is not a regular file; not used');
+      return '';
+    }
+    if (st.size > IGNORE_MAX_BYTES) {
+      throw new AppError('E_IGNORE_TOO_LARGE', 400, 'the .pteroignore file may not be larger than 32 KiB', { meta: { source: '.pteroignore' } });
+    }
+    const buf = Buffer.alloc(IGNORE_MAX_BYTES + 1);
+    let n = 0;
+    for (;;) {
+      const got = fs.readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    if (n > IGNORE_MAX_BYTES) {
+      throw new AppError('E_IGNORE_TOO_LARGE', 400, 'the .pteroignore file may not be larger than 32 KiB', { meta: { source: '.pteroignore' } });
+    }
+    return buf.toString('utf8', 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+interface Frame {
+  rel: string; // '' for the root
+  abs: string;
+  names: string[];
+  i: number;
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The tar producer: a streaming depth-first walk in bytewise name order that writes headers and
+ * file contents straight into slab buffers handed to the parallel compressor. Memory is bounded by
+ * the open directories' name lists plus the compressor's slabs, never by the tree.
+ */
+class TarProducer {
+  readonly #gz: ParallelGzip;
+  #slab: Buffer;
+  #pos = 0;
+  #scratch = Buffer.allocUnsafe(BLOCK * 8);
+
+  constructor(gz: ParallelGzip) {
+    this.#gz = gz;
+    this.#slab = gz.takeSlab();
+  }
+
+  async #rotate(): Promise<void> {
+    const full = this.#slab;
+    const len = this.#pos;
+    this.#slab = this.#gz.takeSlab();
+    this.#pos = 0;
+    await this.#gz.submit(full, len);
+  }
+
+  async writeBytes(src: Buffer, len = src.length): Promise<void> {
+    let off = 0;
+    while (off < len) {
+      if (this.#pos === SLICE) await this.#rotate();
+      const n = Math.min(len - off, SLICE - this.#pos);
+      src.copy(this.#slab, this.#pos, off, off + n);
+      this.#pos += n;
+      off += n;
+    }
+  }
+
+  async header(h: HeaderFields): Promise<void> {
+    const need = headerSpace(h.name, h.linkname);
+    if (this.#scratch.length < need) this.#scratch = Buffer.allocUnsafe(need);
+    const len = encodeHeader(h, this.#scratch);
+    await this.writeBytes(this.#scratch, len);
+  }
+
+  /**
+   * Copies exactly `size` bytes of `fd` into the stream (zero-padded if the file shrank, cut at
+   * `size` if it grew) plus block padding. Returns the bytes actually read from the file.
+   */
+  async content(fd: number, size: number): Promise<number> {
+    let remaining = size;
+    let filePos = 0;
+    let eof = false;
+    while (remaining > 0) {
+      if (this.#pos === SLICE) await this.#rotate();
+      const n = Math.min(remaining, SLICE - this.#pos);
+      let got = 0;
+      if (!eof) {
+        got = fs.readSync(fd, this.#slab, this.#pos, n, filePos);
+        if (got === 0) eof = true;
+      }
+      if (eof) {
+        this.#slab.fill(0, this.#pos, this.#pos + n);
+        this.#pos += n;
+        remaining -= n;
+        continue;
+      }
+      this.#pos += got;
+      filePos += got;
+      remaining -= got;
+    }
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (pad) await this.writeBytes(ZEROS, pad);
+    return filePos;
+  }
+
+  async end(): Promise<void> {
+    await this.writeBytes(ZEROS, BLOCK * 2);
+    if (this.#pos > 0) {
+      const len = this.#pos;
+      this.#pos = 0;
+      await this.#gz.submit(this.#slab, len);
+    }
+    await this.#gz.flush();
+  }
+}
+
+export async function createArchive(root: string, out: NodeJS.WritableStream | Writable, opts: CreateOptions = {}): Promise<CreateResult> {
+  const output = out as Writable;
+  try {
+    const level = resolveLevel(opts.level);
+    const checksumType = opts.checksum ?? 'sha256';
+    if (checksumType !== 'sha256' && checksumType !== 'sha1') {
+      throw new AppError('E_ARCHIVE_CHECKSUM', 400, `unsupported checksum type ${JSON.stringify(checksumType)}`);
+    }
+    const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
+    const gz = new ParallelGzip(sink, level, availableParallelism() + 2);
+    let stats: { files: number; bytesRead: number };
+    try {
+      stats = await walk(resolvePath(root), gz, sink, opts);
+    } catch (err) {
+      await gz.abandon();
+      throw err;
+    }
+    await sink.finish();
+    return { size: sink.size, checksum: sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead };
+  } catch (err) {
+    if (!output.destroyed) {
+      // destroy(err) emits 'error'; make sure that alone can never crash the process.
+      output.once('error', () => undefined);
+      output.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+    throw err;
+  }
+}
+
+async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions): Promise<{ files: number; bytesRead: number }> {
+  const logger = opts.logger ?? silentLogger();
+  const signal = opts.signal;
+  throwIfAborted(signal);
+  let rootStat: fs.Stats;
+  try {
+    rootStat = fs.statSync(root);
+  } catch (err) {
+    throw new ArchiveError('E_ARCHIVE_ROOT', `cannot read the directory to archive: ${(err as Error).message}`, { cause: err });
+  }
+  if (!rootStat.isDirectory()) throw new ArchiveError('E_ARCHIVE_ROOT', `${root} is not a directory`);
+
+  const matcher = IgnoreMatcher.from({ text: readPteroignore(root, logger), source: '.pteroignore' }, { text: opts.ignore ?? '', source: 'ignore' });
+  const tar = new TarProducer(gz);
+  const progress = new ProgressThrottle(opts.onProgress);
+  let files = 0;
+  let bytesRead = 0;
+  let skippedSpecial = 0;
+  let changed = 0;
+  let sinceYield = 0;
+  const snapshot = () => ({ bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
+
+  const readNames = (abs: string): string[] | null => {
+    try {
+      return fs.readdirSync(abs).sort(compareBytewise);
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw new ArchiveError('E_ARCHIVE_IO', `cannot read directory ${abs}: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
+  const stack: Frame[] = [{ rel: '', abs: root, names: readNames(root) ?? [], i: 0 }];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.i >= frame.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = frame.names[frame.i++]!;
+    const rel = frame.rel === '' ? name : `${frame.rel}/${name}`;
+    const abs = `${frame.abs}/${name}`;
+    if (++sinceYield >= 256) {
+      // Keep the event loop (HTTP server, timers) responsive during long runs of small files.
+      sinceYield = 0;
+      await yieldToLoop();
+      throwIfAborted(signal);
+      progress.tick(snapshot);
+    }
+
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (!st) continue; // vanished since readdir
+    const mtime = Math.floor(st.mtimeMs / 1000);
+    const mode = st.mode & 0o7777;
+
+    if (st.isDirectory()) {
+      if (matcher.matches(rel, true)) continue;
+      const names = readNames(abs);
+      if (!names) continue;
+      await tar.header({ name: `${rel}/`, type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
+      files++;
+      stack.push({ rel, abs, names, i: 0 });
+    } else if (st.isFile()) {
+      if (matcher.matches(rel, false)) continue;
+      let fd: number;
+      try {
+        fd = fs.openSync(abs, OPEN_FLAGS);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (isGone(err) || code === 'ELOOP') {
+          changed++;
+          continue;
+        }
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${rel}: ${(err as Error).message}`, { cause: err });
+      }
+      try {
+        // The name may have been replaced between lstat and open: trust only what fd points at.
+        const fst = fs.fstatSync(fd);
+        if (!fst.isFile()) {
+          changed++;
+          continue;
+        }
+        await tar.header({ name: rel, type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
+        const got = await tar.content(fd, fst.size);
+        if (got < fst.size) {
+          changed++;
+          logger.warn({ file: rel, expected: fst.size, read: got }, 'file shrank during backup; padded with zeros');
+        }
+        bytesRead += got;
+        files++;
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot read ${rel}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        fs.closeSync(fd);
+      }
+    } else if (st.isSymbolicLink()) {
+      if (matcher.matches(rel, false)) continue;
+      let target: string;
+      try {
+        target = fs.readlinkSync(abs);
+      } catch (err) {
+        if (isGone(err) || (err as NodeJS.ErrnoException).code === 'EINVAL') continue;
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot read link ${rel}: ${(err as Error).message}`, { cause: err });
+      }
+      await tar.header({ name: rel, type: TYPE.symlink, mode, uid: st.uid, gid: st.gid, size: 0, mtime, linkname: target });
+      files++;
+    } else {
+      // Sockets, FIFOs and devices are never opened, so a FIFO cannot hang the backup.
+      skippedSpecial++;
+    }
+  }
+  await tar.end();
+  if (skippedSpecial || changed) logger.info({ skippedSpecial, changed }, 'archive skipped special files or files that changed');
+  progress.final(snapshot());
+  return { files, bytesRead };
+}

@@ -1,0 +1,19 @@
+/** Public API of the archive engine: standard multi-member .tar.gz, created in parallel, extracted safely. */
+export type {
+  ArchiveProgress,
+  ChecksumType,
+  CompressionLevel,
+  CreateOptions,
+  CreateResult,
+  EntryType,
+  ExtractOptions,
+  ExtractResult,
+  ListedEntry,
+  VerifyResult,
+} from './types.ts';
+export { ArchiveError } from './archive-error.ts';
+export { createArchive, resolveLevel } from './create.ts';
+export { createArchiveFile } from './create-file.ts';
+export { validateIgnore, IgnoreMatcher } from './ignore-rules.ts';
+export { extractArchive } from './extract.ts';
+export { listArchive, verifyArchive } from './inspect.ts';

@@ -1,0 +1,251 @@
+/**
+ * ustar header encoding with PAX extended records where ustar cannot hold a value, and decoding of
+ * ustar, PAX, GNU long names and base-256 numbers (what GNU tar, bsdtar and Python write).
+ */
+export const BLOCK = 512;
+
+export const TYPE = {
+  file: 0x30, // '0'
+  oldFile: 0x00,
+  hardlink: 0x31,
+  symlink: 0x32,
+  char: 0x33,
+  block: 0x34,
+  dir: 0x35,
+  fifo: 0x36,
+  contiguous: 0x37,
+  paxLocal: 0x78, // 'x'
+  paxGlobal: 0x67, // 'g'
+  gnuLongName: 0x4c, // 'L'
+  gnuLongLink: 0x4b, // 'K'
+} as const;
+
+const OCTAL_11_MAX = 0o77777777777; // 8 GiB - 1: the largest size/mtime an 11-digit field holds
+const OCTAL_7_MAX = 0o7777777;
+
+export interface HeaderFields {
+  name: string; // directories end with '/'
+  type: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number; // seconds
+  linkname?: string;
+}
+
+function isPlainAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+function writeOctal(buf: Buffer, off: number, width: number, value: number): void {
+  // width includes the terminating NUL
+  const s = Math.max(0, Math.floor(value)).toString(8).padStart(width - 1, '0');
+  buf.write(s, off, width - 1, 'latin1');
+  buf[off + width - 1] = 0;
+}
+
+/** Splits a name into ustar prefix/name when that is possible, else null. */
+function splitUstar(name: string): { prefix: string; base: string } | null {
+  if (name.length <= 100) return { prefix: '', base: name };
+  if (name.length > 256) return null;
+  // The prefix ends at a '/' and holds at most 155 bytes; the rest (non-empty) at most 100.
+  const cut = name.lastIndexOf('/', Math.min(155, name.length - 2));
+  if (cut <= 0) return null;
+  const base = name.slice(cut + 1);
+  if (base.length > 100) return null;
+  return { prefix: name.slice(0, cut), base };
+}
+
+function paxRecord(key: string, value: string): string {
+  const bodyLen = Buffer.byteLength(` ${key}=${value}\n`, 'utf8');
+  // The length prefix counts its own digits.
+  let len = bodyLen + 1;
+  while (String(len).length + bodyLen !== len) len = bodyLen + String(len).length;
+  return `${len} ${key}=${value}\n`;
+}
+
+/** Fills one 512-byte ustar header at buf[off..off+512). Assumes the values fit (caller checks). */
+function writeUstar(buf: Buffer, off: number, h: HeaderFields, name: string, prefix: string, linkname: string): void {
+  buf.fill(0, off, off + BLOCK);
+  buf.write(name, off, 100, 'utf8');
+  writeOctal(buf, off + 100, 8, h.mode & 0o7777);
+  writeOctal(buf, off + 108, 8, h.uid > OCTAL_7_MAX ? 0 : h.uid);
+  writeOctal(buf, off + 116, 8, h.gid > OCTAL_7_MAX ? 0 : h.gid);
+  writeOctal(buf, off + 124, 12, h.size > OCTAL_11_MAX ? 0 : h.size);
+  writeOctal(buf, off + 136, 12, h.mtime < 0 || h.mtime > OCTAL_11_MAX ? 0 : h.mtime);
+  buf[off + 156] = h.type;
+  if (linkname) buf.write(linkname, off + 157, 100, 'utf8');
+  buf.write('ustar\u000000', off + 257, 8, 'latin1');
+  if (prefix) buf.write(prefix, off + 345, 155, 'utf8');
+  buf.fill(0x20, off + 148, off + 156);
+  let sum = 0;
+  for (let i = off; i < off + BLOCK; i++) sum += buf[i]!;
+  writeOctal(buf, off + 148, 7, sum);
+  buf[off + 155] = 0x20;
+}
+
+/**
+ * Encodes the header(s) for one entry into `scratch` starting at 0 and returns the byte length
+ * (512, or PAX header + records + 512). `scratch` must be large enough (see headerSpace()).
+ */
+export function encodeHeader(h: HeaderFields, scratch: Buffer): number {
+  const linkname = h.linkname ?? '';
+  const records: string[] = [];
+  let ustarName = h.name;
+  let ustarPrefix = '';
+  const split = isPlainAscii(h.name) ? splitUstar(h.name) : null;
+  if (split) {
+    ustarName = split.base;
+    ustarPrefix = split.prefix;
+  } else {
+    records.push(paxRecord('path', h.name));
+    ustarName = asciiFallback(h.name, 100);
+  }
+  let ustarLink = linkname;
+  if (linkname && (!isPlainAscii(linkname) || linkname.length > 100)) {
+    records.push(paxRecord('linkpath', linkname));
+    ustarLink = asciiFallback(linkname, 100);
+  }
+  if (h.size > OCTAL_11_MAX) records.push(paxRecord('size', String(h.size)));
+  if (h.mtime < 0 || h.mtime > OCTAL_11_MAX) records.push(paxRecord('mtime', String(Math.floor(h.mtime))));
+  if (h.uid > OCTAL_7_MAX) records.push(paxRecord('uid', String(h.uid)));
+  if (h.gid > OCTAL_7_MAX) records.push(paxRecord('gid', String(h.gid)));
+
+  let off = 0;
+  if (records.length > 0) {
+    const body = Buffer.from(records.join(''), 'utf8');
+    const paxName = asciiFallback(`PaxHeaders/${h.name.slice(h.name.replace(/\/$/, '').lastIndexOf('/') + 1)}`, 100);
+    writeUstar(scratch, 0, { name: paxName, type: TYPE.paxLocal, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: Math.max(0, Math.min(h.mtime, OCTAL_11_MAX)) }, paxName, '', '');
+    body.copy(scratch, BLOCK);
+    const padded = Math.ceil(body.length / BLOCK) * BLOCK;
+    scratch.fill(0, BLOCK + body.length, BLOCK + padded);
+    off = BLOCK + padded;
+  }
+  writeUstar(scratch, off, h, ustarName, ustarPrefix, ustarLink);
+  return off + BLOCK;
+}
+
+/** Upper bound of encodeHeader()'s output for these strings. */
+export function headerSpace(name: string, linkname = ''): number {
+  const bytes = Buffer.byteLength(name) + Buffer.byteLength(linkname);
+  return BLOCK * 3 + Math.ceil((bytes + 256) / BLOCK) * BLOCK;
+}
+
+function asciiFallback(s: string, max: number): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    out += c >= 0x20 && c <= 0x7e ? ch : '_';
+    if (out.length >= max) break;
+  }
+  return out.slice(0, max);
+}
+
+// ---------------------------------------------------------------- decoding
+
+export interface ParsedHeader {
+  name: string;
+  type: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname: string;
+  /** true when the magic says ustar/gnu (prefix field meaningful only for POSIX ustar) */
+}
+
+function cstr(buf: Buffer, off: number, len: number): string {
+  let end = off;
+  const max = off + len;
+  while (end < max && buf[end] !== 0) end++;
+  return buf.toString('utf8', off, end);
+}
+
+/** Parses an octal field, or a GNU base-256 field (high bit set). NaN when malformed. */
+export function parseNumeric(buf: Buffer, off: number, len: number): number {
+  const first = buf[off]!;
+  if (first & 0x80) {
+    if (first === 0xff) return Number.NaN; // negative base-256: never valid for us
+    let v = first & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + buf[off + i]!;
+    return v;
+  }
+  let i = off;
+  const end = off + len;
+  while (i < end && (buf[i] === 0x20 || buf[i] === 0)) i++;
+  let v = 0;
+  let digits = 0;
+  while (i < end) {
+    const c = buf[i]!;
+    if (c === 0 || c === 0x20) break;
+    if (c < 0x30 || c > 0x37) return Number.NaN;
+    v = v * 8 + (c - 0x30);
+    digits++;
+    i++;
+  }
+  return digits === 0 ? 0 : v;
+}
+
+export function isZeroBlock(buf: Buffer, off: number): boolean {
+  for (let i = off; i < off + BLOCK; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** Verifies the header checksum (unsigned sum, or the signed sum some old writers used). */
+export function checksumOk(buf: Buffer, off: number): boolean {
+  const stored = parseNumeric(buf, off + 148, 8);
+  if (Number.isNaN(stored)) return false;
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : buf[off + i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Decodes the fixed fields; PAX/GNU overrides are applied by the parser. */
+export function decodeHeader(buf: Buffer, off: number): ParsedHeader {
+  let name = cstr(buf, off, 100);
+  const magic = buf.toString('latin1', off + 257, off + 263);
+  if (magic === 'ustar\u0000') {
+    const prefix = cstr(buf, off + 345, 155);
+    if (prefix) name = `${prefix}/${name}`;
+  }
+  return {
+    name,
+    type: buf[off + 156]!,
+    mode: parseNumeric(buf, off + 100, 8),
+    uid: parseNumeric(buf, off + 108, 8),
+    gid: parseNumeric(buf, off + 116, 8),
+    size: parseNumeric(buf, off + 124, 12),
+    mtime: parseNumeric(buf, off + 136, 12),
+    linkname: cstr(buf, off + 157, 100),
+  };
+}
+
+/** Parses PAX records ("len key=value\n"...). Throws a string reason on malformed input. */
+export function parsePax(body: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i < body.length) {
+    if (body[i] === 0) break; // some writers pad with NULs
+    let sp = i;
+    while (sp < body.length && body[sp] !== 0x20) sp++;
+    const len = Number(body.toString('latin1', i, sp));
+    if (!Number.isInteger(len) || len <= sp - i || i + len > body.length) throw new Error('malformed PAX record length');
+    const rec = body.toString('utf8', sp + 1, i + len - 1);
+    const eq = rec.indexOf('=');
+    if (eq < 0) throw new Error('malformed PAX record');
+    out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    i += len;
+  }
+  return out;
+}

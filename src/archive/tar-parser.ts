@@ -1,0 +1,240 @@
+import { ArchiveError } from './archive-error.ts';
+import { BLOCK, checksumOk, decodeHeader, isZeroBlock, parsePax, TYPE } from './tar-header.ts';
+
+const MAX_META = 1 << 20; // PAX / GNU long-name bodies larger than this are not plausible
+
+export interface TarEntry {
+  name: string;
+  type: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname: string;
+  /** Offset of the entry's header in the tar stream. */
+  offset: number;
+}
+
+export interface EntryBody {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+export interface EntryHandler {
+  /** Returns a sink for the entry's data, or null to discard it. */
+  onEntry(entry: TarEntry): EntryBody | null;
+}
+
+/** Types whose size field means "this many data bytes follow" (regular, contiguous, unknown). */
+function hasData(type: number): boolean {
+  return !(type >= TYPE.hardlink && type <= TYPE.fifo);
+}
+
+type State = 'header' | 'meta' | 'data' | 'pad' | 'end';
+
+/**
+ * Push parser for ustar/PAX/GNU tar. Synchronous: the handler does its work (e.g. a sync write)
+ * inside write(), so the caller's pacing of push() is the only backpressure needed.
+ */
+export class TarParser {
+  readonly #handler: EntryHandler;
+  #state: State = 'header';
+  #offset = 0;
+  #hdr = Buffer.alloc(BLOCK);
+  #hdrFill = 0;
+  #zeroBlocks = 0;
+  #remaining = 0;
+  #pad = 0;
+  #body: EntryBody | null = null;
+  #current: TarEntry | null = null;
+  #metaKind = 0;
+  #meta: Buffer | null = null;
+  #metaFill = 0;
+  #pax: Map<string, string> | null = null;
+  #longName: string | null = null;
+  #longLink: string | null = null;
+  entries = 0;
+  bytes = 0;
+
+  constructor(handler: EntryHandler) {
+    this.#handler = handler;
+  }
+
+  get currentName(): string | null {
+    return this.#current?.name ?? null;
+  }
+
+  get ended(): boolean {
+    return this.#state === 'end';
+  }
+
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      switch (this.#state) {
+        case 'end':
+          return; // trailing record padding
+        case 'header': {
+          if (this.#hdrFill === 0 && n - i >= BLOCK) {
+            this.#header(chunk, i);
+            i += BLOCK;
+            this.#offset += BLOCK;
+          } else {
+            const k = Math.min(BLOCK - this.#hdrFill, n - i);
+            chunk.copy(this.#hdr, this.#hdrFill, i, i + k);
+            this.#hdrFill += k;
+            i += k;
+            if (this.#hdrFill === BLOCK) {
+              this.#hdrFill = 0;
+              this.#header(this.#hdr, 0);
+              this.#offset += BLOCK;
+            }
+          }
+          break;
+        }
+        case 'meta': {
+          const k = Math.min(this.#remaining, n - i);
+          chunk.copy(this.#meta!, this.#metaFill, i, i + k);
+          this.#metaFill += k;
+          this.#remaining -= k;
+          i += k;
+          this.#offset += k;
+          if (this.#remaining === 0) {
+            this.#finishMeta();
+            this.#state = this.#pad > 0 ? 'pad' : 'header';
+          }
+          break;
+        }
+        case 'data': {
+          const k = Math.min(this.#remaining, n - i);
+          if (this.#body) this.#body.write(chunk.subarray(i, i + k));
+          this.#remaining -= k;
+          i += k;
+          this.#offset += k;
+          if (this.#remaining === 0) this.#finishEntry();
+          break;
+        }
+        case 'pad': {
+          const k = Math.min(this.#pad, n - i);
+          this.#pad -= k;
+          i += k;
+          this.#offset += k;
+          if (this.#pad === 0) this.#state = 'header';
+          break;
+        }
+      }
+    }
+  }
+
+  /** Call at end of input; throws if the stream stopped inside an entry or before the end marker. */
+  end(): void {
+    if (this.#state === 'end') return;
+    if (this.#state === 'data') {
+      throw new ArchiveError('E_ARCHIVE_TRUNCATED', `unexpected end of stream inside entry ${JSON.stringify(this.#current?.name)} (${this.#current!.size - this.#remaining} of ${this.#current!.size} bytes)`);
+    }
+    if (this.#state === 'pad') {
+      throw new ArchiveError('E_ARCHIVE_TRUNCATED', `unexpected end of stream in the padding after entry ${JSON.stringify(this.#current?.name)}`);
+    }
+    if (this.#state === 'meta') throw new ArchiveError('E_ARCHIVE_TRUNCATED', `unexpected end of stream inside an extended header at offset ${this.#offset}`);
+    if (this.#hdrFill > 0) throw new ArchiveError('E_ARCHIVE_TRUNCATED', `unexpected end of stream inside a tar header at offset ${this.#offset}`);
+    // One zero block is what some writers leave; GNU tar accepts it with a warning.
+    if (this.#zeroBlocks >= 1) return;
+    throw new ArchiveError('E_ARCHIVE_TRUNCATED', `the tar stream ends without its end-of-archive marker (at offset ${this.#offset})`);
+  }
+
+  #header(buf: Buffer, off: number): void {
+    if (isZeroBlock(buf, off)) {
+      if (++this.#zeroBlocks >= 2) this.#state = 'end';
+      return;
+    }
+    this.#zeroBlocks = 0;
+    if (!checksumOk(buf, off)) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad tar header checksum at offset ${this.#offset}`);
+    const h = decodeHeader(buf, off);
+    if (Number.isNaN(h.size) || Number.isNaN(h.mode) || Number.isNaN(h.mtime)) {
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad numeric field in the tar header at offset ${this.#offset}`);
+    }
+    if (h.size > Number.MAX_SAFE_INTEGER) throw new ArchiveError('E_ARCHIVE_CORRUPT', `impossible entry size at offset ${this.#offset}`);
+    const t = h.type;
+    if (t === TYPE.paxLocal || t === TYPE.paxGlobal || t === TYPE.gnuLongName || t === TYPE.gnuLongLink) {
+      if (h.size > MAX_META) throw new ArchiveError('E_ARCHIVE_CORRUPT', `extended header of ${h.size} bytes at offset ${this.#offset} is too large`);
+      this.#metaKind = t;
+      this.#meta = Buffer.allocUnsafe(h.size);
+      this.#metaFill = 0;
+      this.#remaining = h.size;
+      this.#pad = (BLOCK - (h.size % BLOCK)) % BLOCK;
+      if (h.size === 0) this.#finishMeta();
+      else this.#state = 'meta';
+      return;
+    }
+    const pax = this.#pax;
+    let name = h.name;
+    let linkname = h.linkname;
+    let size = h.size;
+    let mtime = h.mtime;
+    let uid = h.uid;
+    let gid = h.gid;
+    if (this.#longName !== null) name = this.#longName;
+    if (this.#longLink !== null) linkname = this.#longLink;
+    if (pax) {
+      const p = pax.get('path');
+      if (p !== undefined) name = p;
+      const l = pax.get('linkpath');
+      if (l !== undefined) linkname = l;
+      const s = pax.get('size');
+      if (s !== undefined) {
+        size = Number(s);
+        if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad PAX size at offset ${this.#offset}`);
+      }
+      const m = pax.get('mtime');
+      if (m !== undefined && Number.isFinite(Number(m))) mtime = Math.floor(Number(m));
+      const u = pax.get('uid');
+      if (u !== undefined && Number.isFinite(Number(u))) uid = Number(u);
+      const g = pax.get('gid');
+      if (g !== undefined && Number.isFinite(Number(g))) gid = Number(g);
+    }
+    this.#pax = null;
+    this.#longName = null;
+    this.#longLink = null;
+    const dataLen = hasData(t) ? size : 0;
+    const entry: TarEntry = { name, type: t, mode: h.mode, uid, gid, size, mtime, linkname, offset: this.#offset };
+    this.#current = entry;
+    this.entries++;
+    this.#body = this.#handler.onEntry(entry);
+    this.#remaining = dataLen;
+    this.#pad = (BLOCK - (dataLen % BLOCK)) % BLOCK;
+    if (dataLen === 0) this.#finishEntry();
+    else this.#state = 'data';
+  }
+
+  #finishEntry(): void {
+    const body = this.#body;
+    this.#body = null;
+    body?.end();
+    this.#state = this.#pad > 0 ? 'pad' : 'header';
+  }
+
+  #finishMeta(): void {
+    const body = this.#meta!;
+    this.#meta = null;
+    const kind = this.#metaKind;
+    if (kind === TYPE.gnuLongName || kind === TYPE.gnuLongLink) {
+      let end = body.indexOf(0);
+      if (end < 0) end = body.length;
+      const s = body.toString('utf8', 0, end);
+      if (kind === TYPE.gnuLongName) this.#longName = s;
+      else this.#longLink = s;
+      return;
+    }
+    let records: Map<string, string>;
+    try {
+      records = parsePax(body);
+    } catch (err) {
+      throw new ArchiveError('E_ARCHIVE_CORRUPT', `${(err as Error).message} before offset ${this.#offset}`);
+    }
+    // Global headers would change how later entries are named; nothing we write or accept needs them.
+    if (kind === TYPE.paxLocal) this.#pax = records;
+  }
+}

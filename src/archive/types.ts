@@ -1,0 +1,73 @@
+import type { Logger } from '../core/logger.ts';
+
+/** Wings' level names, or a zlib level 0..9. */
+export type CompressionLevel = 'best_speed' | 'best_compression' | 'none' | number;
+export type ChecksumType = 'sha256' | 'sha1';
+
+export interface ArchiveProgress {
+  bytesRead: number;
+  filesDone: number;
+  bytesWritten: number;
+  totalBytes: number | null;
+}
+
+export interface CreateOptions {
+  /** The request's newline-separated patterns; merged after <root>/.pteroignore so they can override it. */
+  ignore?: string;
+  level?: CompressionLevel;
+  checksum?: ChecksumType;
+  /** Bytes per second on the compressed output; 0/undefined = unlimited. */
+  writeLimit?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ArchiveProgress) => void;
+  logger?: Logger;
+}
+
+export interface CreateResult {
+  size: number;
+  checksum: string;
+  checksumType: ChecksumType;
+  files: number;
+  bytesRead: number;
+}
+
+export interface ExtractOptions {
+  signal?: AbortSignal;
+  /** Bytes per second on the compressed input; 0/undefined = unlimited. */
+  readLimit?: number;
+  onProgress?: (p: ArchiveProgress) => void;
+  onSkip?: (name: string, reason: string) => void;
+  logger?: Logger;
+}
+
+export interface ExtractResult {
+  entries: number;
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytesRead: number;
+  bytesWritten: number;
+  skipped: Array<{ name: string; reason: string }>;
+}
+
+export type EntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+
+export interface ListedEntry {
+  name: string;
+  type: EntryType;
+  size: number;
+  mode: number;
+  mtime: Date;
+  linkname?: string;
+}
+
+export interface VerifyResult {
+  /** gzip members in the stream. */
+  members: number;
+  /** tar entries (PAX/long-name pseudo entries not counted). */
+  entries: number;
+  /** Uncompressed tar bytes. */
+  bytes: number;
+  /** True when every member carried our length subfield, i.e. the parallel inflate path ran. */
+  parallelIndexed: boolean;
+}
