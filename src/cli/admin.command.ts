@@ -1,4 +1,213 @@
+/**
+ * `backwing admin ...`: provisioning straight against the panel database (no running panel
+ * needed). Every command prints one JSON object with --json, so scripts can rely on the output,
+ * and fails with one line and a non-zero exit.
+ */
+import { writeFileSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { isAppError } from '../core/app-error.ts';
+import { CliError } from './cli-error.ts';
+import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
+import type { PanelContext } from '../panel/context.ts';
 
-// Placeholder until this area lands; replaced by the owning work.
-export function registerAdminCommands(_program: Command): void {}
+interface CommonOptions extends PanelConfigOptions {
+  json?: boolean;
+}
+
+function withCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'use the SQLite database DIR/panel.sqlite (as `backwing up --data DIR`)')
+    .option('--config <envfile>', 'read DATABASE_URL, APP_URL, ... from a KEY=VALUE file')
+    .option('--json', 'print one JSON object instead of text');
+}
+
+/** Opens the context, runs `fn`, always closes; AppErrors become one-line CLI errors. */
+async function withContext<T>(what: string, opts: CommonOptions, fn: (ctx: PanelContext) => Promise<T>): Promise<T> {
+  const config = await resolvePanelConfig({ config: opts.config, data: opts.data });
+  const { openPanelContext } = await import('../panel/context.ts');
+  const { createDaemonClient } = await import('../panel/daemon-client/daemon-client.ts');
+  let ctx: PanelContext;
+  try {
+    ctx = await openPanelContext(config, { daemonClient: createDaemonClient({ timeoutMs: 10_000 }) });
+  } catch (err) {
+    throw new CliError(`${what}: cannot open the panel database (${redactUrl(config.databaseUrl)}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return await fn(ctx);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    if (isAppError(err)) throw new CliError(`${what}: ${err.message}`);
+    throw err;
+  } finally {
+    await ctx.close();
+  }
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function print(opts: CommonOptions, json: Record<string, unknown>, text: string): void {
+  process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+}
+
+/** A daemon's listen address: the URL's IP, or all interfaces when the URL names a host by DNS. */
+export function daemonListenFromUrl(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  const hostname = u.hostname.replace(/^\[|\]$/g, '');
+  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.includes(':');
+  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+  return { host: isIp ? hostname : '0.0.0.0', port };
+}
+
+async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
+  if (opts.password !== undefined && opts.passwordStdin) throw new CliError('user create: give --password or --password-stdin, not both');
+  if (opts.passwordStdin) return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  if (opts.password === undefined) throw new CliError('user create: --password <password> (or --password-stdin) is required');
+  return opts.password;
+}
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program.command('admin').description('Provision users, API keys, nodes and servers in the panel database');
+
+  // ---- users ----
+  const user = admin.command('user').description('Panel users');
+  withCommonOptions(user.command('create'))
+    .description('Create a user')
+    .requiredOption('--email <email>', 'email address (login name)')
+    .option('--password <password>', 'password (at least 8 characters)')
+    .option('--password-stdin', 'read the password from standard input (keeps it out of `ps`)')
+    .option('--username <name>', 'username (default: derived from the email)')
+    .option('--admin', 'make the user a root admin (may use application keys and see every server)')
+    .action(async (opts: CommonOptions & { email: string; password?: string; passwordStdin?: boolean; username?: string; admin?: boolean }) => {
+      const password = await readPassword(opts);
+      await withContext('user create', opts, async (ctx) => {
+        const u = await ctx.services.users.create({ email: opts.email, password, username: opts.username, rootAdmin: opts.admin === true });
+        print(opts, { id: u.id, uuid: u.uuid, email: u.email, username: u.username, root_admin: u.rootAdmin },
+          `created user ${u.email} (uuid ${u.uuid}, username ${u.username}${u.rootAdmin ? ', root admin' : ''})`);
+      });
+    });
+
+  withCommonOptions(user.command('list'))
+    .description('List users')
+    .action(async (opts: CommonOptions) => {
+      await withContext('user list', opts, async (ctx) => {
+        const all = [];
+        for (let page = 1; ; page++) {
+          const r = await ctx.services.users.list(page, 100);
+          all.push(...r.users);
+          if (r.users.length < 100) break;
+        }
+        const rows = all.map((u) => ({ id: u.id, uuid: u.uuid, email: u.email, username: u.username, root_admin: u.rootAdmin }));
+        print(opts, { users: rows }, rows.length === 0 ? 'no users' : rows.map((u) => `${u.email}\t${u.uuid}${u.root_admin ? '\tadmin' : ''}`).join('\n'));
+      });
+    });
+
+  // ---- API keys ----
+  const key = admin.command('key').description('API keys');
+  withCommonOptions(key.command('create'))
+    .description('Create an API key for a user; the key is printed once and only its hash is stored')
+    .requiredOption('--email <email>', 'the user who owns the key')
+    .option('--application', 'an application key (ptla_, provisioning API; root admins only) instead of a client key (ptlc_)')
+    .option('--memo <text>', 'description stored with the key', '')
+    .action(async (opts: CommonOptions & { email: string; application?: boolean; memo: string }) => {
+      await withContext('key create', opts, async (ctx) => {
+        const u = await ctx.services.users.findByEmail(opts.email.toLowerCase());
+        if (!u) throw new CliError(`key create: no user with email ${opts.email}`);
+        if (opts.application && !u.rootAdmin) throw new CliError(`key create: ${u.email} is not a root admin; application keys are for root admins only`);
+        const k = await ctx.services.apiKeys.create(u.id, { type: opts.application ? 'application' : 'client', memo: opts.memo });
+        print(opts, { key: k.key, identifier: k.identifier, type: k.type, email: u.email, memo: k.memo },
+          `${k.type} API key for ${u.email} (shown once, store it now):\n${k.key}`);
+      });
+    });
+
+  // ---- nodes ----
+  const node = admin.command('node').description('Nodes (machines running a backwing daemon)');
+  withCommonOptions(node.command('create'))
+    .description('Register a node and print its daemon token and a ready daemon config (YAML)')
+    .requiredOption('--name <name>', 'node name (unique, usable instead of the uuid)')
+    .requiredOption('--url <daemon-url>', 'how the panel reaches the daemon, e.g. http://10.0.0.5:8080')
+    .option('--data-dir <dir>', 'daemon config system.data: where server files live')
+    .option('--backup-dir <dir>', 'daemon config system.backup_directory: where local backups are written')
+    .option('--root-dir <dir>', 'daemon config system.root_directory: daemon state')
+    .option('--panel-url <url>', 'daemon config remote: how the daemon reaches the panel (default APP_URL)')
+    .option('--write-config <file>', 'also write the daemon config to FILE (mode 0600)')
+    .action(async (opts: CommonOptions & { name: string; url: string; dataDir?: string; backupDir?: string; rootDir?: string; panelUrl?: string; writeConfig?: string }) => {
+      const { renderDaemonConfig } = await import('../daemon/config.ts');
+      await withContext('node create', opts, async (ctx) => {
+        if (await ctx.services.nodes.find(opts.name)) throw new CliError(`node create: a node named "${opts.name}" already exists`);
+        const n = await ctx.services.nodes.create({ name: opts.name, url: opts.url });
+        const listen = daemonListenFromUrl(n.url);
+        const yaml = renderDaemonConfig({
+          uuid: n.uuid,
+          tokenId: n.tokenId,
+          token: n.token,
+          remote: (opts.panelUrl ?? ctx.config.appUrl).replace(/\/+$/, ''),
+          apiHost: listen.host,
+          apiPort: listen.port,
+          dataDirectory: opts.dataDir ? resolve(opts.dataDir) : undefined,
+          backupDirectory: opts.backupDir ? resolve(opts.backupDir) : undefined,
+          rootDirectory: opts.rootDir ? resolve(opts.rootDir) : undefined,
+        });
+        if (opts.writeConfig) writeFileSync(resolve(opts.writeConfig), yaml, { mode: 0o600 });
+        print(opts, { id: n.id, uuid: n.uuid, name: n.name, url: n.url, token_id: n.tokenId, token: n.token, daemon_config: yaml, config_file: opts.writeConfig ? resolve(opts.writeConfig) : null },
+          `created node ${n.name} (uuid ${n.uuid}) at ${n.url}\ntoken_id: ${n.tokenId}\ntoken: ${n.token}\n`
+          + (opts.writeConfig ? `daemon config written to ${resolve(opts.writeConfig)}\n` : '')
+          + `--- daemon config (config.yml) ---\n${yaml}`);
+      });
+    });
+
+  withCommonOptions(node.command('list'))
+    .description('List nodes')
+    .action(async (opts: CommonOptions) => {
+      await withContext('node list', opts, async (ctx) => {
+        const rows = (await ctx.services.nodes.list()).map((n) => ({ id: n.id, uuid: n.uuid, name: n.name, url: n.url, maintenance: n.maintenance }));
+        print(opts, { nodes: rows }, rows.length === 0 ? 'no nodes' : rows.map((n) => `${n.name}\t${n.uuid}\t${n.url}`).join('\n'));
+      });
+    });
+
+  // ---- servers ----
+  const server = admin.command('server').description('Game servers');
+  withCommonOptions(server.command('create'))
+    .description("Create a server on a node and tell the node's daemon about it")
+    .requiredOption('--name <name>', 'server name')
+    .requiredOption('--owner <email>', "owner's email (or user uuid)")
+    .requiredOption('--node <node>', 'node uuid or name')
+    .option('--backup-limit <n>', 'how many backups the server may keep (0 disables backups)', '0')
+    .action(async (opts: CommonOptions & { name: string; owner: string; node: string; backupLimit: string }) => {
+      if (!/^\d+$/.test(opts.backupLimit)) throw new CliError(`server create: --backup-limit must be a whole number, got "${opts.backupLimit}"`);
+      await withContext('server create', opts, async (ctx) => {
+        const owner = (await ctx.services.users.findByEmail(opts.owner.toLowerCase())) ?? (await ctx.services.users.findByUuid(opts.owner));
+        if (!owner) throw new CliError(`server create: no user with email or uuid "${opts.owner}"`);
+        const n = await ctx.services.nodes.find(opts.node);
+        if (!n) throw new CliError(`server create: no node with uuid or name "${opts.node}"`);
+        let s;
+        try {
+          s = await ctx.services.servers.create({ name: opts.name, ownerId: owner.id, nodeId: n.id, backupLimit: Number(opts.backupLimit) });
+        } catch (err) {
+          if (isAppError(err) && err.code === 'DaemonConnectionException') {
+            throw new CliError(`server create: the daemon of node "${n.name}" (${n.url}) did not accept the server, nothing was created: ${err.message}`);
+          }
+          throw err;
+        }
+        print(opts, { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner: owner.email, node: n.uuid, backup_limit: s.backupLimit },
+          `created server ${s.name} (identifier ${s.identifier}, uuid ${s.uuid}) on node ${n.name}, owner ${owner.email}, backup limit ${s.backupLimit}`);
+      });
+    });
+
+  withCommonOptions(server.command('list'))
+    .description('List servers')
+    .action(async (opts: CommonOptions) => {
+      await withContext('server list', opts, async (ctx) => {
+        const all = [];
+        for (let page = 1; ; page++) {
+          const r = await ctx.services.servers.list({ kind: 'all' }, page, 100);
+          all.push(...r.rows);
+          if (r.rows.length < 100) break;
+        }
+        const rows = all.map((s) => ({ id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner_id: s.ownerId, node_id: s.nodeId, status: s.status, backup_limit: s.backupLimit }));
+        print(opts, { servers: rows }, rows.length === 0 ? 'no servers' : rows.map((s) => `${s.identifier}\t${s.name}\t${s.uuid}\tbackups ${s.backup_limit}`).join('\n'));
+      });
+    });
+}
