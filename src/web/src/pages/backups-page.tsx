@@ -6,6 +6,7 @@ import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
+import { ActivityPanel } from '../components/activity-panel.tsx';
 import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
 import { navigate } from '../lib/router.ts';
@@ -305,6 +306,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               )}
             </footer>
           )}
+          <ActivityPanel server={serverId} now={now} />
         </>
       )}
 

@@ -1,0 +1,24 @@
+/** Upstream's English activity sentences (panel-backups.md §2.9) for the backup events. */
+const TEXT: Record<string, string> = {
+  'server:backup.start': 'Started a new backup :name',
+  'server:backup.complete': 'Marked the :name backup as complete',
+  'server:backup.fail': 'Marked the :name backup as failed',
+  'server:backup.lock': 'Locked the :name backup',
+  'server:backup.unlock': 'Unlocked the :name backup',
+  'server:backup.download': 'Downloaded the :name backup',
+  'server:backup.restore': 'Restored the :name backup (deleted files: :truncate)',
+  'server:backup.restore-complete': 'Completed restoration of the :name backup',
+  'server:backup.restore-failed': 'Failed to complete restoration of the :name backup',
+  'server:backup.delete': 'Deleted the :name backup',
+};
+
+export function activitySentence(event: string, properties: Record<string, unknown> | undefined): string {
+  const template = TEXT[event];
+  if (!template) return event;
+  const props = properties ?? {};
+  return template.replace(/:(\w+)/g, (_, key: string) => {
+    const v = props[key];
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    return v === undefined || v === null ? '' : String(v);
+  }).replace(/\s+/g, ' ').trim();
+}
