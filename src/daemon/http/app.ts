@@ -1,0 +1,96 @@
+/**
+ * Builds the daemon's Fastify app (not listening). Bearer auth applies to the `/api` routes in an
+ * encapsulated scope; the download, websocket, metrics and docs routes sit outside it.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { VERSION } from '../../core/version.ts';
+import type { DaemonHttpDeps } from './deps.ts';
+import { bearerGuard } from './auth.ts';
+import { daemonErrorHandler } from './error-handler.ts';
+import { backupRoutes } from './backup.routes.ts';
+import { systemRoutes } from './system.routes.ts';
+import { downloadRoutes } from './download.routes.ts';
+import { wsRoutes } from './ws.routes.ts';
+import { DaemonMessages } from '../errors.ts';
+
+const CORS_HEADERS = {
+  'access-control-allow-credentials': 'true',
+  'access-control-allow-methods': 'GET, POST, PATCH, PUT, DELETE, OPTIONS',
+  'access-control-allow-headers': 'Accept, Accept-Encoding, Authorization, Cache-Control, Content-Type, Content-Length, Origin, X-Real-IP, X-CSRF-Token, Range',
+  'access-control-max-age': '7200',
+};
+
+export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    disableRequestLogging: false,
+    bodyLimit: 1024 * 1024,
+  });
+
+  // Pterodactyl clients send `Content-Type: application/json` with an empty body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      (err as { statusCode?: number }).statusCode = 400;
+      done(err as Error, undefined);
+    }
+  });
+
+  let panelOrigin = '';
+  try {
+    panelOrigin = new URL(deps.config.remote).origin;
+  } catch {
+    // validated by config
+  }
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    const origin = req.headers.origin;
+    const allowed = deps.config.allowedOrigins;
+    const allowOrigin = origin && allowed.includes('*') ? '*' : origin && allowed.includes(origin) ? origin : panelOrigin;
+    reply.headers({ ...CORS_HEADERS, 'access-control-allow-origin': allowOrigin });
+    if (req.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  app.setErrorHandler(daemonErrorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: DaemonMessages.resourceNotFound, request_id: req.id });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'backwing daemon API', version: VERSION, description: 'Wings-compatible backup API of the backwing daemon.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  if (opts.docs !== false) await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', bearerGuard(deps.config.token));
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...(route.schema ?? {}), security: [{ bearer: [] }] } as typeof route.schema;
+    });
+    await scope.register(async (s) => systemRoutes(s, deps));
+    await scope.register(async (s) => backupRoutes(s, deps));
+  });
+  await app.register(async (s) => downloadRoutes(s, deps));
+  await app.register(async (s) => wsRoutes(s, deps));
+
+  // Unauthenticated on purpose (scrapers rarely carry tokens); it reveals counts only. Bind
+  // api.host to a private interface, or firewall the port, if that matters.
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+  return app as unknown as FastifyInstance;
+}

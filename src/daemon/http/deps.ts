@@ -1,0 +1,24 @@
+import type { Logger } from '../../core/logger.ts';
+import type { DaemonConfig } from '../config.ts';
+import type { DaemonMetrics } from '../metrics.ts';
+import type { EventHub } from '../ws/event-hub.ts';
+import type { BackupService } from '../services/backup.service.ts';
+import type { RestoreService } from '../services/restore.service.ts';
+import type { BackupStore } from '../services/backup-store.ts';
+import type { ServerRegistry } from '../services/server-registry.ts';
+import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
+
+/** What the HTTP layer may call. Routes stay thin: rules live in these services. */
+export interface DaemonHttpDeps {
+  config: DaemonConfig;
+  logger: Logger;
+  registry: ServerRegistry;
+  backups: BackupService;
+  restores: RestoreService;
+  store: BackupStore;
+  verifier: TokenVerifier;
+  downloadIds: OneTimeIds;
+  hub: EventHub;
+  metrics: DaemonMetrics;
+  startedAt: number;
+}

@@ -1,0 +1,90 @@
+/**
+ * `GET /download/backup?token=<jwt>` — a user's browser fetches a local backup with a token the
+ * panel signed with the node token.
+ *
+ * One-time use vs. resumable downloads: a plain (non-Range) request claims the token's
+ * `unique_id`, so replaying the link for a second full download answers 404. Requests WITH a Range
+ * header are allowed with an already claimed id until the token's `exp` (15 minutes), because a
+ * browser resuming an interrupted download sends the same URL with `Range`. Without this a
+ * dropped connection would force the user back to the panel; with it the token still cannot be
+ * used after it expires, and the first plain request still burns it.
+ */
+import { createReadStream } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { DaemonErrorBody } from '../../wire/daemon-api.ts';
+import { daemonErrors } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import { TokenInvalid } from '../services/token-verifier.ts';
+import type { DaemonHttpDeps } from './deps.ts';
+
+/** A single byte range, or 'unsatisfiable', or null when the header is absent or not understood. */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)(?:,.*)?$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return null;
+  }
+  if (start >= size || size === 0) return 'unsatisfiable';
+  return { start, end };
+}
+
+export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
+  app.get<{ Querystring: { token?: string } }>(
+    '/download/backup',
+    {
+      schema: {
+        summary: 'Download a local backup with a panel-signed one-time token',
+        tags: ['backups'],
+        querystring: Type.Object({ token: Type.Optional(Type.String()) }),
+        response: { 401: DaemonErrorBody, 403: DaemonErrorBody, 404: DaemonErrorBody, 416: DaemonErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const token = req.query.token;
+      if (!token) throw daemonErrors.missingAuth();
+      let claims;
+      try {
+        claims = await deps.verifier.download(token);
+      } catch (err) {
+        if (err instanceof TokenInvalid) throw daemonErrors.forbidden();
+        throw err;
+      }
+      const serverUuid = canonicalUuid(claims.server_uuid);
+      if (!serverUuid || !deps.registry.has(serverUuid)) throw daemonErrors.resourceNotFound();
+      const backupUuid = canonicalUuid(claims.backup_uuid);
+      const owned = backupUuid ? await deps.store.owned(serverUuid, backupUuid) : null;
+      if (!owned || !backupUuid) throw daemonErrors.backupNotFound();
+
+      const rangeHeader = req.headers.range;
+      const range = parseRange(rangeHeader, owned.size);
+      if (range === 'unsatisfiable') throw daemonErrors.rangeNotSatisfiable(owned.size);
+      if (range === null) {
+        if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) throw daemonErrors.resourceNotFound();
+      }
+      reply.headers({
+        'content-type': 'application/gzip',
+        'content-disposition': `attachment; filename="${backupUuid}.tar.gz"`,
+        'accept-ranges': 'bytes',
+        'cache-control': 'no-store',
+      });
+      if (range === null) {
+        reply.header('content-length', String(owned.size));
+        return reply.code(200).send(createReadStream(owned.path));
+      }
+      reply.header('content-range', `bytes ${range.start}-${range.end}/${owned.size}`);
+      reply.header('content-length', String(range.end - range.start + 1));
+      return reply.code(206).send(createReadStream(owned.path, { start: range.start, end: range.end }));
+    },
+  );
+}

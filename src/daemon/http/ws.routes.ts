@@ -1,0 +1,87 @@
+/**
+ * `GET /api/servers/:server/ws` — Wings-style websocket. No bearer header (browsers cannot send
+ * one): the first frame authenticates with a panel-signed JWT for this server. Re-sending `auth`
+ * with a fresh token before expiry keeps the socket alive, as with Wings.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import { WS_EVENTS, encodeFrame, type WsFrame } from '../../wire/ws-events.ts';
+import { daemonErrors } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import type { DaemonHttpDeps } from './deps.ts';
+
+export function originAllowed(origin: string | undefined, remote: string, allowed: readonly string[]): boolean {
+  // Non-browser clients send no Origin; the JWT is what protects the socket.
+  if (!origin) return true;
+  if (allowed.includes('*')) return true;
+  let panelOrigin = '';
+  try {
+    panelOrigin = new URL(remote).origin;
+  } catch {
+    // invalid remote was refused by config validation already
+  }
+  return origin === panelOrigin || allowed.includes(origin);
+}
+
+export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
+  app.get<{ Params: { server: string } }>(
+    '/api/servers/:server/ws',
+    {
+      websocket: true,
+      schema: { summary: 'Websocket for backup events (auth frame with a panel-signed JWT)', tags: ['websocket'], hide: false },
+      preValidation: async (req) => {
+        deps.registry.require(req.params.server);
+        if (!originAllowed(req.headers.origin, deps.config.remote, deps.config.allowedOrigins)) throw daemonErrors.forbidden();
+      },
+    },
+    (socket: WebSocket, req) => {
+      const serverUuid = canonicalUuid(req.params.server)!;
+      let unsubscribe: (() => void) | null = null;
+      let expiryTimer: NodeJS.Timeout | null = null;
+      const send = (frame: string) => {
+        if (socket.readyState === socket.OPEN) socket.send(frame);
+      };
+      const drop = () => {
+        unsubscribe?.();
+        unsubscribe = null;
+        if (expiryTimer) clearTimeout(expiryTimer);
+        expiryTimer = null;
+      };
+
+      socket.on('message', (data) => {
+        let frame: WsFrame;
+        try {
+          frame = JSON.parse(data.toString()) as WsFrame;
+        } catch {
+          return;
+        }
+        if (frame.event !== WS_EVENTS.auth) {
+          if (!unsubscribe) send(encodeFrame(WS_EVENTS.jwtError, 'authenticate first'));
+          return;
+        }
+        const jwt = frame.args?.[0];
+        void (async () => {
+          try {
+            if (typeof jwt !== 'string') throw new Error('no token');
+            const claims = await deps.verifier.websocket(jwt);
+            if (canonicalUuid(claims.server_uuid) !== serverUuid) throw new Error('token for another server');
+            drop();
+            unsubscribe = deps.hub.subscribe(serverUuid, { permissions: claims.permissions, send });
+            const msLeft = claims.exp * 1000 - Date.now();
+            expiryTimer = setTimeout(() => {
+              send(encodeFrame(WS_EVENTS.tokenExpired));
+              drop();
+            }, Math.max(0, msLeft));
+            send(encodeFrame(WS_EVENTS.authSuccess));
+          } catch {
+            send(encodeFrame(WS_EVENTS.jwtError, 'jwt: invalid token'));
+            drop();
+            socket.close(4001, 'jwt error');
+          }
+        })();
+      });
+      socket.on('close', drop);
+      socket.on('error', drop);
+    },
+  );
+}

@@ -1,0 +1,149 @@
+/**
+ * Composition root of the daemon: the only place that builds the parts and wires them together.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../core/logger.ts';
+import { errorMessage } from '../core/app-error.ts';
+import type { DaemonConfig } from './config.ts';
+import { parseDaemonConfig } from './config.ts';
+import { createDaemonMetrics } from './metrics.ts';
+import { HttpPanelClient } from './panel-client/panel-client.ts';
+import { ReportOutbox } from './services/report-outbox.ts';
+import { JobJournal } from './services/job-journal.ts';
+import { BackupStore } from './services/backup-store.ts';
+import { ServerRegistry } from './services/server-registry.ts';
+import { BackupService, failedBackupReport } from './services/backup.service.ts';
+import { RestoreService } from './services/restore.service.ts';
+import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
+import { EventHub } from './ws/event-hub.ts';
+import { buildDaemonApp } from './http/app.ts';
+import type { DaemonHttpDeps } from './http/deps.ts';
+import { canonicalUuid } from './uuid.ts';
+
+export interface DaemonHandle {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * After a crash: temp files go, every journaled backup is reported failed (and its half-made
+ * archive removed), every journaled restore is reported failed, and the panel is told to reset
+ * the states of our servers — all through the outbox, so a panel that is down still hears it.
+ */
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger): Promise<void> {
+  const removed = await store.removeTemporaryFiles();
+  if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
+  for (const entry of await journal.leftovers()) {
+    const uuid = canonicalUuid(entry.backup_uuid);
+    if (!uuid) {
+      await journal.remove(entry.kind, entry.backup_uuid);
+      continue;
+    }
+    if (entry.kind === 'backup') {
+      // A crash between the archive's rename and its sidecar leaves an unowned archive: remove it
+      // so the failure we report matches what is on disk.
+      if (!(await store.readSidecar(uuid))) await store.remove(uuid);
+      await outbox.enqueue(`/backups/${uuid}`, failedBackupReport());
+    } else {
+      await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
+    }
+    await journal.remove(entry.kind, uuid);
+    logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');
+  }
+  await outbox.enqueue('/servers/reset', null);
+}
+
+function displayUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger } = {}): Promise<DaemonHandle> {
+  const logger = opts.logger ?? createLogger({ name: 'daemon' });
+  const startedAt = Date.now();
+  await mkdir(config.system.stateDirectory, { recursive: true, mode: 0o700 });
+  await mkdir(config.system.data, { recursive: true });
+
+  const lifetime = new AbortController();
+  const metrics = createDaemonMetrics();
+  const panel = new HttpPanelClient(config, lifetime.signal);
+  const outbox = new ReportOutbox(config.system.stateDirectory, panel, logger.child({ part: 'outbox' }), metrics);
+  const journal = new JobJournal(config.system.stateDirectory);
+  const store = new BackupStore(config.system.backupDirectory);
+  const registry = new ServerRegistry(config.system.data, panel, logger.child({ part: 'servers' }));
+  const hub = new EventHub();
+  await store.init();
+  await journal.init();
+  await outbox.start();
+  await recoverFromCrash(journal, store, outbox, logger);
+
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger });
+  const deps: DaemonHttpDeps = {
+    config,
+    logger,
+    registry,
+    backups,
+    restores,
+    store,
+    verifier: new TokenVerifier(config.token),
+    downloadIds: new OneTimeIds(),
+    hub,
+    metrics,
+    startedAt,
+  };
+  const app = await buildDaemonApp(deps);
+  await app.listen({ host: config.api.host, port: config.api.port });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = displayUrl(config.api.host, port);
+  logger.info({ url, uuid: config.uuid }, 'daemon listening');
+
+  const loading = registry.loadWithRetry(lifetime.signal);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('daemon shutting down');
+      // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
+      await Promise.all([backups.close(), restores.close()]);
+      await outbox.close();
+      lifetime.abort(new Error('daemon closed'));
+      await loading.catch(() => undefined);
+      await app.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'error while closing http server'));
+    })();
+    return closing;
+  };
+  return { url, port, close };
+}
+
+/** The OpenAPI document of the daemon API, built from the route schemas without listening. */
+export async function buildDaemonOpenApi(): Promise<object> {
+  const config = parseDaemonConfig(
+    'uuid: openapi\ntoken_id: openapi\ntoken: openapi-openapi-openapi\nremote: http://127.0.0.1\n',
+    'openapi',
+  );
+  const unused = new Proxy({}, { get: () => { throw new Error('not available while building the OpenAPI document'); } });
+  const { silentLogger } = await import('../core/logger.ts');
+  const app = await buildDaemonApp(
+    {
+      config,
+      logger: silentLogger(),
+      registry: unused as never,
+      backups: unused as never,
+      restores: unused as never,
+      store: unused as never,
+      verifier: unused as never,
+      downloadIds: unused as never,
+      hub: unused as never,
+      metrics: unused as never,
+      startedAt: 0,
+    },
+    { docs: false },
+  );
+  await app.ready();
+  const doc = app.swagger() as object;
+  await app.close();
+  return doc;
+}

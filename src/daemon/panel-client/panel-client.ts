@@ -1,0 +1,121 @@
+/**
+ * The daemon's calls to the panel's remote API. Headers are Wings' so an upstream panel accepts
+ * us. Each call is one attempt bounded by `remote_query.timeout`; `withRetry` adds Wings' backoff
+ * for calls a job is waiting on. Reports do not use it: they go through the persistent outbox.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RemoteServer, RemoteServerList, RemoteUploadUrls, RemoteBackupStatus, RemoteRestoreStatus } from '../../wire/remote-api.ts';
+import { VERSION } from '../../core/version.ts';
+import { AppError } from '../../core/app-error.ts';
+import { daemonErrors } from '../errors.ts';
+import type { DaemonConfig } from '../config.ts';
+
+export interface PanelClient {
+  listServers(page: number, perPage: number): Promise<RemoteServerList>;
+  getServer(uuid: string): Promise<RemoteServer>;
+  resetServers(): Promise<void>;
+  getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls>;
+  /** Raw POST used by the outbox; returns the HTTP status. Throws only on transport errors. */
+  post(path: string, body: unknown): Promise<number>;
+}
+
+export type BackupReport = RemoteBackupStatus;
+export type RestoreReport = RemoteRestoreStatus;
+
+function panelMessage(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; detail?: string }[] };
+    const first = body.errors?.[0];
+    if (first) return `Error response from Panel: ${first.code ?? '_MissingResponseCode'}: ${first.detail ?? ''} (HTTP/${status})`;
+  } catch {
+    // not JSON: fall through
+  }
+  return `Error response from Panel: _MissingResponseCode: (HTTP/${status})`;
+}
+
+export class HttpPanelClient implements PanelClient {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal;
+
+  constructor(config: DaemonConfig, signal: AbortSignal) {
+    this.#base = `${config.remote}/api/remote`;
+    this.#timeoutMs = config.remoteQuery.timeoutMs;
+    this.#signal = signal;
+    this.#headers = {
+      authorization: `Bearer ${config.tokenId}.${config.token.reveal()}`,
+      accept: 'application/vnd.pterodactyl.v1+json',
+      'content-type': 'application/json',
+      'user-agent': `Pterodactyl Wings/v${VERSION} (id:${config.tokenId}) backwing`,
+    };
+  }
+
+  async #send(method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(this.#timeoutMs)]);
+    let res: Response;
+    try {
+      res = await fetch(this.#base + path, {
+        method,
+        headers: this.#headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        redirect: 'error',
+      });
+    } catch (err) {
+      throw daemonErrors.panel(`panel request failed: ${method} ${path.split('?')[0]}`, null, err);
+    }
+    const text = await res.text().catch(() => '');
+    return { status: res.status, text };
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const { status, text } = await this.#send(method, path, body);
+    if (status < 200 || status >= 300) throw daemonErrors.panel(panelMessage(status, text), status);
+    if (text === '') return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw daemonErrors.panel(`panel answered ${method} ${path.split('?')[0]} with invalid JSON`, status, err);
+    }
+  }
+
+  listServers(page: number, perPage: number): Promise<RemoteServerList> {
+    return this.#json('GET', `/servers?page=${page}&per_page=${perPage}`);
+  }
+
+  getServer(uuid: string): Promise<RemoteServer> {
+    return this.#json('GET', `/servers/${encodeURIComponent(uuid)}`);
+  }
+
+  async resetServers(): Promise<void> {
+    await this.#json('POST', '/servers/reset', null);
+  }
+
+  getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls> {
+    return this.#json('GET', `/backups/${encodeURIComponent(backupUuid)}?size=${size}`);
+  }
+
+  async post(path: string, body: unknown): Promise<number> {
+    return (await this.#send('POST', path, body)).status;
+  }
+}
+
+/**
+ * Wings' remote-call retry: 0.5 s initial, ×1.5, ±50 % jitter, 12 s cap, give up after `budgetMs`.
+ * 4xx answers are final.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, signal: AbortSignal, budgetMs = 30_000): Promise<T> {
+  const started = Date.now();
+  let interval = 500;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      const retryable = err instanceof AppError ? err.retryable : true;
+      if (!retryable || signal.aborted || Date.now() - started + interval > budgetMs) throw err;
+      await sleep(interval * (0.5 + Math.random()), undefined, { signal });
+      interval = Math.min(interval * 1.5, 12_000);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Local backups: `<backup_directory>/<uuid>.tar.gz` plus a sidecar `<uuid>.json` naming the
+ * owning server. Upstream Wings keeps no record of ownership, so any server's route could touch
+ * any backup; the sidecar lets download, restore and delete check it, and delete-all find a
+ * server's files.
+ */
+import { mkdir, readdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface BackupSidecar {
+  server_uuid: string;
+  checksum: string;
+  checksum_type: string;
+  size: number;
+  created_at: string;
+}
+
+export class BackupStore {
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+  }
+
+  /** Callers pass canonical uuids only, so these joins cannot leave the directory. */
+  archivePath(uuid: string): string {
+    return join(this.dir, `${uuid}.tar.gz`);
+  }
+
+  sidecarPath(uuid: string): string {
+    return join(this.dir, `${uuid}.json`);
+  }
+
+  async exists(uuid: string): Promise<boolean> {
+    for (const p of [this.archivePath(uuid), this.sidecarPath(uuid)]) {
+      try {
+        await stat(p);
+        return true;
+      } catch {
+        // keep looking
+      }
+    }
+    return false;
+  }
+
+  async readSidecar(uuid: string): Promise<BackupSidecar | null> {
+    try {
+      return JSON.parse(await readFile(this.sidecarPath(uuid), 'utf8')) as BackupSidecar;
+    } catch {
+      return null;
+    }
+  }
+
+  async writeSidecar(uuid: string, sidecar: BackupSidecar): Promise<void> {
+    const tmp = `${this.sidecarPath(uuid)}.tmp`;
+    await writeFile(tmp, JSON.stringify(sidecar));
+    await rename(tmp, this.sidecarPath(uuid));
+  }
+
+  /**
+   * The archive of `uuid` if it exists as a regular file and belongs to `serverUuid`. A backup
+   * without a sidecar (made by another daemon, or copied in by hand) is not claimed by anyone.
+   */
+  async owned(serverUuid: string, uuid: string): Promise<{ path: string; size: number; sidecar: BackupSidecar } | null> {
+    const sidecar = await this.readSidecar(uuid);
+    if (!sidecar || sidecar.server_uuid !== serverUuid) return null;
+    try {
+      const st = await stat(this.archivePath(uuid));
+      if (!st.isFile()) return null;
+      return { path: this.archivePath(uuid), size: st.size, sidecar };
+    } catch {
+      return null;
+    }
+  }
+
+  async remove(uuid: string): Promise<void> {
+    await rm(this.archivePath(uuid), { force: true });
+    await rm(this.sidecarPath(uuid), { force: true });
+  }
+
+  async listOwnedBy(serverUuid: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.json')) continue;
+      const uuid = name.slice(0, -'.json'.length);
+      const sidecar = await this.readSidecar(uuid);
+      if (sidecar?.server_uuid === serverUuid) out.push(uuid);
+    }
+    return out;
+  }
+
+  /** Removes temporary files a crashed run left behind (archives being written, spooled parts). */
+  async removeTemporaryFiles(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (name.endsWith('.tmp') || name.includes('.tmp-') || name.startsWith('.backwing-')) {
+        await rm(join(this.dir, name), { force: true, recursive: true });
+        removed.push(name);
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Backup jobs: validate synchronously (so the panel gets a real status code), then archive in the
+ * background, report through the outbox and publish websocket events. A job is journaled for as
+ * long as it runs so a crash cannot leave the panel waiting for a report that never comes.
+ */
+import type { Writable } from 'node:stream';
+import type { Logger } from '../../core/logger.ts';
+import { errorMessage } from '../../core/app-error.ts';
+import { createArchive, createArchiveFile, validateIgnore, type CreateResult, type ArchiveProgress } from '../../archive/index.ts';
+import type { BackupProgressPayload, BackupCompletedPayload } from '../../wire/ws-events.ts';
+import { WS_EVENTS } from '../../wire/ws-events.ts';
+import type { RemoteBackupStatus } from '../../wire/remote-api.ts';
+import type { DaemonConfig } from '../config.ts';
+import { daemonErrors } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import type { DaemonMetrics } from '../metrics.ts';
+import type { EventHub } from '../ws/event-hub.ts';
+import { throttle } from '../ws/event-hub.ts';
+import type { PanelClient } from '../panel-client/panel-client.ts';
+import type { BackupStore } from './backup-store.ts';
+import type { JobJournal } from './job-journal.ts';
+import type { ReportOutbox } from './report-outbox.ts';
+import type { ServerRegistry } from './server-registry.ts';
+import { uploadArchiveToS3 } from './s3-upload.ts';
+
+export interface BackupRequest {
+  adapter: unknown;
+  uuid: unknown;
+  ignore?: unknown;
+}
+
+interface RunningBackup {
+  serverUuid: string;
+  adapter: 'wings' | 's3';
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export interface BackupServiceDeps {
+  config: DaemonConfig;
+  registry: ServerRegistry;
+  store: BackupStore;
+  journal: JobJournal;
+  outbox: ReportOutbox;
+  panel: PanelClient;
+  hub: EventHub;
+  metrics: DaemonMetrics;
+  logger: Logger;
+}
+
+/** Wings' failure report shape: empty strings and zero rather than nulls, which upstream panels accept. */
+export function failedBackupReport(): RemoteBackupStatus {
+  return { successful: false, checksum: '', checksum_type: '', size: 0, parts: null };
+}
+
+export class BackupService {
+  readonly #running = new Map<string, RunningBackup>();
+  #closing = false;
+
+  constructor(private readonly deps: BackupServiceDeps) {}
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  isRunningFor(serverUuid: string): boolean {
+    for (const job of this.#running.values()) if (job.serverUuid === serverUuid) return true;
+    return false;
+  }
+
+  isRunning(backupUuid: string): boolean {
+    return this.#running.has(backupUuid);
+  }
+
+  /** All checks happen here, before the 202; the work itself runs in the background. */
+  async start(serverUuid: string, serverDir: string, req: BackupRequest): Promise<void> {
+    const { store, registry, journal } = this.deps;
+    const uuid = canonicalUuid(req.uuid);
+    if (!uuid) throw daemonErrors.badUuid();
+    if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
+    const adapter = req.adapter;
+    if (req.ignore !== undefined && req.ignore !== null && typeof req.ignore !== 'string') throw daemonErrors.badIgnore('The ignore field must be a string.');
+    const ignore = typeof req.ignore === 'string' ? req.ignore : '';
+    try {
+      validateIgnore(ignore);
+    } catch (err) {
+      throw daemonErrors.badIgnore(errorMessage(err));
+    }
+    if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
+    if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
+    if (this.#running.has(uuid) || (await store.exists(uuid))) throw daemonErrors.backupExists();
+    // Re-check after the await: two identical requests may have raced past the first check.
+    if (this.#running.has(uuid)) throw daemonErrors.backupExists();
+
+    const controller = new AbortController();
+    const job: RunningBackup = { serverUuid, adapter, controller, done: Promise.resolve() };
+    this.#running.set(uuid, job);
+    try {
+      await journal.add({ kind: 'backup', server_uuid: serverUuid, backup_uuid: uuid, adapter, started_at: new Date().toISOString() });
+    } catch (err) {
+      this.#running.delete(uuid);
+      throw err;
+    }
+    this.deps.metrics.jobsRunning.inc({ kind: 'backup' });
+    job.done = this.#run(uuid, serverDir, adapter, ignore, job).finally(() => {
+      this.#running.delete(uuid);
+      this.deps.metrics.jobsRunning.dec({ kind: 'backup' });
+    });
+  }
+
+  async #run(uuid: string, serverDir: string, adapter: 'wings' | 's3', ignore: string, job: RunningBackup): Promise<void> {
+    const { config, store, hub, outbox, journal, metrics } = this.deps;
+    const logger = this.deps.logger.child({ backup_uuid: uuid, server_uuid: job.serverUuid, adapter });
+    const started = process.hrtime.bigint();
+    const progress = throttle<ArchiveProgress>(500, (p) => {
+      const payload: BackupProgressPayload = {
+        uuid,
+        bytes_read: p.bytesRead,
+        bytes_written: p.bytesWritten,
+        files_done: p.filesDone,
+        total_bytes: p.totalBytes,
+      };
+      hub.publish(job.serverUuid, WS_EVENTS.backupProgress, payload);
+    });
+    const archiveOpts = {
+      ignore,
+      level: config.system.backups.compressionLevel,
+      checksum: config.system.backups.checksum,
+      writeLimit: config.system.backups.writeLimit || undefined,
+      signal: job.controller.signal,
+      onProgress: (p: ArchiveProgress) => progress.push(p),
+      logger,
+    };
+    let report: RemoteBackupStatus;
+    let event: BackupCompletedPayload;
+    logger.info('backup started');
+    try {
+      let result: CreateResult;
+      let parts: RemoteBackupStatus['parts'] = null;
+      if (adapter === 'wings') {
+        result = await createArchiveFile(serverDir, store.archivePath(uuid), archiveOpts);
+        await store.writeSidecar(uuid, {
+          server_uuid: job.serverUuid,
+          checksum: result.checksum,
+          checksum_type: result.checksumType,
+          size: result.size,
+          created_at: new Date().toISOString(),
+        });
+      } else {
+        const outcome = await uploadArchiveToS3((out: Writable) => createArchive(serverDir, out, archiveOpts), {
+          panel: this.deps.panel,
+          backupUuid: uuid,
+          spoolDir: store.dir,
+          concurrency: config.system.backups.s3PartConcurrency,
+          signal: job.controller.signal,
+          logger,
+        });
+        result = outcome.result;
+        parts = outcome.parts;
+        logger.info({ mode: outcome.mode, parts: parts.length }, 'uploaded to s3');
+      }
+      progress.flush();
+      report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
+      event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
+      metrics.backups.inc({ adapter, outcome: 'success' });
+      metrics.backupBytes.inc(result.size);
+      logger.info({ size: result.size, files: result.files }, 'backup completed');
+    } catch (err) {
+      progress.flush();
+      if (adapter === 'wings') await store.remove(uuid).catch(() => undefined);
+      report = failedBackupReport();
+      event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
+      metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
+      logger.warn({ err: errorMessage(err) }, 'backup failed');
+    }
+    metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    try {
+      await outbox.enqueue(`/backups/${uuid}`, report);
+    } catch (err) {
+      // The journal entry stays, so the next start reports the failure instead.
+      logger.error({ err: errorMessage(err) }, 'cannot persist backup report');
+      hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
+      return;
+    }
+    hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
+    await journal.remove('backup', uuid);
+  }
+
+  /** Aborts a running backup; resolves when it has cleaned up and queued its failure report. */
+  async abort(uuid: string): Promise<boolean> {
+    const job = this.#running.get(uuid);
+    if (!job) return false;
+    job.controller.abort(new Error('backup deleted'));
+    await job.done;
+    return true;
+  }
+
+  /** DELETE of one backup: a running one is aborted (and reported failed), a finished one removed. */
+  async delete(serverUuid: string, rawBackup: string): Promise<void> {
+    const uuid = canonicalUuid(rawBackup);
+    if (!uuid) throw daemonErrors.badUuid();
+    const job = this.#running.get(uuid);
+    if (job && job.serverUuid === serverUuid) {
+      await this.abort(uuid);
+      await this.deps.store.remove(uuid);
+      return;
+    }
+    if (!(await this.deps.store.owned(serverUuid, uuid))) throw daemonErrors.backupNotFound();
+    await this.deps.store.remove(uuid);
+  }
+
+  async deleteAll(serverUuid: string): Promise<number> {
+    await this.abortForServer(serverUuid);
+    const owned = await this.deps.store.listOwnedBy(serverUuid);
+    for (const uuid of owned) await this.deps.store.remove(uuid);
+    return owned.length;
+  }
+
+  async abortForServer(serverUuid: string): Promise<void> {
+    const jobs = [...this.#running.entries()].filter(([, j]) => j.serverUuid === serverUuid);
+    await Promise.all(jobs.map(([uuid]) => this.abort(uuid)));
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
+    await Promise.all([...this.#running.values()].map((j) => j.done));
+  }
+}

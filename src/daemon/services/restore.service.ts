@@ -1,0 +1,180 @@
+/**
+ * Restores. Everything that can be checked is checked before the 202 and before anything is
+ * truncated: the adapter, that the local backup exists and belongs to this server, or that the S3
+ * link passes the SSRF guard, answers 200 and serves gzip. Only then is the directory truncated
+ * (if asked) and the archive streamed straight into extraction.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from '../../core/logger.ts';
+import { errorMessage } from '../../core/app-error.ts';
+import { extractArchive, type ArchiveProgress } from '../../archive/index.ts';
+import { WS_EVENTS, type RestoreCompletedPayload, type RestoreProgressPayload } from '../../wire/ws-events.ts';
+import type { DaemonConfig } from '../config.ts';
+import { daemonErrors, DaemonMessages } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import type { DaemonMetrics } from '../metrics.ts';
+import type { EventHub } from '../ws/event-hub.ts';
+import { throttle } from '../ws/event-hub.ts';
+import type { BackupStore } from './backup-store.ts';
+import type { JobJournal } from './job-journal.ts';
+import type { ReportOutbox } from './report-outbox.ts';
+import type { ServerRegistry } from './server-registry.ts';
+import { guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
+
+export interface RestoreRequest {
+  adapter: unknown;
+  truncate_directory?: unknown;
+  download_url?: unknown;
+}
+
+interface RunningRestore {
+  serverUuid: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export interface RestoreServiceDeps {
+  config: DaemonConfig;
+  registry: ServerRegistry;
+  store: BackupStore;
+  journal: JobJournal;
+  outbox: ReportOutbox;
+  hub: EventHub;
+  metrics: DaemonMetrics;
+  logger: Logger;
+}
+
+const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip']);
+
+/** Empties a directory but keeps the directory itself (its ownership and mode stay as they are). */
+async function truncateDirectory(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+export class RestoreService {
+  readonly #running = new Map<string, RunningRestore>();
+  readonly #allowlist: HostAllowlist;
+  #closing = false;
+
+  constructor(private readonly deps: RestoreServiceDeps) {
+    this.#allowlist = new HostAllowlist(deps.config.system.backups.restoreHostAllowlist);
+  }
+
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  async start(serverUuid: string, serverDir: string, rawBackup: string, req: RestoreRequest): Promise<void> {
+    const { registry, store, journal } = this.deps;
+    const backupUuid = canonicalUuid(rawBackup);
+    if (!backupUuid) throw daemonErrors.badUuid();
+    if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
+    const adapter = req.adapter;
+    const truncate = req.truncate_directory === true;
+    let downloadUrl = '';
+    if (adapter === 's3') {
+      if (typeof req.download_url !== 'string' || req.download_url === '') throw daemonErrors.badRequest(DaemonMessages.downloadUrlRequired);
+      downloadUrl = req.download_url;
+      let parsed: URL;
+      try {
+        parsed = new URL(downloadUrl);
+      } catch {
+        throw daemonErrors.downloadSource(DaemonMessages.badDownloadUrl);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw daemonErrors.downloadSource(DaemonMessages.downloadUrlScheme);
+    }
+    if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
+    if (!registry.beginRestore(serverUuid)) throw daemonErrors.restoring();
+
+    const controller = new AbortController();
+    let input: Readable | null = null;
+    try {
+      if (adapter === 'wings') {
+        const owned = await store.owned(serverUuid, backupUuid);
+        if (!owned) throw daemonErrors.backupNotFound();
+        input = createReadStream(owned.path);
+      } else {
+        const res = await guardedGet(downloadUrl, { allowlist: this.#allowlist, signal: controller.signal });
+        input = res.body;
+        if (res.status !== 200) {
+          throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
+        }
+        if (!GZIP_TYPES.has(mediaType(res.contentType))) {
+          throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
+        }
+      }
+      await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
+      if (truncate) await truncateDirectory(serverDir);
+    } catch (err) {
+      input?.destroy();
+      await journal.remove('restore', backupUuid).catch(() => undefined);
+      registry.endRestore(serverUuid);
+      throw err;
+    }
+
+    const job: RunningRestore = { serverUuid, controller, done: Promise.resolve() };
+    this.#running.set(serverUuid, job);
+    this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => {
+      this.#running.delete(serverUuid);
+      registry.endRestore(serverUuid);
+      this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
+    });
+  }
+
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, job: RunningRestore): Promise<void> {
+    const { config, hub, outbox, journal, metrics } = this.deps;
+    const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
+    const started = process.hrtime.bigint();
+    const progress = throttle<ArchiveProgress>(500, (p) => {
+      const payload: RestoreProgressPayload = {
+        uuid: backupUuid,
+        bytes_read: p.bytesRead,
+        bytes_written: p.bytesWritten,
+        files_done: p.filesDone,
+        total_bytes: p.totalBytes,
+      };
+      hub.publish(serverUuid, WS_EVENTS.restoreProgress, payload);
+    });
+    let successful = false;
+    let error: string | undefined;
+    logger.info('restore started');
+    try {
+      const result = await extractArchive(input, serverDir, {
+        signal: job.controller.signal,
+        readLimit: config.system.backups.writeLimit || undefined,
+        onProgress: (p) => progress.push(p),
+        onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
+        logger,
+      });
+      successful = true;
+      logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
+    } catch (err) {
+      error = errorMessage(err);
+      logger.warn({ err: error }, 'restore failed');
+    } finally {
+      input.destroy();
+      progress.flush();
+    }
+    metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
+    metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
+    try {
+      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful });
+      await journal.remove('restore', backupUuid);
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
+    }
+    hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : 'local'} backup.`);
+    hub.publish(serverUuid, WS_EVENTS.restoreCompleted, payload);
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
+    await Promise.all([...this.#running.values()].map((j) => j.done));
+  }
+}
