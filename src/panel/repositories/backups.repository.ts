@@ -116,6 +116,13 @@ export class BackupsRepository {
     await this.db.deleteFrom('backups').where('id', '=', id).execute();
   }
 
+  /** Live backups not yet completed, across all servers (metrics gauge). */
+  async countInProgress(): Promise<number> {
+    const { n } = await this.db.selectFrom('backups').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('backups.completed_at', 'is', null).where('backups.deleted_at', 'is', null).executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
   async findStale(createdBefore: string): Promise<BackupRow[]> {
     return this.db.selectFrom('backups').select(COLUMNS)
       .where('backups.completed_at', 'is', null).where('backups.deleted_at', 'is', null)

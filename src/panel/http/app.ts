@@ -1,0 +1,83 @@
+/**
+ * The panel's Fastify app, without listening (tests and startPanel both build it here).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import type { PanelContext } from '../context.ts';
+import { PanelErrors } from '../errors.ts';
+import { backupRoutes } from './backups.routes.ts';
+import { clientRoutes } from './client.routes.ts';
+import { docsPlugin } from './docs.plugin.ts';
+import { installErrorHandler, sendAppError } from './error-handler.ts';
+import { installTolerantJsonParser, normaliseBody } from './json-parser.ts';
+import { metricsPlugin, type PanelMetricsRegistry } from './metrics.plugin.ts';
+import { remoteRoutes } from './remote.routes.ts';
+import { sessionRoutes } from './session.routes.ts';
+
+export interface BuildPanelAppOptions {
+  /** Serve /docs (default true). */
+  docs?: boolean;
+  /** Overrides the metrics registry found on the context. */
+  metrics?: PanelMetricsRegistry;
+}
+
+/** Paths that never fall back to the web UI's index.html. */
+const API_PREFIXES = ['/api', '/auth', '/docs', '/metrics'];
+
+function isMetricsRegistry(m: unknown): m is PanelMetricsRegistry {
+  return typeof m === 'object' && m !== null && 'registry' in m && 'httpRequest' in m;
+}
+
+export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    // One 422 entry per failing field needs every error, not the first.
+    ajv: { customOptions: { allErrors: true } },
+  }) as unknown as FastifyInstance;
+
+  installTolerantJsonParser(app);
+  installErrorHandler(app);
+  await app.register(cookie);
+
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')) request.body = {};
+    else if (request.body !== undefined) request.body = normaliseBody(request.body);
+  });
+
+  // ---- Plugins (docs, metrics, …). Docs first: swagger must see every route registered after it. ----
+  if (opts.docs !== false) await app.register(docsPlugin, { appUrl: ctx.config.appUrl });
+  const metrics = opts.metrics ?? (isMetricsRegistry(ctx.deps.metrics) ? ctx.deps.metrics : undefined);
+  if (metrics) await app.register(metricsPlugin, { metrics });
+  // ---- end of plugins ----
+
+  await app.register(sessionRoutes, { ctx });
+  await app.register(clientRoutes, { ctx });
+  await app.register(backupRoutes, { ctx });
+  await app.register(remoteRoutes, { ctx });
+
+  // ---- Route plugins of other areas (application API, subusers, schedules, retention) go here. ----
+  // ---- end of route plugins ----
+
+  const webDir = ctx.config.webDistDir;
+  const hasWeb = !!webDir && existsSync(join(webDir, 'index.html')) && statSync(webDir).isDirectory();
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: webDir!, prefix: '/', wildcard: true, index: ['index.html'] });
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const isApi = API_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+    if (hasWeb && !isApi && (request.method === 'GET' || request.method === 'HEAD')) {
+      // Client-side routes of the single-page UI (e.g. /server/abcd1234/backups).
+      return reply.type('text/html').sendFile('index.html');
+    }
+    return sendAppError(reply, PanelErrors.routeNotFound());
+  });
+
+  return app;
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
+import type { PanelContext } from '../context.ts';
+import type { BackupRow } from '../db/schema.ts';
+import { PanelErrors } from '../errors.ts';
+import { can } from '../services/access.ts';
+import { toBackupAttributes } from '../services/backup-view.ts';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../services/backups.service.ts';
+import { paginationMeta, readPage } from './pagination.ts';
+import { backupOf, scopeOf, serverScopeHook } from './server-scope.ts';
+
+const ServerParams = Type.Object({ server: Type.String() });
+const BackupParams = Type.Object({ server: Type.String(), backup: Type.String() });
+
+/** Route-level body: the wire shape plus upstream's length rule. */
+const CreateBody = Type.Object({
+  name: Type.Optional(Nullable(Type.String({ maxLength: 191 }))),
+  is_locked: Type.Optional(Nullable(Type.Union([Type.Boolean(), Type.String(), Type.Integer()]))),
+  ignored: Type.Optional(Nullable(Type.String())),
+});
+
+const RestoreBody = Type.Object({ truncate: Type.Boolean() });
+
+export function backupObject(b: BackupRow): BackupObjectT {
+  return { object: 'backup', attributes: toBackupAttributes(b) };
+}
+
+/** Laravel's boolean rule: true, false, 1, 0, "1", "0" (plus "true"/"false", which forms send). */
+function parseBooleanField(field: string, v: unknown): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v === true || v === 1 || v === '1' || v === 'true') return true;
+  if (v === false || v === 0 || v === '0' || v === 'false') return false;
+  throw PanelErrors.validation(field, 'boolean', `The ${field.replace(/_/g, ' ')} field must be true or false.`);
+}
+
+export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelContext }): Promise<void> {
+  const { ctx } = opts;
+  const svc = ctx.services.backups;
+  const base = '/api/client/servers/:server/backups';
+
+  app.get(base, {
+    schema: { tags: ['backups'], params: ServerParams, response: { 200: BackupList } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
+  }, async (request) => {
+    const { server } = scopeOf(request);
+    const { page, perPage } = readPage(request, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+    const r = await svc.list(server, page, perPage);
+    return {
+      object: 'list',
+      data: r.rows.map(backupObject),
+      meta: { backup_count: r.backupCount, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
+    };
+  });
+
+  app.post(base, {
+    schema: { tags: ['backups'], params: ServerParams, body: CreateBody, response: { 200: BackupObject } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.create' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    const body = (request.body ?? {}) as { name?: string; is_locked?: unknown; ignored?: string };
+    const requestedLock = parseBooleanField('is_locked', body.is_locked) === true;
+    const row = await svc.create(scope, {
+      name: body.name,
+      ignored: body.ignored,
+      // Locking is a delete-protection, so only someone who may delete may set it.
+      isLocked: requestedLock && can(scope.access, 'backup.delete'),
+    }, scope.auth.actor);
+    return backupObject(row);
+  });
+
+  app.get(`${base}/:backup`, {
+    schema: { tags: ['backups'], params: BackupParams, response: { 200: BackupObject } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
+  }, async (request) => backupObject(backupOf(request)));
+
+  app.get(`${base}/:backup/download`, {
+    schema: { tags: ['backups'], params: BackupParams, response: { 200: SignedUrl } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.download' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    const url = await svc.downloadUrl(scope, backupOf(request), scope.auth.actor);
+    return { object: 'signed_url', attributes: { url } };
+  });
+
+  app.post(`${base}/:backup/lock`, {
+    schema: { tags: ['backups'], params: BackupParams, response: { 200: BackupObject } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    return backupObject(await svc.toggleLock(scope, backupOf(request), scope.auth.actor));
+  });
+
+  app.post(`${base}/:backup/restore`, {
+    schema: { tags: ['backups'], params: BackupParams, body: RestoreBody, response: { 204: Type.Null() } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.restore' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    const { truncate } = request.body as { truncate: boolean };
+    await svc.restore(scope, backupOf(request), truncate, scope.auth.actor);
+    return reply.code(204).send();
+  });
+
+  app.delete(`${base}/:backup`, {
+    schema: { tags: ['backups'], params: BackupParams, response: { 204: Type.Null() } },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    await svc.delete(scope, backupOf(request), scope.auth.actor);
+    return reply.code(204).send();
+  });
+}

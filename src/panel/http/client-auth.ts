@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PanelErrors } from '../errors.ts';
+import type { PanelContext } from '../context.ts';
+import type { Actor } from '../services/deps.ts';
+import type { PublicUser } from '../services/users.service.ts';
+import { safeEqual } from '../services/crypto.ts';
+
+export const SESSION_COOKIE = 'backwing_session';
+export const XSRF_COOKIE = 'XSRF-TOKEN';
+export const XSRF_HEADER = 'x-xsrf-token';
+
+export interface ClientAuth {
+  user: PublicUser;
+  actor: Actor;
+  via: 'api_key' | 'session';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    clientAuth?: ClientAuth;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function requestIp(request: FastifyRequest): string | null {
+  return request.ip ?? null;
+}
+
+/**
+ * Client API authentication: a `ptlc_` key, or the browser session cookie. An application key is
+ * refused with upstream's 403; cookie-authenticated unsafe requests must echo the XSRF token.
+ */
+export async function authenticateClient(ctx: PanelContext, request: FastifyRequest): Promise<ClientAuth> {
+  if (request.clientAuth) return request.clientAuth;
+  const header = request.headers.authorization;
+  if (header) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw PanelErrors.unauthenticated();
+    const key = await ctx.services.apiKeys.authenticate(m[1]!);
+    if (!key) throw PanelErrors.unauthenticated();
+    if (key.type !== 'client') throw PanelErrors.applicationKeyOnClientRoute();
+    request.clientAuth = {
+      user: key.user,
+      via: 'api_key',
+      actor: { userId: key.user.id, userUuid: key.user.uuid, rootAdmin: key.user.rootAdmin, apiKeyId: key.apiKeyId, ip: requestIp(request) },
+    };
+    return request.clientAuth;
+  }
+  const sessionId = request.cookies?.[SESSION_COOKIE];
+  if (!sessionId) throw PanelErrors.unauthenticated();
+  const session = await ctx.services.sessions.resolve(sessionId);
+  if (!session) throw PanelErrors.unauthenticated();
+  if (!SAFE_METHODS.has(request.method)) {
+    // Double submit: the header must match the cookie, and the cookie must be this session's.
+    const sent = request.headers[XSRF_HEADER];
+    const cookie = request.cookies?.[XSRF_COOKIE];
+    if (typeof sent !== 'string' || !cookie || !safeEqual(sent, cookie) || !safeEqual(cookie, session.csrfToken)) {
+      throw PanelErrors.csrfMismatch();
+    }
+  }
+  request.clientAuth = {
+    user: session.user,
+    via: 'session',
+    actor: { userId: session.user.id, userUuid: session.user.uuid, rootAdmin: session.user.rootAdmin, apiKeyId: null, ip: requestIp(request) },
+  };
+  return request.clientAuth;
+}
+
+/** A hook for a whole route scope. */
+export function clientAuthHook(ctx: PanelContext) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    await authenticateClient(ctx, request);
+  };
+}
+
+export function requireClientAuth(request: FastifyRequest): ClientAuth {
+  if (!request.clientAuth) throw PanelErrors.unauthenticated();
+  return request.clientAuth;
+}

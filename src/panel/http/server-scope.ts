@@ -1,0 +1,65 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
+import type { PanelContext } from '../context.ts';
+import { PanelErrors } from '../errors.ts';
+import { assertServerUsable, requirePermission, resolveAccess, type ServerAccess } from '../services/access.ts';
+import { authenticateClient, type ClientAuth } from './client-auth.ts';
+
+/** What a `/api/client/servers/{server}/…` route works on, resolved before validation. */
+export interface ServerScope {
+  auth: ClientAuth;
+  server: ServerRow;
+  node: NodeRow;
+  access: ServerAccess;
+  backup?: BackupRow;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    serverScope?: ServerScope;
+  }
+}
+
+export interface ScopeOptions {
+  /** Permission key the route needs; checked after the 404s and the 409. */
+  permission?: string;
+  /** Skip the server-state 409 (server details, websocket credentials, activity). */
+  allowAnyState?: boolean;
+}
+
+/**
+ * Upstream's order (panel-backups.md §1.1): auth → server → backup scoped to the server (404) →
+ * access (404) → server state (409) → permission (403). Runs as a preValidation hook so a caller
+ * without permission gets 403 before a bad body would give 422.
+ */
+export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const auth = await authenticateClient(ctx, request);
+    const params = request.params as { server?: string; backup?: string };
+    const server = params.server ? await ctx.repos.servers.findByRouteKey(params.server) : undefined;
+    if (!server) throw PanelErrors.resourceNotFound();
+    let backup: BackupRow | undefined;
+    if (params.backup !== undefined) {
+      backup = await ctx.repos.backups.findLiveForServer(server.id, params.backup);
+      if (!backup) throw PanelErrors.resourceNotFound();
+    }
+    const access = await resolveAccess(ctx.repos, auth.actor, server);
+    if (!access) throw PanelErrors.serverNotFound();
+    const node = await ctx.repos.nodes.findById(server.node_id);
+    if (!node) throw PanelErrors.unexpected();
+    if (!opts.allowAnyState) assertServerUsable(server, node);
+    if (opts.permission) requirePermission(access, opts.permission);
+    request.serverScope = { auth, server, node, access, backup };
+  };
+}
+
+export function scopeOf(request: FastifyRequest): ServerScope {
+  if (!request.serverScope) throw PanelErrors.unexpected();
+  return request.serverScope;
+}
+
+export function backupOf(request: FastifyRequest): BackupRow {
+  const b = scopeOf(request).backup;
+  if (!b) throw PanelErrors.resourceNotFound();
+  return b;
+}

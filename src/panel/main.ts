@@ -1,0 +1,82 @@
+/**
+ * Composition root of a running panel: context + HTTP app + background maintenance.
+ */
+import { errorMessage } from '../core/app-error.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { PanelConfig } from './config.ts';
+import { openPanelContext, type PanelContext, type PanelContextOptions } from './context.ts';
+import { buildPanelApp } from './http/app.ts';
+import { createPanelMetrics } from './http/metrics.plugin.ts';
+
+export interface PanelHandle {
+  url: string;
+  port: number;
+  context: PanelContext;
+  close(): Promise<void>;
+}
+
+export interface StartPanelOptions extends Omit<PanelContextOptions, 'metrics'> {
+  logger?: Logger;
+}
+
+/** Background jobs that run while the panel is up; started after listen, stopped on close. */
+export type PanelBackgroundTask = (ctx: PanelContext) => { stop(): Promise<void> | void };
+
+const backgroundTasks: PanelBackgroundTask[] = [];
+
+/** Lets other areas (schedules) run inside every started panel without editing this file. */
+export function registerPanelBackgroundTask(task: PanelBackgroundTask): void {
+  backgroundTasks.push(task);
+}
+
+/** Marks stale in-progress backups failed every `pruneIntervalSeconds` (0 prune age = off). */
+export function startPruneTimer(ctx: PanelContext): { stop(): void } {
+  if (ctx.config.pruneAgeMinutes <= 0) return { stop() {} };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    ctx.services.backups.pruneStale()
+      .catch((err: unknown) => ctx.logger.error({ err: errorMessage(err) }, 'stale backup prune failed'))
+      .finally(() => { running = false; });
+  }, ctx.config.pruneIntervalSeconds * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+export async function startPanel(config: PanelConfig, opts: StartPanelOptions = {}): Promise<PanelHandle> {
+  const logger = opts.logger ?? silentLogger();
+  // The gauge reads through the context, which does not exist yet when the registry is made.
+  let ctxRef: PanelContext | undefined;
+  const metrics = createPanelMetrics({ backupsInProgress: async () => (ctxRef ? ctxRef.repos.backups.countInProgress() : 0) });
+  const ctx = await openPanelContext(config, { ...opts, logger, metrics });
+  ctxRef = ctx;
+  let app;
+  try {
+    app = await buildPanelApp(ctx, { metrics });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app?.close().catch(() => {});
+    await ctx.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  const tasks = [startPruneTimer(ctx), ...backgroundTasks.map((t) => t(ctx))];
+  logger.info({ url, driver: config.backupDriver }, 'panel listening');
+  let closed = false;
+  return {
+    url,
+    port,
+    context: ctx,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const t of tasks) await t.stop();
+      await app.close();
+      await ctx.close();
+    },
+  };
+}
