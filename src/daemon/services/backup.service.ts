@@ -31,6 +31,7 @@ export interface BackupRequest {
 
 interface RunningBackup {
   serverUuid: string;
+  released?: boolean;
   adapter: 'wings' | 's3';
   controller: AbortController;
   done: Promise<void>;
@@ -56,6 +57,8 @@ export function failedBackupReport(): RemoteBackupStatus {
 export class BackupService {
   readonly #running = new Map<string, RunningBackup>();
   #closing = false;
+  /** Every job until fully done (report queued), for close(). */
+  readonly #jobs = new Set<Promise<void>>();
 
   constructor(private readonly deps: BackupServiceDeps) {}
 
@@ -102,10 +105,17 @@ export class BackupService {
       throw err;
     }
     this.deps.metrics.jobsRunning.inc({ kind: 'backup' });
-    job.done = this.#run(uuid, serverDir, adapter, ignore, job).finally(() => {
-      this.#running.delete(uuid);
-      this.deps.metrics.jobsRunning.dec({ kind: 'backup' });
-    });
+    job.done = this.#run(uuid, serverDir, adapter, ignore, job).finally(() => this.#release(uuid, job));
+    this.#jobs.add(job.done);
+    void job.done.finally(() => this.#jobs.delete(job.done));
+  }
+
+  /** Forgets the job before its report goes out, so the panel may act on the report at once. */
+  #release(uuid: string, job: RunningBackup): void {
+    if (job.released) return;
+    job.released = true;
+    if (this.#running.get(uuid) === job) this.#running.delete(uuid);
+    this.deps.metrics.jobsRunning.dec({ kind: 'backup' });
   }
 
   async #run(uuid: string, serverDir: string, adapter: 'wings' | 's3', ignore: string, job: RunningBackup): Promise<void> {
@@ -174,6 +184,7 @@ export class BackupService {
       logger.warn({ err: errorMessage(err) }, 'backup failed');
     }
     metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.#release(uuid, job);
     try {
       await outbox.enqueue(`/backups/${uuid}`, report);
     } catch (err) {
@@ -224,6 +235,6 @@ export class BackupService {
   async close(): Promise<void> {
     this.#closing = true;
     for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
-    await Promise.all([...this.#running.values()].map((j) => j.done));
+    await Promise.all([...this.#jobs]);
   }
 }

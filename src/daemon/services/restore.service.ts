@@ -32,6 +32,7 @@ export interface RestoreRequest {
 
 interface RunningRestore {
   serverUuid: string;
+  released?: boolean;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -58,6 +59,8 @@ export class RestoreService {
   readonly #running = new Map<string, RunningRestore>();
   readonly #allowlist: HostAllowlist;
   #closing = false;
+  /** Every job until fully done (report queued), for close(). */
+  readonly #jobs = new Set<Promise<void>>();
 
   constructor(private readonly deps: RestoreServiceDeps) {
     this.#allowlist = new HostAllowlist(deps.config.system.backups.restoreHostAllowlist);
@@ -118,11 +121,18 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, controller, done: Promise.resolve() };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => {
-      this.#running.delete(serverUuid);
-      registry.endRestore(serverUuid);
-      this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
-    });
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => this.#release(job));
+    this.#jobs.add(job.done);
+    void job.done.finally(() => this.#jobs.delete(job.done));
+  }
+
+  /** Clears the restoring state; done before the report goes out so the panel can act on it at once. */
+  #release(job: RunningRestore): void {
+    if (job.released) return;
+    job.released = true;
+    this.#running.delete(job.serverUuid);
+    this.deps.registry.endRestore(job.serverUuid);
+    this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
   async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, job: RunningRestore): Promise<void> {
@@ -161,6 +171,7 @@ export class RestoreService {
     }
     metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.#release(job);
     const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
     try {
       await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful });
@@ -175,6 +186,6 @@ export class RestoreService {
   async close(): Promise<void> {
     this.#closing = true;
     for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
-    await Promise.all([...this.#running.values()].map((j) => j.done));
+    await Promise.all([...this.#jobs]);
   }
 }
