@@ -1,0 +1,325 @@
+/**
+ * The Backups page in a real Chromium against the real stack (`backwing up`): sign in, create a
+ * backup and watch it finish over the daemon's websocket, download it, lock it and be refused on
+ * delete, restore with truncate and see the files on disk replaced, delete it; then a subuser
+ * without backup.delete, the limit messages, and phone width. Screenshots: test-artifacts/web/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, readdir, writeFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ensureWebBuilt } from './support/build.ts';
+import { backwing, clientApi, startStack, type Stack } from './support/stack.ts';
+import { ARTIFACTS, launchChromium, shot } from './support/browser.ts';
+
+const WAIT = { timeout: 30_000 };
+
+interface Frame { event: string; args?: string[] }
+
+let stack: Stack;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+const frames: Frame[] = [];
+const pageErrors: string[] = [];
+
+async function signIn(p: Page, email: string, password: string): Promise<void> {
+  await p.getByLabel('Email').fill(email);
+  await p.getByLabel('Password').fill(password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function row(p: Page, name: string) {
+  return p.getByRole('listitem', { name: `Backup ${name}`, exact: true });
+}
+
+async function waitForBackupViaApi(uuid: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const r = await clientApi<{ attributes: { completed_at: string | null; is_successful: boolean } }>(
+      stack, 'GET', `/api/client/servers/${stack.server_identifier}/backups/${uuid}`);
+    if (r.json.attributes.completed_at !== null) {
+      assert.equal(r.json.attributes.is_successful, true, 'setup backup failed');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`backup ${uuid} did not complete within 60 s`);
+}
+
+describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 300_000 }, () => {
+  before(async () => {
+    await ensureWebBuilt();
+    stack = await startStack();
+    // Enough incompressible data that the backup runs long enough to report progress.
+    await writeFile(join(stack.serverDir, 'world', 'region.bin'), randomBytes(48 * 1024 * 1024));
+    browser = await launchChromium();
+    ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('websocket', (ws) => {
+      ws.on('framereceived', (f) => {
+        if (typeof f.payload !== 'string') return;
+        try { frames.push(JSON.parse(f.payload) as Frame); } catch { /* not ours */ }
+      });
+    });
+  });
+
+  after(async () => {
+    await ctx?.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+  });
+
+  test('sign-in refuses a wrong password in words, then signs in', async () => {
+    await page.goto(stack.panel_url);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+    await page.screenshot({ path: shot('01-sign-in') });
+    await signIn(page, stack.admin_email, 'definitely-wrong');
+    const alert = page.getByRole('alert');
+    await alert.waitFor(WAIT);
+    assert.ok((await alert.innerText()).trim().length > 10, 'the refusal is a sentence, not a blank box');
+    await page.screenshot({ path: shot('02-sign-in-refused') });
+    await signIn(page, stack.admin_email, stack.adminPassword);
+    await page.getByRole('heading', { name: 'Your servers' }).waitFor(WAIT);
+    const cookies = await ctx.cookies(stack.panel_url);
+    assert.ok(cookies.find((c) => c.name === 'backwing_session')?.httpOnly, 'session cookie is HttpOnly');
+  });
+
+  test('server list leads to the Backups page, which goes live on the websocket', async () => {
+    const link = page.getByRole('link', { name: /Demo server/ });
+    await link.waitFor(WAIT);
+    await page.screenshot({ path: shot('03-servers') });
+    await link.click();
+    await page.getByRole('heading', { name: 'Backups', level: 1 }).waitFor(WAIT);
+    assert.match(page.url(), new RegExp(`/server/${stack.server_identifier}/backups$`));
+    await page.locator('[data-socket="live"]').waitFor(WAIT);
+    assert.ok(frames.some((f) => f.event === 'auth success'), 'the daemon accepted the panel-issued token');
+    await page.getByTestId('backup-count').waitFor(WAIT);
+    assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '0 of 10 backups');
+    await page.getByText('There are no backups for this server yet.').waitFor(WAIT);
+  });
+
+  test('create dialog: labelled, seed examples as hints, Locked switch for the owner', async () => {
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create server backup' });
+    await dialog.waitFor(WAIT);
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('name'));
+    assert.equal(focused, 'name', 'focus moves into the dialog');
+    const placeholder = await dialog.getByLabel('Ignored files & directories').getAttribute('placeholder');
+    for (const example of ['*.log', 'node_modules/', 'cache/', 'crash-reports/', '*.jar.old']) {
+      assert.ok(placeholder?.split('\n').includes(example), `placeholder shows ${example}`);
+    }
+    assert.equal(await dialog.getByRole('switch', { name: 'Locked' }).count(), 1);
+    await dialog.getByLabel('Backup name').fill('UI backup one');
+    await dialog.getByLabel('Ignored files & directories').fill('*.log\ncache/');
+    await page.screenshot({ path: shot('04-create-dialog') });
+  });
+
+  test('the backup runs with live progress and completes without a reload', async () => {
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+      const w = window as unknown as { __sawProgress: boolean };
+      w.__sawProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector('li[data-state="running"] [role="progressbar"]')) w.__sawProgress = true;
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await page.getByRole('dialog').getByRole('button', { name: 'Start backup' }).click();
+    const r = row(page, 'UI backup one');
+    await r.waitFor(WAIT);
+    try {
+      await page.locator('li[data-state="running"] [role="progressbar"]').waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: shot('05-backup-running') });
+    } catch { /* a fast machine may finish first; the frames below still prove the live path */ }
+    await page.locator('li[data-state="completed"]', { hasText: 'UI backup one' }).waitFor({ timeout: 120_000 });
+    const uuid = await r.getAttribute('data-uuid');
+    assert.ok(uuid);
+    assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'no reload happened');
+    assert.ok(await page.evaluate(() => (window as unknown as { __sawProgress: boolean }).__sawProgress), 'a running row with a progress bar was shown');
+    assert.ok(frames.some((f) => f.event === 'backup progress' && JSON.parse(f.args![0]!).uuid === uuid), 'progress came over the websocket');
+    assert.ok(frames.some((f) => f.event.startsWith('backup completed') && JSON.parse(f.args![0]!).uuid === uuid), 'completion came over the websocket');
+    const checksum = (await r.locator('.backup-checksum').innerText()).trim();
+    assert.match(checksum, /^sha256:[0-9a-f]{64}$/);
+    assert.match(await r.innerText(), /\d+\.\d\d MiB/);
+    const time = r.locator('time');
+    assert.match(await time.innerText(), /just now|seconds? ago|minutes? ago/);
+    assert.match((await time.getAttribute('title')) ?? '', /\d{4}/, 'the exact date is in the title');
+    assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '1 of 10 backups');
+    await page.screenshot({ path: shot('06-backup-completed') });
+  });
+
+  test('download navigates to the signed URL and yields a valid .tar.gz', async () => {
+    const r = row(page, 'UI backup one');
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      r.getByRole('button', { name: 'Download UI backup one' }).click(),
+    ]);
+    const file = join(ARTIFACTS, 'ui-backup-one.tar.gz');
+    await download.saveAs(file);
+    assert.equal(await download.failure(), null);
+    const listing = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    assert.ok(listing.some((l) => l.replace(/^\.\//, '') === 'server.properties'), `server.properties in ${listing.join(', ')}`);
+    assert.ok(listing.some((l) => l.endsWith('region.bin')));
+    assert.ok(!listing.some((l) => l.endsWith('.log')), 'the *.log pattern from the dialog was honoured');
+    const checksum = (await r.locator('.backup-checksum').innerText()).trim();
+    const sha = execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0];
+    assert.equal(checksum, `sha256:${sha}`, 'the checksum shown is the downloaded file\'s');
+  });
+
+  test('lock it: the lock icon shows and delete is refused with the panel\'s message', async () => {
+    const r = row(page, 'UI backup one');
+    await r.getByRole('button', { name: 'Lock UI backup one' }).click();
+    await page.locator('li[data-locked="true"]', { hasText: 'UI backup one' }).waitFor(WAIT);
+    await r.getByText('Locked', { exact: true }).waitFor(WAIT);
+    await page.screenshot({ path: shot('07-locked') });
+    await r.getByRole('button', { name: 'Delete UI backup one' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete "UI backup one"' });
+    await dialog.waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Delete backup' }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor(WAIT);
+    assert.match(await alert.innerText(), /locked/i);
+    await page.screenshot({ path: shot('08-delete-refused') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await row(page, 'UI backup one').count(), 1, 'the locked backup is still there');
+    // Unlock (confirmation, as upstream) so it can be deleted at the end.
+    await r.getByRole('button', { name: 'Unlock UI backup one' }).click();
+    const unlock = page.getByRole('dialog', { name: 'Unlock "UI backup one"' });
+    await unlock.getByRole('button', { name: 'Unlock' }).click();
+    await page.locator('li[data-locked="false"]', { hasText: 'UI backup one' }).waitFor(WAIT);
+  });
+
+  test('restore with "Delete all files" replaces the server\'s files on disk', async () => {
+    const dir = stack.serverDir;
+    const original = await readFile(join(dir, 'server.properties'), 'utf8');
+    await writeFile(join(dir, 'server.properties'), 'motd=changed after the backup\n');
+    await writeFile(join(dir, 'added-after-backup.txt'), 'should vanish with truncate');
+    assert.ok(existsSync(join(dir, 'logs', 'latest.log')), 'the sample server has a log the backup ignored');
+
+    await row(page, 'UI backup one').getByRole('button', { name: 'Restore UI backup one' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore "UI backup one"' });
+    await dialog.waitFor(WAIT);
+    await dialog.getByRole('checkbox', { name: 'Delete all files before restoring backup' }).check();
+    await page.screenshot({ path: shot('09-restore-confirm') });
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    const restoring = page.getByTestId('restoring');
+    await restoring.waitFor(WAIT);
+    await page.screenshot({ path: shot('10-restoring') });
+    await restoring.waitFor({ state: 'detached', timeout: 120_000 });
+    await page.getByText('The restore finished').waitFor(WAIT);
+    assert.ok(frames.some((f) => f.event === 'backup restore completed'), 'restore end came over the websocket');
+    await row(page, 'UI backup one').waitFor(WAIT);
+    await page.screenshot({ path: shot('11-restored') });
+
+    assert.equal(await readFile(join(dir, 'server.properties'), 'utf8'), original);
+    assert.equal(existsSync(join(dir, 'added-after-backup.txt')), false, 'truncate removed the new file');
+    assert.equal(existsSync(join(dir, 'logs', 'latest.log')), false, 'truncate removed the file the backup left out');
+    assert.equal((await stat(join(dir, 'world', 'region.bin'))).size, 48 * 1024 * 1024);
+    const server = await clientApi<{ attributes: { status: string | null } }>(stack, 'GET', `/api/client/servers/${stack.server_identifier}`);
+    assert.equal(server.json.attributes.status, null);
+  });
+
+  test('delete asks first, then removes the backup', async () => {
+    await row(page, 'UI backup one').getByRole('button', { name: 'Delete UI backup one' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete "UI backup one"' });
+    await dialog.getByText('cannot be recovered').waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Delete backup' }).click();
+    await row(page, 'UI backup one').waitFor({ state: 'detached', ...WAIT });
+    assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '0 of 10 backups');
+    const list = await clientApi<{ data: unknown[] }>(stack, 'GET', `/api/client/servers/${stack.server_identifier}/backups`);
+    assert.equal(list.json.data.length, 0);
+    const backupsLeft = await readdir(join(stack.dataDir, 'backups'), { recursive: true });
+    assert.ok(!backupsLeft.some((f) => String(f).endsWith('.tar.gz')), 'the archive file is gone from the node');
+    await page.screenshot({ path: shot('12-deleted') });
+  });
+
+  test('a subuser without backup.delete sees no delete, no lock and no Locked switch', async () => {
+    const created = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST',
+      `/api/client/servers/${stack.server_identifier}/backups`, { name: 'Owner made this' });
+    assert.equal(created.status, 200);
+    await waitForBackupViaApi(created.json.attributes.uuid);
+
+    const email = 'helper@backwing.local';
+    const password = 'subuser-password-123';
+    await backwing(['admin', 'user', 'create', '--data', stack.dataDir, '--email', email, '--password', password]);
+    const sub = await clientApi(stack, 'POST', `/api/client/servers/${stack.server_identifier}/users`, {
+      email,
+      permissions: ['websocket.connect', 'backup.read', 'backup.create', 'backup.download', 'backup.restore'],
+    });
+    assert.equal(sub.status, 200, JSON.stringify(sub.json));
+
+    const subCtx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const p = await subCtx.newPage();
+      await p.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+      await signIn(p, email, password);
+      const r = row(p, 'Owner made this');
+      await r.waitFor(WAIT);
+      await r.getByRole('button', { name: 'Download Owner made this' }).waitFor(WAIT);
+      assert.equal(await r.getByRole('button', { name: 'Restore Owner made this' }).count(), 1);
+      assert.equal(await r.getByRole('button', { name: 'Delete Owner made this' }).count(), 0);
+      assert.equal(await r.getByRole('button', { name: 'Lock Owner made this' }).count(), 0);
+      await p.screenshot({ path: shot('13-subuser') });
+      await p.getByRole('button', { name: 'Create backup' }).click();
+      const dialog = p.getByRole('dialog', { name: 'Create server backup' });
+      await dialog.waitFor(WAIT);
+      assert.equal(await dialog.getByRole('switch').count(), 0, 'no Locked switch without backup.delete');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+    } finally {
+      await subCtx.close();
+    }
+  });
+
+  test('limit messages: reached, and disabled when the limit is 0', async () => {
+    const out = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'No backups here',
+      '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '0', '--json']);
+    const noBackups = JSON.parse(out.trim().split('\n').pop()!) as { identifier: string };
+    await page.goto(new URL(`/server/${noBackups.identifier}/backups`, stack.panel_url).href);
+    await page.getByTestId('limit-disabled').waitFor(WAIT);
+    assert.match(await page.getByTestId('limit-disabled').innerText(), /backup limit is set to 0/);
+    assert.equal(await page.getByRole('button', { name: 'Create backup' }).count(), 0);
+    await page.screenshot({ path: shot('14-limit-zero') });
+
+    const out1 = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'One slot',
+      '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '1', '--json']);
+    const oneSlot = JSON.parse(out1.trim().split('\n').pop()!) as { identifier: string };
+    const b = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${oneSlot.identifier}/backups`, { name: 'Only one' });
+    assert.equal(b.status, 200, JSON.stringify(b.json));
+    await page.goto(new URL(`/server/${oneSlot.identifier}/backups`, stack.panel_url).href);
+    await page.getByTestId('limit-reached').waitFor(WAIT);
+    assert.match(await page.getByTestId('limit-reached').innerText(), /reached its limit of 1 backup/);
+    assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '1 of 1 backups');
+    assert.equal(await page.getByRole('button', { name: 'Create backup' }).count(), 0);
+    await page.screenshot({ path: shot('15-limit-reached') });
+  });
+
+  test('phone width (375 px): nothing overflows and actions stay reachable', async () => {
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.newPage();
+      await p.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+      await signIn(p, stack.admin_email, stack.adminPassword);
+      const r = row(p, 'Owner made this');
+      await r.waitFor(WAIT);
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone`);
+      for (const name of ['Download', 'Restore', 'Lock', 'Delete']) {
+        const box = await r.getByRole('button', { name: `${name} Owner made this` }).boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${name} is on screen`);
+      }
+      await p.screenshot({ path: shot('16-phone-list'), fullPage: true });
+      await p.getByRole('button', { name: 'Create backup' }).click();
+      await p.getByRole('dialog', { name: 'Create server backup' }).waitFor(WAIT);
+      await p.screenshot({ path: shot('17-phone-create') });
+    } finally {
+      await phone.close();
+    }
+    assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+});
