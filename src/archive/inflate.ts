@@ -62,12 +62,14 @@ export class Inflater {
     };
 
     const inflight: Array<Promise<Buffer>> = [];
+    // Errors of a member itself: later members must not be handed over after one of these.
+    const memberFaults = new WeakSet<object>();
     let index = 0;
     let streamRest = false;
     try {
-      for (;;) {
+      members: for (;;) {
         throwIfAborted(this.#signal);
-        if (q.length === 0 && !(await pull())) break;
+        while (q.length === 0) if (!(await pull())) break members;
         // 12 fixed bytes + at most 65535 of FEXTRA: always enough to classify the header.
         let probe = probeMember(q.peek(Math.min(q.length, 32)), 0);
         if (probe.kind === 'need-more' && q.length > 32) probe = probeMember(q.peek(Math.min(q.length, 12 + 0xffff)), 0);
@@ -96,9 +98,13 @@ export class Inflater {
         const raw = probe.rawLength;
         const p = new Promise<Buffer>((resolve, reject) => {
           gunzip(member, { maxOutputLength: Math.max(1, raw) }, (err, out) => {
-            if (err) reject(memberError(err, n));
-            else if (out.length !== raw) reject(new ArchiveError('E_ARCHIVE_CORRUPT', `gzip member ${n} inflates to ${out.length} bytes, its header says ${raw}`));
-            else resolve(out);
+            let fault: ArchiveError | null = null;
+            if (err) fault = memberError(err, n);
+            else if (out.length !== raw) fault = new ArchiveError('E_ARCHIVE_CORRUPT', `gzip member ${n} inflates to ${out.length} bytes, its header says ${raw}`);
+            if (fault) {
+              memberFaults.add(fault);
+              reject(fault);
+            } else resolve(out);
           });
         });
         p.catch(() => undefined);
@@ -107,6 +113,11 @@ export class Inflater {
         while (inflight.length >= this.#maxInflight) yield await inflight.shift()!;
       }
       while (inflight.length > 0) yield await inflight.shift()!;
+    } catch (err) {
+      // Hand over every complete member before the fault, so a partial restore is as full as it can be.
+      if (!(err instanceof ArchiveError) || err.code === 'E_ARCHIVE_ABORTED' || memberFaults.has(err)) throw err;
+      while (inflight.length > 0) yield await inflight.shift()!;
+      throw err;
     } finally {
       // On an early exit, let queued inflates settle so their errors are not left unhandled.
       if (inflight.length > 0) await Promise.allSettled(inflight);
