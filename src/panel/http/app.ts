@@ -15,7 +15,11 @@ import { installErrorHandler, sendAppError } from './error-handler.ts';
 import { installTolerantJsonParser, normaliseBody } from './json-parser.ts';
 import { metricsPlugin, type PanelMetricsRegistry } from './metrics.plugin.ts';
 import { remoteRoutes } from './remote.routes.ts';
+import { retentionRoutes } from './retention.routes.ts';
+import { scheduleRoutes } from './schedules.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
+import { applicationRoutes } from './application/application.routes.ts';
+import { subuserRoutes } from './subusers.routes.ts';
 
 export interface BuildPanelAppOptions {
   /** Serve /docs (default true). */
@@ -34,7 +38,6 @@ function isMetricsRegistry(m: unknown): m is PanelMetricsRegistry {
 export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger,
-    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
     // One 422 entry per failing field needs every error, not the first.
     ajv: { customOptions: { allErrors: true } },
@@ -61,6 +64,13 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   await app.register(remoteRoutes, { ctx });
 
   // ---- Route plugins of other areas (application API, subusers, schedules, retention) go here. ----
+  await app.register(applicationRoutes, {
+    prefix: '/api/application',
+    deps: { users: ctx.services.users, apiKeys: ctx.services.apiKeys, nodes: ctx.services.nodes, servers: ctx.services.servers, appUrl: () => ctx.config.appUrl },
+  });
+  await app.register(subuserRoutes, { ctx });
+  await app.register(scheduleRoutes, { ctx });
+  await app.register(retentionRoutes, { ctx });
   // ---- end of route plugins ----
 
   const webDir = ctx.config.webDistDir;
