@@ -216,8 +216,8 @@ function globals(cmd: Command): GlobalOpts {
 }
 
 function api(g: GlobalOpts): PanelApi {
-  const url = g.url ?? process.env.BACKWING_URL ?? DEFAULT_URL;
-  const key = g.key ?? process.env.BACKWING_API_KEY ?? keyFromDataDir();
+  const url = g.url || process.env.BACKWING_URL || DEFAULT_URL;
+  const key = g.key || process.env.BACKWING_API_KEY || keyFromDataDir();
   if (!key) throw new CliError('no API key: pass --key or set BACKWING_API_KEY (`backwing up` prints one and keeps it in data/api-key.txt)');
   try {
     new URL(url);

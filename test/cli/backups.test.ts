@@ -1,0 +1,253 @@
+/**
+ * `backwing backups ...` against a real `backwing up` child process: every subcommand, --json
+ * shapes, exit codes, error lines, resume, and that nothing draws bars into a pipe.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
+import { SAMPLE_BACKED_UP } from '../../src/stack/sample-server.ts';
+import { loadPanelConfig } from '../../src/panel/config.ts';
+import { openPanelContext } from '../../src/panel/context.ts';
+
+interface Backup {
+  uuid: string;
+  name: string;
+  is_successful: boolean;
+  is_locked: boolean;
+  checksum: string | null;
+  sha256_hash: string | null;
+  bytes: number;
+  completed_at: string | null;
+  successful?: boolean;
+}
+
+function oneLine(r: CliResult): string {
+  const lines = r.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^backwing: /);
+  return lines[0]!;
+}
+
+function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex');
+}
+
+describe('backwing backups against a running stack', () => {
+  let dir: string;
+  let stack: RunningStack;
+  let S: string;
+  let cli: (args: string[], env?: Record<string, string>) => Promise<CliResult>;
+  let first: Backup;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bw-cli-'));
+    stack = await startUp({ dataDir: join(dir, 'data') });
+    S = stack.info.server_identifier;
+    cli = (args, env) => runCli(['backups', ...args], { cwd: dir, env: { BACKWING_URL: stack.info.panel_url, BACKWING_API_KEY: stack.info.api_key, ...env } });
+  });
+
+  after(async () => {
+    const code = await stack?.stop();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(code, 0, `backwing up exit code; stderr:\n${stack?.stderr()}`);
+  });
+
+  test('list on a fresh server: empty, and the --json shape', async () => {
+    const r = await cli(['list', S, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(json(r), { backups: [], backup_count: 0 });
+    const human = await cli(['list', S]);
+    assert.equal(human.stdout.trim(), 'no backups');
+  });
+
+  test('create --wait follows the job to a successful end', async () => {
+    const r = await cli(['create', S, '--name', 'first', '--wait', '--json', '--poll', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    first = json<Backup>(r);
+    assert.equal(first.name, 'first');
+    assert.equal(first.successful, true);
+    assert.equal(first.is_successful, true);
+    assert.ok(first.completed_at);
+    assert.match(first.checksum ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.ok(first.bytes > 0);
+    // Not a terminal: no bars, no carriage returns, no colour codes anywhere.
+    assert.doesNotMatch(r.stderr + r.stdout, /\r|\u001b\[|█|░/);
+  });
+
+  test('list and show print the backup, in text and JSON', async () => {
+    const text = await cli(['list', S]);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^UUID\s+NAME\s+STATUS\s+SIZE\s+LOCKED\s+CREATED$/m);
+    assert.match(text.stdout, new RegExp(`^${first.uuid}\\s+first\\s+ok\\s`, 'm'));
+    const list = json<{ backups: Backup[]; backup_count: number }>(await cli(['list', S, '--json']));
+    assert.equal(list.backup_count, 1);
+    assert.equal(list.backups[0]!.uuid, first.uuid);
+    const shown = json<Backup>(await cli(['show', S, first.uuid, '--json']));
+    assert.equal(shown.checksum, first.checksum);
+    const shownText = await cli(['show', S, first.uuid]);
+    assert.match(shownText.stdout, /^status\s+ok$/m);
+  });
+
+  test('download saves a verified tar.gz holding exactly the non-ignored files', async () => {
+    const out = join(dir, 'first.tar.gz');
+    const r = await cli(['download', S, first.uuid, '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = json<{ file: string; bytes: number; sha256: string; resumed_from: number; verified: boolean }>(r);
+    assert.equal(res.file, out);
+    assert.equal(res.verified, true);
+    assert.equal(res.resumed_from, 0);
+    const buf = await readFile(out);
+    assert.equal(sha256(buf), first.sha256_hash);
+    assert.equal(res.bytes, buf.length);
+    const listed = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' }).split('\n').filter((l) => l && !l.endsWith('/'));
+    assert.deepEqual(listed.map((l) => l.replace(/^\.\//, '')).sort(), [...SAMPLE_BACKED_UP].sort());
+    assert.equal(existsSync(`${out}.part`), false);
+
+    const again = await cli(['download', S, first.uuid, '-o', out]);
+    assert.equal(again.code, 1);
+    assert.match(oneLine(again), /already exists \(use --force/);
+  });
+
+  test('download resumes from a .part file left by an interrupted run', async () => {
+    const whole = await readFile(join(dir, 'first.tar.gz'));
+    const out = join(dir, 'resumed.tar.gz');
+    const cut = Math.floor(whole.length / 3);
+    await writeFile(`${out}.part`, whole.subarray(0, cut));
+    const r = await cli(['download', S, first.uuid, '-o', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const res = json<{ sha256: string; resumed_from: number }>(r);
+    assert.equal(res.resumed_from, cut);
+    assert.equal(res.sha256, sha256(whole));
+    assert.ok((await readFile(out)).equals(whole));
+    assert.equal(existsSync(`${out}.part`), false);
+
+    // Human output says it resumed.
+    const out2 = join(dir, 'resumed2.tar.gz');
+    await writeFile(`${out2}.part`, whole.subarray(0, 100));
+    const text = await cli(['download', S, first.uuid, '-o', out2]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^saved .*resumed2\.tar\.gz \(.*resumed at 100 B; sha256 [0-9a-f]{64} verified\)$/m);
+  });
+
+  test('download notices a corrupt .part file through the checksum (exit 5)', async () => {
+    const whole = await readFile(join(dir, 'first.tar.gz'));
+    const out = join(dir, 'corrupt.tar.gz');
+    const bad = Buffer.from(whole.subarray(0, 200));
+    bad.fill(0x41, 10, 60);
+    await writeFile(`${out}.part`, bad);
+    const r = await cli(['download', S, first.uuid, '-o', out]);
+    assert.equal(r.code, 5);
+    assert.match(oneLine(r), /does not match the panel's/);
+  });
+
+  test('lock blocks delete with a one-line reason; unlock lets it through', async () => {
+    const created = json<Backup>(await cli(['create', S, '--name', 'to-delete', '--wait', '--json', '--poll', '0.5']));
+    const locked = json<Backup>(await cli(['lock', S, created.uuid, '--json']));
+    assert.equal(locked.is_locked, true);
+    // lock is idempotent (the API toggles; the CLI does not).
+    assert.equal(json<Backup>(await cli(['lock', S, created.uuid, '--json'])).is_locked, true);
+    const refused = await cli(['delete', S, created.uuid]);
+    assert.equal(refused.code, 1);
+    assert.match(oneLine(refused), /locked/i);
+    const unlocked = await cli(['unlock', S, created.uuid]);
+    assert.equal(unlocked.code, 0);
+    assert.match(unlocked.stdout, /unlocked/);
+    const deleted = await cli(['delete', S, created.uuid, '--json']);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(json(deleted), { deleted: created.uuid });
+    const gone = await cli(['show', S, created.uuid]);
+    assert.equal(gone.code, 1);
+    oneLine(gone);
+  });
+
+  test('restore --truncate --wait puts the files back and removes strangers', async () => {
+    const vol = join(stack.info.data_dir, 'volumes', stack.info.server_uuid);
+    const original = await readFile(join(vol, 'server.properties'));
+    await unlink(join(vol, 'server.properties'));
+    await writeFile(join(vol, 'stranger.txt'), 'not in the backup');
+    const r = await cli(['restore', S, first.uuid, '--truncate', '--wait', '--poll', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`restore of ${first.uuid} completed`));
+    assert.ok((await readFile(join(vol, 'server.properties'))).equals(original));
+    assert.equal(existsSync(join(vol, 'stranger.txt')), false);
+    // The server is usable again right away: the panel has recorded the end of the restore.
+    const next = await cli(['list', S, '--json']);
+    assert.equal(next.code, 0, next.stderr);
+  });
+
+  test('a backup that fails on the daemon exits 3 with the reason', async () => {
+    const vol = join(stack.info.data_dir, 'volumes', stack.info.server_uuid);
+    const moved = `${vol}.away`;
+    await rename(vol, moved);
+    try {
+      const r = await cli(['create', S, '--name', 'doomed', '--wait', '--poll', '0.5']);
+      assert.equal(r.code, 3, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+      assert.match(oneLine(r), /failed/);
+    } finally {
+      await rm(vol, { recursive: true, force: true });
+      await rename(moved, vol);
+    }
+  });
+
+  test('bad key: exit 1 and one line that says what to check', async () => {
+    const r = await cli(['list', S], { BACKWING_API_KEY: 'ptlc_notarealkey0000000000000000000000000000' });
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r), /--key \/ BACKWING_API_KEY/);
+    const viaFlag = await cli(['list', S, '--key', 'nonsense', '--json']);
+    assert.equal(viaFlag.code, 1);
+    assert.equal(viaFlag.stdout, '');
+  });
+
+  test('unknown server and unknown backup: exit 1, one line', async () => {
+    const r = await cli(['list', 'zzzzzzzz']);
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r), /not found|could not be found|NotFound/i);
+    const b = await cli(['show', S, '00000000-0000-4000-8000-000000000000']);
+    assert.equal(b.code, 1);
+    oneLine(b);
+  });
+
+  test('unreachable panel and missing key are one line each', async () => {
+    const r = await cli(['list', S], { BACKWING_URL: 'http://127.0.0.1:9' });
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r), /cannot reach the panel at http:\/\/127\.0\.0\.1:9/);
+    // From a folder without data/api-key.txt, so the quick-start fallback has nothing to find.
+    const empty = join(dir, 'empty');
+    await mkdir(empty);
+    const noKey = await runCli(['backups', 'list', S], { cwd: empty, env: { BACKWING_URL: stack.info.panel_url } });
+    assert.equal(noKey.code, 1);
+    assert.match(oneLine(noKey), /no API key/);
+  });
+
+  test('limit reached: the panel refusal comes through as one line, exit 1', async () => {
+    // Lower the limit through the panel's own services on the same SQLite file while `up` runs.
+    const ctx = await openPanelContext(loadPanelConfig({}, { databaseUrl: `sqlite:${join(stack.info.data_dir, 'panel.sqlite')}` }));
+    try {
+      const server = (await ctx.services.servers.find(stack.info.server_uuid))!;
+      const { backup_count } = json<{ backup_count: number }>(await cli(['list', S, '--json']));
+      await ctx.services.servers.update(server.id, { backupLimit: backup_count });
+      const r = await cli(['create', S, '--wait']);
+      assert.equal(r.code, 1);
+      assert.match(oneLine(r), /reached its limit.*\[TooManyBackupsException\]/);
+      await ctx.services.servers.update(server.id, { backupLimit: server.backupLimit });
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('every backups subcommand has --help', async () => {
+    for (const sub of ['', 'list', 'show', 'create', 'download', 'lock', 'unlock', 'restore', 'delete']) {
+      const r = await runCli(['backups', ...(sub ? [sub] : []), '--help']);
+      assert.equal(r.code, 0, `${sub}: ${r.stderr}`);
+      assert.match(r.stdout, /^Usage: backwing backups/m);
+    }
+    const s = await stat(join(stack.info.data_dir, 'api-key.txt'));
+    assert.equal(s.mode & 0o777, 0o600);
+  });
+});
