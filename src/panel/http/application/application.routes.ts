@@ -1,0 +1,240 @@
+/**
+ * The application API (`/api/application/...`): provisioning for root admins with `ptla_` keys,
+ * in Pterodactyl's shapes. Rules live in the services; this file maps HTTP to them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { PanelErrors } from '../../errors.ts';
+import type { ApiKeysService } from '../../services/api-keys.service.ts';
+import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
+import type { ServersService, PublicServer } from '../../services/servers.service.ts';
+import type { UsersService, PublicUser } from '../../services/users.service.ts';
+import { authenticateApplicationKey } from './application-auth.ts';
+import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
+
+export interface ApplicationApiDeps {
+  users: UsersService;
+  apiKeys: ApiKeysService;
+  nodes: NodesService;
+  servers: ServersService;
+  /** Public panel URL, for pagination links (read per request: tests learn it after listen). */
+  appUrl: () => string;
+}
+
+const DEFAULT_PER_PAGE = 50;
+const MAX_PER_PAGE = 100;
+
+const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id, or uuid' }) });
+const PageQuery = Type.Object({
+  page: Type.Optional(Type.String()),
+  per_page: Type.Optional(Type.String()),
+  'filter[email]': Type.Optional(Type.String()),
+});
+const Loose = Type.Unknown();
+
+function pageOf(q: { page?: string; per_page?: string }): { page: number; perPage: number } {
+  const page = Number.parseInt(q.page ?? '', 10);
+  const perPage = Number.parseInt(q.per_page ?? '', 10);
+  return {
+    page: Number.isInteger(page) && page > 0 ? page : 1,
+    perPage: Number.isInteger(perPage) && perPage > 0 ? Math.min(perPage, MAX_PER_PAGE) : DEFAULT_PER_PAGE,
+  };
+}
+
+const isNumericId = (v: string): boolean => /^\d+$/.test(v);
+
+/** Integer fields arrive as numbers or numeric strings from scripts; anything else is a 422 naming the field. */
+function intField(value: unknown, field: string, opts: { required?: boolean } = {}): number | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (opts.required) throw PanelErrors.validation(field, 'required', `The ${field} field is required.`);
+    return undefined;
+  }
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw PanelErrors.validation(field, 'integer', `The ${field} must be an integer.`);
+  return n;
+}
+
+function stringField(value: unknown, field: string, opts: { required?: boolean } = {}): string | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    if (opts.required) throw PanelErrors.validation(field, 'required', `The ${field} field is required.`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw PanelErrors.validation(field, 'string', `The ${field} must be a string.`);
+  return value;
+}
+
+function boolField(value: unknown, field: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === true || value === 1 || value === '1' || value === 'true') return true;
+  if (value === false || value === 0 || value === '0' || value === 'false') return false;
+  throw PanelErrors.validation(field, 'boolean', `The ${field} field must be true or false.`);
+}
+
+function bodyOf(request: FastifyRequest): Record<string, unknown> {
+  const b = request.body;
+  if (b === undefined || b === null) return {};
+  if (typeof b !== 'object' || Array.isArray(b)) throw PanelErrors.validation('body', 'object', 'The request body must be a JSON object.');
+  return b as Record<string, unknown>;
+}
+
+/** Upstream nodes are `scheme` + `fqdn` + `daemon_listen`; backwing stores one URL and accepts either form. */
+function nodeUrlFrom(body: Record<string, unknown>): string {
+  const url = stringField(body.url, 'url');
+  if (url) return url;
+  const fqdn = stringField(body.fqdn, 'url', { required: true })!;
+  const scheme = stringField(body.scheme, 'scheme') ?? 'http';
+  const port = intField(body.daemon_listen, 'daemon_listen') ?? 8080;
+  const host = fqdn.includes(':') && !fqdn.startsWith('[') ? `[${fqdn}]` : fqdn;
+  return `${scheme}://${host}:${port}`;
+}
+
+function backupLimitFrom(body: Record<string, unknown>): number | undefined {
+  const fl = body.feature_limits;
+  if (fl !== undefined && fl !== null) {
+    if (typeof fl !== 'object' || Array.isArray(fl)) throw PanelErrors.validation('feature_limits', 'array', 'The feature limits must be an object.');
+    const v = intField((fl as Record<string, unknown>).backups, 'feature_limits.backups');
+    if (v !== undefined) return v;
+  }
+  return intField(body.backup_limit, 'backup_limit');
+}
+
+export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }> = async (app: FastifyInstance, opts) => {
+  const { users, apiKeys, nodes, servers } = opts.deps;
+
+  const base = (): string => `${opts.deps.appUrl().replace(/\/+$/, '')}/api/application`;
+
+  app.addHook('onRequest', async (request) => {
+    await authenticateApplicationKey(apiKeys, request);
+  });
+
+  async function userByParam(id: string): Promise<PublicUser> {
+    const u = isNumericId(id) ? await users.findById(Number(id)) : await users.findByUuid(id);
+    if (!u) throw PanelErrors.resourceNotFound();
+    return u;
+  }
+  async function nodeByParam(id: string): Promise<PublicNode> {
+    const n = isNumericId(id) ? await nodes.findById(Number(id)) : await nodes.find(id);
+    if (!n) throw PanelErrors.resourceNotFound();
+    return n;
+  }
+  async function serverByParam(id: string): Promise<PublicServer> {
+    const s = isNumericId(id) ? await servers.findById(Number(id)) : await servers.find(id);
+    if (!s) throw PanelErrors.resourceNotFound();
+    return s;
+  }
+
+  // ---- users ----
+  app.get('/users', { schema: { querystring: PageQuery, summary: 'List users (filter[email] supported)' } }, async (request) => {
+    const q = request.query as { page?: string; per_page?: string; 'filter[email]'?: string };
+    const p = pageOf(q);
+    if (q['filter[email]'] !== undefined) {
+      const u = await users.findByEmail(q['filter[email]'].toLowerCase());
+      const data = u ? [userObject(u)] : [];
+      return { object: 'list', data, meta: paginationMeta({ total: data.length, count: data.length, page: 1, perPage: p.perPage, baseUrl: `${base()}/users` }) };
+    }
+    const r = await users.list(p.page, p.perPage);
+    return { object: 'list', data: r.users.map(userObject), meta: paginationMeta({ total: r.total, count: r.users.length, ...p, baseUrl: `${base()}/users` }) };
+  });
+
+  app.get('/users/:id', { schema: { params: IdParams, summary: 'View a user' } }, async (request) => {
+    return userObject(await userByParam((request.params as { id: string }).id));
+  });
+
+  app.post('/users', { schema: { body: Loose, summary: 'Create a user (password optional: a random one is set when absent)' } }, async (request, reply) => {
+    const body = bodyOf(request);
+    const email = stringField(body.email, 'email', { required: true })!;
+    const password = stringField(body.password, 'password') ?? randomBytes(24).toString('base64url');
+    const u = await users.create({
+      email,
+      username: stringField(body.username, 'username'),
+      password,
+      rootAdmin: boolField(body.root_admin, 'root_admin') ?? false,
+    });
+    return reply.code(201).send(userObject(u));
+  });
+
+  app.delete('/users/:id', { schema: { params: IdParams, summary: 'Delete a user without servers' } }, async (request, reply) => {
+    const u = await userByParam((request.params as { id: string }).id);
+    const owned = await servers.list({ kind: 'owned', userId: u.id }, 1, 1);
+    if (owned.total > 0) throw PanelErrors.conflict('Cannot delete a user with active servers attached to their account.');
+    await users.delete(u.id);
+    return reply.code(204).send();
+  });
+
+  // ---- nodes ----
+  app.get('/nodes', { schema: { querystring: PageQuery, summary: 'List nodes' } }, async (request) => {
+    const p = pageOf(request.query as { page?: string; per_page?: string });
+    const all = await nodes.list();
+    const rows = all.slice((p.page - 1) * p.perPage, p.page * p.perPage);
+    return { object: 'list', data: rows.map(nodeObject), meta: paginationMeta({ total: all.length, count: rows.length, ...p, baseUrl: `${base()}/nodes` }) };
+  });
+
+  app.get('/nodes/:id', { schema: { params: IdParams, summary: 'View a node' } }, async (request) => {
+    return nodeObject(await nodeByParam((request.params as { id: string }).id));
+  });
+
+  app.post('/nodes', { schema: { body: Loose, summary: 'Create a node; the daemon token is returned once in meta' } }, async (request, reply) => {
+    const body = bodyOf(request);
+    const created = await nodes.create({ name: stringField(body.name, 'name', { required: true })!, url: nodeUrlFrom(body) });
+    return reply.code(201).send({ ...nodeObject(created), meta: { token_id: created.tokenId, token: created.token } });
+  });
+
+  // ---- servers ----
+  app.get('/servers', { schema: { querystring: PageQuery, summary: 'List servers' } }, async (request) => {
+    const p = pageOf(request.query as { page?: string; per_page?: string });
+    const r = await servers.list({ kind: 'all' }, p.page, p.perPage);
+    return { object: 'list', data: r.rows.map(serverObject), meta: paginationMeta({ total: r.total, count: r.rows.length, ...p, baseUrl: `${base()}/servers` }) };
+  });
+
+  app.get('/servers/:id', { schema: { params: IdParams, summary: 'View a server (id, uuid or identifier)' } }, async (request) => {
+    return serverObject(await serverByParam((request.params as { id: string }).id));
+  });
+
+  app.post('/servers', { schema: { body: Loose, summary: 'Create a server and tell its node\'s daemon' } }, async (request, reply) => {
+    const body = bodyOf(request);
+    const name = stringField(body.name, 'name', { required: true })!;
+    const ownerId = intField(body.user, 'user', { required: true })!;
+    let nodeId = intField(body.node ?? body.node_id, 'node');
+    if (nodeId === undefined) {
+      // Upstream picks a node through allocations; backwing has none, so a lone node is the obvious choice.
+      const all = await nodes.list();
+      if (all.length !== 1) throw PanelErrors.validation('node', 'required', 'The node field is required.');
+      nodeId = all[0]!.id;
+    }
+    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0 });
+    return reply.code(201).send(serverObject(created));
+  });
+
+  app.patch('/servers/:id/details', { schema: { params: IdParams, body: Loose, summary: 'Rename a server or change its owner' } }, async (request) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    const body = bodyOf(request);
+    const ownerId = intField(body.user, 'user');
+    if (ownerId !== undefined && !(await users.findById(ownerId))) throw PanelErrors.validation('user', 'exists', 'The selected user is invalid.');
+    return serverObject(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
+  });
+
+  app.patch('/servers/:id/build', { schema: { params: IdParams, body: Loose, summary: 'Change limits (feature_limits.backups)' } }, async (request) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    const limit = backupLimitFrom(bodyOf(request));
+    return serverObject(limit === undefined ? s : await servers.update(s.id, { backupLimit: limit }));
+  });
+
+  app.post('/servers/:id/suspend', { schema: { params: IdParams, summary: 'Suspend a server' } }, async (request, reply) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    await servers.setSuspended(s.id, true);
+    return reply.code(204).send();
+  });
+
+  app.post('/servers/:id/unsuspend', { schema: { params: IdParams, summary: 'Unsuspend a server' } }, async (request, reply) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    await servers.setSuspended(s.id, false);
+    return reply.code(204).send();
+  });
+
+  app.delete('/servers/:id', { schema: { params: IdParams, summary: 'Delete a server (its backup rows go with it)' } }, async (request, reply) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    await servers.delete(s.id);
+    return reply.code(204).send();
+  });
+};
