@@ -1,0 +1,30 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isBlockedAddress, HostAllowlist, mediaType } from './ssrf-guard.ts';
+
+test('blocked address table (Wings later-upstream cases plus metadata, CGNAT, mapped IPv6)', () => {
+  for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '169.254.169.254', '100.64.0.1', '198.18.0.1', '198.19.255.255', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.1.2.3']) {
+    assert.equal(isBlockedAddress(ip), true, ip);
+  }
+  for (const ip of ['8.8.8.8', '1.1.1.1', '100.128.0.1', '198.20.0.1', '2606:4700::11', '::ffff:8.8.8.8']) {
+    assert.equal(isBlockedAddress(ip), false, ip);
+  }
+});
+
+test('allow-list by hostname, IP and CIDR', () => {
+  const allow = new HostAllowlist(['minio.internal', '127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+  assert.ok(allow.allowsHost('MINIO.internal'));
+  assert.ok(!allow.allowsHost('other.internal'));
+  assert.ok(allow.allowsIp('127.0.0.1'));
+  assert.ok(allow.allowsIp('::ffff:127.0.0.1'));
+  assert.ok(!allow.allowsIp('127.0.0.2'));
+  assert.ok(allow.allowsIp('10.200.1.1'));
+  assert.ok(allow.allowsIp('fd12::1'));
+  assert.ok(!allow.allowsIp('192.168.0.1'));
+});
+
+test('content type is parsed as a media type', () => {
+  assert.equal(mediaType('application/gzip'), 'application/gzip');
+  assert.equal(mediaType('Application/X-Gzip; charset=binary'), 'application/x-gzip');
+  assert.equal(mediaType(''), '');
+});
