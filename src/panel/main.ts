@@ -7,6 +7,7 @@ import type { PanelConfig } from './config.ts';
 import { openPanelContext, type PanelContext, type PanelContextOptions } from './context.ts';
 import { buildPanelApp } from './http/app.ts';
 import { createPanelMetrics } from './http/metrics.plugin.ts';
+import { startScheduler } from './scheduler/schedule-module.ts';
 
 export interface PanelHandle {
   url: string;
@@ -64,7 +65,7 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
-  const tasks = [startPruneTimer(ctx), ...backgroundTasks.map((t) => t(ctx))];
+  const tasks = [startPruneTimer(ctx), startScheduler(ctx), ...backgroundTasks.map((t) => t(ctx))];
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;
   return {
