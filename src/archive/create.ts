@@ -83,7 +83,7 @@ function isGone(err: unknown): boolean {
  * file contents straight into slab buffers handed to the parallel compressor. Memory is bounded by
  * the open directories' name lists plus the compressor's slabs, never by the tree.
  */
-class TarProducer {
+export class TarProducer {
   readonly #gz: ParallelGzip;
   #slab: Buffer;
   #pos = 0;
