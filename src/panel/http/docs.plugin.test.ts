@@ -34,3 +34,23 @@ test('docs plugin: /docs/json is OpenAPI 3 built from route schemas, with securi
     await app.close();
   }
 });
+
+test('buildPanelOpenApi documents every API family of the real panel, identically on each call', async () => {
+  const { buildPanelOpenApi } = await import('./docs.plugin.ts');
+  const doc = (await buildPanelOpenApi()) as { openapi: string; servers?: unknown; paths: Record<string, Record<string, unknown>> };
+  assert.match(doc.openapi, /^3\./);
+  assert.equal(doc.servers, undefined, 'no machine-specific server URL in the document');
+  for (const path of [
+    '/api/client/servers/{server}/backups',
+    '/api/client/servers/{server}/backups/{backup}/restore',
+    '/api/client/servers/{server}/users',
+    '/api/client/servers/{server}/users/{user}',
+    '/api/application/users',
+    '/api/application/servers/{id}/build',
+    '/api/remote/backups/{uuid}',
+  ]) {
+    assert.ok(doc.paths[path], `${path} is documented`);
+  }
+  assert.ok(doc.paths['/api/client/servers/{server}/backups']!.post, 'create backup documented');
+  assert.deepEqual(await buildPanelOpenApi(), doc);
+});

@@ -60,3 +60,31 @@ export const docsPlugin: FastifyPluginAsync<{ appUrl?: string }> = async (app: F
 };
 // The swagger hooks must see routes registered outside this plugin's scope.
 (docsPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+/**
+ * The panel's OpenAPI document without listening: a throw-away in-memory panel is built so the
+ * document comes from exactly the routes a real panel serves. Stable output (no server URL), so
+ * a checked-in copy can be compared byte for byte.
+ */
+export async function buildPanelOpenApi(): Promise<object> {
+  const [{ loadPanelConfig }, { openPanelContext }, { buildPanelApp }] = await Promise.all([
+    import('../config.ts'),
+    import('../context.ts'),
+    import('./app.ts'),
+  ]);
+  const config = loadPanelConfig({ DATABASE_URL: 'sqlite::memory:', PANEL_WEB_DIST: '/nonexistent-web-dist' });
+  const ctx = await openPanelContext(config);
+  try {
+    const app = await buildPanelApp(ctx, { docs: true });
+    try {
+      await app.ready();
+      const doc = structuredClone(app.swagger()) as Record<string, unknown>;
+      delete doc.servers;
+      return doc;
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
