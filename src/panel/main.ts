@@ -16,18 +16,13 @@ export interface PanelHandle {
   close(): Promise<void>;
 }
 
-export interface StartPanelOptions extends Omit<PanelContextOptions, 'metrics'> {
-  logger?: Logger;
-}
-
-/** Background jobs that run while the panel is up; started after listen, stopped on close. */
+/** A background job that runs while the panel is up; started after listen, stopped on close. */
 export type PanelBackgroundTask = (ctx: PanelContext) => { stop(): Promise<void> | void };
 
-const backgroundTasks: PanelBackgroundTask[] = [];
-
-/** Lets other areas (schedules) run inside every started panel without editing this file. */
-export function registerPanelBackgroundTask(task: PanelBackgroundTask): void {
-  backgroundTasks.push(task);
+export interface StartPanelOptions extends Omit<PanelContextOptions, 'metrics'> {
+  logger?: Logger;
+  /** Extra background jobs (tests, embedders). */
+  backgroundTasks?: PanelBackgroundTask[];
 }
 
 /** Marks stale in-progress backups failed every `pruneIntervalSeconds` (0 prune age = off). */
@@ -65,7 +60,8 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
-  const tasks = [startPruneTimer(ctx), startScheduler(ctx), ...backgroundTasks.map((t) => t(ctx))];
+  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx)];
+  for (const t of opts.backgroundTasks ?? []) tasks.push(t(ctx));
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;
   return {
