@@ -46,8 +46,12 @@ database is always <data>/panel.sqlite. \`backwing admin ...\` works on the same
         process.once('SIGINT', () => resolve('SIGINT'));
         process.once('SIGTERM', () => resolve('SIGTERM'));
       });
-      // A second Ctrl-C while jobs are being wound down means "now".
-      process.once('SIGINT', () => process.exit(130));
+      // A second Ctrl-C while jobs are being wound down means "now". Not one that arrives at once:
+      // under `npm start` a terminal's Ctrl-C reaches us twice (from the tty and forwarded by npm).
+      const firstAt = Date.now();
+      process.on('SIGINT', () => {
+        if (Date.now() - firstAt > 1000) process.exit(130);
+      });
       if (!o.json) process.stderr.write(`\n${signal}: stopping (running jobs are ended and reported)…\n`);
       await stack.close();
       if (!o.json) process.stderr.write('stopped\n');

@@ -33,29 +33,46 @@ export interface RunningStack {
 /** Settings that keep tests quick and independent of upstream's throttle. */
 export const TEST_ENV = { BACKUP_THROTTLE_PERIOD: '0', NO_PROGRESS: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
-export async function startUp(opts: { dataDir: string; cwd?: string; command?: string[]; extraArgs?: string[]; timeoutMs?: number }): Promise<RunningStack> {
+export async function startUp(opts: {
+  dataDir: string;
+  cwd?: string;
+  command?: string[];
+  extraArgs?: string[];
+  timeoutMs?: number;
+  /** Own process group, and stop() signals the whole group: what Ctrl-C in a terminal does (npm start). */
+  group?: boolean;
+}): Promise<RunningStack> {
   const cwd = opts.cwd ?? REPO;
   const cmd = opts.command ?? [process.execPath, join(cwd, 'bin', 'backwing.js'), 'up'];
   const args = [...cmd.slice(1), '--data', opts.dataDir, '--panel-port', '0', '--daemon-port', '0', '--json', ...(opts.extraArgs ?? [])];
-  const child = spawn(cmd[0]!, args, { cwd, env: { ...process.env, ...TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd[0]!, args, { cwd, env: { ...process.env, ...TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.group === true });
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (opts.group) process.kill(-child.pid!, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const info = await new Promise<StackInfo>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       reject(new Error(`backwing up did not print its JSON line in time; stderr:\n${err}`));
     }, opts.timeoutMs ?? 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
+      // The JSON line is the first line that is JSON (npm may print its own header first).
+      const line = out.split('\n').slice(0, -1).find((l) => l.startsWith('{'));
+      if (line !== undefined) {
         clearTimeout(timer);
         try {
-          resolve(JSON.parse(out.slice(0, nl)) as StackInfo);
+          resolve(JSON.parse(line) as StackInfo);
         } catch (e) {
-          reject(new Error(`first stdout line is not JSON: ${out.slice(0, nl)} (${String(e)})`));
+          reject(new Error(`stdout line is not JSON: ${line} (${String(e)})`));
         }
       }
     });
@@ -70,11 +87,11 @@ export async function startUp(opts: { dataDir: string; cwd?: string; command?: s
     stderr: () => err,
     async stop(ms = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill('SIGINT');
+      signal('SIGINT');
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          child.kill('SIGKILL');
+          signal('SIGKILL');
           reject(new Error(`backwing up did not stop within ${ms} ms after SIGINT; stderr:\n${err}`));
         }, ms);
       });
