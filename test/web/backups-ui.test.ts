@@ -271,6 +271,9 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       await dialog.waitFor(WAIT);
       assert.equal(await dialog.getByRole('switch').count(), 0, 'no Locked switch without backup.delete');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached', ...WAIT });
+      const focused = await p.evaluate(() => document.activeElement?.textContent?.trim());
+      assert.equal(focused, 'Create backup', 'focus returns to the button that opened the dialog');
     } finally {
       await subCtx.close();
     }
@@ -321,5 +324,32 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       await phone.close();
     }
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  test('without the websocket the page polls the panel and still shows the backup finish', async () => {
+    // A fresh server: the demo server has used up its creation throttle (2 per 10 minutes) by now.
+    const out = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'Polled server',
+      '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '3', '--json']);
+    const polled = JSON.parse(out.trim().split('\n').pop()!) as { identifier: string };
+    const blocked = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      // Every socket the page opens is closed at once, as a proxy that drops websockets would.
+      await blocked.routeWebSocket(/\/ws$/, (ws) => { void ws.close({ code: 1011, reason: 'blocked by test' }); });
+      const p = await blocked.newPage();
+      await p.goto(new URL(`/server/${polled.identifier}/backups`, stack.panel_url).href);
+      await signIn(p, stack.admin_email, stack.adminPassword);
+      await p.locator('[data-socket="offline"]').waitFor(WAIT);
+      assert.equal(await p.locator('[data-socket="offline"]').innerText(), 'Polling');
+      await p.getByRole('button', { name: 'Create backup' }).click();
+      const dialog = p.getByRole('dialog', { name: 'Create server backup' });
+      await dialog.getByLabel('Backup name').fill('Polled backup');
+      await dialog.getByRole('button', { name: 'Start backup' }).click();
+      await dialog.waitFor({ state: 'detached', ...WAIT });
+      await p.locator('li[data-state="completed"]', { hasText: 'Polled backup' }).waitFor({ timeout: 120_000 });
+      assert.match(await row(p, 'Polled backup').locator('.backup-checksum').innerText(), /^sha256:[0-9a-f]{64}$/);
+      await p.screenshot({ path: shot('18-polling-fallback') });
+    } finally {
+      await blocked.close();
+    }
   });
 });
