@@ -149,6 +149,7 @@ for (const db of dbs) {
         { name: 'view', method: 'GET', suffix: '', ok: 200 },
         { name: 'download', method: 'GET', suffix: '/download', ok: 200 },
         { name: 'delete', method: 'DELETE', suffix: '', ok: 204 },
+        { name: 'lock', method: 'POST', suffix: '/lock', ok: 200 },
       ];
       for (const c of cases) {
         test(`${c.name}: own 2xx, subuser without permission 403, every foreign pairing 404`, async () => {
@@ -260,9 +261,12 @@ for (const db of dbs) {
         assert.equal(v.body.attributes.checksum_type, 'sha256');
         assert.equal(v.body.attributes.sha256_hash, v.body.attributes.checksum.slice(7));
         assert.ok(v.body.attributes.bytes > 0);
-        const events = (await h.ctx.services.activity.listForServer(server.id, 1, 50)).entries.map((e) => e.event);
-        assert.ok(events.includes('server:backup.start'));
-        assert.ok(events.includes('server:backup.complete'));
+        const row = (await h.backup(a.uuid))!;
+        const events = (await h.ctx.services.activity.listForBackup(row.id)).entries;
+        assert.deepEqual(events.map((e) => e.event), ['server:backup.complete', 'server:backup.start'], 'newest first, start before complete');
+        assert.deepEqual(events[1]!.properties, { name: 'Pre-Update Backup', locked: true });
+        assert.equal(events[1]!.actor?.uuid, h.owner.uuid);
+        assert.equal(events[0]!.actor, null, 'daemon-originated events have no actor');
       });
 
       test('default name "Backup at …"; empty JSON body accepted (Pterodactyl clients send one)', async () => {
@@ -383,6 +387,10 @@ for (const db of dbs) {
           assert.equal(r.status, 400);
           assert.equal(firstError(r).code, 'BadRequestHttpException');
         }
+        const odd = await h.fixtureBackup(server, { disk: 'ftp' });
+        const unknownDisk = await h.api('GET', `/api/client/servers/${server.identifier}/backups/${odd.uuid}/download`);
+        assert.equal(unknownDisk.status, 400);
+        assert.equal(firstError(unknownDisk).detail, 'The backup requested references an unknown disk driver type and cannot be downloaded.');
         const ok = await h.fixtureBackup(server);
         const r = await h.api('GET', `/api/client/servers/${server.identifier}/backups/${ok.uuid}/download`);
         assert.equal(r.status, 200);

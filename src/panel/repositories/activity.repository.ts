@@ -36,6 +36,11 @@ export class ActivityRepository {
     return r.id;
   }
 
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom('activity_log_subjects').where('activity_log_id', '=', id).execute();
+    await this.db.deleteFrom('activity_logs').where('id', '=', id).execute();
+  }
+
   /** Entries with the given subject, newest first. */
   async listForSubject(type: string, id: number, p: PageRequest): Promise<Page<ActivityWithActor>> {
     const q = this.db.selectFrom('activity_logs')

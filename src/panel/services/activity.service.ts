@@ -33,7 +33,12 @@ export class ActivityService {
 
   /** Writes one entry; pass transaction-bound repos to make it part of a larger change. */
   async log(entry: ActivityEntry, repos: Repos = this.d.repos): Promise<void> {
-    await repos.activity.insert({
+    await this.record(entry, repos);
+  }
+
+  /** Like log, returning the entry's id so it can be withdrawn if the action then fails. */
+  async record(entry: ActivityEntry, repos: Repos = this.d.repos): Promise<number> {
+    return repos.activity.insert({
       event: entry.event,
       batch: null,
       ip: entry.actor?.ip ?? null,
@@ -43,6 +48,11 @@ export class ActivityService {
       at: isoNow(this.d.clock),
       subjects: entry.subjects,
     });
+  }
+
+  /** Withdraws an entry written ahead of an action that then failed. */
+  async remove(id: number): Promise<void> {
+    await this.d.repos.activity.delete(id);
   }
 
   async listForServer(serverId: number, page: number, perPage: number): Promise<{ entries: ActivityView[]; total: number }> {

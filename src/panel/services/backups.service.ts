@@ -76,16 +76,19 @@ export class BackupsService {
       return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at });
     });
 
+    // Logged before the daemon call: a fast daemon may report completion before the call returns,
+    // and the log must still read start → complete.
+    const activityId = actor
+      ? await this.activity.record({ event: 'server:backup.start', actor, properties: { name: row.name, locked: row.is_locked === 1 }, subjects: this.subjects(row, server) })
+      : null;
     try {
       await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n') });
     } catch (err) {
+      if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);
       throw err;
     }
     this.d.metrics.backupStarted(disk);
-    if (actor) {
-      await this.activity.log({ event: 'server:backup.start', actor, properties: { name: row.name, locked: row.is_locked === 1 }, subjects: this.subjects(row, server) });
-    }
     return row;
   }
 
@@ -149,13 +152,14 @@ export class BackupsService {
     const downloadUrl = backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
     const at = isoNow(this.d.clock);
     if (!(await this.d.repos.servers.transitionStatus(server.id, null, 'restoring_backup', at))) throw PanelErrors.serverStateNotRestorable();
+    const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
     try {
       await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
     } catch (err) {
+      await this.activity.remove(activityId);
       await this.d.repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
       throw err;
     }
-    await this.activity.log({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
   }
 
   /**
