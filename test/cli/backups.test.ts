@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
+import { REPO, json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
 import { SAMPLE_BACKED_UP } from '../../src/stack/sample-server.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
@@ -238,6 +238,16 @@ describe('backwing backups against a running stack', () => {
       await ctx.services.servers.update(server.id, { backupLimit: server.backupLimit });
     } finally {
       await ctx.close();
+    }
+  });
+
+  test('the running panel and daemon serve the checked-in OpenAPI documents at /docs/json', async () => {
+    for (const [base, file] of [[stack.info.panel_url, 'panel.json'], [stack.info.daemon_url, 'daemon.json']] as const) {
+      const res = await fetch(`${base}/docs/json`);
+      assert.equal(res.status, 200, `${base}/docs/json`);
+      const served = (await res.json()) as { paths: Record<string, unknown> };
+      const checkedIn = JSON.parse(await readFile(join(REPO, 'openapi', file), 'utf8')) as { paths: Record<string, unknown> };
+      assert.deepEqual(served.paths, checkedIn.paths, `${file} differs from what ${base} serves`);
     }
   });
 
