@@ -1,0 +1,150 @@
+/**
+ * The provisioning path an operator follows, with real processes only: `backwing panel`, the
+ * admin CLI for user/key/node/server, `backwing daemon` with the config `admin node create`
+ * wrote, then a backup through the client API and the panel's /metrics reflecting it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { BIN, runCli, jsonOf } from './cli-runner.ts';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+interface Running { child: ChildProcess; url: string; stderr: () => string }
+
+/** Starts a long-running backwing command and waits for its `{"event":"listening"}` line. */
+function startProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args[0]} did not start: ${err}`)); }, 60_000);
+    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const line = out.split('\n').find((l) => l.includes('"listening"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve({ child, url: (JSON.parse(line) as { url: string }).url, stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${args[0]} exited ${code} before listening: ${err}`)); });
+  });
+}
+
+function stopProcess(r: Running): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (r.child.exitCode !== null) return resolve(r.child.exitCode);
+    const timer = setTimeout(() => r.child.kill('SIGKILL'), 20_000);
+    r.child.removeAllListeners('exit');
+    r.child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
+    r.child.kill('SIGTERM');
+  });
+}
+
+function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+test('operator path: panel + admin CLI + daemon from the generated config → backup → metrics', { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backwing-stack-e2e-'));
+  const panelPort = await freePort();
+  const daemonPort = await freePort();
+  const env = { APP_URL: `http://127.0.0.1:${panelPort}`, DATABASE_URL: '', BACKUP_THROTTLE_PERIOD: '0' };
+  let panel: Running | undefined;
+  let daemon: Running | undefined;
+  try {
+    jsonOf(await runCli(['admin', 'user', 'create', '--data', dir, '--email', 'op@example.test', '--password', 'operator pw', '--admin', '--json'], { env }));
+    const key = String(jsonOf(await runCli(['admin', 'key', 'create', '--data', dir, '--email', 'op@example.test', '--json'], { env })).key);
+
+    panel = await startProcess(['panel', '--data', dir, '--port', String(panelPort), '--log-level', 'warn'], env);
+    assert.equal(panel.url, `http://127.0.0.1:${panelPort}`);
+
+    const cfg = join(dir, 'daemon.yml');
+    const node = jsonOf(await runCli(['admin', 'node', 'create', '--data', dir, '--name', 'local', '--url', `http://127.0.0.1:${daemonPort}`,
+      '--root-dir', join(dir, 'daemon'), '--data-dir', join(dir, 'volumes'), '--backup-dir', join(dir, 'backups'), '--write-config', cfg, '--json'], { env }));
+    assert.ok(node.uuid);
+    daemon = await startProcess(['daemon', '--config', cfg, '--log-level', 'warn'], {});
+
+    const server = jsonOf(await runCli(['admin', 'server', 'create', '--data', dir, '--name', 'Survival', '--owner', 'op@example.test', '--node', 'local', '--backup-limit', '2', '--json'], { env }));
+    const id = String(server.identifier);
+    mkdirSync(join(dir, 'volumes', String(server.uuid)), { recursive: true });
+    writeFileSync(join(dir, 'volumes', String(server.uuid), 'world.dat'), 'x'.repeat(10_000));
+
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${panel!.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    };
+
+    const view = await api('GET', `/api/client/servers/${id}`);
+    assert.equal(view.status, 200, JSON.stringify(view.body));
+    assert.equal(view.body.attributes.feature_limits.backups, 2);
+
+    const created = await api('POST', `/api/client/servers/${id}/backups`, { name: 'first' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const uuid = created.body.attributes.uuid as string;
+    let done: any;
+    for (const end = Date.now() + 60_000; Date.now() < end;) {
+      const b = await api('GET', `/api/client/servers/${id}/backups/${uuid}`);
+      if (b.body.attributes.completed_at) { done = b.body.attributes; break; }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(done, 'the backup completed within a minute');
+    assert.equal(done.is_successful, true);
+    assert.match(done.checksum, /^sha256:[0-9a-f]{64}$/);
+
+    const metrics = await fetch(`${panel.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.equal(metricValue(text, 'backwing_panel_backups_total{driver="wings",outcome="started"}'), 1);
+    assert.equal(metricValue(text, 'backwing_panel_backups_total{driver="wings",outcome="successful"}'), 1);
+    assert.equal(metricValue(text, 'backwing_panel_backup_bytes_total'), done.bytes);
+    assert.equal(metricValue(text, 'backwing_panel_backup_duration_seconds_count{driver="wings",outcome="successful"}'), 1);
+    assert.equal(metricValue(text, 'backwing_panel_backups_in_progress'), 0);
+    assert.ok((metricValue(text, 'backwing_panel_http_requests_total{route="/api/client/servers/:server/backups",status="200"}') ?? 0) >= 1);
+
+    // The CLI still works against the same SQLite file while the panel runs (WAL).
+    const servers = jsonOf(await runCli(['admin', 'server', 'list', '--data', dir, '--json'], { env }));
+    assert.equal((servers.servers as unknown[]).length, 1);
+
+    assert.equal(await stopProcess(daemon), 0, daemon.stderr());
+    daemon = undefined;
+    assert.equal(await stopProcess(panel), 0, panel.stderr());
+    panel = undefined;
+  } catch (err) {
+    // The processes' own logs are what explains a failure here.
+    const logs = `\n--- panel stderr ---\n${panel?.stderr() ?? ''}\n--- daemon stderr ---\n${daemon?.stderr() ?? ''}`;
+    if (err instanceof Error) err.message += logs;
+    throw err;
+  } finally {
+    if (daemon) await stopProcess(daemon);
+    if (panel) await stopProcess(panel);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('backwing panel: a broken config is one line and a non-zero exit', { timeout: 60_000 }, async () => {
+  const r = await runCli(['panel', '--port', '0'], { env: { DATABASE_URL: 'mysql://nope', APP_URL: '' } });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr.trim(), /^backwing: invalid configuration: DATABASE_URL must start with sqlite: or postgres:\/\//);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const port = await runCli(['panel', '--port', 'eighty'], { env: {} });
+  assert.match(port.stderr, /--port must be a port number/);
+});
