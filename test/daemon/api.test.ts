@@ -104,6 +104,9 @@ test('POST /api/servers learns a server from the panel; unknown to the panel →
   assert.ok(existsSync(join(daemon.data, fresh)));
   const backup = await call('DELETE', `/api/servers/${fresh}/backup/delete-all`);
   assert.equal(backup.status, 204);
+  // Pterodactyl clients send a JSON content type with an empty body on DELETE.
+  const emptyJson = await call('DELETE', `/api/servers/${fresh}/backup/delete-all`, '', { 'content-type': 'application/json' });
+  assert.equal(emptyJson.status, 204);
   const unknown = await call('POST', '/api/servers', { uuid: uuid() });
   assert.equal(unknown.status, 404);
 });

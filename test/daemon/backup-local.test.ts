@@ -39,7 +39,7 @@ async function backup(server: string, id: string, ignore = IGNORE) {
 before(async () => {
   dir = tempDir();
   panel = await startFakePanel({ servers: [SERVER, OTHER] });
-  daemon = await startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId });
+  daemon = await startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId, logLevel: 'info' });
   call = api(daemon.url, panel.token);
   await waitUntil(async () => (await call('GET', '/api/system')).json?.healthy === true, 15_000, 'servers loaded');
   serverDir = join(daemon.data, SERVER);
@@ -104,6 +104,10 @@ test('backup → report → download → tar -tzf lists exactly the non-ignored 
   assert.equal(beyond.status, 416);
   assert.equal(beyond.headers.get('content-range'), `bytes */${body.length}`);
   await beyond.arrayBuffer();
+  // Requests are logged by path; the token in the query string never reaches the log.
+  await waitUntil(() => daemon.stderr().includes('/download/backup'), 5000, 'request log line');
+  assert.ok(!daemon.stderr().includes(token.split('.')[2]!), 'token not logged');
+  assert.ok(!daemon.stderr().includes(panel.token), 'node token not logged');
 });
 
 test('download token failures: 401 missing, 403 bad/expired/wrong scope, 404 unknown or foreign backup', async () => {

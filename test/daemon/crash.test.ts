@@ -81,6 +81,41 @@ test('kill -9 during a restore: the restart reports it failed and clears the res
   await daemon.stop();
 });
 
+test('deleting a running backup aborts it and reports failure; progress events reach backup.read sockets', async () => {
+  const { panel, start } = await env(1);
+  const daemon = await start();
+  writeTree(join(daemon.data, SERVER), Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`f${i}.bin`, random(1024 * 1024)])));
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(`${daemon.url.replace('http', 'ws')}/api/servers/${SERVER}/ws`);
+  const frames: { event: string; args: string[] }[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ event: 'auth', args: [await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: ['*'] })] }));
+  await waitUntil(() => frames.some((f) => f.event === 'auth success'), 5000, 'auth');
+  const id = uuid();
+  const call = api(daemon.url, panel.token);
+  assert.equal((await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id, ignore: '' })).status, 202);
+  await waitUntil(() => readdirSync(daemon.backups).some((n) => n.endsWith('.tmp')), 10_000, 'archive temp file');
+  // Running: a second request with the same uuid is a conflict.
+  assert.equal((await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id, ignore: '' })).status, 409);
+  assert.equal((await call('DELETE', `/api/servers/${SERVER}/backup/${id}`)).status, 204);
+  const report = await panel.waitForReport((r) => r.path === `/backups/${id}`);
+  assert.equal(report.body.successful, false);
+  assert.deepEqual(readdirSync(daemon.backups).filter((n) => n.includes(id)), []);
+  await waitUntil(() => frames.some((f) => f.event === 'backup completed'), 5000, 'completed event');
+  assert.equal(JSON.parse(frames.find((f) => f.event === 'backup completed')!.args[0]!).is_successful, false);
+  // A backup that runs to the end publishes progress before it completes.
+  const id2 = uuid();
+  assert.equal((await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id2, ignore: 'f[1-7].bin' })).status, 202);
+  await panel.waitForReport((r) => r.path === `/backups/${id2}`);
+  await waitUntil(() => frames.some((f) => f.event === 'backup progress' && JSON.parse(f.args[0]!).uuid === id2), 5000, 'progress event');
+  const progress = JSON.parse(frames.find((f) => f.event === 'backup progress')!.args[0]!);
+  assert.equal(typeof progress.bytes_written, 'number');
+  assert.ok(progress.files_done >= 1);
+  ws.close();
+  await daemon.stop();
+});
+
 test('reports survive a panel outage and a restart; 5xx retried, 4xx dropped', async () => {
   const { panel, start } = await env(0);
   let daemon = await start();

@@ -22,8 +22,8 @@ before(async () => {
   panel = await startFakePanel({ servers: [SERVER] });
   [daemon, strict] = await Promise.all([
     startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId }),
-    // No allow-list: loopback download URLs must be refused.
-    startDaemonProcess({ root: strictDir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId, allowlist: [] }),
+    // Only the hostname "localhost" is allowed: loopback IPs and redirects to them must be refused.
+    startDaemonProcess({ root: strictDir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId, allowlist: ['localhost'] }),
   ]);
   call = api(daemon.url, panel.token);
   await waitUntil(async () => (await call('GET', '/api/system')).json?.healthy === true, 15_000, 'servers loaded');
@@ -48,7 +48,8 @@ test('SSRF: loopback, private, metadata and bracketed IPv6 targets are refused w
   const port = new URL(panel.url).port;
   for (const url of [
     `${panel.url}/blob/ok`,
-    `http://localhost:${port}/blob/ok`,
+    // An allowed host that redirects to a blocked address: every hop is checked.
+    `http://localhost:${port}/redirect-abs?to=${encodeURIComponent(`${panel.url}/blob/ok`)}`,
     'http://10.0.0.1/x',
     'http://169.254.169.254/latest/meta-data',
     'http://100.64.0.1/x',
@@ -62,6 +63,10 @@ test('SSRF: loopback, private, metadata and bracketed IPv6 targets are refused w
     assert.equal(res.json.error, 'The provided backup link resolves to a blocked address.', url);
   }
   assert.ok(existsSync(join(strict.data, SERVER, 'keep.txt')), 'refusal happened before truncation');
+  // The allow-listed hostname itself is accepted even though it resolves to loopback.
+  const byName = uuid();
+  assert.equal((await restore(strictCall, byName, `http://localhost:${port}/blob/ok`)).status, 202);
+  await panel.waitForReport((r) => r.path === `/backups/${byName}/restore` && r.body.successful === true);
   // The allow-listed daemon accepts the same URL.
   const ok = await restore(call, uuid(), `${panel.url}/blob/ok`);
   assert.equal(ok.status, 202);

@@ -29,7 +29,9 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    disableRequestLogging: false,
+    // Fastify's own request log prints the full URL, and /download/backup carries its token in
+    // the query string: we log requests ourselves, path only.
+    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
   });
 
@@ -58,6 +60,10 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     const allowOrigin = origin && allowed.includes('*') ? '*' : origin && allowed.includes(origin) ? origin : panelOrigin;
     reply.headers({ ...CORS_HEADERS, 'access-control-allow-origin': allowOrigin });
     if (req.method === 'OPTIONS') return reply.code(204).send();
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
   app.setErrorHandler(daemonErrorHandler);

@@ -169,6 +169,9 @@ export class BackupService {
         parts = outcome.parts;
         logger.info({ mode: outcome.mode, parts: parts.length }, 'uploaded to s3');
       }
+      // A DELETE that arrived while the last bytes were written wins: the backup is gone, say so.
+      // Nothing awaits between this check and #release, so a later DELETE sees a finished backup.
+      if (job.controller.signal.aborted) throw new Error('backup deleted while finishing');
       progress.flush();
       report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };

@@ -28,6 +28,7 @@ export interface DaemonProcessOptions {
   tokenId: string;
   allowlist?: string[];
   writeLimitMiB?: number;
+  logLevel?: string;
   extra?: Record<string, unknown>;
 }
 
@@ -62,7 +63,7 @@ export function writeDaemonConfig(o: DaemonProcessOptions): string {
 
 export async function startDaemonProcess(o: DaemonProcessOptions): Promise<DaemonProcess> {
   const configPath = writeDaemonConfig(o);
-  const proc = spawn(process.execPath, [join(REPO, 'bin/backwing.js'), 'daemon', '--config', configPath, '--log-level', process.env.DAEMON_LOG_LEVEL ?? 'warn'], {
+  const proc = spawn(process.execPath, [join(REPO, 'bin/backwing.js'), 'daemon', '--config', configPath, '--log-level', o.logLevel ?? process.env.DAEMON_LOG_LEVEL ?? 'warn'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -284,6 +284,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
     }, 100);
     res.on('close', () => clearInterval(timer));
   });
+  app.get<{ Querystring: { to: string } }>('/redirect-abs', (req, reply) => reply.redirect(req.query.to, 302));
   app.get('/redirect/:n', (req, reply) => {
     const n = Number((req.params as { n: string }).n);
     return reply.redirect(n > 0 ? `/redirect/${n - 1}` : '/blob/redirect-target', 302);
