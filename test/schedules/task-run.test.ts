@@ -87,3 +87,29 @@ for (const db of await testDatabaseUrls()) {
     });
   });
 }
+
+describe('shutdown', () => {
+  it('stopping the scheduler aborts a run waiting on its time_offset and releases the claim', async () => {
+    const [db] = await testDatabaseUrls();
+    const f = await openFixture(await db!.url(), { start: '2026-09-01T00:00:00.000Z', backupLimit: 5 });
+    try {
+      // Real sleeping this time: the run would wait 15 minutes for its first task.
+      (f.module.deps as { sleep: typeof f.module.deps.sleep }).sleep = (await import('../../src/panel/scheduler/clock.ts')).realSleep;
+      const { row } = await f.module.schedules.create(f.server, { name: 'long', ...cron });
+      await f.module.schedules.createTask(f.server, row.id, { action: 'backup', time_offset: 900 });
+      f.clock.set('2026-09-01T04:00:00.000Z');
+      const tick = await f.module.scheduler.tick();
+      assert.deepEqual(tick.fired, [row.id]);
+      assert.equal((await f.module.schedules.view(f.server, row.id)).attributes.is_processing, true);
+      await f.module.scheduler.stop();
+      await tick.done;
+      const view = await f.module.schedules.view(f.server, row.id);
+      assert.equal(view.attributes.is_processing, false);
+      assert.equal(f.daemon.creates().length, 0);
+      const failed = await events(f, 'server:schedule.failed');
+      assert.deepEqual(failed.map((e) => e.properties.reason), ['the panel shut down before this task ran']);
+    } finally {
+      await f.close();
+    }
+  });
+});
