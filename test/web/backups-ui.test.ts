@@ -236,6 +236,12 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.equal(list.json.data.length, 0);
     const backupsLeft = await readdir(join(stack.dataDir, 'backups'), { recursive: true });
     assert.ok(!backupsLeft.some((f) => String(f).endsWith('.tar.gz')), 'the archive file is gone from the node');
+    const activity = page.locator('details', { hasText: 'Recent backup activity' });
+    await activity.locator('summary').click();
+    for (const sentence of ['Started a new backup UI backup one', 'Locked the UI backup one backup',
+      'Restored the UI backup one backup (deleted files: yes)', 'Deleted the UI backup one backup']) {
+      await activity.getByText(sentence, { exact: true }).waitFor(WAIT);
+    }
     await page.screenshot({ path: shot('12-deleted') });
   });
 
@@ -279,6 +285,24 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     }
   });
 
+  test('the create dialog shows the panel\'s throttle refusal in words and keeps the form', async () => {
+    // Two backups were made on the demo server within the last minutes: the panel's default
+    // throttle (2 per 600 s) refuses a third with 429.
+    await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create server backup' });
+    await dialog.getByLabel('Backup name').fill('One too many');
+    await dialog.getByRole('button', { name: 'Start backup' }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor(WAIT);
+    assert.match(await alert.innerText(), /Only 2 backups may be generated within a 600 second span of time/);
+    assert.equal(await dialog.getByLabel('Backup name').inputValue(), 'One too many', 'what the user typed is kept');
+    await page.screenshot({ path: shot('14-create-throttled') });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await row(page, 'One too many').count(), 0);
+  });
+
   test('limit messages: reached, and disabled when the limit is 0', async () => {
     const out = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'No backups here',
       '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '0', '--json']);
@@ -287,7 +311,7 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     await page.getByTestId('limit-disabled').waitFor(WAIT);
     assert.match(await page.getByTestId('limit-disabled').innerText(), /backup limit is set to 0/);
     assert.equal(await page.getByRole('button', { name: 'Create backup' }).count(), 0);
-    await page.screenshot({ path: shot('14-limit-zero') });
+    await page.screenshot({ path: shot('15-limit-zero') });
 
     const out1 = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'One slot',
       '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '1', '--json']);
@@ -299,7 +323,7 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.match(await page.getByTestId('limit-reached').innerText(), /reached its limit of 1 backup/);
     assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '1 of 1 backups');
     assert.equal(await page.getByRole('button', { name: 'Create backup' }).count(), 0);
-    await page.screenshot({ path: shot('15-limit-reached') });
+    await page.screenshot({ path: shot('16-limit-reached') });
   });
 
   test('phone width (375 px): nothing overflows and actions stay reachable', async () => {
@@ -316,10 +340,10 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
         const box = await r.getByRole('button', { name: `${name} Owner made this` }).boundingBox();
         assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${name} is on screen`);
       }
-      await p.screenshot({ path: shot('16-phone-list'), fullPage: true });
+      await p.screenshot({ path: shot('17-phone-list'), fullPage: true });
       await p.getByRole('button', { name: 'Create backup' }).click();
       await p.getByRole('dialog', { name: 'Create server backup' }).waitFor(WAIT);
-      await p.screenshot({ path: shot('17-phone-create') });
+      await p.screenshot({ path: shot('18-phone-create') });
     } finally {
       await phone.close();
     }
@@ -347,7 +371,8 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       await dialog.waitFor({ state: 'detached', ...WAIT });
       await p.locator('li[data-state="completed"]', { hasText: 'Polled backup' }).waitFor({ timeout: 120_000 });
       assert.match(await row(p, 'Polled backup').locator('.backup-checksum').innerText(), /^sha256:[0-9a-f]{64}$/);
-      await p.screenshot({ path: shot('18-polling-fallback') });
+      await p.getByRole('status').getByText('Polled backup completed.').waitFor(WAIT);
+      await p.screenshot({ path: shot('19-polling-fallback') });
     } finally {
       await blocked.close();
     }

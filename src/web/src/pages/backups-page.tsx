@@ -62,6 +62,13 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           const old = prev.backups.find((o) => o.uuid === b.uuid);
           return old && old.completed_at !== null && b.completed_at === null ? old : b;
         });
+        // Finishes seen by polling (no socket) are announced like the socket's.
+        for (const b of next.backups) {
+          const old = prev.backups.find((o) => o.uuid === b.uuid);
+          if (!old || old.completed_at !== null || b.completed_at === null) continue;
+          if (b.is_successful) setNotice(`${b.name} completed.`);
+          else setActionError(`${b.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+        }
       }
       setList(next);
       setLoadError(null);
