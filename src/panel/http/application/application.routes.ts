@@ -3,7 +3,7 @@
  * in Pterodactyl's shapes. Rules live in the services; this file maps HTTP to them.
  */
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { PanelErrors } from '../../errors.ts';
 import type { ApiKeysService } from '../../services/api-keys.service.ts';
@@ -232,9 +232,12 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return reply.code(204).send();
   });
 
-  app.delete('/servers/:id', { schema: { params: IdParams, summary: 'Delete a server (its backup rows go with it)' } }, async (request, reply) => {
+  const deleteServer = async (request: FastifyRequest, reply: FastifyReply) => {
     const s = await serverByParam((request.params as { id: string }).id);
     await servers.delete(s.id);
     return reply.code(204).send();
-  });
+  };
+  app.delete('/servers/:id', { schema: { params: IdParams, summary: 'Delete a server (its backup rows go with it)' } }, deleteServer);
+  // Upstream's force variant skips asking the daemon; backwing never asks it on delete, so both are the same.
+  app.delete('/servers/:id/force', { schema: { params: IdParams, summary: 'Delete a server (same as DELETE /servers/{id})' } }, deleteServer);
 };
