@@ -30,6 +30,8 @@ export interface DaemonConfig {
       readonly checksum: ChecksumAlgorithm;
       readonly restoreHostAllowlist: readonly string[];
       readonly s3PartConcurrency: number;
+      /** Longest silence allowed from a restore download before it is failed. */
+      readonly restoreIdleTimeoutMs: number;
     };
   };
   readonly remoteQuery: { readonly timeoutMs: number };
@@ -49,6 +51,7 @@ export const DAEMON_DEFAULTS = {
   'system.backups.checksum': 'sha256',
   'system.backups.restore_host_allowlist': [] as string[],
   'system.backups.s3_part_concurrency': 3,
+  'system.backups.restore_idle_timeout': 60,
   'remote_query.timeout': 30,
   allowed_origins: [] as string[],
 } as const;
@@ -173,6 +176,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
         checksum: checksum as ChecksumAlgorithm,
         restoreHostAllowlist: allowlist,
         s3PartConcurrency: r.number('system.backups.s3_part_concurrency', DAEMON_DEFAULTS['system.backups.s3_part_concurrency'], 1, 64),
+        restoreIdleTimeoutMs: r.number('system.backups.restore_idle_timeout', DAEMON_DEFAULTS['system.backups.restore_idle_timeout'], 1, 86_400) * 1000,
       },
     },
     remoteQuery: { timeoutMs: r.number('remote_query.timeout', DAEMON_DEFAULTS['remote_query.timeout'], 1, 3600) * 1000 },

@@ -70,6 +70,10 @@ test('backup → report → download → tar -tzf lists exactly the non-ignored 
   assert.equal(again.status, 409);
 
   const token = await panel.signDownload({ server_uuid: SERVER, backup_uuid: id });
+  // A HEAD probe does not burn the one-time token.
+  const head = await fetch(`${daemon.url}/download/backup?token=${token}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(Number(head.headers.get('content-length')), report.body.size);
   const res = await fetch(`${daemon.url}/download/backup?token=${token}`);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/gzip');

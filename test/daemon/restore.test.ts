@@ -68,9 +68,10 @@ test('SSRF: loopback, private, metadata and bracketed IPv6 targets are refused w
   assert.equal((await restore(strictCall, byName, `http://localhost:${port}/blob/ok`)).status, 202);
   await panel.waitForReport((r) => r.path === `/backups/${byName}/restore` && r.body.successful === true);
   // The allow-listed daemon accepts the same URL.
-  const ok = await restore(call, uuid(), `${panel.url}/blob/ok`);
+  const okId = uuid();
+  const ok = await restore(call, okId, `${panel.url}/blob/ok`);
   assert.equal(ok.status, 202);
-  await panel.waitForReport((r) => r.path.endsWith('/restore') && r.body.successful === true);
+  await panel.waitForReport((r) => r.path === `/backups/${okId}/restore` && r.body.successful === true);
 });
 
 test('restore source checks: non-200 → 400, non-gzip content type → 400, media type parameters allowed, redirects followed up to 10', async () => {
@@ -153,4 +154,14 @@ test('while a restore runs the server is restoring: other restores and backups g
   const after = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: uuid(), ignore: '' });
   assert.equal(after.status, 202);
   assert.ok(readTree(serverDir)['slow.bin']);
+});
+
+test('a stalled restore download fails after the idle timeout instead of hanging; state clears', async () => {
+  const body = buildTarGz(Array.from({ length: 4 }, (_, i) => ({ name: `s${i}.bin`, content: Buffer.alloc(100_000, i) })));
+  panel.blobs.set('stall', { status: 200, contentType: 'application/gzip', body, stallAfter: Math.floor(body.length / 2) });
+  const id = uuid();
+  assert.equal((await restore(call, id, `${panel.url}/blob/stall`)).status, 202);
+  const report = await panel.waitForReport((r) => r.path === `/backups/${id}/restore`, 15_000);
+  assert.equal(report.body.successful, false);
+  await waitUntil(async () => (await call('GET', '/api/system')).json.running_restores === 0, 5000, 'restore cleared');
 });

@@ -11,10 +11,10 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(extendable: boolean, failPartOnce?: number) {
+async function setup(extendable: boolean, failPartOnce?: number, failStatus?: number) {
   const server = uuid();
   const dir = tempDir();
-  const panel = await startFakePanel({ servers: [server], s3: { extendable, failPartOnce } });
+  const panel = await startFakePanel({ servers: [server], s3: { extendable, failPartOnce, failStatus } });
   const daemon = await startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId });
   cleanups.push(() => dir.cleanup(), () => panel.close(), async () => void (await daemon.stop()));
   const call = api(daemon.url, panel.token);
@@ -34,9 +34,16 @@ async function setup(extendable: boolean, failPartOnce?: number) {
 async function roundTrip(ctx: Awaited<ReturnType<typeof setup>>): Promise<{ report: any; object: Buffer }> {
   const { server, panel, call, serverDir, daemon } = ctx;
   const id = uuid();
+  // Watch the spool: never more than s3_part_concurrency (2) uploading plus the one filling.
+  let maxSpooled = 0;
+  const watcher = setInterval(() => {
+    const n = readdirSync(daemon.backups).filter((f) => f.includes('.part')).length;
+    maxSpooled = Math.max(maxSpooled, n);
+  }, 10);
   const res = await call('POST', `/api/servers/${server}/backup`, { adapter: 's3', uuid: id, ignore: 'logs/' });
   assert.equal(res.status, 202, res.text);
-  const report = await panel.waitForReport((r) => r.path === `/backups/${id}`, 60_000);
+  const report = await panel.waitForReport((r) => r.path === `/backups/${id}`, 60_000).finally(() => clearInterval(watcher));
+  assert.ok(maxSpooled <= 3, `at most 3 spooled parts, saw ${maxSpooled}`);
   assert.equal(report.body.successful, true, JSON.stringify(report.body));
   assert.equal(report.body.parts.length, 3);
   assert.deepEqual(report.body.parts.map((p: any) => p.part_number), [1, 2, 3]);
@@ -80,4 +87,14 @@ test('s3 (upstream panel, not extendable): falls back to a temp file and uploads
   const { report } = await roundTrip(ctx);
   const sizes = ctx.panel.remoteCalls.filter((c) => c.startsWith('GET /api/remote/backups/')).map((c) => Number(new URL(c.split(' ')[1]!, 'http://x').searchParams.get('size')));
   assert.ok(sizes.includes(report.body.size), 'asked with the exact size');
+});
+
+test('s3: a 4xx on a part is final — no retry, backup reported failed, nothing left on disk', async () => {
+  const ctx = await setup(true, 2, 403);
+  const id = uuid();
+  assert.equal((await ctx.call('POST', `/api/servers/${ctx.server}/backup`, { adapter: 's3', uuid: id, ignore: '' })).status, 202);
+  const report = await ctx.panel.waitForReport((r) => r.path === `/backups/${id}`, 60_000);
+  assert.equal(report.body.successful, false);
+  assert.equal(ctx.panel.partRequests.filter((p) => p.part === 2).length, 1, 'not retried');
+  await waitUntil(() => readdirSync(ctx.daemon.backups).filter((n) => n.endsWith('.tmp')).length === 0, 5000, 'spool cleaned');
 });

@@ -69,7 +69,8 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
       const rangeHeader = req.headers.range;
       const range = parseRange(rangeHeader, owned.size);
       if (range === 'unsatisfiable') throw daemonErrors.rangeNotSatisfiable(owned.size);
-      if (range === null) {
+      // HEAD (download managers probe first) transfers nothing, so it must not burn the token.
+      if (range === null && req.method !== 'HEAD') {
         if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) throw daemonErrors.resourceNotFound();
       }
       reply.headers({

@@ -100,7 +100,11 @@ export class RestoreService {
         if (!owned) throw daemonErrors.backupNotFound();
         input = createReadStream(owned.path);
       } else {
-        const res = await guardedGet(downloadUrl, { allowlist: this.#allowlist, signal: controller.signal });
+        const res = await guardedGet(downloadUrl, {
+          allowlist: this.#allowlist,
+          signal: controller.signal,
+          idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
+        });
         input = res.body;
         if (res.status !== 200) {
           throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);

@@ -51,6 +51,7 @@ export function writeDaemonConfig(o: DaemonProcessOptions): string {
         compression_level: 'best_speed',
         restore_host_allowlist: o.allowlist ?? ['127.0.0.1'],
         s3_part_concurrency: 2,
+        restore_idle_timeout: 2,
       },
     },
     remote_query: { timeout: 5 },

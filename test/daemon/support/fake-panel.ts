@@ -33,6 +33,8 @@ export interface Blob {
   body: Buffer;
   /** Bytes per second; when set the body is trickled out. */
   rate?: number;
+  /** Send this many bytes, then go silent without closing. */
+  stallAfter?: number;
 }
 
 export interface FakePanelOptions {
@@ -40,7 +42,7 @@ export interface FakePanelOptions {
   token?: string;
   tokenId?: string;
   /** S3 via fauxqs; `extendable: false` behaves like an upstream panel. */
-  s3?: { extendable: boolean; partSize?: number; failPartOnce?: number };
+  s3?: { extendable: boolean; partSize?: number; failPartOnce?: number; failStatus?: number };
 }
 
 export interface FakePanel {
@@ -104,8 +106,9 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
         failedOnce = true;
         req.on('data', (c: Buffer) => (bytes += c.length));
         req.on('end', () => {
-          partRequests.push({ part, status: 500, bytes });
-          res.writeHead(500, { 'content-type': 'application/xml' }).end('<Error><Code>InternalError</Code></Error>');
+          const status = opts.s3?.failStatus ?? 500;
+          partRequests.push({ part, status, bytes });
+          res.writeHead(status, { 'content-type': 'application/xml' }).end('<Error><Code>Injected</Code></Error>');
         });
         return;
       }
@@ -188,6 +191,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
       return getSignedUrl(s3!, new GetObjectCommand({ Bucket: BUCKET, Key: `${backupUuid}.tar.gz` }), { expiresIn: 300 });
     },
     async close() {
+      app.server.closeAllConnections();
       await app.close();
       if (proxy) await new Promise<void>((r) => proxy!.close(() => r()));
       proxy?.closeAllConnections();
@@ -266,6 +270,12 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
   app.get<{ Params: { name: string } }>('/blob/:name', (req, reply) => {
     const blob = blobs.get(req.params.name);
     if (!blob) return reply.code(404).send('nope');
+    if (blob.stallAfter !== undefined) {
+      reply.hijack();
+      reply.raw.writeHead(blob.status, { 'content-type': blob.contentType, 'content-length': blob.body.length });
+      reply.raw.write(blob.body.subarray(0, blob.stallAfter));
+      return;
+    }
     if (!blob.rate) return reply.code(blob.status).header('content-type', blob.contentType).send(blob.body);
     // Trickle the body so a restore stays in progress long enough to be interrupted.
     reply.hijack();
