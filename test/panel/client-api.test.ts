@@ -502,6 +502,19 @@ for (const db of dbs) {
       assert.equal(r.body.data[0].attributes.actor.uuid, h.owner.uuid);
       assert.equal(r.body.data[0].attributes.is_api, true);
       assert.equal(r.body.data[0].attributes.ip, '127.0.0.1');
+      assert.deepEqual(r.body.data[1].attributes.properties, { name: b.name });
+      assert.match(r.body.data[0].attributes.timestamp, /\+00:00$/);
+    });
+
+    test('malformed JSON → 400 and a non-JSON content type → 415, both in the error shape', async () => {
+      const server = await h.server(h.owner.id);
+      const bad = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { rawBody: '{"name":' });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.errors[0].status, '400');
+      const form = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { rawBody: 'name=x', headers: { 'content-type': 'text/csv' } });
+      assert.equal(form.status, 415);
+      assert.equal(form.body.errors[0].status, '415');
+      assert.equal((await h.api('GET', `/api/client/servers/${server.identifier}/backups`)).body.meta.pagination.total, 0);
     });
   });
 }
