@@ -327,7 +327,8 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
   });
 
   test('phone width (375 px): nothing overflows and actions stay reachable', async () => {
-    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    // Dark scheme on the phone, so one run shows both palettes.
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     try {
       const p = await phone.newPage();
       await p.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
@@ -348,6 +349,53 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       await phone.close();
     }
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  });
+
+  test('token expiring: the page fetches a new token and authenticates again; jwt error: it reconnects', async () => {
+    const c = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const fromPage: Frame[] = [];
+      const pageSides: Array<{ send: (m: string) => void }> = [];
+      // Sit between page and daemon: forward both ways, record what the page sends, and let the
+      // test speak as the daemon.
+      await c.routeWebSocket(/\/ws$/, (ws) => {
+        const server = ws.connectToServer();
+        pageSides.push(ws);
+        ws.onMessage((m) => {
+          if (typeof m === 'string') fromPage.push(JSON.parse(m) as Frame);
+          server.send(m);
+        });
+        server.onMessage((m) => ws.send(m));
+      });
+      const p = await c.newPage();
+      await p.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+      await signIn(p, stack.admin_email, stack.adminPassword);
+      await p.locator('[data-socket="live"]').waitFor(WAIT);
+      const auths = () => fromPage.filter((f) => f.event === 'auth').map((f) => f.args?.[0]);
+      assert.equal(auths().length, 1);
+
+      pageSides.at(-1)!.send(JSON.stringify({ event: 'token expiring', args: [] }));
+      for (let i = 0; i < 100 && auths().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(auths().length, 2, 'a second auth frame was sent');
+      assert.notEqual(auths()[1], undefined);
+      assert.equal(await p.locator('[data-socket="live"]').count(), 1, 'still live after re-auth');
+
+      pageSides.at(-1)!.send(JSON.stringify({ event: 'jwt error', args: ['token is not valid'] }));
+      await p.locator('[data-socket="offline"]').waitFor(WAIT);
+      await p.locator('[data-socket="live"]').waitFor(WAIT);
+      assert.ok(pageSides.length >= 2, 'a new socket was opened');
+      assert.ok(auths().length >= 3, 'and authenticated with a fresh token');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('sign out ends the session', async () => {
+    await page.goto(new URL('/', stack.panel_url).href);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor(WAIT);
+    const res = await page.request.get(new URL('/api/client/account', stack.panel_url).href, { headers: { Accept: 'application/json' } });
+    assert.equal(res.status(), 401);
   });
 
   test('without the websocket the page polls the panel and still shows the backup finish', async () => {
