@@ -1,44 +1,33 @@
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
+import { ActionCollector, type Action } from './extract-actions.ts';
+import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
 import { Inflater } from './inflate.ts';
 import { ProgressThrottle } from './progress.ts';
 import { TYPE } from './tar-header.ts';
-import { TarParser, type EntryBody, type EntryHandler, type TarEntry } from './tar-parser.ts';
+import { TarParser, type TarEntry } from './tar-parser.ts';
 import type { ExtractOptions, ExtractResult } from './types.ts';
 
+export { cleanName, linkTargetInside } from './extract-paths.ts';
+
 const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const MAX_SKIPS_KEPT = 1000;
+/**
+ * Small files written concurrently. File creation is mostly kernel latency (inode allocation,
+ * journal), which overlaps well across threads even inside one directory.
+ */
+const WRITE_CONCURRENCY = 4;
 
-/** Lexically cleans an archive name into a root-relative path, or says why it is refused. */
-export function cleanName(raw: string): { rel: string } | { reason: string } | null {
-  if (raw.startsWith('/')) return { reason: 'absolute path' };
-  const parts: string[] = [];
-  for (const p of raw.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') return { reason: 'path contains a .. component' };
-    parts.push(p);
-  }
-  if (parts.length === 0) return null; // the root itself ("./")
-  return { rel: parts.join('/') };
-}
-
-/** Whether a symlink at `rel` with this target stays inside the root, judged lexically. */
-export function linkTargetInside(rel: string, target: string): boolean {
-  if (target === '' || target.startsWith('/')) return false;
-  const stack = rel.split('/');
-  stack.pop();
-  for (const p of target.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') {
-      if (stack.length === 0) return false;
-      stack.pop();
-    } else stack.push(p);
-  }
-  return true;
-}
+const openAsync = promisify(fs.open);
+const writevAsync = promisify(fs.writev);
+const fchmodAsync = promisify(fs.fchmod);
+const futimesAsync = promisify(fs.futimes);
+const closeAsync = promisify(fs.close);
+const readlinkAsync = promisify(fs.readlink);
 
 function typeName(t: number): string {
   switch (t) {
@@ -55,13 +44,20 @@ function typeName(t: number): string {
 
 class Skip extends Error {}
 
+interface Job {
+  rel: string;
+  done: Promise<void>;
+}
+
 /**
  * Writes entries under `root`, never outside it: names are cleaned lexically, every parent
  * component is checked with lstat (a symlink or non-directory there refuses the entry, including
  * links this archive created earlier), files are opened O_NOFOLLOW|O_EXCL, and each opened file's
- * real path is re-checked through /proc/self/fd as a second line of defence.
+ * real path is re-checked through /proc/self/fd as a second line of defence. Small files are
+ * written by a few concurrent jobs; any entry that could depend on a pending job (same path, a
+ * path below it, links) waits for the jobs first, so the result equals in-order extraction.
  */
-class Extractor implements EntryHandler {
+class Extractor {
   readonly root: string;
   readonly result: ExtractResult = { entries: 0, files: 0, dirs: 0, symlinks: 0, bytesRead: 0, bytesWritten: 0, skipped: [] };
   readonly #verified = new Set<string>(['']);
@@ -69,7 +65,10 @@ class Extractor implements EntryHandler {
   readonly #onSkip?: (name: string, reason: string) => void;
   readonly #logger: Logger;
   readonly #procCheck: boolean;
-  #openFd = -1;
+  #jobs: Job[] = [];
+  #pending = new Set<string>();
+  #jobError: unknown = null;
+  #open: { fd: number; entry: TarEntry; skip: boolean } | null = null;
   #skipCount = 0;
 
   constructor(root: string, opts: ExtractOptions) {
@@ -79,7 +78,11 @@ class Extractor implements EntryHandler {
     this.#procCheck = fs.existsSync('/proc/self/fd');
   }
 
-  skip(name: string, reason: string): null {
+  get skipCount(): number {
+    return this.#skipCount;
+  }
+
+  skip(name: string, reason: string): void {
     this.#skipCount++;
     if (this.result.skipped.length < MAX_SKIPS_KEPT) this.result.skipped.push({ name, reason });
     try {
@@ -87,41 +90,232 @@ class Extractor implements EntryHandler {
     } catch {
       // listener errors must not break extraction
     }
-    return null;
   }
 
-  onEntry(e: TarEntry): EntryBody | null {
+  async run(actions: Action[]): Promise<void> {
+    for (const a of actions) {
+      if (this.#jobError) throw this.#jobError;
+      switch (a.kind) {
+        case 'small':
+          await this.#small(a.entry, a.chunks);
+          break;
+        case 'open':
+          await this.#openLarge(a.entry);
+          break;
+        case 'data':
+          this.#writeLarge(a.chunk);
+          break;
+        case 'close':
+          this.#closeLarge();
+          break;
+        case 'other':
+          await this.#other(a.entry);
+          break;
+      }
+    }
+  }
+
+  /** Cleans the name, counts the entry, reports refusals; null = nothing to do. */
+  #target(e: TarEntry): string | null {
     this.result.entries++;
     const cleaned = cleanName(e.name);
     if (cleaned === null) return null;
-    if ('reason' in cleaned) return this.skip(e.name, cleaned.reason);
-    const rel = cleaned.rel;
+    if ('reason' in cleaned) {
+      this.skip(e.name, cleaned.reason);
+      return null;
+    }
+    return cleaned.rel;
+  }
+
+  #wrap<T>(e: TarEntry, fn: () => T): T | null {
     try {
-      switch (e.type) {
-        case TYPE.file:
-        case TYPE.oldFile:
-        case TYPE.contiguous:
-          return this.#file(rel, e);
-        case TYPE.dir:
-          this.#dir(rel, e);
-          return null;
-        case 0x44: // GNU dump directory: a directory plus a listing we do not need
-          this.#dir(rel, e);
-          return null;
-        case TYPE.symlink:
-          this.#symlink(rel, e);
-          return null;
-        case TYPE.hardlink:
-          this.#hardlink(rel, e);
-          return null;
-        default:
-          return this.skip(e.name, `${typeName(e.type)} not extracted`);
-      }
+      return fn();
     } catch (err) {
-      if (err instanceof Skip) return this.skip(e.name, err.message);
+      if (err instanceof Skip) {
+        this.skip(e.name, err.message);
+        return null;
+      }
       if (err instanceof ArchiveError) throw err;
       throw new ArchiveError('E_ARCHIVE_IO', `extracting ${JSON.stringify(e.name)} failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** Waits for pending jobs when this path, or one of its parents, is still being written. */
+  async #settleConflicts(rel: string): Promise<void> {
+    if (this.#pending.size === 0) return;
+    let p = rel;
+    for (;;) {
+      if (this.#pending.has(p)) {
+        await this.drain();
+        return;
+      }
+      const slash = p.lastIndexOf('/');
+      if (slash < 0) return;
+      p = p.slice(0, slash);
+    }
+  }
+
+  async drain(): Promise<void> {
+    const jobs = this.#jobs;
+    this.#jobs = [];
+    await Promise.allSettled(jobs.map((j) => j.done));
+    if (this.#jobError) throw this.#jobError;
+  }
+
+  async #small(e: TarEntry, chunks: Buffer[]): Promise<void> {
+    const rel = this.#target(e);
+    if (rel === null) return;
+    await this.#settleConflicts(rel);
+    const ok = this.#wrap(e, () => {
+      this.#ensureDir(parentOf(rel), true);
+      return true;
+    });
+    if (!ok) return;
+    while (this.#jobs.length >= WRITE_CONCURRENCY) {
+      const first = this.#jobs.shift()!;
+      await first.done;
+      if (this.#jobError) throw this.#jobError;
+    }
+    this.#pending.add(rel);
+    const done = this.#writeSmall(rel, e, chunks).then(
+      () => {
+        this.#pending.delete(rel);
+      },
+      (err: unknown) => {
+        this.#pending.delete(rel);
+        if (err instanceof Skip) this.skip(e.name, err.message);
+        else this.#jobError ??= err instanceof ArchiveError ? err : new ArchiveError('E_ARCHIVE_IO', `extracting ${JSON.stringify(e.name)} failed: ${(err as Error).message}`, { cause: err });
+      },
+    );
+    this.#jobs.push({ rel, done });
+  }
+
+  async #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): Promise<void> {
+    const abs = this.#abs(rel);
+    let fd: number;
+    try {
+      fd = await openAsync(abs, CREATE_FLAGS, 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      fd = this.#openExisting(abs);
+    }
+    try {
+      await this.#checkInside(fd, rel);
+      let total = 0;
+      for (const c of chunks) total += c.length;
+      if (total > 0) {
+        const { bytesWritten } = await writevAsync(fd, chunks);
+        // writev on a regular file only comes back short on errors like ENOSPC; finish the rest
+        let done = bytesWritten;
+        if (done < total) {
+          const rest = Buffer.concat(chunks).subarray(done);
+          let off = 0;
+          while (off < rest.length) off += fs.writeSync(fd, rest, off, rest.length - off);
+          done = total;
+        }
+        this.result.bytesWritten += done;
+      }
+      await fchmodAsync(fd, e.mode & 0o1777);
+      await futimesAsync(fd, e.mtime, e.mtime);
+      this.result.files++;
+    } finally {
+      await closeAsync(fd);
+    }
+  }
+
+  /** An existing name: truncate a plain single-link file in place; replace links and specials. */
+  #openExisting(abs: string): number {
+    const st = fs.lstatSync(abs);
+    if (st.isDirectory()) throw new Skip('a directory already exists at this path');
+    if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_TRUNC | O_NOFOLLOW);
+    // A symlink, a multiply-linked file (shared inode) or a special file: never write through it.
+    fs.unlinkSync(abs);
+    return fs.openSync(abs, CREATE_FLAGS, 0o600);
+  }
+
+  async #openLarge(e: TarEntry): Promise<void> {
+    const rel = this.#target(e);
+    // Data actions still follow; a refused entry's data is simply dropped.
+    this.#open = { fd: -1, entry: e, skip: true };
+    if (rel === null) return;
+    await this.#settleConflicts(rel);
+    const fd = this.#wrap(e, () => {
+      this.#ensureDir(parentOf(rel), true);
+      const abs = this.#abs(rel);
+      let fd: number;
+      try {
+        fd = fs.openSync(abs, CREATE_FLAGS, 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        fd = this.#openExisting(abs);
+      }
+      return fd;
+    });
+    if (fd === null) return;
+    this.#open = { fd, entry: e, skip: false };
+    try {
+      await this.#checkInside(fd, rel);
+    } catch (err) {
+      this.closeOpen();
+      throw err;
+    }
+  }
+
+  #writeLarge(chunk: Buffer): void {
+    const o = this.#open;
+    if (!o || o.skip) return;
+    let off = 0;
+    while (off < chunk.length) off += fs.writeSync(o.fd, chunk, off, chunk.length - off);
+    this.result.bytesWritten += chunk.length;
+  }
+
+  #closeLarge(): void {
+    const o = this.#open;
+    this.#open = null;
+    if (!o || o.skip) return;
+    try {
+      fs.fchmodSync(o.fd, o.entry.mode & 0o1777);
+      fs.futimesSync(o.fd, o.entry.mtime, o.entry.mtime);
+    } finally {
+      fs.closeSync(o.fd);
+    }
+    this.result.files++;
+  }
+
+  closeOpen(): void {
+    const o = this.#open;
+    this.#open = null;
+    if (o && !o.skip && o.fd >= 0) {
+      try {
+        fs.closeSync(o.fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  async #other(e: TarEntry): Promise<void> {
+    const rel = this.#target(e);
+    if (rel === null) return;
+    // Links may point at files still being written; everything else only conflicts by path.
+    if (e.type === TYPE.symlink || e.type === TYPE.hardlink) await this.drain();
+    else await this.#settleConflicts(rel);
+    this.#wrap(e, () => {
+      switch (e.type) {
+        case TYPE.dir:
+        case 0x44: // GNU dump directory: a directory plus a listing we do not need
+          this.#dir(rel, e);
+          return;
+        case TYPE.symlink:
+          this.#symlink(rel, e);
+          return;
+        case TYPE.hardlink:
+          this.#hardlink(rel, e);
+          return;
+        default:
+          throw new Skip(`${typeName(e.type)} not extracted`);
+      }
+    });
   }
 
   #abs(rel: string): string {
@@ -131,8 +325,7 @@ class Extractor implements EntryHandler {
   /** Makes sure every component of `relDir` is a real directory (creating missing ones). */
   #ensureDir(relDir: string, create: boolean): void {
     if (this.#verified.has(relDir)) return;
-    const slash = relDir.lastIndexOf('/');
-    this.#ensureDir(slash < 0 ? '' : relDir.slice(0, slash), create);
+    this.#ensureDir(parentOf(relDir), create);
     const abs = this.#abs(relDir);
     let st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st && create) {
@@ -149,12 +342,7 @@ class Extractor implements EntryHandler {
     this.#verified.add(relDir);
   }
 
-  #parentOf(rel: string): string {
-    const slash = rel.lastIndexOf('/');
-    return slash < 0 ? '' : rel.slice(0, slash);
-  }
-
-  /** Removes a non-directory at `abs` so a new entry can take its place; refuses to replace a directory. */
+  /** Removes a non-directory so a new entry can take its place; refuses to replace a directory. */
   #clearSlot(rel: string): void {
     const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
     if (!st) return;
@@ -162,11 +350,11 @@ class Extractor implements EntryHandler {
     fs.unlinkSync(this.#abs(rel));
   }
 
-  #checkInside(fd: number, rel: string): void {
+  async #checkInside(fd: number, rel: string): Promise<void> {
     if (!this.#procCheck) return;
     let real: string;
     try {
-      real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      real = await readlinkAsync(`/proc/self/fd/${fd}`);
     } catch {
       return;
     }
@@ -175,52 +363,8 @@ class Extractor implements EntryHandler {
     }
   }
 
-  #file(rel: string, e: TarEntry): EntryBody {
-    this.#ensureDir(this.#parentOf(rel), true);
-    const abs = this.#abs(rel);
-    let fd: number;
-    try {
-      fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = fs.lstatSync(abs);
-      if (st.isDirectory()) throw new Skip('a directory already exists at this path');
-      if (st.isFile() && st.nlink === 1) {
-        // Overwrite in place (truncate), never through a link.
-        fd = fs.openSync(abs, O_WRONLY | O_TRUNC | O_NOFOLLOW);
-      } else {
-        // A symlink, a multiply-linked file (shared inode) or a special file: replace the name.
-        fs.unlinkSync(abs);
-        fd = fs.openSync(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-      }
-    }
-    this.#openFd = fd;
-    try {
-      this.#checkInside(fd, rel);
-    } catch (err) {
-      this.#closeOpen();
-      throw err;
-    }
-    const result = this.result;
-    const self = this;
-    return {
-      write(chunk: Buffer): void {
-        let off = 0;
-        while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
-        result.bytesWritten += chunk.length;
-      },
-      end(): void {
-        fs.fchmodSync(fd, e.mode & 0o1777);
-        fs.futimesSync(fd, e.mtime, e.mtime);
-        self.#openFd = -1;
-        fs.closeSync(fd);
-        result.files++;
-      },
-    };
-  }
-
   #dir(rel: string, e: TarEntry): void {
-    this.#ensureDir(this.#parentOf(rel), true);
+    this.#ensureDir(parentOf(rel), true);
     if (!this.#verified.has(rel)) {
       const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
       if (st && !st.isDirectory()) fs.unlinkSync(this.#abs(rel)); // a file or link there is replaced, never followed
@@ -233,7 +377,7 @@ class Extractor implements EntryHandler {
   #symlink(rel: string, e: TarEntry): void {
     if (e.linkname.startsWith('/')) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} is absolute`);
     if (!linkTargetInside(rel, e.linkname)) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} leaves the target directory`);
-    this.#ensureDir(this.#parentOf(rel), true);
+    this.#ensureDir(parentOf(rel), true);
     this.#clearSlot(rel);
     const abs = this.#abs(rel);
     fs.symlinkSync(e.linkname, abs);
@@ -249,7 +393,7 @@ class Extractor implements EntryHandler {
     const target = cleanName(e.linkname);
     if (target === null || 'reason' in target) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is outside the target directory`);
     try {
-      this.#ensureDir(this.#parentOf(target.rel), false);
+      this.#ensureDir(parentOf(target.rel), false);
     } catch (err) {
       if (err instanceof Skip) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is not reachable: ${err.message}`);
       throw err;
@@ -257,22 +401,11 @@ class Extractor implements EntryHandler {
     const tst = fs.lstatSync(this.#abs(target.rel), { throwIfNoEntry: false });
     if (!tst) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} does not exist`);
     if (!tst.isFile()) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is not a regular file`);
-    this.#ensureDir(this.#parentOf(rel), true);
+    this.#ensureDir(parentOf(rel), true);
     if (rel === target.rel) return;
     this.#clearSlot(rel);
     fs.linkSync(this.#abs(target.rel), this.#abs(rel));
     this.result.files++;
-  }
-
-  #closeOpen(): void {
-    if (this.#openFd >= 0) {
-      try {
-        fs.closeSync(this.#openFd);
-      } catch {
-        // already closed
-      }
-      this.#openFd = -1;
-    }
   }
 
   /** Directory modes and mtimes last, deepest first, so writing their contents cannot disturb them. */
@@ -294,14 +427,6 @@ class Extractor implements EntryHandler {
       }
     }
   }
-
-  abort(): void {
-    this.#closeOpen();
-  }
-
-  get skipCount(): number {
-    return this.#skipCount;
-  }
 }
 
 export async function extractArchive(input: NodeJS.ReadableStream | Readable, root: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
@@ -315,21 +440,30 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
   }
   const ex = new Extractor(realRoot, opts);
   const inflater = new Inflater({ signal: opts.signal, readLimit: opts.readLimit });
-  const parser = new TarParser(ex);
+  const collector = new ActionCollector();
+  const parser = new TarParser(collector);
   const progress = new ProgressThrottle(opts.onProgress);
   const snapshot = () => ({ bytesRead: inflater.bytesIn, filesDone: ex.result.entries, bytesWritten: ex.result.bytesWritten, totalBytes: null });
   try {
-    for await (const chunk of inflater.chunks(input)) {
-      throwIfAborted(opts.signal);
-      if (!parser.ended) parser.push(chunk);
-      progress.tick(snapshot);
-      // Inflated chunks can arrive back to back; let other work run between them.
-      await yieldToLoop();
+    try {
+      for await (const chunk of inflater.chunks(input)) {
+        throwIfAborted(opts.signal);
+        if (!parser.ended) parser.push(chunk);
+        await ex.run(collector.take());
+        progress.tick(snapshot);
+      }
+    } catch (err) {
+      // Whatever the parser completed before the fault is still written (the partial restore).
+      if (!(err instanceof ArchiveError) || err.code === 'E_ARCHIVE_ABORTED' || err.code === 'E_ARCHIVE_UNSAFE') throw err;
+      await ex.run(collector.take());
+      throw err;
     }
     parser.end();
+    await ex.drain();
     ex.finishDirs();
   } catch (err) {
-    ex.abort();
+    await ex.drain().catch(() => undefined);
+    ex.closeOpen();
     (input as Readable).destroy?.();
     const ae =
       err instanceof ArchiveError

@@ -97,7 +97,7 @@ export class Inflater {
         const n = ++index;
         const raw = probe.rawLength;
         const p = new Promise<Buffer>((resolve, reject) => {
-          gunzip(member, { maxOutputLength: Math.max(1, raw) }, (err, out) => {
+          gunzip(member, { maxOutputLength: Math.max(1, raw), chunkSize: Math.max(64, raw + 1) }, (err, out) => {
             let fault: ArchiveError | null = null;
             if (err) fault = memberError(err, n);
             else if (out.length !== raw) fault = new ArchiveError('E_ARCHIVE_CORRUPT', `gzip member ${n} inflates to ${out.length} bytes, its header says ${raw}`);

@@ -1,0 +1,22 @@
+/**
+ * Runs one of our operations in its own process so the parent can read a clean peak RSS.
+ * argv: create <dir> <out> | extract <file> <dir>. Prints one JSON line.
+ */
+import * as fs from 'node:fs';
+import { createArchiveFile, extractArchive } from '../src/archive/index.ts';
+
+const [op, a, b] = process.argv.slice(2);
+const started = performance.now();
+let extra: Record<string, unknown> = {};
+if (op === 'create') {
+  const r = await createArchiveFile(a!, b!);
+  extra = { size: r.size, files: r.files, bytesRead: r.bytesRead };
+} else if (op === 'extract') {
+  fs.mkdirSync(b!, { recursive: true });
+  const r = await extractArchive(fs.createReadStream(a!, { highWaterMark: 1 << 20 }), b!);
+  extra = { entries: r.entries, bytesWritten: r.bytesWritten };
+} else {
+  throw new Error(`unknown op ${op}`);
+}
+const ms = performance.now() - started;
+process.stdout.write(`${JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, ...extra })}\n`);

@@ -1,0 +1,128 @@
+/**
+ * `npm run bench [-- --size 256M] [--dir /path] [--keep]`
+ * Builds (or reuses) a deterministic synthetic server tree and, on the same tree and archive,
+ * times our create vs `tar | pigz -1 -p <cores>` vs `tar | gzip -1`, our extract vs `tar -xzf`,
+ * and the peak RSS of ours at two tree sizes. Prints a table with the ratios to the targets.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateTree } from './generate-tree.ts';
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(s.trim());
+  if (!m) throw new Error(`bad size ${s}`);
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const size = parseSize(opt('--size', '1G'));
+const base = opt('--dir', join(tmpdir(), 'backwing-bench'));
+const keep = args.includes('--keep');
+const cores = availableParallelism();
+const MiB = 1024 * 1024;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+function ensureTree(bytes: number): { dir: string; bytes: number; files: number } {
+  const dir = join(base, `tree-${bytes}`);
+  const marker = join(dir, '.bench-complete');
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as { dir: string; bytes: number; files: number };
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const stats = generateTree(dir, bytes);
+  const info = { dir, bytes: stats.bytes, files: stats.files };
+  fs.writeFileSync(marker, JSON.stringify(info));
+  console.error(`generated ${stats.files} files, ${(stats.bytes / MiB).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return info;
+}
+
+function timeShell(cmd: string): number {
+  const t0 = performance.now();
+  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
+  return performance.now() - t0;
+}
+
+function ours(op: 'create' | 'extract', a: string, b: string): { ms: number; maxRssKiB: number; size?: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'archive-child.ts'), op, a, b], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; maxRssKiB: number; size?: number };
+}
+
+const work = join(base, 'work');
+const rmrf = (p: string) => fs.rmSync(p, { recursive: true, force: true });
+rmrf(work);
+fs.mkdirSync(work, { recursive: true });
+
+const main = ensureTree(size);
+const small = ensureTree(Math.max(32 * MiB, Math.round(size / 4)));
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+const load0 = loadavg()[0]!;
+// Warm the page cache so every contender reads the tree from memory.
+timeShell(`tar -cf - -C ${q(main.dir)} . > /dev/null`);
+
+const oursFile = join(work, 'ours.tar.gz');
+const pigzFile = join(work, 'pigz.tar.gz');
+const gzipFile = join(work, 'gzip.tar.gz');
+const exclude = `--exclude=./.bench-complete`;
+
+const createOurs = ours('create', main.dir, oursFile);
+const createPigz = timeShell(`tar ${exclude} -cf - -C ${q(main.dir)} . | pigz -1 -p ${cores} > ${q(pigzFile)}`);
+const createGzip = timeShell(`tar ${exclude} -cf - -C ${q(main.dir)} . | gzip -1 > ${q(gzipFile)}`);
+const sizeOurs = fs.statSync(oursFile).size;
+const sizePigz = fs.statSync(pigzFile).size;
+const sizeGzip = fs.statSync(gzipFile).size;
+
+const xOurs = join(work, 'x-ours');
+const xTar = join(work, 'x-tar');
+const extractOurs = ours('extract', oursFile, xOurs);
+fs.mkdirSync(xTar);
+const extractTar = timeShell(`tar -xzf ${q(oursFile)} -C ${q(xTar)}`);
+rmrf(xOurs);
+rmrf(xTar);
+
+// RSS at a quarter of the size, to show it does not grow with the tree
+const smallFile = join(work, 'small.tar.gz');
+const createSmall = ours('create', small.dir, smallFile);
+const extractSmall = ours('extract', smallFile, join(work, 'x-small'));
+rmrf(join(work, 'x-small'));
+const load1 = loadavg()[0]!;
+
+const thr = (ms: number) => main.bytes / MiB / (ms / 1000);
+const row = (name: string, ms: number, extra = '') => `| ${name.padEnd(34)} | ${(ms / 1000).toFixed(2).padStart(7)} s | ${thr(ms).toFixed(1).padStart(7)} MiB/s | ${extra}`;
+const ratio = (a: number, b: number) => (b / a).toFixed(2);
+const ok = (cond: boolean) => (cond ? 'ok' : 'MISSED');
+
+const cOursVsPigz = createPigz / createOurs.ms;
+const cOursVsGzip = createGzip / createOurs.ms;
+const sizeVsPigz = sizeOurs / sizePigz;
+const xRatio = extractTar / extractOurs.ms;
+const maxRss = Math.max(createOurs.maxRssKiB, extractOurs.maxRssKiB) / 1024;
+
+console.log(`\nbackwing archive bench — tree ${(main.bytes / MiB).toFixed(0)} MiB in ${main.files} files; ${cores} cores; load avg ${load0.toFixed(2)} → ${load1.toFixed(2)}\n`);
+console.log(`| ${'operation'.padEnd(34)} | ${'time'.padStart(9)} | ${'throughput'.padStart(13)} | notes`);
+console.log(`|${'-'.repeat(36)}|${'-'.repeat(11)}|${'-'.repeat(15)}|------`);
+console.log(row('create: backwing (best_speed)', createOurs.ms, `${(sizeOurs / MiB).toFixed(1)} MiB out, RSS ${(createOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
+console.log(row(`create: tar | pigz -1 -p ${cores}`, createPigz, `${(sizePigz / MiB).toFixed(1)} MiB out`));
+console.log(row('create: tar | gzip -1', createGzip, `${(sizeGzip / MiB).toFixed(1)} MiB out`));
+console.log(row('extract: backwing', extractOurs.ms, `RSS ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
+console.log(row('extract: tar -xzf', extractTar));
+console.log('');
+console.log(`| target                                   | measured | status`);
+console.log(`|------------------------------------------|----------|-------`);
+console.log(`| create ≥ 1.0× pigz throughput            | ${cOursVsPigz.toFixed(2).padStart(6)}×  | ${ok(cOursVsPigz >= 1)}`);
+console.log(`| create ≥ 1.8× gzip throughput            | ${cOursVsGzip.toFixed(2).padStart(6)}×  | ${ok(cOursVsGzip >= 1.8)}`);
+console.log(`| output ≤ 3% larger than pigz             | ${((sizeVsPigz - 1) * 100).toFixed(2).padStart(6)}%  | ${ok(sizeVsPigz <= 1.03)}`);
+console.log(`| extract ≥ 1.3× tar -xzf                  | ${xRatio.toFixed(2).padStart(6)}×  | ${ok(xRatio >= 1.3)}`);
+console.log(`| peak RSS < 200 MiB                       | ${maxRss.toFixed(0).padStart(6)} MiB | ${ok(maxRss < 200)}`);
+console.log(`| RSS at ${(small.bytes / MiB).toFixed(0)} MiB tree: create ${(createSmall.maxRssKiB / 1024).toFixed(0)} MiB, extract ${(extractSmall.maxRssKiB / 1024).toFixed(0)} MiB (vs ${(createOurs.maxRssKiB / 1024).toFixed(0)} / ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB at ${(main.bytes / MiB).toFixed(0)} MiB)`);
+void ratio;
+if (!keep) rmrf(work);

@@ -1,0 +1,129 @@
+/**
+ * Deterministic synthetic game server (seeded PRNG): region files (compressed chunks inside, so
+ * mostly incompressible, with zero-padded sectors), plugin jars (random), many small text/config/
+ * json files, and logs (text). Same seed and size → same bytes.
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+
+export class Prng {
+  #s: number;
+  constructor(seed: number) {
+    this.#s = seed >>> 0 || 1;
+  }
+  next(): number {
+    // xorshift32
+    let x = this.#s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#s = x >>> 0;
+    return this.#s;
+  }
+  int(lo: number, hi: number): number {
+    return lo + (this.next() % (hi - lo + 1));
+  }
+  fill(buf: Buffer, off = 0, end = buf.length): void {
+    let i = off;
+    for (; i + 4 <= end; i += 4) buf.writeUInt32LE(this.next(), i);
+    for (; i < end; i++) buf[i] = this.next() & 0xff;
+  }
+}
+
+const WORDS = 'the server player joined left chunk saved world region entity block item spawn tick lag warn info error debug plugin loaded enabled config value true false null minecraft overworld nether end position x y z uuid name level motd port query rcon'.split(' ');
+
+function textPool(rng: Prng, bytes: number): Buffer {
+  const lines: string[] = [];
+  let n = 0;
+  let t = 0;
+  while (n < bytes) {
+    t += rng.int(0, 3000);
+    const words = Array.from({ length: rng.int(4, 14) }, () => WORDS[rng.int(0, WORDS.length - 1)]).join(' ');
+    const line = `[${String(Math.floor(t / 3600000) % 24).padStart(2, '0')}:${String(Math.floor(t / 60000) % 60).padStart(2, '0')}:${String(Math.floor(t / 1000) % 60).padStart(2, '0')}] [Server thread/INFO]: ${words} ${rng.next().toString(16)}\n`;
+    lines.push(line);
+    n += line.length;
+  }
+  return Buffer.from(lines.join(''));
+}
+
+export interface TreeStats {
+  files: number;
+  dirs: number;
+  bytes: number;
+}
+
+export function generateTree(root: string, totalBytes: number, seed = 42): TreeStats {
+  const rng = new Prng(seed);
+  const pool = textPool(rng, 4 << 20);
+  const stats: TreeStats = { files: 0, dirs: 0, bytes: 0 };
+  const mkdir = (rel: string) => {
+    fs.mkdirSync(join(root, rel), { recursive: true });
+    stats.dirs++;
+  };
+  const write = (rel: string, data: Buffer) => {
+    fs.writeFileSync(join(root, rel), data);
+    stats.files++;
+    stats.bytes += data.length;
+  };
+  const textSlice = (len: number) => {
+    const start = rng.int(0, pool.length - len - 1);
+    return pool.subarray(start, start + len);
+  };
+
+  // ~60% regions, ~15% jars, ~15% logs, ~10% small files
+  const regionBudget = totalBytes * 0.6;
+  const jarBudget = totalBytes * 0.15;
+  const logBudget = totalBytes * 0.15;
+  const smallBudget = totalBytes * 0.1;
+
+  for (const dim of ['world/region', 'world_nether/DIM-1/region', 'world_the_end/DIM1/region']) mkdir(dim);
+  let used = 0;
+  let r = 0;
+  while (used < regionBudget) {
+    const size = Math.min(rng.int(3 << 20, 8 << 20), Math.ceil(regionBudget - used));
+    const b = Buffer.alloc(size);
+    // 4 KiB sectors: most hold compressed chunk data (random), some are zero padding
+    for (let off = 0; off < size; off += 4096) {
+      if (rng.int(0, 9) < 8) rng.fill(b, off, Math.min(size, off + 4096));
+    }
+    const dim = ['world/region', 'world_nether/DIM-1/region', 'world_the_end/DIM1/region'][r % 3]!;
+    write(`${dim}/r.${(r % 16) - 8}.${Math.floor(r / 16) - 4}.mca`, b);
+    used += size;
+    r++;
+  }
+  mkdir('plugins');
+  used = 0;
+  let j = 0;
+  while (used < jarBudget) {
+    const size = Math.min(rng.int(200 << 10, 6 << 20), Math.ceil(jarBudget - used));
+    const b = Buffer.allocUnsafe(size);
+    rng.fill(b);
+    write(`plugins/plugin-${j++}.jar`, b);
+    used += size;
+  }
+  mkdir('logs');
+  used = 0;
+  let l = 0;
+  while (used < logBudget) {
+    const size = Math.min(rng.int(1 << 20, 3 << 20), Math.ceil(logBudget - used), pool.length - 2);
+    write(`logs/2026-01-${String((l % 28) + 1).padStart(2, '0')}-${l}.log`, textSlice(size));
+    used += size;
+    l++;
+  }
+  used = 0;
+  let s = 0;
+  let dir = '';
+  while (used < smallBudget) {
+    if (s % 200 === 0) {
+      dir = `plugins/plugin-${s % Math.max(1, j)}/data/${Math.floor(s / 200)}`;
+      mkdir(dir);
+    }
+    const size = rng.int(200, 12 << 10);
+    const kind = rng.int(0, 2);
+    const ext = ['yml', 'json', 'properties'][kind]!;
+    write(`${dir}/cfg-${s}.${ext}`, textSlice(size));
+    used += size;
+    s++;
+  }
+  return stats;
+}
