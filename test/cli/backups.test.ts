@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
+import { BIN, REPO, TEST_ENV, json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
 import { SAMPLE_BACKED_UP } from '../../src/stack/sample-server.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
@@ -144,6 +144,15 @@ describe('backwing backups against a running stack', () => {
     const r = await cli(['download', S, first.uuid, '-o', out]);
     assert.equal(r.code, 5);
     assert.match(oneLine(r), /does not match the panel's/);
+  });
+
+  test('on a terminal, download draws a progress bar (stderr is a pty)', async () => {
+    const out = join(dir, 'tty.tar.gz');
+    const cmd = [process.execPath, BIN, 'backups', 'download', S, first.uuid, '-o', out].map((a) => `'${a}'`).join(' ');
+    const env = { ...process.env, ...TEST_ENV, BACKWING_URL: stack.info.panel_url, BACKWING_API_KEY: stack.info.api_key };
+    const text = execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    assert.match(text, /download \[[█░]+\] 100%/);
+    assert.match(text, /saved .*tty\.tar\.gz/);
   });
 
   test('lock blocks delete with a one-line reason; unlock lets it through', async () => {

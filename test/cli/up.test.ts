@@ -76,7 +76,7 @@ describe('backwing up', () => {
   });
 
   test('a second run reuses everything and moves the node to the new daemon port', async () => {
-    const stack = await startUp({ dataDir: data });
+    const stack = await startUp({ dataDir: data, extraArgs: ['--log-level', 'info'] });
     try {
       const info = stack.info;
       assert.equal(info.first_run, false);
@@ -85,6 +85,12 @@ describe('backwing up', () => {
       assert.equal(info.node_uuid, firstInfo.node_uuid);
       assert.equal(info.server_uuid, firstInfo.server_uuid);
       assert.ok((await socketUrl(info)).startsWith(info.daemon_url.replace('http', 'ws')), 'node URL follows the daemon');
+
+      // --log-level reaches both services: JSON lines, requests carrying their id.
+      const logs = stack.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      assert.ok(logs.some((l) => l.component === 'panel' && typeof l.reqId === 'string'), 'panel request logs with request ids');
+      assert.ok(logs.some((l) => l.component === 'daemon'), 'daemon logs');
+      assert.ok(!stack.stderr().includes(info.api_key), 'the API key never reaches the logs');
 
       const users = await runCli(['admin', 'user', 'list', '--data', data, '--json']);
       assert.equal(users.code, 0, users.stderr);
