@@ -121,3 +121,45 @@ for (const db of await testDatabaseUrls()) {
     });
   });
 }
+
+for (const db of await testDatabaseUrls()) {
+  describe(`nodeactyl@3.3.0 with the S3 driver (${db.name})`, () => {
+    let h: Harness;
+    let server: ServerRow;
+
+    before(async () => {
+      h = await startHarness({ databaseUrl: await db.url(), driver: 's3', env: { BACKUP_THROTTLE_PERIOD: '0' } });
+      server = await h.server(h.owner.id, { backupLimit: 3 });
+      const volume = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(volume, { recursive: true });
+      writeFileSync(join(volume, 'level.dat'), 'level data '.repeat(1000));
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    test('create → complete in S3 → presigned download → delete removes the object', async () => {
+      const client = new nodeactyl.NodeactylClient(h.url, h.ownerKey);
+      const created = await client.createServerBackup(server.identifier);
+      const done = await waitFor('s3 backup completed', async () => {
+        const b = await client.getBackupDetails(server.identifier, created.uuid);
+        return b.completed_at ? b : undefined;
+      });
+      assert.equal(done.is_successful, true, 'the daemon uploaded through the presigned part URLs and the panel completed the upload');
+
+      const { url } = await client.getBackupDownload(server.identifier, created.uuid);
+      assert.ok(url.startsWith(`http://127.0.0.1:${h.s3!.port}/`), `a presigned S3 URL, got ${url}`);
+      assert.ok(!url.toLowerCase().includes('x-amz-checksum'), 'no checksum parameter in the presigned URL');
+      const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(res.status, 200);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      assert.equal(bytes.length, done.bytes);
+      assert.ok(gunzipSync(bytes).toString('latin1').includes('level.dat'));
+
+      assert.equal(await client.deleteBackup(server.identifier, created.uuid), true);
+      const gone = await fetch(url, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(gone.status, 404, 'the object was deleted from the bucket');
+      await gone.arrayBuffer();
+    });
+  });
+}
