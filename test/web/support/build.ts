@@ -5,6 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
@@ -28,14 +30,18 @@ export function webBuildIsStale(): boolean {
 }
 
 export async function ensureWebBuilt(): Promise<void> {
-  const lock = join(WEB, '.build-lock');
-  const deadline = Date.now() + 120_000;
+  // The lock lives outside the tree (nothing to git-ignore); one left by a killed run goes stale.
+  const lock = join(tmpdir(), `backwing-web-build-${createHash('sha256').update(REPO).digest('hex').slice(0, 12)}.lock`);
+  const deadline = Date.now() + 150_000;
   for (;;) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      if (Date.now() > deadline) throw new Error(`web build lock ${lock} held for 2 minutes; remove it if no build runs`);
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 130_000) rmdirSync(lock);
+      } catch { /* released meanwhile */ }
+      if (Date.now() > deadline) throw new Error(`web build lock ${lock} held too long; remove it if no build runs`);
       await sleep(250);
     }
   }

@@ -61,7 +61,7 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
             <div id={ids.ignoredHint} className="hint">
               One pattern per line, glob syntax: <code>*.log</code> all .log files, <code>cache/</code> a whole
               directory, <code>**/temp/*</code> temp directories at any level, <code>!</code> in front re-includes.
-              Leave blank to use the server's <code>.pteroignore</code>. When in doubt, keep a file in the backup.
+              These add to the server's own <code>.pteroignore</code>, which always applies. When in doubt, keep a file in the backup.
             </div>
           </div>
           {canLock && (
