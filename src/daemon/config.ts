@@ -30,6 +30,8 @@ export interface DaemonConfig {
       readonly checksum: ChecksumAlgorithm;
       readonly restoreHostAllowlist: readonly string[];
       readonly s3PartConcurrency: number;
+      /** Bytes; parts are cut at min(panel part_size, this) when streaming to S3. */
+      readonly s3MaxPartSize: number;
       /** Longest silence allowed from a restore download before it is failed. */
       readonly restoreIdleTimeoutMs: number;
     };
@@ -51,6 +53,7 @@ export const DAEMON_DEFAULTS = {
   'system.backups.checksum': 'sha256',
   'system.backups.restore_host_allowlist': [] as string[],
   'system.backups.s3_part_concurrency': 3,
+  'system.backups.s3_max_part_size': 64,
   'system.backups.restore_idle_timeout': 60,
   'remote_query.timeout': 30,
   allowed_origins: [] as string[],
@@ -176,6 +179,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
         checksum: checksum as ChecksumAlgorithm,
         restoreHostAllowlist: allowlist,
         s3PartConcurrency: r.number('system.backups.s3_part_concurrency', DAEMON_DEFAULTS['system.backups.s3_part_concurrency'], 1, 64),
+        s3MaxPartSize: r.number('system.backups.s3_max_part_size', DAEMON_DEFAULTS['system.backups.s3_max_part_size'], 5, 5 * 1024) * MIB,
         restoreIdleTimeoutMs: r.number('system.backups.restore_idle_timeout', DAEMON_DEFAULTS['system.backups.restore_idle_timeout'], 1, 86_400) * 1000,
       },
     },

@@ -11,11 +11,12 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function setup(extendable: boolean, failPartOnce?: number, failStatus?: number) {
+async function setup(extendable: boolean, failPartOnce?: number, failStatus?: number, partSize?: number) {
   const server = uuid();
   const dir = tempDir();
-  const panel = await startFakePanel({ servers: [server], s3: { extendable, failPartOnce, failStatus } });
-  const daemon = await startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId });
+  const panel = await startFakePanel({ servers: [server], s3: { extendable, failPartOnce, failStatus, partSize } });
+  // s3_max_part_size 5 MiB: a panel handing out bigger parts still gets 5 MiB ones.
+  const daemon = await startDaemonProcess({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId, s3MaxPartSizeMiB: 5 });
   cleanups.push(() => dir.cleanup(), () => panel.close(), async () => void (await daemon.stop()));
   const call = api(daemon.url, panel.token);
   await waitUntil(async () => (await call('GET', '/api/system')).json?.healthy === true, 15_000, 'servers loaded');
@@ -80,6 +81,13 @@ test('s3 (backwing panel, extendable): streamed multipart upload, part 2 fails o
   const sizes = ctx.panel.remoteCalls.filter((c) => c.startsWith('GET /api/remote/backups/')).map((c) => Number(new URL(c.split(' ')[1]!, 'http://x').searchParams.get('size')));
   assert.equal(sizes[0], 1);
   assert.ok(!sizes.includes(report.body.size), 'never needed the final size');
+});
+
+test('s3: a panel part size above s3_max_part_size is cut down (bounded spool), parts still complete', async () => {
+  const ctx = await setup(true, undefined, undefined, 10 * 1024 * 1024);
+  await roundTrip(ctx);
+  const sizes = ctx.panel.partRequests.filter((p) => p.status === 200).map((p) => p.bytes);
+  assert.equal(sizes[0], 5 * 1024 * 1024);
 });
 
 test('s3 (upstream panel, not extendable): falls back to a temp file and uploads with the exact size', async () => {

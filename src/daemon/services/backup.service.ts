@@ -162,6 +162,7 @@ export class BackupService {
           backupUuid: uuid,
           spoolDir: store.dir,
           concurrency: config.system.backups.s3PartConcurrency,
+          maxPartSize: config.system.backups.s3MaxPartSize,
           signal: job.controller.signal,
           logger,
         });

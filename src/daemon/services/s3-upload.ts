@@ -32,6 +32,8 @@ export interface S3UploadOptions {
   logger: Logger;
   /** Signed URLs older than this are refreshed before use (presigned URLs expire). */
   urlMaxAgeMs?: number;
+  /** Cap on the spooled part size in streaming mode (never below S3's 5 MiB minimum). */
+  maxPartSize?: number;
 }
 
 export interface S3UploadOutcome<R> {
@@ -40,6 +42,8 @@ export interface S3UploadOutcome<R> {
   size: number;
   mode: 'streaming' | 'tempfile';
 }
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 class Semaphore {
   #free: number;
@@ -66,12 +70,17 @@ class UrlBook {
   #urls: string[];
   #fetchedAt = Date.now();
   #chain: Promise<unknown> = Promise.resolve();
+  readonly #panelPartSize: number;
+  /** The size we cut parts at: the panel's, capped so the spool stays small (S3 allows parts of
+   *  different sizes and the presigned URLs do not sign a length). */
+  readonly partSize: number;
   constructor(
     first: RemoteUploadUrls,
     private readonly opts: S3UploadOptions,
-    readonly partSize: number,
   ) {
     this.#urls = first.parts;
+    this.#panelPartSize = first.part_size;
+    this.partSize = Math.max(MIN_PART_SIZE, Math.min(first.part_size, opts.maxPartSize ?? first.part_size));
   }
 
   url(partNumber: number): Promise<string> {
@@ -80,8 +89,8 @@ class UrlBook {
       if (this.#urls.length < partNumber || stale) {
         // Ask ahead so a steady upload does not call the panel for every part.
         const want = Math.max(partNumber + this.opts.concurrency + 1, stale ? this.#urls.length : 0);
-        const fresh = await withRetry(() => this.opts.panel.getUploadUrls(this.opts.backupUuid, want * this.partSize), this.opts.signal);
-        if (fresh.part_size !== this.partSize) throw new AppError('E_S3_PART_SIZE', 502, 'panel changed the part size during an upload');
+        const fresh = await withRetry(() => this.opts.panel.getUploadUrls(this.opts.backupUuid, want * this.#panelPartSize), this.opts.signal);
+        if (fresh.part_size !== this.#panelPartSize) throw new AppError('E_S3_PART_SIZE', 502, 'panel changed the part size during an upload');
         this.#urls = fresh.parts;
         this.#fetchedAt = Date.now();
         if (this.#urls.length < partNumber) throw new AppError('E_S3_URLS', 502, 'panel handed out too few part URLs');
@@ -213,7 +222,7 @@ async function uploadFileInParts(file: string, size: number, opts: S3UploadOptio
 export async function uploadArchiveToS3<R>(produce: ArchiveProducer<R>, opts: S3UploadOptions): Promise<S3UploadOutcome<R>> {
   const first = await withRetry(() => opts.panel.getUploadUrls(opts.backupUuid, 1), opts.signal);
   if (first.extendable === true && first.part_size > 0) {
-    const book = new UrlBook(first, opts, first.part_size);
+    const book = new UrlBook(first, opts);
     const spooler = new PartSpooler(book, opts);
     const result = await produce(spooler);
     if (!spooler.writableFinished) {

@@ -29,6 +29,7 @@ export interface DaemonProcessOptions {
   allowlist?: string[];
   writeLimitMiB?: number;
   logLevel?: string;
+  s3MaxPartSizeMiB?: number;
   extra?: Record<string, unknown>;
 }
 
@@ -51,6 +52,7 @@ export function writeDaemonConfig(o: DaemonProcessOptions): string {
         compression_level: 'best_speed',
         restore_host_allowlist: o.allowlist ?? ['127.0.0.1'],
         s3_part_concurrency: 2,
+        ...(o.s3MaxPartSizeMiB ? { s3_max_part_size: o.s3MaxPartSizeMiB } : {}),
         restore_idle_timeout: 2,
       },
     },
