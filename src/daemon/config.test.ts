@@ -32,6 +32,8 @@ test('defaults fill everything not given', () => {
   assert.equal(c.system.backups.checksum, 'sha256');
   assert.equal(c.system.backups.s3PartConcurrency, 3);
   assert.equal(c.remoteQuery.timeoutMs, 30_000);
+  assert.equal(c.system.backups.s3MaxPartSize, 64 * 1024 * 1024);
+  assert.equal(c.system.backups.restoreIdleTimeoutMs, 60_000);
   assert.ok(Object.isFrozen(c));
   assert.ok(!inspect(c).includes('0123456789abcdef0123'), 'token never printed');
 });
@@ -59,6 +61,7 @@ test('one clear line naming the key for each invalid value', () => {
   assert.match(configError(`${base}system: {backups: {checksum: md5}}\n`), /system\.backups\.checksum must be sha256 or sha1/);
   assert.match(configError(`${base}system: {backups: {restore_host_allowlist: ["10.0.0.0/99"]}}\n`), /invalid CIDR/);
   assert.match(configError(`${base}system: {backups: {s3_part_concurrency: 0}}\n`), /s3_part_concurrency/);
+  assert.match(configError(`${base}system: {backups: {s3_max_part_size: 1}}\n`), /s3_max_part_size must be between 5/);
   assert.match(configError(`${base}allowed_origins: "x"\n`), /allowed_origins must be a list/);
   assert.match(configError('a: [b'), /not valid YAML/);
   assert.match(configError('- a\n- b\n'), /must be a YAML mapping/);

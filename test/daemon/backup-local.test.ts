@@ -272,5 +272,11 @@ test('websocket: auth, backup events only with backup.read, jwt error for anothe
   const foreign = new WebSocket(`${daemon.url.replace('http', 'ws')}/api/servers/${SERVER}/ws`, { headers: { origin: 'http://evil.example' } });
   const status = await new Promise<number>((r) => foreign.once('unexpected-response', (_req, res) => r(res.statusCode ?? 0)));
   assert.equal(status, 403);
-  for (const c of [reader, blind, wrong]) c.ws.close();
+  // Short-lived token: warned at once (less than a minute left), then expired and unsubscribed.
+  const shortLived = await open(await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: ['*'] }, 2));
+  await waitUntil(() => shortLived.frames.some((f) => f.event === 'token expiring'), 3000, 'token expiring');
+  await waitUntil(() => shortLived.frames.some((f) => f.event === 'token expired'), 5000, 'token expired');
+  await backup(SERVER, uuid());
+  assert.ok(!shortLived.frames.some((f) => f.event === 'backup completed'), 'no events after expiry');
+  for (const c of [reader, blind, wrong, shortLived]) c.ws.close();
 });

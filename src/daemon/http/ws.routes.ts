@@ -38,6 +38,7 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
       const serverUuid = canonicalUuid(req.params.server)!;
       let unsubscribe: (() => void) | null = null;
       let expiryTimer: NodeJS.Timeout | null = null;
+      let warnTimer: NodeJS.Timeout | null = null;
       const send = (frame: string) => {
         if (socket.readyState === socket.OPEN) socket.send(frame);
       };
@@ -45,7 +46,9 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
         unsubscribe?.();
         unsubscribe = null;
         if (expiryTimer) clearTimeout(expiryTimer);
+        if (warnTimer) clearTimeout(warnTimer);
         expiryTimer = null;
+        warnTimer = null;
       };
 
       socket.on('message', (data) => {
@@ -68,6 +71,8 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
             drop();
             unsubscribe = deps.hub.subscribe(serverUuid, { permissions: claims.permissions, send });
             const msLeft = claims.exp * 1000 - Date.now();
+            // As Wings: a minute's notice so the client can fetch a fresh token and re-auth.
+            warnTimer = setTimeout(() => send(encodeFrame(WS_EVENTS.tokenExpiring)), Math.max(0, msLeft - 60_000));
             expiryTimer = setTimeout(() => {
               send(encodeFrame(WS_EVENTS.tokenExpired));
               drop();
