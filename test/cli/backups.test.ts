@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { BIN, REPO, TEST_ENV, json, runCli, startUp, type CliResult, type RunningStack } from './support/stack.ts';
 import { SAMPLE_BACKED_UP } from '../../src/stack/sample-server.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
+import { PanelApi } from '../../src/cli/client/panel-api.ts';
+import { followJob } from '../../src/cli/client/follow.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 
 interface Backup {
@@ -188,6 +190,59 @@ describe('backwing backups against a running stack', () => {
     // The server is usable again right away: the panel has recorded the end of the restore.
     const next = await cli(['list', S, '--json']);
     assert.equal(next.code, 0, next.stderr);
+  });
+
+  test('--wait falls back to polling when the daemon websocket cannot be reached', async () => {
+    // The panel hands out a socket URL nobody listens on: progress is lost, the outcome is not.
+    class NoSocketApi extends PanelApi {
+      override async websocketCredentials(): Promise<{ token: string; socket: string }> {
+        return { token: 'x', socket: 'ws://127.0.0.1:9/api/servers/x/ws' };
+      }
+    }
+    const api = new NoSocketApi({ url: stack.info.panel_url, key: stack.info.api_key });
+    const b = await api.createBackup(S, { name: 'polled', ignored: ['world/region/'] });
+    const r = await followJob({ api, server: S, backup: b.uuid, kind: 'backup', pollIntervalMs: 200, timeoutMs: 60_000 });
+    assert.equal(r.via, 'poll');
+    assert.equal(r.successful, true);
+    assert.deepEqual(r.backup.ignored_files, ['world/region/']);
+    await api.deleteBackup(S, b.uuid);
+  });
+
+  test('create --ignore leaves the pattern out of the archive', async () => {
+    const r = await cli(['create', S, '--name', 'slim', '--ignore', 'world/region/', '--ignore', '*.properties', '--wait', '--json', '--poll', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    const b = json<Backup & { ignored_files: string[] }>(r);
+    assert.deepEqual(b.ignored_files, ['world/region/', '*.properties']);
+    const out = join(dir, 'slim.tar.gz');
+    assert.equal((await cli(['download', S, b.uuid, '-o', out])).code, 0);
+    const listing = execFileSync('tar', ['-tzf', out], { encoding: 'utf8' });
+    assert.match(listing, /world\/level\.dat/);
+    assert.doesNotMatch(listing, /region|server\.properties/);
+    assert.equal((await cli(['delete', S, b.uuid])).code, 0);
+  });
+
+  test('a restore that fails on the daemon exits 3 (corrupt archive), also when only polling', async () => {
+    const created = json<Backup>(await cli(['create', S, '--name', 'to-corrupt', '--wait', '--json', '--poll', '0.5']));
+    const archive = join(stack.info.data_dir, 'backups', `${created.uuid}.tar.gz`);
+    const buf = await readFile(archive);
+    buf.fill(0x5a, Math.floor(buf.length / 4), Math.floor(buf.length / 2));
+    await writeFile(archive, buf);
+    const r = await cli(['restore', S, created.uuid, '--wait', '--poll', '0.5']);
+    assert.equal(r.code, 3, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    assert.match(oneLine(r), /restore/);
+
+    // Same failure learned without the websocket: the panel's activity log tells the outcome.
+    class NoSocketApi extends PanelApi {
+      override async websocketCredentials(): Promise<{ token: string; socket: string }> {
+        throw new Error('no websocket');
+      }
+    }
+    const api = new NoSocketApi({ url: stack.info.panel_url, key: stack.info.api_key });
+    await api.restoreBackup(S, created.uuid, false);
+    const polled = await followJob({ api, server: S, backup: created.uuid, kind: 'restore', pollIntervalMs: 200, timeoutMs: 60_000 });
+    assert.equal(polled.via, 'poll');
+    assert.equal(polled.successful, false);
+    assert.equal((await cli(['delete', S, created.uuid])).code, 0);
   });
 
   test('a backup that fails on the daemon exits 3 with the reason', async () => {

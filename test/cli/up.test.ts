@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -201,6 +202,36 @@ describe('backwing up', () => {
     const badPort = await runCli(['up', '--panel-port', 'eighty']);
     assert.equal(badPort.code, 1);
     assert.match(badPort.stderr, /--panel-port must be a port number/);
+  });
+
+  test('human mode: the banner has the URL, the key, and three curl lines that work when pasted', async () => {
+    const hdata = join(dir, 'human');
+    const stack = await startUp({ dataDir: hdata, human: true });
+    try {
+      const banner = stack.stdout();
+      const key = (await readFile(join(hdata, 'api-key.txt'), 'utf8')).trim();
+      const password = (await readFile(join(hdata, 'admin-password.txt'), 'utf8')).trim();
+      assert.match(banner, /^ {2}panel {5}http:\/\/127\.0\.0\.1:\d+/m);
+      assert.ok(banner.includes(key), 'the key is printed');
+      assert.ok(banner.includes(password), 'the first run prints the admin password');
+      const curls = banner.split('\n').filter((l) => l.trim().startsWith('curl '));
+      assert.equal(curls.length, 3, banner);
+      const sh = (line: string, env: Record<string, string> = {}) =>
+        execFileSync('bash', ['-c', line], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+
+      assert.equal((JSON.parse(sh(curls[0]!)) as { object: string }).object, 'list');
+      const created = JSON.parse(sh(curls[1]!)) as { attributes: { uuid: string } };
+      const server = /servers\/([0-9a-f]{8})\//.exec(curls[0]!)![1]!;
+      const panelUrl = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(curls[0]!)![1]!;
+      const api = new PanelApi({ url: panelUrl, key });
+      await followJob({ api, server, backup: created.attributes.uuid, kind: 'backup', pollIntervalMs: 300, timeoutMs: 60_000 });
+      sh(curls[2]!, { BACKUP: created.attributes.uuid });
+      const listing = execFileSync('tar', ['-tzf', join(dir, 'backup.tar.gz')], { encoding: 'utf8' });
+      assert.match(listing, /server\.properties/);
+    } finally {
+      assert.equal(await stack.stop(), 0, stack.stderr());
+    }
+    assert.match(stack.stderr(), /SIGINT: stopping.*\n(.*\n)*stopped/);
   });
 
   test('up --help documents the flags', async () => {

@@ -24,6 +24,8 @@ export interface StackInfo {
 
 export interface RunningStack {
   info: StackInfo;
+  /** Everything printed on stdout so far (the banner in human mode). */
+  stdout: () => string;
   child: ChildProcess;
   stderr: () => string;
   /** SIGINT, then the exit code (fails the test after `ms`). */
@@ -41,10 +43,12 @@ export async function startUp(opts: {
   timeoutMs?: number;
   /** Own process group, and stop() signals the whole group: what Ctrl-C in a terminal does (npm start). */
   group?: boolean;
+  /** Human mode: no --json; ready when the banner's last line is out, and info is read from --data. */
+  human?: boolean;
 }): Promise<RunningStack> {
   const cwd = opts.cwd ?? REPO;
   const cmd = opts.command ?? [process.execPath, join(cwd, 'bin', 'backwing.js'), 'up'];
-  const args = [...cmd.slice(1), '--data', opts.dataDir, '--panel-port', '0', '--daemon-port', '0', '--json', ...(opts.extraArgs ?? [])];
+  const args = [...cmd.slice(1), '--data', opts.dataDir, '--panel-port', '0', '--daemon-port', '0', ...(opts.human ? [] : ['--json']), ...(opts.extraArgs ?? [])];
   const child = spawn(cmd[0]!, args, { cwd, env: { ...process.env, ...TEST_ENV }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.group === true });
   const signal = (sig: NodeJS.Signals) => {
     try {
@@ -65,6 +69,13 @@ export async function startUp(opts: {
     }, opts.timeoutMs ?? 60_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
+      if (opts.human) {
+        if (out.includes('Ctrl-C stops both.')) {
+          clearTimeout(timer);
+          resolve({} as StackInfo);
+        }
+        return;
+      }
       // The JSON line is the first line that is JSON (npm may print its own header first).
       const line = out.split('\n').slice(0, -1).find((l) => l.startsWith('{'));
       if (line !== undefined) {
@@ -84,6 +95,7 @@ export async function startUp(opts: {
   return {
     info,
     child,
+    stdout: () => out,
     stderr: () => err,
     async stop(ms = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
