@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { BIN, runCli, jsonOf } from './cli-runner.ts';
+import { BIN, runCli, jsonOf, childEnv } from './cli-runner.ts';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -23,9 +23,9 @@ async function freePort(): Promise<number> {
 interface Running { child: ChildProcess; url: string; stderr: () => string }
 
 /** Starts a long-running backwing command and waits for its `{"event":"listening"}` line. */
-function startProcess(args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+function startProcess(args: string[], env: Record<string, string | undefined>): Promise<Running> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args[0]} did not start: ${err}`)); }, 60_000);
@@ -147,4 +147,44 @@ test('backwing panel: a broken config is one line and a non-zero exit', { timeou
   assert.equal(r.stderr.trim().split('\n').length, 1);
   const port = await runCli(['panel', '--port', 'eighty'], { env: {} });
   assert.match(port.stderr, /--port must be a port number/);
+});
+
+test('backwing panel --config ENVFILE: settings from the file, real env wins, SIGTERM stops it cleanly', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backwing-panel-config-'));
+  const port = await freePort();
+  const envFile = join(dir, 'panel.env');
+  writeFileSync(envFile, [
+    '# panel settings',
+    `DATABASE_URL=sqlite:${join(dir, 'from-file.sqlite')}`,
+    'PANEL_PORT=1',
+    `APP_URL="http://127.0.0.1:${port}"`,
+    'BACKUP_THROTTLE_LIMIT=7',
+  ].join('\n'));
+  let panel: Running | undefined;
+  try {
+    // PANEL_PORT from the real environment overrides the file's (Laravel dotenv semantics).
+    panel = await startProcess(['panel', '--config', envFile, '--log-level', 'silent'], { PANEL_PORT: String(port), DATABASE_URL: undefined });
+    assert.equal(panel.url, `http://127.0.0.1:${port}`);
+    const res = await fetch(`${panel.url}/api/client`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { errors: [{ code: 'AuthenticationException', status: '401', detail: 'Unauthenticated.' }] });
+    const docs = await fetch(`${panel.url}/docs/json`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(docs.status, 200);
+    assert.ok((await docs.json() as { paths: Record<string, unknown> }).paths['/api/application/servers']);
+    // The admin CLI reads the same file and so the same database.
+    const u = jsonOf(await runCli(['admin', 'user', 'create', '--config', envFile, '--email', 'cfg@example.test', '--password', 'config pw!', '--json'], { env: { DATABASE_URL: undefined } }));
+    assert.equal(u.email, 'cfg@example.test');
+    assert.ok(existsSync(join(dir, 'from-file.sqlite')), 'the database named in the file is the one in use');
+    const login = await fetch(`${panel.url}/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'cfg@example.test', password: 'config pw!' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(login.status, 200, 'the running panel sees the user the CLI created');
+    await login.arrayBuffer();
+    assert.equal(await stopProcess(panel), 0, panel.stderr());
+    panel = undefined;
+  } finally {
+    if (panel) await stopProcess(panel);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
