@@ -30,6 +30,10 @@ export interface PanelConfig {
   sessionTtlSeconds: number;
   /** Secure flag on session cookies (on when APP_URL is https). */
   secureCookies: boolean;
+  /** Client API requests per user per minute (upstream APP_API_CLIENT_RATELIMIT); 0 disables. */
+  clientRateLimitPerMinute: number;
+  /** Failed sign-ins per IP address and email within 5 minutes before /auth/login answers 429. */
+  loginAttemptLimit: number;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -129,6 +133,8 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     webDistDir: webDir ?? DEFAULT_WEB_DIST_DIR,
     sessionTtlSeconds: readInt(env, 'SESSION_LIFETIME_SECONDS', 7 * 24 * 3600, 60),
     secureCookies: appUrl.startsWith('https:'),
+    clientRateLimitPerMinute: readInt(env, 'APP_API_CLIENT_RATELIMIT', 720, 0),
+    loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
     ...overrides,
   };
   if (config.backupDriver === 's3' && !config.s3) throw configError('AWS_BACKUPS_BUCKET', 'is required when APP_BACKUP_DRIVER=s3');

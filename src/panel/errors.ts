@@ -12,6 +12,10 @@ export const PanelErrors = {
     new AppError('AccessDeniedHttpException', 403, 'You are attempting to use a client API key on an endpoint that requires an application API key.'),
   forbidden: () => new AppError('AccessDeniedHttpException', 403, 'This action is unauthorized.'),
   csrfMismatch: () => new AppError('CsrfTokenMismatch', 419, 'CSRF token mismatch.'),
+  rateLimited: (retryAfter: number) =>
+    new AppError('TooManyRequestsHttpException', 429, 'Too Many Attempts.', { headers: { 'Retry-After': String(retryAfter) } }),
+  tooManyLogins: (retryAfter: number) =>
+    new AppError('TooManyRequestsHttpException', 429, `Too many login attempts. Please try again in ${retryAfter} seconds.`, { headers: { 'Retry-After': String(retryAfter) } }),
   invalidCredentials: () => new AppError('InvalidCredentials', 401, 'These credentials do not match our records.'),
   resourceNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource could not be found on the server.'),
   serverNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource does not exist on this server.'),

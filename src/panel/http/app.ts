@@ -47,6 +47,10 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   installErrorHandler(app);
   await app.register(cookie);
 
+  app.addHook('onSend', async (request, reply) => {
+    if (request.rateLimitHeaders) reply.headers(request.rateLimitHeaders);
+  });
+
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')) request.body = {};
     else if (request.body !== undefined) request.body = normaliseBody(request.body);

@@ -4,6 +4,7 @@ import type { PanelContext } from '../context.ts';
 import type { Actor } from '../services/deps.ts';
 import type { PublicUser } from '../services/users.service.ts';
 import { safeEqual } from '../services/crypto.ts';
+import { RateWindow } from '../services/rate-window.ts';
 
 export const SESSION_COOKIE = 'backwing_session';
 export const XSRF_COOKIE = 'XSRF-TOKEN';
@@ -18,10 +19,27 @@ export interface ClientAuth {
 declare module 'fastify' {
   interface FastifyRequest {
     clientAuth?: ClientAuth;
+    rateLimitHeaders?: Record<string, string>;
   }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+// One limiter per panel context (tests run several panels in one process).
+const limiters = new WeakMap<PanelContext, RateWindow>();
+
+function enforceRateLimit(ctx: PanelContext, request: FastifyRequest, userId: number): void {
+  const limit = ctx.config.clientRateLimitPerMinute;
+  if (limit <= 0) return;
+  let w = limiters.get(ctx);
+  if (!w) {
+    w = new RateWindow(limit, 60, ctx.deps.clock);
+    limiters.set(ctx, w);
+  }
+  const r = w.hit(String(userId));
+  request.rateLimitHeaders = { 'X-RateLimit-Limit': String(limit), 'X-RateLimit-Remaining': String(r.remaining) };
+  if (!r.allowed) throw PanelErrors.rateLimited(r.retryAfterSeconds);
+}
 
 export function requestIp(request: FastifyRequest): string | null {
   return request.ip ?? null;
@@ -40,6 +58,7 @@ export async function authenticateClient(ctx: PanelContext, request: FastifyRequ
     const key = await ctx.services.apiKeys.authenticate(m[1]!);
     if (!key) throw PanelErrors.unauthenticated();
     if (key.type !== 'client') throw PanelErrors.applicationKeyOnClientRoute();
+    enforceRateLimit(ctx, request, key.user.id);
     request.clientAuth = {
       user: key.user,
       via: 'api_key',
@@ -59,6 +78,7 @@ export async function authenticateClient(ctx: PanelContext, request: FastifyRequ
       throw PanelErrors.csrfMismatch();
     }
   }
+  enforceRateLimit(ctx, request, session.user.id);
   request.clientAuth = {
     user: session.user,
     via: 'session',

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import type { PanelContext } from '../context.ts';
 import type { PublicUser } from '../services/users.service.ts';
+import { PanelErrors } from '../errors.ts';
+import { RateWindow } from '../services/rate-window.ts';
 import { clientAuthHook, requireClientAuth, SESSION_COOKIE, XSRF_COOKIE } from './client-auth.ts';
 
 function userObject(u: PublicUser) {
@@ -17,6 +19,8 @@ const UserObject = Type.Object({
 export async function sessionRoutes(app: FastifyInstance, opts: { ctx: PanelContext }): Promise<void> {
   const { ctx } = opts;
   const cookieBase = { path: '/', sameSite: 'lax' as const, secure: ctx.config.secureCookies };
+  // Failed attempts per address and email; a success clears them.
+  const failures = new RateWindow(ctx.config.loginAttemptLimit, 300, ctx.deps.clock);
 
   app.post('/auth/login', {
     schema: {
@@ -26,7 +30,18 @@ export async function sessionRoutes(app: FastifyInstance, opts: { ctx: PanelCont
     },
   }, async (request, reply: FastifyReply) => {
     const body = request.body as { email: string; password: string };
-    const s = await ctx.services.sessions.login(body.email, body.password);
+    const throttleKey = `${request.ip}|${body.email.trim().toLowerCase()}`;
+    // Checked before the password, so a blocked address cannot keep guessing.
+    const wait = failures.blockedFor(throttleKey);
+    if (wait > 0) throw PanelErrors.tooManyLogins(wait);
+    let s;
+    try {
+      s = await ctx.services.sessions.login(body.email, body.password);
+    } catch (err) {
+      failures.hit(throttleKey);
+      throw err;
+    }
+    failures.clear(throttleKey);
     const maxAge = ctx.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, s.sessionId, { ...cookieBase, httpOnly: true, maxAge });
     reply.setCookie(XSRF_COOKIE, s.csrfToken, { ...cookieBase, httpOnly: false, maxAge });
