@@ -33,6 +33,23 @@ async function signIn(p: Page, email: string, password: string): Promise<void> {
   await p.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** Controls without a name or label, as `tag#text` strings (empty when the page is clean). */
+async function unnamedControls(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    const bad: string[] = [];
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('button, a[href], input, textarea, select, [role="switch"], [role="progressbar"]'))) {
+      const labelled = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
+        || ((el as HTMLInputElement).labels?.length ?? 0) > 0 || (el.textContent ?? '').trim() !== '';
+      if (!labelled) bad.push(`${el.tagName.toLowerCase()}#${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const d of Array.from(document.querySelectorAll('dialog[open]'))) {
+      const id = d.getAttribute('aria-labelledby');
+      if (d.getAttribute('role') !== 'dialog' || !id || !document.getElementById(id)?.textContent?.trim()) bad.push('dialog without role/aria-labelledby');
+    }
+    return bad;
+  });
+}
+
 function row(p: Page, name: string) {
   return p.getByRole('listitem', { name: `Backup ${name}`, exact: true });
 }
@@ -115,6 +132,7 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       assert.ok(placeholder?.split('\n').includes(example), `placeholder shows ${example}`);
     }
     assert.equal(await dialog.getByRole('switch', { name: 'Locked' }).count(), 1);
+    assert.deepEqual(await unnamedControls(page), [], 'every control in the dialog has a name');
     await dialog.getByLabel('Backup name').fill('UI backup one');
     await dialog.getByLabel('Ignored files & directories').fill('*.log\ncache/');
     await page.screenshot({ path: shot('04-create-dialog') });
@@ -150,6 +168,7 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.match(await time.innerText(), /just now|seconds? ago|minutes? ago/);
     assert.match((await time.getAttribute('title')) ?? '', /\d{4}/, 'the exact date is in the title');
     assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '1 of 10 backups');
+    assert.deepEqual(await unnamedControls(page), [], 'every control on the page has a name');
     await page.screenshot({ path: shot('06-backup-completed') });
   });
 
@@ -206,6 +225,7 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     const dialog = page.getByRole('dialog', { name: 'Restore "UI backup one"' });
     await dialog.waitFor(WAIT);
     await dialog.getByRole('checkbox', { name: 'Delete all files before restoring backup' }).check();
+    assert.deepEqual(await unnamedControls(page), []);
     await page.screenshot({ path: shot('09-restore-confirm') });
     await dialog.getByRole('button', { name: 'Restore' }).click();
     const restoring = page.getByTestId('restoring');
