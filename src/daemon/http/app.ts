@@ -3,7 +3,7 @@
  * encapsulated scope; the download, websocket, metrics and docs routes sit outside it.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -31,7 +31,7 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     requestIdHeader: false,
     // Fastify's own request log prints the full URL, and /download/backup carries its token in
     // the query string: we log requests ourselves, path only.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
   });
 
