@@ -88,6 +88,7 @@ for (const db of dbs) {
       const helperKey = (await h.ctx.services.apiKeys.create(sub.userId)).key;
       const view = await h.api('GET', `/api/client/servers/${server.identifier}`, { key: helperKey });
       assert.deepEqual(view.body.meta.user_permissions.sort(), ['backup.delete', 'websocket.connect']);
+      await assert.rejects(h.ctx.services.users.delete(h.owner.id), rejectsWith('ConflictHttpException'));
       await h.ctx.services.subusers.delete(server, sub.uuid);
       assert.equal((await h.api('GET', `/api/client/servers/${server.identifier}`, { key: helperKey })).status, 404);
     });

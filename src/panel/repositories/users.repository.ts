@@ -55,6 +55,11 @@ export class UsersRepository {
     }).where('id', '=', id).execute();
   }
 
+  async countOwnedServers(id: number): Promise<number> {
+    const { n } = await this.db.selectFrom('servers').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow();
+    return Number(n);
+  }
+
   async delete(id: number): Promise<void> {
     await this.db.deleteFrom('users').where('id', '=', id).execute();
   }

@@ -79,7 +79,9 @@ export class UsersService {
     await this.d.repos.users.update(id, { password_hash: await hashPassword(password), at: isoNow(this.d.clock) });
   }
 
+  /** Refused while the user still owns servers (their backups would lose their owner). */
   async delete(id: number): Promise<void> {
+    if ((await this.d.repos.users.countOwnedServers(id)) > 0) throw PanelErrors.conflict('Cannot delete a user that still owns servers.');
     await this.d.repos.users.delete(id);
   }
 
