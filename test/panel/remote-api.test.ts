@@ -198,13 +198,20 @@ for (const db of dbs) {
       assert.equal((await remote('POST', `/backups/${randomUUID()}/restore`, { body: { successful: true } })).status, 404);
 
       const installing = await h.server(h.owner.id, { status: 'installing' });
-      const restoring = await h.server(h.owner.id, { status: 'restoring_backup' });
+      const restoring = await h.server(h.owner.id);
+      const rb = await h.fixtureBackup(restoring, { disk: 'wings', name: 'nightly' });
+      // The state a daemon that crashed mid-restore leaves behind.
+      await h.ctx.services.activity.log({ event: 'server:backup.restore', actor: null, properties: { name: 'nightly', truncate: false }, subjects: [{ type: 'backup', id: rb.id }, { type: 'server', id: restoring.id }] });
+      await h.ctx.services.servers.setStatus(restoring.id, 'restoring_backup');
       const suspended = await h.server(h.owner.id, { status: 'suspended' });
       await h.ctx.services.servers.setStatus(foreignServer.id, 'restoring_backup');
       const reset = await remote('POST', '/servers/reset', { body: undefined });
       assert.equal(reset.status, 204);
       assert.equal((await h.ctx.repos.servers.findById(installing.id))!.status, null);
       assert.equal((await h.ctx.repos.servers.findById(restoring.id))!.status, null);
+      const failed = (await h.ctx.services.activity.listForBackup(rb.id)).entries.find((e) => e.event === 'server:backup.restore-failed' && e.properties.reason);
+      assert.ok(failed, 'restore-failed logged against the backup being restored');
+      assert.equal(failed.properties.name, 'nightly');
       assert.equal((await h.ctx.repos.servers.findById(suspended.id))!.status, 'suspended');
       assert.equal((await h.ctx.repos.servers.findById(foreignServer.id))!.status, 'restoring_backup', 'other node untouched');
       await h.ctx.services.servers.setStatus(foreignServer.id, null);

@@ -59,6 +59,15 @@ export class ActivityRepository {
       .where('activity_log_id', 'in', activityIds).orderBy('id').execute();
   }
 
+  /** The newest entry with this event and subject, with its properties. */
+  async latestForSubject(type: string, id: number, event: string): Promise<{ id: number; properties: string } | undefined> {
+    return this.db.selectFrom('activity_logs').select(['activity_logs.id', 'activity_logs.properties'])
+      .where('activity_logs.event', '=', event)
+      .where('activity_logs.id', 'in', (eb) => eb.selectFrom('activity_log_subjects').select('activity_log_subjects.activity_log_id')
+        .where('activity_log_subjects.subject_type', '=', type).where('activity_log_subjects.subject_id', '=', id))
+      .orderBy('activity_logs.id', 'desc').limit(1).executeTakeFirst();
+  }
+
   async listByEvent(event: string): Promise<ActivityLogRow[]> {
     return this.db.selectFrom('activity_logs').select(COLUMNS).where('activity_logs.event', '=', event).orderBy('activity_logs.id').execute();
   }

@@ -133,7 +133,18 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      await this.activity.log({ event: 'server:backup.restore-failed', actor: null, properties: { reason: 'daemon restarted during the restore' }, subjects: [{ type: 'server', id: s.id }] });
+      // Name the backup that was being restored: the newest restore request for this server.
+      const subjects: Array<{ type: string; id: number }> = [{ type: 'server', id: s.id }];
+      const properties: Record<string, unknown> = { reason: 'daemon restarted during the restore' };
+      const started = await this.d.repos.activity.latestForSubject('server', s.id, 'server:backup.restore');
+      const backupSubject = started ? (await this.d.repos.activity.subjectsOf([started.id])).find((x) => x.subject_type === 'backup') : undefined;
+      if (started && backupSubject) {
+        subjects.unshift({ type: 'backup', id: backupSubject.subject_id });
+        try {
+          properties.name = (JSON.parse(started.properties) as { name?: unknown }).name;
+        } catch { /* the name is a nicety */ }
+      }
+      await this.activity.log({ event: 'server:backup.restore-failed', actor: null, properties, subjects });
     }
     return reset.length;
   }
