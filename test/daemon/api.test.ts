@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil } from './support/helpers.ts';
@@ -52,6 +53,12 @@ test('servers are loaded from the panel and the boot reset is sent', async () =>
   assert.ok(existsSync(join(daemon.data, SERVER)), 'server directory created');
   await panel.waitForReport((r) => r.path === '/servers/reset');
   assert.ok(panel.remoteCalls.some((c) => c.startsWith('GET /api/remote/servers?page=1')));
+  // Wings' panel-client headers, so an upstream panel accepts the daemon.
+  const h = panel.lastRemoteHeaders;
+  assert.equal(h.authorization, `Bearer ${panel.tokenId}.${panel.token}`);
+  assert.equal(h.accept, 'application/vnd.pterodactyl.v1+json');
+  assert.equal(h['content-type'], 'application/json');
+  assert.match(String(h['user-agent']), new RegExp(`^Pterodactyl Wings/v\\S+ \\(id:${panel.tokenId}\\)`));
 });
 
 test('unknown server → 404 with the Wings message; bad uuid → 400', async () => {
@@ -63,6 +70,19 @@ test('unknown server → 404 with the Wings message; bad uuid → 400', async ()
     assert.equal(r.status, 400, bad);
     assert.equal(r.json.error, 'The backup identifier must be a valid UUID.');
   }
+  const unknownRestore = await call('POST', `/api/servers/${uuid()}/backup/${uuid()}/restore`, { adapter: 'wings' });
+  assert.equal(unknownRestore.status, 404);
+  const unknownDelete = await call('DELETE', `/api/servers/${uuid()}/backup/${uuid()}`);
+  assert.equal(unknownDelete.status, 404);
+  const ws = new WebSocket(`${daemon.url.replace('http', 'ws')}/api/servers/${uuid()}/ws`);
+  ws.on('error', () => undefined);
+  const wsStatus = await new Promise<number>((r) =>
+    ws.once('unexpected-response', (req, res) => {
+      r(res.statusCode ?? 0);
+      req.destroy();
+    }),
+  );
+  assert.equal(wsStatus, 404);
   const restore = await call('POST', `/api/servers/${SERVER}/backup/not-a-uuid/restore`, { adapter: 'wings' });
   assert.equal(restore.status, 400);
   const del = await call('DELETE', `/api/servers/${SERVER}/backup/not-a-uuid`);
@@ -107,6 +127,7 @@ test('POST /api/servers learns a server from the panel; unknown to the panel →
   // Pterodactyl clients send a JSON content type with an empty body on DELETE.
   const emptyJson = await call('DELETE', `/api/servers/${fresh}/backup/delete-all`, '', { 'content-type': 'application/json' });
   assert.equal(emptyJson.status, 204);
+  assert.equal((await call('POST', '/api/servers', { uuid: 'nope' })).status, 400);
   const unknown = await call('POST', '/api/servers', { uuid: uuid() });
   assert.equal(unknown.status, 404);
 });

@@ -52,6 +52,8 @@ export interface FakePanel {
   servers: string[];
   reports: Report[];
   remoteCalls: string[];
+  /** Headers of the most recent remote API call. */
+  lastRemoteHeaders: Record<string, unknown>;
   blobs: Map<string, Blob>;
   /** Answer the next N report POSTs with this status (then behave). */
   failReports(n: number, status: number): void;
@@ -137,6 +139,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/remote')) return;
     remoteCalls.push(`${req.method} ${req.url}`);
+    panel.lastRemoteHeaders = { ...req.headers };
     if (req.headers.authorization !== `Bearer ${tokenId}.${token}`) {
       return reply.code(403).send({ errors: [{ code: 'AccessDenied', status: '403', detail: 'bad node token' }] });
     }
@@ -149,6 +152,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
     servers: [...opts.servers],
     reports,
     remoteCalls,
+    lastRemoteHeaders: {},
     blobs,
     partRequests,
     serversDown: false,
