@@ -7,6 +7,7 @@ import { createArchiveFile, extractArchive } from '../src/archive/index.ts';
 
 const [op, a, b] = process.argv.slice(2);
 const started = performance.now();
+const cpu0 = process.cpuUsage();
 let extra: Record<string, unknown> = {};
 if (op === 'create') {
   const r = await createArchiveFile(a!, b!);
@@ -19,4 +20,6 @@ if (op === 'create') {
   throw new Error(`unknown op ${op}`);
 }
 const ms = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, ...extra })}\n`);
+const cpu = process.cpuUsage(cpu0);
+const cpuMs = (cpu.user + cpu.system) / 1000;
+process.stdout.write(`${JSON.stringify({ ms, cpuMs, maxRssKiB: process.resourceUsage().maxRSS, ...extra })}\n`);

@@ -44,16 +44,25 @@ function ensureTree(bytes: number): { dir: string; bytes: number; files: number 
   return info;
 }
 
-function timeShell(cmd: string): number {
-  const t0 = performance.now();
-  const r = spawnSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-  return performance.now() - t0;
+interface Timed {
+  ms: number;
+  cpuMs: number;
 }
 
-function ours(op: 'create' | 'extract', a: string, b: string): { ms: number; maxRssKiB: number; size?: number } {
+/** Wall time from here, CPU time (user+sys of the whole pipeline) from /usr/bin/time. */
+function timeShell(cmd: string): Timed {
+  const cpuFile = join(work, 'cpu.txt');
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, 'sh', '-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
+  const [u, s] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, cpuMs: (u! + s!) * 1000 };
+}
+
+function ours(op: 'create' | 'extract', a: string, b: string): Timed & { maxRssKiB: number; size?: number } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'archive-child.ts'), op, a, b], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!) as { ms: number; maxRssKiB: number; size?: number };
+  return JSON.parse(out.trim().split('\n').pop()!) as Timed & { maxRssKiB: number; size?: number };
 }
 
 const work = join(base, 'work');
@@ -97,23 +106,23 @@ rmrf(join(work, 'x-small'));
 const load1 = loadavg()[0]!;
 
 const thr = (ms: number) => main.bytes / MiB / (ms / 1000);
-const row = (name: string, ms: number, extra = '') => `| ${name.padEnd(34)} | ${(ms / 1000).toFixed(2).padStart(7)} s | ${thr(ms).toFixed(1).padStart(7)} MiB/s | ${extra}`;
+const row = (name: string, t: Timed, extra = '') => `| ${name.padEnd(34)} | ${(t.ms / 1000).toFixed(2).padStart(7)} s | ${thr(t.ms).toFixed(1).padStart(7)} MiB/s | ${(t.cpuMs / 1000).toFixed(2).padStart(6)} s | ${extra}`;
 const ratio = (a: number, b: number) => (b / a).toFixed(2);
 const ok = (cond: boolean) => (cond ? 'ok' : 'MISSED');
 
-const cOursVsPigz = createPigz / createOurs.ms;
-const cOursVsGzip = createGzip / createOurs.ms;
+const cOursVsPigz = createPigz.ms / createOurs.ms;
+const cOursVsGzip = createGzip.ms / createOurs.ms;
 const sizeVsPigz = sizeOurs / sizePigz;
-const xRatio = extractTar / extractOurs.ms;
+const xRatio = extractTar.ms / extractOurs.ms;
 const maxRss = Math.max(createOurs.maxRssKiB, extractOurs.maxRssKiB) / 1024;
 
 console.log(`\nbackwing archive bench — tree ${(main.bytes / MiB).toFixed(0)} MiB in ${main.files} files; ${cores} cores; load avg ${load0.toFixed(2)} → ${load1.toFixed(2)}\n`);
-console.log(`| ${'operation'.padEnd(34)} | ${'time'.padStart(9)} | ${'throughput'.padStart(13)} | notes`);
-console.log(`|${'-'.repeat(36)}|${'-'.repeat(11)}|${'-'.repeat(15)}|------`);
-console.log(row('create: backwing (best_speed)', createOurs.ms, `${(sizeOurs / MiB).toFixed(1)} MiB out, RSS ${(createOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
+console.log(`| ${'operation'.padEnd(34)} | ${'wall'.padStart(9)} | ${'throughput'.padStart(13)} | ${'CPU'.padStart(8)} | notes`);
+console.log(`|${'-'.repeat(36)}|${'-'.repeat(11)}|${'-'.repeat(15)}|${'-'.repeat(10)}|------`);
+console.log(row('create: backwing (best_speed)', createOurs, `${(sizeOurs / MiB).toFixed(1)} MiB out, RSS ${(createOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
 console.log(row(`create: tar | pigz -1 -p ${cores}`, createPigz, `${(sizePigz / MiB).toFixed(1)} MiB out`));
 console.log(row('create: tar | gzip -1', createGzip, `${(sizeGzip / MiB).toFixed(1)} MiB out`));
-console.log(row('extract: backwing', extractOurs.ms, `RSS ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
+console.log(row('extract: backwing', extractOurs, `RSS ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
 console.log(row('extract: tar -xzf', extractTar));
 console.log('');
 console.log(`| target                                   | measured | status`);
@@ -124,5 +133,5 @@ console.log(`| output ≤ 3% larger than pigz             | ${((sizeVsPigz - 1) 
 console.log(`| extract ≥ 1.3× tar -xzf                  | ${xRatio.toFixed(2).padStart(6)}×  | ${ok(xRatio >= 1.3)}`);
 console.log(`| peak RSS < 200 MiB                       | ${maxRss.toFixed(0).padStart(6)} MiB | ${ok(maxRss < 200)}`);
 console.log(`| RSS at ${(small.bytes / MiB).toFixed(0)} MiB tree: create ${(createSmall.maxRssKiB / 1024).toFixed(0)} MiB, extract ${(extractSmall.maxRssKiB / 1024).toFixed(0)} MiB (vs ${(createOurs.maxRssKiB / 1024).toFixed(0)} / ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB at ${(main.bytes / MiB).toFixed(0)} MiB)`);
-void ratio;
+console.log(`| CPU seconds, ours vs tools: create ${ratio(createOurs.cpuMs, createPigz.cpuMs)}× of pigz's, extract ${ratio(extractOurs.cpuMs, extractTar.cpuMs)}× of tar -xzf's (>1 = ours uses less)`);
 if (!keep) rmrf(work);

@@ -171,24 +171,29 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
       throw new AppError('E_ARCHIVE_CHECKSUM', 400, `unsupported checksum type ${JSON.stringify(checksumType)}`);
     }
     const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
-    const gz = new ParallelGzip(sink, level, availableParallelism() + 2);
+    const gz = new ParallelGzip(sink, level, availableParallelism() + 1);
     let stats: { files: number; bytesRead: number };
     try {
       stats = await walk(resolvePath(root), gz, sink, opts);
     } catch (err) {
+      // Destroy first: a writer waiting for 'drain' from a consumer that stopped is woken by it.
+      destroyOutput(output, err);
       await gz.abandon();
       throw err;
     }
     await sink.finish();
     return { size: sink.size, checksum: sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead };
   } catch (err) {
-    if (!output.destroyed) {
-      // destroy(err) emits 'error'; make sure that alone can never crash the process.
-      output.once('error', () => undefined);
-      output.destroy(err instanceof Error ? err : new Error(String(err)));
-    }
+    destroyOutput(output, err);
     throw err;
   }
+}
+
+function destroyOutput(output: Writable, err: unknown): void {
+  if (output.destroyed) return;
+  // destroy(err) emits 'error'; make sure that alone can never crash the process.
+  output.once('error', () => undefined);
+  output.destroy(err instanceof Error ? err : new Error(String(err)));
 }
 
 async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions): Promise<{ files: number; bytesRead: number }> {

@@ -12,30 +12,37 @@ interface Pending {
 
 /**
  * Compresses fixed-size slices of the tar stream on the libuv threadpool (zlib's async API runs
- * there, CRC32 included), keeps at most `maxInflight` slices in flight, and writes the framed
- * members to the sink strictly in order. Slabs are recycled once their member is written, so
- * memory is bounded by maxInflight × (slice + compressed slice).
+ * there, CRC32 included) and writes the framed members to the sink strictly in order.
+ *
+ * Three things overlap: the producer filling the next slab, up to `maxInflight` compressions,
+ * and a writer loop pushing finished members into the sink (which may wait for 'drain'). The
+ * producer only waits when `maxPending` slabs are queued or compressing, so memory stays bounded
+ * at about maxPending × (slice + compressed slice) while a slow output never idles the compressors.
  */
 export class ParallelGzip {
   readonly #sink: OutputSink;
   readonly #level: number;
-  readonly #maxInflight: number;
+  readonly #maxPending: number;
   #queue: Pending[] = [];
   #pool: Buffer[] = [];
+  #writer: Promise<void> | null = null;
+  #error: unknown = null;
+  #slotWaiter: (() => void) | null = null;
   members = 0;
 
   constructor(sink: OutputSink, level: number, maxInflight: number) {
     this.#sink = sink;
     this.#level = level;
-    this.#maxInflight = Math.max(1, maxInflight);
+    this.#maxPending = Math.max(2, maxInflight + 2);
   }
 
   takeSlab(): Buffer {
     return this.#pool.pop() ?? Buffer.allocUnsafe(SLICE);
   }
 
-  /** Queues slab[0..len) for compression; waits only when too many are in flight. */
+  /** Queues slab[0..len) for compression; waits only when too many slabs are outstanding. */
   async submit(slab: Buffer, len: number): Promise<void> {
+    if (this.#error) throw this.#error;
     const input = slab.subarray(0, len);
     const member = new Promise<[Buffer, Buffer]>((resolve, reject) => {
       // One output chunk per member: the default 16 KiB chunks cost a threadpool round trip each.
@@ -44,28 +51,52 @@ export class ParallelGzip {
         else resolve(frameMember(out, len));
       });
     });
-    member.catch(() => undefined); // observed later in #writeHead; avoid an unhandled rejection meanwhile
+    member.catch(() => undefined); // observed by the writer loop; avoid an unhandled rejection meanwhile
     this.#queue.push({ member, slab });
-    while (this.#queue.length >= this.#maxInflight) await this.#writeHead();
+    this.#writer ??= this.#writeLoop();
+    while (this.#queue.length >= this.#maxPending && !this.#error) {
+      await new Promise<void>((resolve) => (this.#slotWaiter = resolve));
+    }
+    if (this.#error) throw this.#error;
   }
 
-  async #writeHead(): Promise<void> {
-    const head = this.#queue.shift()!;
-    const [header, body] = await head.member;
-    this.#pool.push(head.slab);
-    this.members++;
-    await this.#sink.write(header);
-    await this.#sink.write(body);
+  async #writeLoop(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const head = this.#queue[0]!;
+        const [header, body] = await head.member;
+        await this.#sink.write(header);
+        await this.#sink.write(body);
+        this.#queue.shift();
+        this.#pool.push(head.slab);
+        this.members++;
+        this.#wake();
+      }
+    } catch (err) {
+      this.#error = err;
+      this.#wake();
+    } finally {
+      this.#writer = null;
+    }
+  }
+
+  #wake(): void {
+    const w = this.#slotWaiter;
+    this.#slotWaiter = null;
+    w?.();
   }
 
   async flush(): Promise<void> {
-    while (this.#queue.length > 0) await this.#writeHead();
+    while (this.#writer) await this.#writer;
+    if (this.#error) throw this.#error;
   }
 
   /** After a failure: let in-flight compressions finish so no callback touches freed state. */
   async abandon(): Promise<void> {
+    this.#error ??= new Error('abandoned');
     const q = this.#queue;
-    this.#queue = [];
     await Promise.allSettled(q.map((p) => p.member));
+    if (this.#writer) await this.#writer.catch(() => undefined);
+    this.#queue = [];
   }
 }

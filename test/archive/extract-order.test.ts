@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { extractArchive } from '../../src/archive/index.ts';
+import { buildTarGz, type RawEntry } from './tar-builder.ts';
+import { randomBytes, tempDir } from './helpers.ts';
+
+// Small files are written by concurrent jobs; the outcome must still equal in-order extraction.
+test('concurrent small-file writes keep archive order semantics', async () => {
+  const t = await tempDir();
+  try {
+    const dst = join(t.path, 'dst');
+    fs.mkdirSync(dst);
+    fs.writeFileSync(join(dst, 'existing.txt'), 'a much longer previous content that must disappear');
+    const many: RawEntry[] = Array.from({ length: 300 }, (_, i) => ({ name: `many/f${i}.json`, data: `{"i":${i}}` }));
+    const big = randomBytes((1 << 20) + 12345); // above the pooled-job size: streamed
+    const r = await extractArchive(
+      Readable.from([
+        buildTarGz([
+          ...many,
+          { name: 'dup.txt', data: 'first' },
+          { name: 'dup.txt', data: 'second' },
+          { name: 'plain', data: 'I am a file' },
+          { name: 'plain/below.txt', data: 'cannot exist' },
+          { name: 'target.txt', data: 'shared' },
+          { name: 'hard', type: 'hardlink', linkname: 'target.txt' },
+          { name: 'becomes-link', data: 'file first' },
+          { name: 'becomes-link', type: 'symlink', linkname: 'target.txt' },
+          { name: 'existing.txt', data: 'short' },
+          { name: 'big.bin', data: big },
+          { name: 'big.bin', data: 'small again' },
+          { name: 'many', type: 'dir', mode: 0o750, mtime: 1_500_000_000 },
+        ]),
+      ]),
+      dst,
+    );
+    for (let i = 0; i < 300; i++) assert.equal(fs.readFileSync(join(dst, `many/f${i}.json`), 'utf8'), `{"i":${i}}`);
+    assert.equal(fs.readFileSync(join(dst, 'dup.txt'), 'utf8'), 'second');
+    assert.deepEqual(r.skipped, [{ name: 'plain/below.txt', reason: 'plain is not a directory' }]);
+    assert.equal(fs.readFileSync(join(dst, 'hard'), 'utf8'), 'shared');
+    assert.equal(fs.statSync(join(dst, 'hard')).ino, fs.statSync(join(dst, 'target.txt')).ino);
+    assert.equal(fs.readlinkSync(join(dst, 'becomes-link')), 'target.txt');
+    assert.equal(fs.readFileSync(join(dst, 'existing.txt'), 'utf8'), 'short');
+    assert.equal(fs.readFileSync(join(dst, 'big.bin'), 'utf8'), 'small again');
+    const st = fs.statSync(join(dst, 'many'));
+    assert.equal(st.mode & 0o777, 0o750);
+    assert.equal(Math.floor(st.mtimeMs / 1000), 1_500_000_000, 'directory mtime set after its contents');
+    assert.equal(r.files, 300 + 2 + 1 + 1 + 1 + 1 + 1 + 2); // many, dup×2, plain, target, hard, becomes-link(file), existing, big×2
+    assert.equal(r.symlinks, 1);
+  } finally {
+    await t.cleanup();
+  }
+});
