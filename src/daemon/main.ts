@@ -95,7 +95,15 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     startedAt,
   };
   const app = await buildDaemonApp(deps);
-  await app.listen({ host: config.api.host, port: config.api.port });
+  try {
+    await app.listen({ host: config.api.host, port: config.api.port });
+  } catch (err) {
+    // Recovery reports are already queued on disk; stop their timers so the process can exit.
+    await outbox.close();
+    lifetime.abort(err);
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   const port = (app.server.address() as AddressInfo).port;
   const url = displayUrl(config.api.host, port);
   logger.info({ url, uuid: config.uuid }, 'daemon listening');

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,32 @@ test('backwing daemon with a missing or invalid config exits 2 with one clear li
     assert.match(invalid.stderr, /api\.port must be between 0 and 65535/);
     assert.equal(invalid.stdout, '');
   } finally {
+    dir.cleanup();
+  }
+});
+
+test('a port already in use is a clean failure: one line, non-zero exit, no hang', async () => {
+  const dir = tempDir();
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  try {
+    const port = (blocker.address() as AddressInfo).port;
+    const cfg = join(dir.path, 'c.yml');
+    writeFileSync(
+      cfg,
+      `uuid: n\ntoken_id: t\ntoken: 0123456789abcdef\nremote: http://127.0.0.1:1\napi: {host: 127.0.0.1, port: ${port}}\nsystem: {root_directory: ${dir.path}, data: ${join(dir.path, 'v')}, backup_directory: ${join(dir.path, 'b')}}\n`,
+    );
+    const child = spawn(process.execPath, [BIN, 'daemon', '--config', cfg, '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.once('exit', (c, s) => r([c, s])));
+    clearTimeout(timer);
+    assert.equal(signal, null, 'exited on its own');
+    assert.notEqual(code, 0);
+    assert.match(stderr, /EADDRINUSE/);
+  } finally {
+    blocker.close();
     dir.cleanup();
   }
 });

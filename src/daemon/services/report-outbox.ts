@@ -28,6 +28,7 @@ interface Pending {
 
 const INITIAL_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
+const FINAL_FLUSH_MS = 5_000;
 
 export class ReportOutbox {
   readonly #dir: string;
@@ -139,7 +140,13 @@ export class ReportOutbox {
     this.#closed = true;
     const all = [...this.#pending.values()];
     for (const p of all) if (p.timer) clearTimeout(p.timer);
-    await Promise.all(all.map((p) => this.#attempt(p).catch(() => false)));
+    // Bounded: a hanging panel must not hold up shutdown; what is not delivered stays on disk.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(all.map((p) => this.#attempt(p).catch(() => false))),
+      new Promise((r) => (timer = setTimeout(r, FINAL_FLUSH_MS))),
+    ]);
+    clearTimeout(timer);
     for (const p of this.#pending.values()) if (p.timer) clearTimeout(p.timer);
   }
 }

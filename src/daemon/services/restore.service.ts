@@ -5,7 +5,7 @@
  * (if asked) and the archive streamed straight into extraction.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
@@ -114,6 +114,7 @@ export class RestoreService {
         }
       }
       await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
+      await mkdir(serverDir, { recursive: true, mode: 0o755 });
       if (truncate) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();

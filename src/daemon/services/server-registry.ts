@@ -62,6 +62,10 @@ export class ServerRegistry {
     for (;;) {
       const list = await this.panel.listServers(page, PER_PAGE);
       for (const s of list.data) {
+        if (!canonicalUuid(s.uuid)) {
+          this.logger.warn({ uuid: String(s.uuid).slice(0, 64) }, 'panel listed a server with an invalid uuid; skipped');
+          continue;
+        }
         await this.add(s.uuid);
         count++;
       }
