@@ -69,7 +69,20 @@ async function readPassword(opts: { password?: string; passwordStdin?: boolean }
 }
 
 export function registerAdminCommands(program: Command): void {
-  const admin = program.command('admin').description('Provision users, API keys, nodes and servers in the panel database');
+  const admin = withCommonOptions(program.command('admin').description('Provision users, API keys, nodes and servers in the panel database'));
+  // `backwing admin --data D user create ...` works as well as `... user create --data D`.
+  admin.hook('preAction', (_admin, leaf) => {
+    for (const key of ['data', 'config', 'json']) {
+      if (leaf.getOptionValue(key) !== undefined) continue;
+      for (let c = leaf.parent; c; c = c.parent) {
+        const v: unknown = c.getOptionValue(key);
+        if (v !== undefined) {
+          leaf.setOptionValue(key, v);
+          break;
+        }
+      }
+    }
+  });
 
   // ---- users ----
   const user = admin.command('user').description('Panel users');

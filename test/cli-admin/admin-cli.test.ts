@@ -54,6 +54,9 @@ describe('admin CLI with --data (SQLite)', () => {
     assert.equal(text.code, 0);
     assert.match(text.stdout, /admin@example\.test\t[0-9a-f-]{36}\tadmin/);
     assert.match(text.stdout, /player@example\.test/);
+    // Options may also come before the subcommand.
+    const global = jsonOf(await runCli(['admin', '--data', dir, '--json', 'user', 'list'], { env }));
+    assert.deepEqual((global.users as Array<{ email: string }>).map((u) => u.email), ['admin@example.test', 'player@example.test']);
   });
 
   test('key create: client and application keys, printed once; application only for admins', { timeout: 120_000 }, async () => {
