@@ -7,7 +7,9 @@ export function renderBanner(info: StackInfo): string {
   const lines = [
     '',
     'backwing is running',
-    `  panel     ${info.panel_url}   (web UI; API docs at ${info.panel_url}/docs)`,
+    info.web_ui
+      ? `  panel     ${info.panel_url}   (web UI; API docs at ${info.panel_url}/docs)`
+      : `  panel     ${info.panel_url}   (API docs at ${info.panel_url}/docs; for the web UI run \`npm run build:web\` once)`,
     `  daemon    ${info.daemon_url}`,
     `  data      ${info.data_dir}`,
     info.first_run

@@ -4,7 +4,9 @@
  * credentials go into the daemon's config, the daemon binds (the real port is only known then),
  * the node row learns that URL, and finally the demo server is created (which needs the daemon).
  */
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
 import { isAppError } from '../core/app-error.ts';
 import { CliError } from '../cli/cli-error.ts';
@@ -48,6 +50,8 @@ export interface StackInfo {
   api_key_file: string;
   data_dir: string;
   first_run: boolean;
+  /** Whether the panel serves the web UI (it needs `npm run build:web` once). */
+  web_ui: boolean;
 }
 
 export interface StackHandle {
@@ -121,6 +125,7 @@ export async function startStack(opts: StackOptions): Promise<StackHandle> {
       api_key_file: layout.apiKeyFile,
       data_dir: layout.root,
       first_run: server.created,
+      web_ui: panelConfig.webDistDir !== undefined && existsSync(join(panelConfig.webDistDir, 'index.html')),
     };
     return { info, layout, close };
   } catch (err) {
