@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, writeFile, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -408,6 +408,36 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     } finally {
       await c.close();
     }
+  });
+
+  test('a backup that fails shows a Failed badge live, does not count, and can only be deleted', async () => {
+    const out = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'Broken disk',
+      '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '2', '--json']);
+    const broken = JSON.parse(out.trim().split('\n').pop()!) as { identifier: string; uuid: string };
+    await page.goto(new URL(`/server/${broken.identifier}/backups`, stack.panel_url).href);
+    await page.locator('[data-socket="live"]').waitFor(WAIT);
+    // With its directory gone the daemon cannot archive the server: a genuine failure.
+    await rm(join(stack.dataDir, 'volumes', broken.uuid), { recursive: true, force: true });
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create server backup' });
+    await dialog.getByLabel('Backup name').fill('Doomed');
+    await dialog.getByRole('button', { name: 'Start backup' }).click();
+    const r = page.locator('li[data-state="failed"]', { hasText: 'Doomed' });
+    await r.waitFor({ timeout: 60_000 });
+    const uuid = await r.getAttribute('data-uuid');
+    assert.ok(frames.some((f) => f.event.startsWith('backup completed') && JSON.parse(f.args![0]!).uuid === uuid
+      && JSON.parse(f.args![0]!).is_successful === false), 'the failure came over the websocket');
+    await r.getByText('Failed', { exact: true }).waitFor(WAIT);
+    assert.match(await page.getByRole('alert').first().innerText(), /Doomed failed/);
+    assert.equal(((await page.locator('.notice').textContent()) ?? '').trim(), '', 'the stale "started" notice is gone');
+    assert.equal((await page.getByTestId('backup-count').innerText()).trim(), '0 of 2 backups', 'failed backups do not count');
+    for (const name of ['Download', 'Restore', 'Lock']) {
+      assert.equal(await r.getByRole('button', { name: `${name} Doomed` }).count(), 0, `no ${name} on a failed backup`);
+    }
+    await page.screenshot({ path: shot('20-backup-failed') });
+    await r.getByRole('button', { name: 'Delete Doomed' }).click();
+    await page.getByRole('dialog', { name: 'Delete "Doomed"' }).getByRole('button', { name: 'Delete backup' }).click();
+    await r.waitFor({ state: 'detached', ...WAIT });
   });
 
   test('sign out ends the session', async () => {

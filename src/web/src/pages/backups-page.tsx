@@ -67,7 +67,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           const old = prev.backups.find((o) => o.uuid === b.uuid);
           if (!old || old.completed_at !== null || b.completed_at === null) continue;
           if (b.is_successful) setNotice(`${b.name} completed.`);
-          else setActionError(`${b.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+          else {
+            setNotice(null);
+            setActionError(`${b.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+          }
         }
       }
       setList(next);
@@ -164,7 +167,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       });
       const name = listRef.current?.backups.find((b) => b.uuid === p.uuid)?.name ?? 'A backup';
       if (p.is_successful) setNotice(`${name} completed.`);
-      else setActionError(`${name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+      else {
+        setNotice(null);
+        setActionError(`${name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+      }
       // Then take the panel's exact timestamps, once it has recorded the result.
       setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
     },
