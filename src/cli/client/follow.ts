@@ -81,12 +81,14 @@ export async function followJob(opts: FollowOptions): Promise<FollowResult> {
       }
       const wait = wsOutcome !== null ? 200 : interval;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.max(0, Math.min(wait, deadline - Date.now())));
-        wake = () => {
+        const done = () => {
           clearTimeout(t);
+          opts.signal?.removeEventListener('abort', done);
           resolve();
         };
-        opts.signal?.addEventListener('abort', wake, { once: true });
+        const t = setTimeout(done, Math.max(0, Math.min(wait, deadline - Date.now())));
+        wake = done;
+        opts.signal?.addEventListener('abort', done, { once: true });
       });
       wake = null;
     }
