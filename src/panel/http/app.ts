@@ -53,7 +53,7 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
 
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')) request.body = {};
-    else if (request.body !== undefined) request.body = normaliseBody(request.body);
+    else if (request.body !== undefined) request.body = normaliseBody(request.body, request.routeOptions.schema?.body as Parameters<typeof normaliseBody>[1]);
   });
 
   // ---- Plugins (docs, metrics, …). Docs first: swagger must see every route registered after it. ----

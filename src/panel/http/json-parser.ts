@@ -18,19 +18,37 @@ export function installTolerantJsonParser(app: FastifyInstance): void {
   });
 }
 
+type SchemaLike = { type?: unknown; anyOf?: SchemaLike[]; oneOf?: SchemaLike[]; properties?: Record<string, SchemaLike>; items?: SchemaLike };
+
+function acceptsNull(schema: SchemaLike | undefined): boolean {
+  if (!schema || typeof schema !== 'object') return true;
+  const t = schema.type;
+  if (t === 'null' || (Array.isArray(t) && t.includes('null'))) return true;
+  if (schema.anyOf) return schema.anyOf.some(acceptsNull);
+  if (schema.oneOf) return schema.oneOf.some(acceptsNull);
+  // No type at all: anything goes, null included.
+  return t === undefined;
+}
+
 /**
- * Laravel's TrimStrings + ConvertEmptyStringsToNull, then nulls dropped: a nullable field sent as
- * null means the same as leaving it out, and a required one sent as null must fail as "required".
+ * Laravel's TrimStrings + ConvertEmptyStringsToNull (passwords untouched). A null where the route's
+ * schema does not allow one is removed instead: the validator would otherwise coerce it to
+ * false/0/"", and Laravel treats such a null as missing ("required") rather than as a value.
  */
-export function normaliseBody(body: unknown): unknown {
-  if (Array.isArray(body)) return body.map((v) => (typeof v === 'string' ? v.trim() : normaliseBody(v)));
+export function normaliseBody(body: unknown, schema?: SchemaLike): unknown {
+  if (Array.isArray(body)) return body.map((v) => (typeof v === 'string' ? emptyToNull(v.trim()) : normaliseBody(v, schema?.items)));
   if (body === null || typeof body !== 'object') return body;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-    // Laravel's TrimStrings leaves passwords alone, and so do we.
-    const value = typeof v === 'string' ? (/^password/.test(k) ? v : v.trim()) : normaliseBody(v);
-    if (value === '' || value === null || value === undefined) continue;
+    const propSchema = schema?.properties?.[k];
+    const value = typeof v === 'string' ? (/^password/.test(k) ? v : emptyToNull(v.trim())) : normaliseBody(v, propSchema);
+    if (value === null && schema?.properties && propSchema && !acceptsNull(propSchema)) continue;
+    if (value === undefined) continue;
     out[k] = value;
   }
   return out;
+}
+
+function emptyToNull(v: string): string | null {
+  return v === '' ? null : v;
 }
