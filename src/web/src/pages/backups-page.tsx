@@ -148,9 +148,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       }
     },
     backupCompleted: (p: BackupCompletedPayload) => {
+      const seen = listRef.current?.backups.find((b) => b.uuid === p.uuid && b.completed_at === null);
       setList((prev) => prev && {
         ...prev,
-        backups: prev.backups.map((b) => b.uuid !== p.uuid ? b : {
+        backups: prev.backups.map((b) => b.uuid !== p.uuid || b.completed_at !== null ? b : {
           ...b,
           is_successful: p.is_successful,
           checksum: p.is_successful ? `${p.checksum_type}:${p.checksum}` : null,
@@ -159,17 +160,20 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           is_locked: p.is_successful ? b.is_locked : false,
           completed_at: new Date().toISOString(),
         }),
-        backupCount: p.is_successful ? prev.backupCount : Math.max(0, prev.backupCount - 1),
+        // Only a row we saw running was counted; a failure frees its slot.
+        backupCount: !p.is_successful && prev.backups.some((b) => b.uuid === p.uuid && b.completed_at === null)
+          ? Math.max(0, prev.backupCount - 1)
+          : prev.backupCount,
       });
       setProgress((prev) => {
         const { [p.uuid]: _gone, ...rest } = prev;
         return rest;
       });
-      const name = listRef.current?.backups.find((b) => b.uuid === p.uuid)?.name ?? 'A backup';
-      if (p.is_successful) setNotice(`${name} completed.`);
-      else {
+      // Announce only what this page showed running (polling may have announced it already).
+      if (seen && p.is_successful) setNotice(`${seen.name} completed.`);
+      else if (seen) {
         setNotice(null);
-        setActionError(`${name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+        setActionError(`${seen.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
       }
       // Then take the panel's exact timestamps, once it has recorded the result.
       setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
@@ -327,7 +331,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         <CreateBackupDialog server={serverId} canLock={can(perms, 'backup.delete')} onClose={() => setDialog(null)}
           onCreated={(b) => {
             setDialog(null);
-            setList((prev) => prev && ({ ...prev, backups: [...prev.backups.filter((o) => o.uuid !== b.uuid), b], backupCount: prev.backupCount + 1 }));
+            // A progress frame may have made us reload the list already; count the backup once.
+            setList((prev) => prev && (prev.backups.some((o) => o.uuid === b.uuid)
+              ? prev
+              : { ...prev, backups: [...prev.backups, b], backupCount: prev.backupCount + 1 }));
             setNotice(`${b.name} started.`);
           }} />
       )}
