@@ -181,6 +181,12 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(noOwner.body.errors[0].meta.source_field, 'owner_id');
       assertError(await h.api('POST', '/api/application/servers', { key: adminKey, body: { name: 'x', user: h.owner.id, node: 999999 } }), 422, 'ValidationException');
       assertError(await h.api('POST', '/api/application/servers', { key: adminKey, body: { user: h.owner.id, node: h.node.id } }), 422, 'ValidationException');
+      const wrongType = await h.api('POST', '/api/application/servers', { key: adminKey, body: { name: 'x', user: { id: 1 }, node: h.node.id } });
+      assertError(wrongType, 422, 'ValidationException');
+      assert.equal(wrongType.body.errors[0].meta.source_field, 'user');
+      const badLimit = await h.api('POST', '/api/application/servers', { key: adminKey, body: { name: 'x', user: h.owner.id, node: h.node.id, feature_limits: { backups: 'lots' } } });
+      assertError(badLimit, 422, 'ValidationException');
+      assert.equal(badLimit.body.errors[0].meta.source_field, 'feature_limits.backups');
 
       const port = await closedPort();
       const offline = await h.api('POST', '/api/application/nodes', { key: adminKey, body: { name: 'offline', url: `http://127.0.0.1:${port}` } });

@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import { PanelErrors } from '../../errors.ts';
 import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
@@ -12,6 +11,10 @@ import type { ServersService, PublicServer } from '../../services/servers.servic
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
+import {
+  IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody,
+  UserObject, UserList, NodeObject, CreatedNodeObject, NodeList, ServerObject, ServerList,
+} from './application-schemas.ts';
 
 export interface ApplicationApiDeps {
   users: UsersService;
@@ -24,14 +27,6 @@ export interface ApplicationApiDeps {
 
 const DEFAULT_PER_PAGE = 50;
 const MAX_PER_PAGE = 100;
-
-const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id, or uuid' }) });
-const PageQuery = Type.Object({
-  page: Type.Optional(Type.String()),
-  per_page: Type.Optional(Type.String()),
-  'filter[email]': Type.Optional(Type.String()),
-});
-const Loose = Type.Unknown();
 
 function pageOf(q: { page?: string; per_page?: string }): { page: number; perPage: number } {
   const page = Number.parseInt(q.page ?? '', 10);
@@ -125,7 +120,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
   }
 
   // ---- users ----
-  app.get('/users', { schema: { querystring: PageQuery, summary: 'List users (filter[email] supported)' } }, async (request) => {
+  app.get('/users', { schema: { querystring: PageQuery, summary: 'List users (filter[email] supported)', response: { 200: UserList } } }, async (request) => {
     const q = request.query as { page?: string; per_page?: string; 'filter[email]'?: string };
     const p = pageOf(q);
     if (q['filter[email]'] !== undefined) {
@@ -137,11 +132,11 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return { object: 'list', data: r.users.map(userObject), meta: paginationMeta({ total: r.total, count: r.users.length, ...p, baseUrl: `${base()}/users` }) };
   });
 
-  app.get('/users/:id', { schema: { params: IdParams, summary: 'View a user' } }, async (request) => {
+  app.get('/users/:id', { schema: { params: IdParams, summary: 'View a user', response: { 200: UserObject } } }, async (request) => {
     return userObject(await userByParam((request.params as { id: string }).id));
   });
 
-  app.post('/users', { schema: { body: Loose, summary: 'Create a user (password optional: a random one is set when absent)' } }, async (request, reply) => {
+  app.post('/users', { schema: { body: CreateUserBody, summary: 'Create a user (password optional: a random one is set when absent)', response: { 201: UserObject } } }, async (request, reply) => {
     const body = bodyOf(request);
     const email = stringField(body.email, 'email', { required: true })!;
     const password = stringField(body.password, 'password') ?? randomBytes(24).toString('base64url');
@@ -163,35 +158,35 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
   });
 
   // ---- nodes ----
-  app.get('/nodes', { schema: { querystring: PageQuery, summary: 'List nodes' } }, async (request) => {
+  app.get('/nodes', { schema: { querystring: PageQuery, summary: 'List nodes', response: { 200: NodeList } } }, async (request) => {
     const p = pageOf(request.query as { page?: string; per_page?: string });
     const all = await nodes.list();
     const rows = all.slice((p.page - 1) * p.perPage, p.page * p.perPage);
     return { object: 'list', data: rows.map(nodeObject), meta: paginationMeta({ total: all.length, count: rows.length, ...p, baseUrl: `${base()}/nodes` }) };
   });
 
-  app.get('/nodes/:id', { schema: { params: IdParams, summary: 'View a node' } }, async (request) => {
+  app.get('/nodes/:id', { schema: { params: IdParams, summary: 'View a node', response: { 200: NodeObject } } }, async (request) => {
     return nodeObject(await nodeByParam((request.params as { id: string }).id));
   });
 
-  app.post('/nodes', { schema: { body: Loose, summary: 'Create a node; the daemon token is returned once in meta' } }, async (request, reply) => {
+  app.post('/nodes', { schema: { body: CreateNodeBody, summary: 'Create a node; the daemon token is returned once in meta', response: { 201: CreatedNodeObject } } }, async (request, reply) => {
     const body = bodyOf(request);
     const created = await nodes.create({ name: stringField(body.name, 'name', { required: true })!, url: nodeUrlFrom(body) });
     return reply.code(201).send({ ...nodeObject(created), meta: { token_id: created.tokenId, token: created.token } });
   });
 
   // ---- servers ----
-  app.get('/servers', { schema: { querystring: PageQuery, summary: 'List servers' } }, async (request) => {
+  app.get('/servers', { schema: { querystring: PageQuery, summary: 'List servers', response: { 200: ServerList } } }, async (request) => {
     const p = pageOf(request.query as { page?: string; per_page?: string });
     const r = await servers.list({ kind: 'all' }, p.page, p.perPage);
     return { object: 'list', data: r.rows.map(serverObject), meta: paginationMeta({ total: r.total, count: r.rows.length, ...p, baseUrl: `${base()}/servers` }) };
   });
 
-  app.get('/servers/:id', { schema: { params: IdParams, summary: 'View a server (id, uuid or identifier)' } }, async (request) => {
+  app.get('/servers/:id', { schema: { params: IdParams, summary: 'View a server (id, uuid or identifier)', response: { 200: ServerObject } } }, async (request) => {
     return serverObject(await serverByParam((request.params as { id: string }).id));
   });
 
-  app.post('/servers', { schema: { body: Loose, summary: 'Create a server and tell its node\'s daemon' } }, async (request, reply) => {
+  app.post('/servers', { schema: { body: CreateServerBody, summary: 'Create a server and tell its node\'s daemon', response: { 201: ServerObject } } }, async (request, reply) => {
     const body = bodyOf(request);
     const name = stringField(body.name, 'name', { required: true })!;
     const ownerId = intField(body.user, 'user', { required: true })!;
@@ -206,7 +201,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return reply.code(201).send(serverObject(created));
   });
 
-  app.patch('/servers/:id/details', { schema: { params: IdParams, body: Loose, summary: 'Rename a server or change its owner' } }, async (request) => {
+  app.patch('/servers/:id/details', { schema: { params: IdParams, body: ServerDetailsBody, summary: 'Rename a server or change its owner', response: { 200: ServerObject } } }, async (request) => {
     const s = await serverByParam((request.params as { id: string }).id);
     const body = bodyOf(request);
     const ownerId = intField(body.user, 'user');
@@ -214,7 +209,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return serverObject(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
   });
 
-  app.patch('/servers/:id/build', { schema: { params: IdParams, body: Loose, summary: 'Change limits (feature_limits.backups)' } }, async (request) => {
+  app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups)', response: { 200: ServerObject } } }, async (request) => {
     const s = await serverByParam((request.params as { id: string }).id);
     const limit = backupLimitFrom(bodyOf(request));
     return serverObject(limit === undefined ? s : await servers.update(s.id, { backupLimit: limit }));

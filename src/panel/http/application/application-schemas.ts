@@ -1,0 +1,138 @@
+/**
+ * Schemas of the application API. Request bodies list every accepted field but require none, so
+ * the handlers can answer a missing field with upstream's wording ("The name field is required.");
+ * responses are serialised through these schemas, so nothing outside them can leak.
+ */
+import { Type } from 'typebox';
+import { Pagination } from '../../../wire/client-api.ts';
+
+const IntLike = Type.Union([Type.Integer(), Type.String()]);
+const BoolLike = Type.Union([Type.Boolean(), Type.Integer(), Type.String()]);
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id or uuid (servers: also the 8-character identifier)' }) });
+
+export const PageQuery = Type.Object({
+  page: Type.Optional(Type.String()),
+  per_page: Type.Optional(Type.String({ description: 'Default 50, at most 100' })),
+  'filter[email]': Type.Optional(Type.String()),
+});
+
+export const CreateUserBody = Type.Object({
+  email: Type.Optional(Nullable(Type.String({ description: 'Required' }))),
+  username: Type.Optional(Nullable(Type.String())),
+  password: Type.Optional(Nullable(Type.String({ description: 'At least 8 characters; a random one when absent' }))),
+  root_admin: Type.Optional(Nullable(BoolLike)),
+  first_name: Type.Optional(Nullable(Type.String())),
+  last_name: Type.Optional(Nullable(Type.String())),
+  language: Type.Optional(Nullable(Type.String())),
+  external_id: Type.Optional(Nullable(Type.String())),
+});
+
+export const CreateNodeBody = Type.Object({
+  name: Type.Optional(Nullable(Type.String({ description: 'Required' }))),
+  url: Type.Optional(Nullable(Type.String({ description: 'scheme://host:port of the daemon; or give fqdn + scheme + daemon_listen' }))),
+  fqdn: Type.Optional(Nullable(Type.String())),
+  scheme: Type.Optional(Nullable(Type.String())),
+  daemon_listen: Type.Optional(Nullable(IntLike)),
+});
+
+const FeatureLimitsInput = Type.Object({
+  backups: Type.Optional(Nullable(IntLike)),
+  databases: Type.Optional(Nullable(IntLike)),
+  allocations: Type.Optional(Nullable(IntLike)),
+});
+
+export const CreateServerBody = Type.Object({
+  name: Type.Optional(Nullable(Type.String({ description: 'Required' }))),
+  user: Type.Optional(Nullable(IntLike)),
+  node: Type.Optional(Nullable(IntLike)),
+  node_id: Type.Optional(Nullable(IntLike)),
+  feature_limits: Type.Optional(Nullable(FeatureLimitsInput)),
+  backup_limit: Type.Optional(Nullable(IntLike)),
+});
+
+export const ServerDetailsBody = Type.Object({
+  name: Type.Optional(Nullable(Type.String())),
+  user: Type.Optional(Nullable(IntLike)),
+});
+
+export const ServerBuildBody = Type.Object({
+  feature_limits: Type.Optional(Nullable(FeatureLimitsInput)),
+  backup_limit: Type.Optional(Nullable(IntLike)),
+});
+
+export const UserObject = Type.Object({
+  object: Type.Literal('user'),
+  attributes: Type.Object({
+    id: Type.Integer(),
+    external_id: Type.Null(),
+    uuid: Type.String(),
+    username: Type.String(),
+    email: Type.String(),
+    first_name: Type.String(),
+    last_name: Type.String(),
+    language: Type.String(),
+    root_admin: Type.Boolean(),
+    '2fa': Type.Boolean(),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  }),
+});
+
+const NodeAttributes = Type.Object({
+  id: Type.Integer(),
+  uuid: Type.String(),
+  public: Type.Boolean(),
+  name: Type.String(),
+  description: Type.Null(),
+  url: Type.String(),
+  fqdn: Type.String(),
+  scheme: Type.String(),
+  behind_proxy: Type.Boolean(),
+  maintenance_mode: Type.Boolean(),
+  daemon_listen: Type.Integer(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+export const NodeObject = Type.Object({ object: Type.Literal('node'), attributes: NodeAttributes });
+export const CreatedNodeObject = Type.Object({
+  object: Type.Literal('node'),
+  attributes: NodeAttributes,
+  meta: Type.Object({ token_id: Type.String(), token: Type.String({ description: 'The daemon token, shown only here' }) }),
+});
+
+export const ServerObject = Type.Object({
+  object: Type.Literal('server'),
+  attributes: Type.Object({
+    id: Type.Integer(),
+    external_id: Type.Null(),
+    uuid: Type.String(),
+    identifier: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    status: Nullable(Type.String()),
+    suspended: Type.Boolean(),
+    limits: Type.Object({
+      memory: Type.Integer(), swap: Type.Integer(), disk: Type.Integer(), io: Type.Integer(), cpu: Type.Integer(),
+      threads: Type.Null(), oom_disabled: Type.Boolean(),
+    }),
+    feature_limits: Type.Object({ databases: Type.Integer(), allocations: Type.Integer(), backups: Type.Integer() }),
+    user: Type.Integer(),
+    node: Type.Integer(),
+    allocation: Type.Integer(),
+    nest: Type.Integer(),
+    egg: Type.Integer(),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  }),
+});
+
+const listOf = <T extends Parameters<typeof Type.Array>[0]>(item: T) => Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(item),
+  meta: Type.Object({ pagination: Pagination }),
+});
+export const UserList = listOf(UserObject);
+export const NodeList = listOf(NodeObject);
+export const ServerList = listOf(ServerObject);
