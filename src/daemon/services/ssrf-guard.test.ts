@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isBlockedAddress, HostAllowlist, mediaType } from './ssrf-guard.ts';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isBlockedAddress, HostAllowlist, mediaType, guardedGet } from './ssrf-guard.ts';
 
 test('blocked address table (Wings later-upstream cases plus metadata, CGNAT, mapped IPv6)', () => {
   for (const ip of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.1.1', '169.254.169.254', '100.64.0.1', '198.18.0.1', '198.19.255.255', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd00::1', 'ff02::1', '::ffff:127.0.0.1', '::ffff:10.1.2.3']) {
@@ -27,4 +29,27 @@ test('content type is parsed as a media type', () => {
   assert.equal(mediaType('application/gzip'), 'application/gzip');
   assert.equal(mediaType('Application/X-Gzip; charset=binary'), 'application/x-gzip');
   assert.equal(mediaType(''), '');
+});
+
+test('guardedGet checks DNS answers at connect time: a name resolving to loopback is refused before connecting', async () => {
+  let connections = 0;
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/gzip' }).end('x'));
+  server.on('connection', () => connections++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    await assert.rejects(guardedGet(`http://localhost:${port}/`, { allowlist: new HostAllowlist([]) }), /resolves to a blocked address/);
+    await assert.rejects(guardedGet(`http://127.0.0.1:${port}/`, { allowlist: new HostAllowlist([]) }), /resolves to a blocked address/);
+    assert.equal(connections, 0, 'no connection was made');
+    // Allow-listing the IP admits the DNS answer; allow-listing the name admits the host.
+    for (const allow of [['127.0.0.1'], ['localhost'], ['127.0.0.0/8']]) {
+      const res = await guardedGet(`http://localhost:${port}/`, { allowlist: new HostAllowlist(allow) });
+      assert.equal(res.status, 200);
+      res.body.resume();
+    }
+    await assert.rejects(guardedGet('gopher://localhost/', { allowlist: new HostAllowlist([]) }), /must use HTTP or HTTPS/);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 });
