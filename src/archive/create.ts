@@ -171,7 +171,8 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
       throw new AppError('E_ARCHIVE_CHECKSUM', 400, `unsupported checksum type ${JSON.stringify(checksumType)}`);
     }
     const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
-    const gz = new ParallelGzip(sink, level, availableParallelism() + 1);
+    // Deep enough that a main thread delayed by a busy scheduler does not leave the compressors idle.
+    const gz = new ParallelGzip(sink, level, 2 * availableParallelism() + 2);
     let stats: { files: number; bytesRead: number };
     try {
       stats = await walk(resolvePath(root), gz, sink, opts);

@@ -30,7 +30,7 @@ export class Inflater {
   bytesIn = 0;
   readonly #signal?: AbortSignal;
   readonly #pacer: Pacer | null;
-  readonly #maxInflight = availableParallelism() + 1;
+  readonly #maxInflight = 2 * availableParallelism() + 1;
 
   constructor(opts: InflateOptions = {}) {
     this.#signal = opts.signal;
