@@ -26,7 +26,7 @@ export function registerDaemonCommand(program: Command): void {
       const logger = createLogger({ name: 'daemon', level: options.logLevel as LevelWithSilent | undefined });
       const handle = await startDaemon(config, { logger });
       // One machine-readable line so scripts and tests learn the port when api.port is 0.
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url: handle.url, port: handle.port })}\n`);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: handle.url, port: handle.port, ...(handle.metricsUrl ? { metrics_url: handle.metricsUrl } : {}) })}\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);

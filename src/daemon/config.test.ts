@@ -34,6 +34,7 @@ test('defaults fill everything not given', () => {
   assert.equal(c.remoteQuery.timeoutMs, 30_000);
   assert.equal(c.system.backups.s3MaxPartSize, 64 * 1024 * 1024);
   assert.equal(c.system.backups.restoreIdleTimeoutMs, 60_000);
+  assert.deepEqual(c.metrics, { host: '127.0.0.1', port: null });
   assert.ok(Object.isFrozen(c));
   assert.ok(!inspect(c).includes('0123456789abcdef0123'), 'token never printed');
 });
@@ -63,6 +64,7 @@ test('one clear line naming the key for each invalid value', () => {
   assert.match(configError(`${base}system: {backups: {s3_part_concurrency: 0}}\n`), /s3_part_concurrency/);
   assert.match(configError(`${base}system: {backups: {s3_max_part_size: 1}}\n`), /s3_max_part_size must be between 5/);
   assert.match(configError(`${base}allowed_origins: "x"\n`), /allowed_origins must be a list/);
+  assert.match(configError(`${base}metrics: {port: 1.5}\n`), /metrics\.port must be an integer/);
   assert.match(configError('a: [b'), /not valid YAML/);
   assert.match(configError('- a\n- b\n'), /must be a YAML mapping/);
   for (const msg of [configError('a: [b'), configError('x: 1\n')]) assert.ok(!msg.includes('\n'), 'one line');

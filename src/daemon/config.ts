@@ -37,6 +37,8 @@ export interface DaemonConfig {
     };
   };
   readonly remoteQuery: { readonly timeoutMs: number };
+  /** port null = /metrics is served on the API listener; otherwise only on this separate one. */
+  readonly metrics: { readonly host: string; readonly port: number | null };
   readonly allowedOrigins: readonly string[];
   /** Where the config came from, for error messages. */
   readonly source: string;
@@ -57,6 +59,8 @@ export const DAEMON_DEFAULTS = {
   'system.backups.restore_idle_timeout': 60,
   'remote_query.timeout': 30,
   allowed_origins: [] as string[],
+  'metrics.host': '127.0.0.1',
+  'metrics.port': null,
 } as const;
 
 const MIB = 1024 * 1024;
@@ -184,10 +188,15 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       },
     },
     remoteQuery: { timeoutMs: r.number('remote_query.timeout', DAEMON_DEFAULTS['remote_query.timeout'], 1, 3600) * 1000 },
+    metrics: {
+      host: r.string('metrics.host', DAEMON_DEFAULTS['metrics.host']),
+      port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
+    },
     allowedOrigins: origins,
     source,
   };
   if (!Number.isInteger(config.api.port)) r.fail('api.port', 'must be an integer');
+  if (config.metrics.port !== null && !Number.isInteger(config.metrics.port)) r.fail('metrics.port', 'must be an integer');
   if (!Number.isInteger(config.system.backups.s3PartConcurrency)) r.fail('system.backups.s3_part_concurrency', 'must be an integer');
   return Object.freeze(config);
 }

@@ -2,12 +2,13 @@
  * Composition root of the daemon: the only place that builds the parts and wires them together.
  */
 import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { errorMessage } from '../core/app-error.ts';
 import type { DaemonConfig } from './config.ts';
 import { parseDaemonConfig } from './config.ts';
-import { createDaemonMetrics } from './metrics.ts';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.ts';
 import { HttpPanelClient } from './panel-client/panel-client.ts';
 import { ReportOutbox } from './services/report-outbox.ts';
 import { JobJournal } from './services/job-journal.ts';
@@ -24,7 +25,28 @@ import { canonicalUuid } from './uuid.ts';
 export interface DaemonHandle {
   url: string;
   port: number;
+  /** Set when metrics.port moves /metrics to its own listener. */
+  metricsUrl?: string;
   close(): Promise<void>;
+}
+
+/** A bare listener for /metrics only, so it can be bound to a different interface than the API. */
+async function startMetricsServer(host: string, port: number, registry: DaemonMetrics['registry']): Promise<{ server: http.Server; port: number }> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /**
@@ -94,9 +116,16 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     metrics,
     startedAt,
   };
-  const app = await buildDaemonApp(deps);
+  const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null });
+  let metricsServer: http.Server | null = null;
+  let metricsUrl: string | undefined;
   try {
     await app.listen({ host: config.api.host, port: config.api.port });
+    if (config.metrics.port !== null) {
+      const m = await startMetricsServer(config.metrics.host, config.metrics.port, metrics.registry);
+      metricsServer = m.server;
+      metricsUrl = `${displayUrl(config.metrics.host, m.port)}/metrics`;
+    }
   } catch (err) {
     // Recovery reports are already queued on disk; stop their timers so the process can exit.
     await outbox.close();
@@ -120,10 +149,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
       lifetime.abort(new Error('daemon closed'));
       await loading.catch(() => undefined);
       await app.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'error while closing http server'));
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise((r) => metricsServer!.close(r));
+      }
     })();
     return closing;
   };
-  return { url, port, close };
+  return { url, port, ...(metricsUrl ? { metricsUrl } : {}), close };
 }
 
 /** The OpenAPI document of the daemon API, built from the route schemas without listening. */

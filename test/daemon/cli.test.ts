@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './support/helpers.ts';
+import { startDaemonProcess } from './support/daemon-process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/backwing.js', import.meta.url));
 
@@ -50,6 +51,26 @@ test('a port already in use is a clean failure: one line, non-zero exit, no hang
     assert.match(stderr, /EADDRINUSE/);
   } finally {
     blocker.close();
+    dir.cleanup();
+  }
+});
+
+test('metrics.port moves /metrics to its own listener (bind-able), off the API port', async () => {
+  const dir = tempDir();
+  // No panel at all: the daemon serves anyway and keeps retrying in the background.
+  const daemon = await startDaemonProcess({ root: dir.path, panelUrl: 'http://127.0.0.1:1', token: '0123456789abcdef0123', tokenId: 't', extra: { metrics: { host: '127.0.0.1', port: 0 } } });
+  try {
+    const metricsUrl = daemon.listening.metrics_url;
+    assert.ok(metricsUrl, 'metrics_url printed');
+    assert.notEqual(new URL(metricsUrl).port, new URL(daemon.url).port);
+    const m = await fetch(metricsUrl);
+    assert.equal(m.status, 200);
+    assert.match(await m.text(), /backwing_daemon_backups_total/);
+    const onApi = await fetch(`${daemon.url}/metrics`);
+    assert.equal(onApi.status, 404);
+    await onApi.arrayBuffer();
+  } finally {
+    await daemon.stop();
     dir.cleanup();
   }
 });

@@ -24,7 +24,7 @@ const CORS_HEADERS = {
   'access-control-max-age': '7200',
 };
 
-export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolean; metrics?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
@@ -92,11 +92,13 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
   await app.register(async (s) => downloadRoutes(s, deps));
   await app.register(async (s) => wsRoutes(s, deps));
 
-  // Unauthenticated on purpose (scrapers rarely carry tokens); it reveals counts only. Bind
-  // api.host to a private interface, or firewall the port, if that matters.
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type(deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  // Unauthenticated on purpose (scrapers rarely carry tokens); it reveals counts only. Set
+  // metrics.port to move it to its own listener (metrics.host, loopback by default).
+  if (opts.metrics !== false) {
+    app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    });
+  }
   return app as unknown as FastifyInstance;
 }

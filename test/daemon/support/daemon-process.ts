@@ -9,6 +9,8 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface DaemonProcess {
   url: string;
+  /** The whole `listening` line. */
+  listening: { url: string; port: number; metrics_url?: string };
   proc: ChildProcess;
   root: string;
   data: string;
@@ -77,7 +79,7 @@ export async function startDaemonProcess(o: DaemonProcessOptions): Promise<Daemo
     if (process.env.DAEMON_STDERR) process.stderr.write(c);
   });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = await new Promise<DaemonProcess['listening']>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`daemon did not start in time; stderr:\n${err}`)), 30_000);
     proc.stdout!.on('data', (c: Buffer) => {
@@ -85,7 +87,7 @@ export async function startDaemonProcess(o: DaemonProcessOptions): Promise<Daemo
       const line = out.split('\n').find((l) => l.includes('"listening"'));
       if (line) {
         clearTimeout(timer);
-        resolve((JSON.parse(line) as { url: string }).url);
+        resolve(JSON.parse(line) as DaemonProcess['listening']);
       }
     });
     proc.once('exit', (code) => {
@@ -94,7 +96,8 @@ export async function startDaemonProcess(o: DaemonProcessOptions): Promise<Daemo
     });
   });
   return {
-    url,
+    url: listening.url,
+    listening,
     proc,
     root: o.root,
     data: join(o.root, 'volumes'),
