@@ -278,5 +278,10 @@ test('websocket: auth, backup events only with backup.read, jwt error for anothe
   await waitUntil(() => shortLived.frames.some((f) => f.event === 'token expired'), 5000, 'token expired');
   await backup(SERVER, uuid());
   assert.ok(!shortLived.frames.some((f) => f.event === 'backup completed'), 'no events after expiry');
+  // Flooding closes the socket.
+  const flood = await open(await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: ['*'] }));
+  const closed = new Promise<number>((r) => flood.ws.once('close', (code) => r(code)));
+  for (let i = 0; i < 150; i++) flood.ws.send(JSON.stringify({ event: 'send logs', args: [] }));
+  assert.equal(await closed, 1008);
   for (const c of [reader, blind, wrong, shortLived]) c.ws.close();
 });

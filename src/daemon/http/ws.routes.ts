@@ -10,6 +10,10 @@ import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
+const AUTH_TIMEOUT_MS = 30_000;
+const RATE_WINDOW_MS = 10_000;
+const RATE_MAX_FRAMES = 100;
+
 export function originAllowed(origin: string | undefined, remote: string, allowed: readonly string[]): boolean {
   // Non-browser clients send no Origin; the JWT is what protects the socket.
   if (!origin) return true;
@@ -51,7 +55,23 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
         warnTimer = null;
       };
 
+      // A socket that never authenticates is dropped; a flooding one too (Wings CVE-2025-69199).
+      const authDeadline = setTimeout(() => {
+        if (!unsubscribe) socket.close(4001, 'authentication timeout');
+      }, AUTH_TIMEOUT_MS);
+      let windowStart = Date.now();
+      let inWindow = 0;
+
       socket.on('message', (data) => {
+        const now = Date.now();
+        if (now - windowStart > RATE_WINDOW_MS) {
+          windowStart = now;
+          inWindow = 0;
+        }
+        if (++inWindow > RATE_MAX_FRAMES) {
+          socket.close(1008, 'too many messages');
+          return;
+        }
         let frame: WsFrame;
         try {
           frame = JSON.parse(data.toString()) as WsFrame;
@@ -85,7 +105,10 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
           }
         })();
       });
-      socket.on('close', drop);
+      socket.on('close', () => {
+        clearTimeout(authDeadline);
+        drop();
+      });
       socket.on('error', drop);
     },
   );
