@@ -296,10 +296,10 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
       const dialog = p.getByRole('dialog', { name: 'Create server backup' });
       await dialog.waitFor(WAIT);
       assert.equal(await dialog.getByRole('switch').count(), 0, 'no Locked switch without backup.delete');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await p.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached', ...WAIT });
       const focused = await p.evaluate(() => document.activeElement?.textContent?.trim());
-      assert.equal(focused, 'Create backup', 'focus returns to the button that opened the dialog');
+      assert.equal(focused, 'Create backup', 'Escape closes the dialog and focus returns to the button that opened it');
     } finally {
       await subCtx.close();
     }
