@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, lstatSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, readTree } from './support/helpers.ts';
@@ -140,6 +141,12 @@ test('while a restore runs the server is restoring: other restores and backups g
   const body = buildTarGz([{ name: 'slow.bin', content: Buffer.alloc(600_000, 7) }]);
   // gzip squeezes zeros; trickle the compressed bytes slowly instead.
   panel.blobs.set('slow', { status: 200, contentType: 'application/gzip', body, rate: Math.max(200, Math.floor(body.length / 2)) });
+  const ws = new WebSocket(`${daemon.url.replace('http', 'ws')}/api/servers/${SERVER}/ws`);
+  const frames: { event: string; args: string[] }[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ event: 'auth', args: [await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: [] })] }));
+  await waitUntil(() => frames.some((f) => f.event === 'auth success'), 5000, 'auth');
   const id = uuid();
   assert.equal((await restore(call, id, `${panel.url}/blob/slow`)).status, 202);
   const second = await restore(call, uuid(), `${panel.url}/blob/slow`);
@@ -154,6 +161,12 @@ test('while a restore runs the server is restoring: other restores and backups g
   const after = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: uuid(), ignore: '' });
   assert.equal(after.status, 202);
   assert.ok(readTree(serverDir)['slow.bin']);
+  // Restore events need no backup permission.
+  await waitUntil(() => frames.some((f) => f.event === 'backup restore completed'), 5000, 'restore completed event');
+  const progress = frames.filter((f) => f.event === 'backup restore progress').map((f) => JSON.parse(f.args[0]!));
+  assert.ok(progress.length >= 1, 'restore progress published');
+  assert.equal(progress[0].uuid, id);
+  ws.close();
 });
 
 test('a stalled restore download fails after the idle timeout instead of hanging; state clears', async () => {
