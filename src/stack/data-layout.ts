@@ -72,3 +72,39 @@ export async function writeSecretFile(path: string, content: string): Promise<vo
   }
   await rename(tmp, path);
 }
+
+/**
+ * One `up` per data directory: two would run two daemons over the same server files and backups.
+ * The lock holds our pid; a lock left by a process that no longer exists (kill -9, power loss) is
+ * taken over.
+ */
+export async function acquireDataLock(layout: DataLayout): Promise<() => Promise<void>> {
+  const path = join(layout.root, 'up.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return async () => {
+        await unlink(path).catch(() => undefined);
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readTextIfExists(path))?.trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new CliError(`another backwing up (pid ${pid}) is already using ${layout.root}; stop it first or pick another --data`);
+      }
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  throw new CliError(`cannot take the lock ${path}; remove it if no backwing up is running`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

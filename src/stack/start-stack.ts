@@ -13,7 +13,7 @@ import { CliError } from '../cli/cli-error.ts';
 import { loadPanelConfig } from '../panel/config.ts';
 import { startPanel, type PanelHandle } from '../panel/main.ts';
 import { startDaemon, type DaemonHandle } from '../daemon/main.ts';
-import { dataLayout, prepareDataDir, type DataLayout } from './data-layout.ts';
+import { acquireDataLock, dataLayout, prepareDataDir, type DataLayout } from './data-layout.ts';
 import { readDaemonCredentials, writeDaemonConfig } from './daemon-config-file.ts';
 import {
   ADMIN_EMAIL,
@@ -64,23 +64,11 @@ export interface StackHandle {
 export async function startStack(opts: StackOptions): Promise<StackHandle> {
   const layout = dataLayout(opts.dataDir);
   await prepareDataDir(layout);
-  // A broken daemon config must fail before anything listens.
-  const existingCreds = await readDaemonCredentials(layout);
-
-  const panelPort = opts.panelPort === 0 ? await freePort(LOOPBACK) : await assertPortFree(LOOPBACK, opts.panelPort, '--panel-port');
-  if (opts.daemonPort !== 0) await assertPortFree(LOOPBACK, opts.daemonPort, '--daemon-port');
-
-  const panelConfig = asCliError(() =>
-    loadPanelConfig(opts.env ?? process.env, {
-      databaseUrl: `sqlite:${layout.panelDb}`,
-      host: LOOPBACK,
-      port: panelPort,
-      appUrl: `http://${LOOPBACK}:${panelPort}`,
-    }),
-  );
+  const unlock = await acquireDataLock(layout);
 
   let panel: PanelHandle | undefined;
   let daemon: DaemonHandle | undefined;
+  let released = false;
   const close = async () => {
     const d = daemon;
     const p = panel;
@@ -88,9 +76,28 @@ export async function startStack(opts: StackOptions): Promise<StackHandle> {
     panel = undefined;
     if (d) await d.close().catch((err: unknown) => opts.logger.error({ err }, 'daemon did not close cleanly'));
     if (p) await p.close().catch((err: unknown) => opts.logger.error({ err }, 'panel did not close cleanly'));
+    if (!released) {
+      released = true;
+      await unlock();
+    }
   };
 
   try {
+    // A broken daemon config must fail before anything listens.
+    const existingCreds = await readDaemonCredentials(layout);
+
+    const panelPort = opts.panelPort === 0 ? await freePort(LOOPBACK) : await assertPortFree(LOOPBACK, opts.panelPort, '--panel-port');
+    if (opts.daemonPort !== 0) await assertPortFree(LOOPBACK, opts.daemonPort, '--daemon-port');
+
+    const panelConfig = asCliError(() =>
+      loadPanelConfig(opts.env ?? process.env, {
+        databaseUrl: `sqlite:${layout.panelDb}`,
+        host: LOOPBACK,
+        port: panelPort,
+        appUrl: `http://${LOOPBACK}:${panelPort}`,
+      }),
+    );
+
     panel = await listening(() => startPanel(panelConfig, { logger: opts.logger.child({ component: 'panel' }) }), panelPort, '--panel-port');
     const services = panel.context.services;
     const state = await readStackState(layout);

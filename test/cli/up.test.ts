@@ -115,6 +115,11 @@ describe('backwing up', () => {
       const limited = await runCli(['backups', 'create', id], { env });
       assert.equal(limited.code, 1);
       assert.match(oneLine(limited), /limit/);
+
+      // But a second `up` on the same data would run a second daemon over the same files: refused.
+      const twice = await runCli(['up', '--data', data, '--panel-port', '0', '--daemon-port', '0']);
+      assert.equal(twice.code, 1);
+      assert.match(oneLine(twice), new RegExp(`another backwing up \\(pid ${stack.child.pid}\\) is already using`));
     } finally {
       assert.equal(await stack.stop(), 0, stack.stderr());
     }
@@ -206,6 +211,9 @@ describe('backwing up', () => {
 
   test('human mode: the banner has the URL, the key, and three curl lines that work when pasted', async () => {
     const hdata = join(dir, 'human');
+    // A lock left by a process that is gone (kill -9) does not block the next start.
+    await mkdir(hdata, { recursive: true });
+    await writeFile(join(hdata, 'up.pid'), '2147483646\n');
     const stack = await startUp({ dataDir: hdata, human: true });
     try {
       const banner = stack.stdout();
@@ -232,6 +240,7 @@ describe('backwing up', () => {
       assert.equal(await stack.stop(), 0, stack.stderr());
     }
     assert.match(stack.stderr(), /SIGINT: stopping.*\n(.*\n)*stopped/);
+    assert.equal(existsSync(join(hdata, 'up.pid')), false, 'the lock goes with the process');
   });
 
   test('up --help documents the flags', async () => {

@@ -131,7 +131,7 @@ test('npm start from a fresh copy → backup, download, tar -tzf, restore, Ctrl-
   for (let i = 0; i < 20 && groupAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   assert.equal(groupAlive(pid), false, 'no process of the stack is left running');
   // volumes/ is the game server's own files (its sample cache/*.tmp is user data), so not scanned.
-  const leftovers = (await walk(data)).filter((p) => !p.startsWith(join(data, 'volumes')) && (/\.tmp|\.part|write-probe|-journal$/.test(p) || p.includes(`${join('state', 'jobs')}/`) || p.includes(`${join('state', 'outbox')}/`)));
+  const leftovers = (await walk(data)).filter((p) => !p.startsWith(join(data, 'volumes')) && (/\.tmp|\.part|write-probe|-journal$|up\.pid$/.test(p) || p.includes(`${join('state', 'jobs')}/`) || p.includes(`${join('state', 'outbox')}/`)));
   assert.deepEqual(leftovers.map((p) => relative(data, p)), [], 'no temporary files left after Ctrl-C');
 
   // Second start the other documented way, `backwing up`, whose own exit code after SIGINT must be 0.
