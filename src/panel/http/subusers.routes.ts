@@ -10,7 +10,8 @@ import { AppError } from '../../core/app-error.ts';
 import type { PanelContext } from '../context.ts';
 import { PanelErrors } from '../errors.ts';
 import { requirePermission } from '../services/access.ts';
-import type { PublicSubuser } from '../services/subusers.service.ts';
+import { KNOWN_PERMISSIONS, type PublicSubuser } from '../services/subusers.service.ts';
+import { clientAuthHook } from './client-auth.ts';
 import { scopeOf, serverScopeHook } from './server-scope.ts';
 
 const ServerParams = Type.Object({ server: Type.String() });
@@ -51,6 +52,55 @@ export function subuserObject(s: PublicSubuser) {
   };
 }
 
+/** Group and key descriptions for `GET /api/client/permissions` (what a UI shows next to each checkbox). */
+const GROUP_DESCRIPTIONS: Record<string, string> = {
+  websocket: 'Connecting to the server websocket: console output and live events.',
+  control: 'Power state of the server and console commands.',
+  user: 'Managing other subusers of the server. Nobody can edit their own account or grant permissions they lack.',
+  file: 'Access to the server files.',
+  backup: 'Creating and managing server backups.',
+  allocation: 'Network allocations of the server.',
+  startup: 'Startup parameters of the server.',
+  database: 'Databases of the server.',
+  schedule: 'Scheduled tasks of the server (including scheduled backups).',
+  settings: 'Server settings.',
+  activity: 'The server activity log.',
+};
+const KEY_DESCRIPTIONS: Record<string, string> = {
+  'websocket.connect': 'Allows a user to connect to the websocket of the server.',
+  'backup.create': 'Allows a user to create new backups for this server.',
+  'backup.read': 'Allows a user to view all backups that exist for this server.',
+  'backup.delete': 'Allows a user to remove backups from the system (also governs locking).',
+  'backup.download': 'Allows a user to download a backup for the server. Danger: this allows a user to access all files for the server in the backup.',
+  'backup.restore': 'Allows a user to restore a backup for the server. Danger: this allows the user to delete all of the server files in the process.',
+  'user.create': 'Allows a user to add subusers to the server.',
+  'user.read': 'Allows a user to view subusers and their permissions.',
+  'user.update': 'Allows a user to change the permissions of other subusers.',
+  'user.delete': 'Allows a user to remove subusers from the server.',
+  'schedule.create': 'Allows a user to create schedules.',
+  'schedule.read': 'Allows a user to view schedules and their tasks.',
+  'schedule.update': 'Allows a user to change schedules and their tasks.',
+  'schedule.delete': 'Allows a user to delete schedules.',
+  'activity.read': 'Allows a user to view the activity log of the server.',
+};
+
+export function permissionCatalogue(): Record<string, { description: string; keys: Record<string, string> }> {
+  const out: Record<string, { description: string; keys: Record<string, string> }> = {};
+  for (const full of KNOWN_PERMISSIONS) {
+    const [group, key] = full.split('.') as [string, string];
+    out[group] ??= { description: GROUP_DESCRIPTIONS[group] ?? '', keys: {} };
+    out[group].keys[key] = KEY_DESCRIPTIONS[full] ?? '';
+  }
+  return out;
+}
+
+const PermissionCatalogue = Type.Object({
+  object: Type.Literal('system_permissions'),
+  attributes: Type.Object({
+    permissions: Type.Record(Type.String(), Type.Object({ description: Type.String(), keys: Type.Record(Type.String(), Type.String()) })),
+  }),
+});
+
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Upstream: a caller without full access may only grant permissions it holds itself. */
@@ -90,6 +140,11 @@ export async function subuserRoutes(app: FastifyInstance, opts: { ctx: PanelCont
     if (!s) throw PanelErrors.resourceNotFound();
     return s;
   };
+
+  app.get('/api/client/permissions', {
+    schema: { tags: ['subusers'], summary: 'Every permission key a subuser can be given, grouped, with descriptions', response: { 200: PermissionCatalogue } },
+    preValidation: clientAuthHook(ctx),
+  }, async () => ({ object: 'system_permissions' as const, attributes: { permissions: permissionCatalogue() } }));
 
   app.get('/api/client/servers/:server/users', {
     schema: { tags: ['subusers'], summary: 'List subusers', params: ServerParams, response: { 200: SubuserList } },

@@ -59,6 +59,19 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(one.body.attributes.email, 'reader@example.com');
     });
 
+    test('GET /api/client/permissions: the grouped catalogue, for signed-in users only', async () => {
+      assertError(await h.api('GET', '/api/client/permissions', { key: null }), 401, 'AuthenticationException');
+      const res = await h.api('GET', '/api/client/permissions');
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.object, 'system_permissions');
+      const groups = res.body.attributes.permissions;
+      for (const key of ['backup.create', 'backup.read', 'backup.delete', 'backup.download', 'backup.restore', 'websocket.connect', 'user.create', 'schedule.read']) {
+        const [g, k] = key.split('.');
+        assert.equal(typeof groups[g!].keys[k!], 'string', `${key} listed`);
+      }
+      assert.ok(groups.backup.description.length > 0);
+    });
+
     test('validation: unknown permission keys and bad emails are 422 naming the field; duplicates refused', async () => {
       const unknown = await h.api('POST', base(), { body: { email: 'x@example.com', permissions: ['backup.read', 'backup.everything'] } });
       assertError(unknown, 422, 'ValidationException');

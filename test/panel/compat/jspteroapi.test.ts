@@ -110,6 +110,29 @@ for (const db of await testDatabaseUrls()) {
       await rejectsWith(owner.createBackup(limited.identifier), 400, 'Cannot create a new backup, this server has reached its limit of 0 backups.');
     });
 
+    test('subusers through the library: permission catalogue, add, view, update, remove', async () => {
+      const client = new Client(h.url, h.ownerKey, undefined, true);
+      const catalogue = (await client.getAllPermissions()) as unknown as { permissions: Record<string, { description: string; keys: Record<string, string> }> };
+      assert.deepEqual(Object.keys(catalogue.permissions.backup!.keys).sort(), ['create', 'delete', 'download', 'read', 'restore']);
+      assert.match(catalogue.permissions.backup!.keys.restore!, /Danger/);
+
+      // jspteroapi's permission type predates backup.*; the panel takes upstream's full key set.
+      const perms = ['backup.read', 'backup.create'] as unknown as Parameters<typeof client.createSubUser>[2];
+      const added = await client.createSubUser(server.identifier, 'jspt-helper@example.com', perms);
+      assert.equal(added.email, 'jspt-helper@example.com');
+      assert.deepEqual([...added.permissions].sort(), ['backup.create', 'backup.read', 'websocket.connect']);
+      const all = await client.getAllSubUsers(server.identifier);
+      assert.ok(all.some((u) => u.attributes.uuid === added.uuid));
+      assert.equal((await client.getSubUserInfo(server.identifier, added.uuid)).email, 'jspt-helper@example.com');
+
+      const updated = await client.updateSubUserPermissions(server.identifier, added.uuid, ['backup.read'] as unknown as typeof perms);
+      assert.deepEqual([...updated.permissions].sort(), ['backup.read', 'websocket.connect']);
+      await rejectsWith(client.createSubUser(server.identifier, 'jspt-bad@example.com', ['backup.everything'] as unknown as typeof perms), 422);
+
+      assert.equal(await client.deleteSubUser(server.identifier, added.uuid), 'Successfuly deleted SubUser!');
+      await rejectsWith(client.getSubUserInfo(server.identifier, added.uuid), 404);
+    });
+
     test('the application client provisions users and servers', async () => {
       const admin = await h.user('jspt-admin@example.com', { rootAdmin: true, type: 'application' });
       const app = new Application(h.url, admin.key); // fast = false: its own testAPI runs too
