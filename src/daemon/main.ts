@@ -57,10 +57,10 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
 async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
-  for (const entry of await journal.leftovers()) {
+  for (const { id, entry } of await journal.leftovers()) {
     const uuid = canonicalUuid(entry.backup_uuid);
     if (!uuid) {
-      await journal.remove(entry.kind, entry.backup_uuid);
+      await journal.remove(id);
       continue;
     }
     if (entry.kind === 'backup') {
@@ -71,7 +71,7 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     } else {
       await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
     }
-    await journal.remove(entry.kind, uuid);
+    await journal.remove(id);
     logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');
   }
   await outbox.enqueue('/servers/reset', null);

@@ -35,6 +35,7 @@ interface RunningBackup {
   adapter: 'wings' | 's3';
   controller: AbortController;
   done: Promise<void>;
+  journalId?: string;
 }
 
 export interface BackupServiceDeps {
@@ -99,7 +100,7 @@ export class BackupService {
     const job: RunningBackup = { serverUuid, adapter, controller, done: Promise.resolve() };
     this.#running.set(uuid, job);
     try {
-      await journal.add({ kind: 'backup', server_uuid: serverUuid, backup_uuid: uuid, adapter, started_at: new Date().toISOString() });
+      job.journalId = await journal.add({ kind: 'backup', server_uuid: serverUuid, backup_uuid: uuid, adapter, started_at: new Date().toISOString() });
     } catch (err) {
       this.#running.delete(uuid);
       throw err;
@@ -198,7 +199,7 @@ export class BackupService {
       return;
     }
     hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
-    await journal.remove('backup', uuid);
+    if (job.journalId) await journal.remove(job.journalId);
   }
 
   /** Aborts a running backup; resolves when it has cleaned up and queued its failure report. */

@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 
 export type JobKind = 'backup' | 'restore';
 
@@ -22,29 +23,32 @@ export class JobJournal {
     this.#dir = join(stateDir, 'jobs');
   }
 
-  #file(kind: JobKind, backupUuid: string): string {
-    return join(this.#dir, `${kind}-${backupUuid}.json`);
-  }
-
   async init(): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
   }
 
-  async add(entry: JournalEntry): Promise<void> {
-    await writeFile(this.#file(entry.kind, entry.backup_uuid), JSON.stringify(entry));
+  /**
+   * Records a starting job and returns its entry id. Ids are unique per job so a finishing job
+   * can never remove the entry of a newer job for the same backup or server.
+   */
+  async add(entry: JournalEntry): Promise<string> {
+    const id = `${entry.kind}-${entry.backup_uuid}-${randomBytes(4).toString('hex')}.json`;
+    await writeFile(join(this.#dir, id), JSON.stringify(entry));
+    return id;
   }
 
-  async remove(kind: JobKind, backupUuid: string): Promise<void> {
-    await rm(this.#file(kind, backupUuid), { force: true });
+  async remove(id: string): Promise<void> {
+    // Ids come from add() or from readdir, never from a request.
+    await rm(join(this.#dir, id), { force: true });
   }
 
-  /** Entries left by a previous process. Unreadable files are returned as null and removed. */
-  async leftovers(): Promise<JournalEntry[]> {
-    const out: JournalEntry[] = [];
+  /** Entries left by a previous process, with their ids. Unreadable files are removed. */
+  async leftovers(): Promise<Array<{ id: string; entry: JournalEntry }>> {
+    const out: Array<{ id: string; entry: JournalEntry }> = [];
     for (const name of await readdir(this.#dir)) {
       const file = join(this.#dir, name);
       try {
-        out.push(JSON.parse(await readFile(file, 'utf8')) as JournalEntry);
+        out.push({ id: name, entry: JSON.parse(await readFile(file, 'utf8')) as JournalEntry });
       } catch {
         await rm(file, { force: true });
       }

@@ -32,6 +32,7 @@ export interface RestoreRequest {
 
 interface RunningRestore {
   serverUuid: string;
+  journalId: string;
   released?: boolean;
   controller: AbortController;
   done: Promise<void>;
@@ -94,6 +95,7 @@ export class RestoreService {
 
     const controller = new AbortController();
     let input: Readable | null = null;
+    let journalId: string | null = null;
     try {
       if (adapter === 'wings') {
         const owned = await store.owned(serverUuid, backupUuid);
@@ -113,17 +115,17 @@ export class RestoreService {
           throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
         }
       }
-      await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
+      journalId = await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
       if (truncate) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
-      await journal.remove('restore', backupUuid).catch(() => undefined);
+      if (journalId) await journal.remove(journalId).catch(() => undefined);
       registry.endRestore(serverUuid);
       throw err;
     }
 
-    const job: RunningRestore = { serverUuid, controller, done: Promise.resolve() };
+    const job: RunningRestore = { serverUuid, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => this.#release(job));
@@ -180,7 +182,7 @@ export class RestoreService {
     const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
     try {
       await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful });
-      await journal.remove('restore', backupUuid);
+      await journal.remove(job.journalId);
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }
