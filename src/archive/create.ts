@@ -216,6 +216,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
   let bytesRead = 0;
   let skippedSpecial = 0;
   let changed = 0;
+  let undecodable = 0;
   let sinceYield = 0;
   const snapshot = () => ({ bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
 
@@ -247,7 +248,14 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
     }
 
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-    if (!st) continue; // vanished since readdir
+    if (!st) {
+      // Vanished since readdir, or a name that is not valid UTF-8 (it cannot be addressed as a string).
+      if (name.includes('\uFFFD')) {
+        undecodable++;
+        logger.warn({ dir: frame.rel || '.', name }, 'skipped a file whose name is not valid UTF-8');
+      }
+      continue;
+    }
     const mtime = Math.floor(st.mtimeMs / 1000);
     const mode = st.mode & 0o7777;
 
@@ -309,7 +317,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
     }
   }
   await tar.end();
-  if (skippedSpecial || changed) logger.info({ skippedSpecial, changed }, 'archive skipped special files or files that changed');
+  if (skippedSpecial || changed || undecodable) logger.info({ skippedSpecial, changed, undecodable }, 'archive skipped special files or files that changed');
   progress.final(snapshot());
   return { files, bytesRead };
 }

@@ -27,6 +27,7 @@ const writevAsync = promisify(fs.writev);
 const fchmodAsync = promisify(fs.fchmod);
 const futimesAsync = promisify(fs.futimes);
 const closeAsync = promisify(fs.close);
+const fchownAsync = promisify(fs.fchown);
 const readlinkAsync = promisify(fs.readlink);
 
 function typeName(t: number): string {
@@ -59,6 +60,9 @@ interface Job {
  */
 class Extractor {
   readonly root: string;
+  /** root with exactly one trailing slash (root may be "/"). */
+  readonly #prefix: string;
+  readonly #owner: { uid: number; gid: number } | null;
   readonly result: ExtractResult = { entries: 0, files: 0, dirs: 0, symlinks: 0, bytesRead: 0, bytesWritten: 0, skipped: [] };
   readonly #verified = new Set<string>(['']);
   readonly #dirs: Array<{ rel: string; mode: number; mtime: number }> = [];
@@ -73,6 +77,8 @@ class Extractor {
 
   constructor(root: string, opts: ExtractOptions) {
     this.root = root;
+    this.#prefix = root.endsWith('/') ? root : `${root}/`;
+    this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
     this.#logger = opts.logger ?? silentLogger();
     this.#procCheck = fs.existsSync('/proc/self/fd');
@@ -215,6 +221,7 @@ class Extractor {
         }
         this.result.bytesWritten += done;
       }
+      if (this.#owner) await fchownAsync(fd, this.#owner.uid, this.#owner.gid);
       await fchmodAsync(fd, e.mode & 0o1777);
       await futimesAsync(fd, e.mtime, e.mtime);
       this.result.files++;
@@ -274,6 +281,7 @@ class Extractor {
     this.#open = null;
     if (!o || o.skip) return;
     try {
+      if (this.#owner) fs.fchownSync(o.fd, this.#owner.uid, this.#owner.gid);
       fs.fchmodSync(o.fd, o.entry.mode & 0o1777);
       fs.futimesSync(o.fd, o.entry.mtime, o.entry.mtime);
     } finally {
@@ -319,7 +327,7 @@ class Extractor {
   }
 
   #abs(rel: string): string {
-    return `${this.root}/${rel}`;
+    return this.#prefix + rel;
   }
 
   /** Makes sure every component of `relDir` is a real directory (creating missing ones). */
@@ -329,12 +337,15 @@ class Extractor {
     const abs = this.#abs(relDir);
     let st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st && create) {
+      let made = false;
       try {
         fs.mkdirSync(abs, 0o755);
+        made = true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
       st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (made && this.#owner && st?.isDirectory()) fs.lchownSync(abs, this.#owner.uid, this.#owner.gid);
     }
     if (!st) throw new Skip(`${relDir} does not exist`);
     if (st.isSymbolicLink()) throw new Skip(`path passes through the symbolic link ${relDir}`);
@@ -358,7 +369,7 @@ class Extractor {
     } catch {
       return;
     }
-    if (!real.startsWith(`${this.root}/`)) {
+    if (!real.startsWith(this.#prefix)) {
       throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to write ${JSON.stringify(rel)}: it resolved outside the target directory (the tree changed during extraction)`);
     }
   }
@@ -381,6 +392,7 @@ class Extractor {
     this.#clearSlot(rel);
     const abs = this.#abs(rel);
     fs.symlinkSync(e.linkname, abs);
+    if (this.#owner) fs.lchownSync(abs, this.#owner.uid, this.#owner.gid);
     try {
       fs.lutimesSync(abs, e.mtime, e.mtime);
     } catch {
@@ -420,6 +432,7 @@ class Extractor {
         continue;
       }
       try {
+        if (this.#owner) fs.fchownSync(fd, this.#owner.uid, this.#owner.gid);
         fs.fchmodSync(fd, d.mode);
         fs.futimesSync(fd, d.mtime, d.mtime);
       } finally {

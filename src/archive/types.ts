@@ -38,6 +38,11 @@ export interface ExtractOptions {
   onProgress?: (p: ArchiveProgress) => void;
   onSkip?: (name: string, reason: string) => void;
   logger?: Logger;
+  /**
+   * Give every restored file, directory and link this owner (Wings' system.user). Unset = the
+   * extracting process's own ids; archive owners are never applied.
+   */
+  owner?: { uid: number; gid: number };
 }
 
 export interface ExtractResult {

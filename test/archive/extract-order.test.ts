@@ -53,3 +53,33 @@ test('concurrent small-file writes keep archive order semantics', async () => {
     await t.cleanup();
   }
 });
+
+test('owner option gives every restored entry the configured uid/gid', async () => {
+  const t = await tempDir();
+  try {
+    const dst = join(t.path, 'dst');
+    fs.mkdirSync(dst);
+    // root can hand files to anyone; otherwise only our own ids are allowed
+    const isRoot = process.getuid?.() === 0;
+    const owner = isRoot ? { uid: 4321, gid: 4322 } : { uid: process.getuid!(), gid: process.getgid!() };
+    await extractArchive(
+      Readable.from([
+        buildTarGz([
+          { name: 'd/', type: 'dir' },
+          { name: 'd/small.txt', data: 'x' },
+          { name: 'implicit/parent/big.bin', data: randomBytes((1 << 20) + 1) },
+          { name: 'd/link', type: 'symlink', linkname: 'small.txt' },
+        ]),
+      ]),
+      dst,
+      { owner },
+    );
+    for (const rel of ['d', 'd/small.txt', 'implicit', 'implicit/parent', 'implicit/parent/big.bin', 'd/link']) {
+      const st = fs.lstatSync(join(dst, rel));
+      assert.equal(st.uid, owner.uid, rel);
+      assert.equal(st.gid, owner.gid, rel);
+    }
+  } finally {
+    await t.cleanup();
+  }
+});
