@@ -79,13 +79,24 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
         'accept-ranges': 'bytes',
         'cache-control': 'no-store',
       });
+      let status = 200;
       if (range === null) {
         reply.header('content-length', String(owned.size));
-        return reply.code(200).send(createReadStream(owned.path));
+      } else {
+        status = 206;
+        reply.header('content-range', `bytes ${range.start}-${range.end}/${owned.size}`);
+        reply.header('content-length', String(range.end - range.start + 1));
       }
-      reply.header('content-range', `bytes ${range.start}-${range.end}/${owned.size}`);
-      reply.header('content-length', String(range.end - range.start + 1));
-      return reply.code(206).send(createReadStream(owned.path, { start: range.start, end: range.end }));
+      if (req.method === 'HEAD') {
+        // Fastify's automatic HEAD would read a stream to the end and discard it: a full read of
+        // the archive for a probe. Answer the headers ourselves.
+        reply.hijack();
+        reply.raw.writeHead(status, reply.getHeaders() as Record<string, string>);
+        reply.raw.end();
+        return reply;
+      }
+      const stream = range === null ? createReadStream(owned.path) : createReadStream(owned.path, { start: range.start, end: range.end });
+      return reply.code(status).send(stream);
     },
   );
 }
