@@ -10,6 +10,7 @@ import { isAppError } from '../core/app-error.ts';
 import { CliError } from './cli-error.ts';
 import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
 import type { PanelContext } from '../panel/context.ts';
+import { daemonListenFromUrl } from '../panel/http/application/node-configuration.ts';
 
 interface CommonOptions extends PanelConfigOptions {
   json?: boolean;
@@ -50,15 +51,6 @@ function redactUrl(url: string): string {
 
 function print(opts: CommonOptions, json: Record<string, unknown>, text: string): void {
   process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
-}
-
-/** A daemon's listen address: the URL's IP, or all interfaces when the URL names a host by DNS. */
-export function daemonListenFromUrl(url: string): { host: string; port: number } {
-  const u = new URL(url);
-  const hostname = u.hostname.replace(/^\[|\]$/g, '');
-  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.includes(':');
-  const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
-  return { host: isIp ? hostname : '0.0.0.0', port };
 }
 
 async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {

@@ -70,7 +70,17 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   // ---- Route plugins of other areas (application API, subusers, schedules, retention) go here. ----
   await app.register(applicationRoutes, {
     prefix: '/api/application',
-    deps: { users: ctx.services.users, apiKeys: ctx.services.apiKeys, nodes: ctx.services.nodes, servers: ctx.services.servers, appUrl: () => ctx.config.appUrl },
+    deps: {
+      users: ctx.services.users,
+      apiKeys: ctx.services.apiKeys,
+      nodes: ctx.services.nodes,
+      servers: ctx.services.servers,
+      appUrl: () => ctx.config.appUrl,
+      nodeCredentials: async (id) => {
+        const n = await ctx.repos.nodes.findById(id);
+        return n ? { tokenId: n.daemon_token_id, token: n.daemon_token } : undefined;
+      },
+    },
   });
   await app.register(subuserRoutes, { ctx });
   await app.register(scheduleRoutes, { ctx });

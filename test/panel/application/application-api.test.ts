@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { testDatabaseUrls } from '../../support/postgres.ts';
+import { parseDaemonConfig } from '../../../src/daemon/config.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 
 async function closedPort(): Promise<number> {
@@ -131,6 +132,17 @@ for (const db of await testDatabaseUrls()) {
       const list = await h.api('GET', '/api/application/nodes', { key: adminKey });
       assert.ok(list.body.data.some((n: any) => n.attributes.name === 'fqdn-node'));
       assert.ok(!list.text.includes(row!.daemon_token), 'lists never carry tokens');
+
+      // The configuration document (upstream's Wings JSON) is a config backwing's daemon accepts as is.
+      const conf = await h.api('GET', `/api/application/nodes/${created.body.attributes.id}/configuration`, { key: adminKey });
+      assert.equal(conf.status, 200, conf.text);
+      assert.equal(conf.body.token, row!.daemon_token);
+      const parsed = parseDaemonConfig(conf.text, 'configuration');
+      assert.equal(parsed.uuid, created.body.attributes.uuid);
+      assert.equal(parsed.tokenId, row!.daemon_token_id);
+      assert.deepEqual(parsed.api, { host: '127.0.0.1', port: 18081 });
+      assert.equal(parsed.remote, h.url);
+      assertError(await h.api('GET', `/api/application/nodes/${created.body.attributes.id}/configuration`, { key: h.ownerKey }), 403, 'AccessDeniedHttpException');
 
       assertError(await h.api('POST', '/api/application/nodes', { key: adminKey, body: { url: 'http://x:1' } }), 422, 'ValidationException');
       assertError(await h.api('POST', '/api/application/nodes', { key: adminKey, body: { name: 'x', url: 'ftp://x' } }), 422, 'ValidationException');

@@ -10,6 +10,7 @@ import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
 import type { ServersService, PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
+import { nodeConfiguration } from './node-configuration.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
 import {
   IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody,
@@ -23,6 +24,8 @@ export interface ApplicationApiDeps {
   servers: ServersService;
   /** Public panel URL, for pagination links (read per request: tests learn it after listen). */
   appUrl: () => string;
+  /** The daemon token of a node, for its configuration document; without it that route is absent. */
+  nodeCredentials?: (nodeId: number) => Promise<{ tokenId: string; token: string } | undefined>;
 }
 
 const DEFAULT_PER_PAGE = 50;
@@ -174,6 +177,16 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     const created = await nodes.create({ name: stringField(body.name, 'name', { required: true })!, url: nodeUrlFrom(body) });
     return reply.code(201).send({ ...nodeObject(created), meta: { token_id: created.tokenId, token: created.token } });
   });
+
+  const nodeCredentials = opts.deps.nodeCredentials;
+  if (nodeCredentials) {
+    app.get('/nodes/:id/configuration', { schema: { params: IdParams, summary: "The node's daemon configuration (Wings keys; usable as backwing's daemon config)" } }, async (request) => {
+      const n = await nodeByParam((request.params as { id: string }).id);
+      const creds = await nodeCredentials(n.id);
+      if (!creds) throw PanelErrors.resourceNotFound();
+      return nodeConfiguration(n, creds, opts.deps.appUrl());
+    });
+  }
 
   // ---- servers ----
   app.get('/servers', { schema: { querystring: PageQuery, summary: 'List servers', response: { 200: ServerList } } }, async (request) => {
