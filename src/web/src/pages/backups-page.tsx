@@ -42,6 +42,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   const [now, setNow] = useState(() => Date.now());
   const listRef = useRef<ListState | null>(null);
   listRef.current = list;
+  /** When we saw each restore end: a straggling progress frame must not bring the restoring view back. */
+  const finishedRestores = useRef(new Map<string, number>());
 
   const perms = server?.meta?.user_permissions ?? [];
   const restoring = server?.attributes.status === RESTORING;
@@ -109,12 +111,12 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       else if (can(s.meta?.user_permissions ?? [], 'backup.read')) await loadList(page);
     })();
     return () => { cancelled = true; };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Only a new server starts from scratch; page changes are handled below.
   }, [serverId]);
 
   useEffect(() => {
     if (server && !restoring && can(perms, 'backup.read')) void loadList(page);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Runs for page turns only; live updates and polling reload the current page themselves.
   }, [page]);
 
   useEffect(() => {
@@ -178,8 +180,19 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       // Then take the panel's exact timestamps, once it has recorded the result.
       setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
     },
-    restoreProgress: (p) => setRestore((prev) => ({ name: prev?.name ?? null, progress: p })),
-    restoreCompleted: (p) => { void finishRestore(p); },
+    restoreProgress: (p) => {
+      if (Date.now() - (finishedRestores.current.get(p.uuid) ?? 0) < 3000) return;
+      setRestore((prev) => ({
+        name: prev?.name ?? listRef.current?.backups.find((b) => b.uuid === p.uuid)?.name ?? null,
+        progress: p,
+      }));
+      // A restore started elsewhere (another user, the CLI) takes the page over as well.
+      setServer((s) => s && s.attributes.status !== RESTORING ? { ...s, attributes: { ...s.attributes, status: RESTORING } } : s);
+    },
+    restoreCompleted: (p) => {
+      if (p) finishedRestores.current.set(p.uuid, Date.now());
+      void finishRestore(p);
+    },
   });
 
   // Fallback when the socket is not live (and a slow safety net when it is): ask the panel.
