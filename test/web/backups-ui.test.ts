@@ -221,6 +221,11 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     await writeFile(join(dir, 'added-after-backup.txt'), 'should vanish with truncate');
     assert.ok(existsSync(join(dir, 'logs', 'latest.log')), 'the sample server has a log the backup ignored');
 
+    // A second tab stands for another user watching the same server.
+    const watcher = await ctx.newPage();
+    await watcher.goto(page.url());
+    await watcher.locator('[data-socket="live"]').waitFor(WAIT);
+
     await row(page, 'UI backup one').getByRole('button', { name: 'Restore UI backup one' }).click();
     const dialog = page.getByRole('dialog', { name: 'Restore "UI backup one"' });
     await dialog.waitFor(WAIT);
@@ -236,6 +241,9 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.ok(frames.some((f) => f.event === 'backup restore completed'), 'restore end came over the websocket');
     await row(page, 'UI backup one').waitFor(WAIT);
     await page.screenshot({ path: shot('11-restored') });
+    await watcher.getByText('The restore finished').waitFor(WAIT);
+    await row(watcher, 'UI backup one').waitFor(WAIT);
+    await watcher.close();
 
     assert.equal(await readFile(join(dir, 'server.properties'), 'utf8'), original);
     assert.equal(existsSync(join(dir, 'added-after-backup.txt')), false, 'truncate removed the new file');
