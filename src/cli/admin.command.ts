@@ -53,10 +53,10 @@ function print(opts: CommonOptions, json: Record<string, unknown>, text: string)
   process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
 }
 
-async function readPassword(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
-  if (opts.password !== undefined && opts.passwordStdin) throw new CliError('user create: give --password or --password-stdin, not both');
+async function readPassword(opts: { password?: string; passwordStdin?: boolean }, what = 'user create'): Promise<string> {
+  if (opts.password !== undefined && opts.passwordStdin) throw new CliError(`${what}: give --password or --password-stdin, not both`);
   if (opts.passwordStdin) return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  if (opts.password === undefined) throw new CliError('user create: --password <password> (or --password-stdin) is required');
+  if (opts.password === undefined) throw new CliError(`${what}: --password <password> (or --password-stdin) is required`);
   return opts.password;
 }
 
@@ -91,6 +91,21 @@ export function registerAdminCommands(program: Command): void {
         const u = await ctx.services.users.create({ email: opts.email, password, username: opts.username, rootAdmin: opts.admin === true });
         print(opts, { id: u.id, uuid: u.uuid, email: u.email, username: u.username, root_admin: u.rootAdmin },
           `created user ${u.email} (uuid ${u.uuid}, username ${u.username}${u.rootAdmin ? ', root admin' : ''})`);
+      });
+    });
+
+  withCommonOptions(user.command('set-password'))
+    .description('Set a user\'s password (e.g. for an account a subuser invitation created)')
+    .requiredOption('--email <email>', 'the user')
+    .option('--password <password>', 'new password (at least 8 characters)')
+    .option('--password-stdin', 'read the password from standard input')
+    .action(async (opts: CommonOptions & { email: string; password?: string; passwordStdin?: boolean }) => {
+      const password = await readPassword(opts, 'user set-password');
+      await withContext('user set-password', opts, async (ctx) => {
+        const u = await ctx.services.users.findByEmail(opts.email.toLowerCase());
+        if (!u) throw new CliError(`user set-password: no user with email ${opts.email}`);
+        await ctx.services.users.setPassword(u.id, password);
+        print(opts, { id: u.id, uuid: u.uuid, email: u.email, password_set: true }, `password set for ${u.email}`);
       });
     });
 

@@ -181,6 +181,21 @@ test('backwing panel --config ENVFILE: settings from the file, real env wins, SI
     });
     assert.equal(login.status, 200, 'the running panel sees the user the CLI created');
     await login.arrayBuffer();
+    // A new password set by the CLI replaces the old one at once.
+    const set = jsonOf(await runCli(['admin', 'user', 'set-password', '--config', envFile, '--email', 'cfg@example.test', '--password-stdin', '--json'], { env: { DATABASE_URL: undefined }, input: 'a new password\n' }));
+    assert.equal(set.password_set, true);
+    const signIn = async (password: string) => {
+      const r = await fetch(`${panel!.url}/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'cfg@example.test', password }), signal: AbortSignal.timeout(10_000),
+      });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    assert.equal(await signIn('config pw!'), 401);
+    assert.equal(await signIn('a new password'), 200);
+    const unknown = await runCli(['admin', 'user', 'set-password', '--config', envFile, '--email', 'ghost@example.test', '--password', 'whatever1'], { env: { DATABASE_URL: undefined } });
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /user set-password: no user with email ghost@example\.test/);
     assert.equal(await stopProcess(panel), 0, panel.stderr());
     panel = undefined;
   } finally {
