@@ -224,7 +224,18 @@ export async function uploadArchiveToS3<R>(produce: ArchiveProducer<R>, opts: S3
   if (first.extendable === true && first.part_size > 0) {
     const book = new UrlBook(first, opts);
     const spooler = new PartSpooler(book, opts);
-    const result = await produce(spooler);
+    // Errors surface through produce()'s rejection; an unobserved 'error' event must not crash us.
+    spooler.on('error', () => undefined);
+    let result: R;
+    try {
+      result = await produce(spooler);
+    } catch (err) {
+      // Wait for _destroy: it removes the part being filled and lets in-flight parts finish (and
+      // delete their files), so a failed backup leaves no spooled parts behind.
+      if (!spooler.destroyed) spooler.destroy(err instanceof Error ? err : new Error(String(err)));
+      if (!spooler.closed) await new Promise((r) => spooler.once('close', r));
+      throw err;
+    }
     if (!spooler.writableFinished) {
       await new Promise<void>((resolve, reject) => {
         spooler.once('finish', resolve);
