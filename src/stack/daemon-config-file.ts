@@ -21,6 +21,12 @@ export async function readDaemonCredentials(layout: DataLayout): Promise<DaemonC
   const text = await readTextIfExists(layout.daemonConfig);
   if (text === undefined) return undefined;
   const doc = parseDoc(text, layout.daemonConfig);
+  try {
+    // Every key checked now, before anything listens, with the daemon's own messages.
+    parseDaemonConfig(text, layout.daemonConfig);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err));
+  }
   const { uuid, token_id: tokenId, token } = doc;
   if (typeof uuid === 'string' && typeof tokenId === 'string' && typeof token === 'string') return { uuid, tokenId, token };
   return undefined;

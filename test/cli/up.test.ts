@@ -204,6 +204,21 @@ describe('backwing up', () => {
     assert.equal(bad.code, 1);
     assert.match(oneLine(bad), /config\.yml: not valid YAML/);
 
+    // Valid YAML, invalid value: the daemon's own message, naming the key.
+    const cfg = parse(await readFile(join(data, 'daemon', 'config.yml'), 'utf8')) as { system: { backups: Record<string, unknown> } };
+    cfg.system.backups.checksum = 'md5';
+    const wrong = join(dir, 'wrong');
+    await mkdir(join(wrong, 'daemon'), { recursive: true });
+    await writeFile(join(wrong, 'daemon', 'config.yml'), stringify(cfg));
+    const badValue = await runCli(['up', '--data', wrong, '--panel-port', '0', '--daemon-port', '0']);
+    assert.equal(badValue.code, 1);
+    assert.match(oneLine(badValue), /config\.yml: system\.backups\.checksum must be sha256 or sha1/);
+
+    // A broken panel setting from the environment.
+    const badEnv = await runCli(['up', '--data', join(dir, 'env'), '--panel-port', '0', '--daemon-port', '0'], { env: { BACKUP_THROTTLE_LIMIT: 'lots' } });
+    assert.equal(badEnv.code, 1);
+    assert.match(oneLine(badEnv), /BACKUP_THROTTLE_LIMIT must be an integer/);
+
     const badPort = await runCli(['up', '--panel-port', 'eighty']);
     assert.equal(badPort.code, 1);
     assert.match(badPort.stderr, /--panel-port must be a port number/);
