@@ -30,12 +30,12 @@ export interface Stack extends UpInfo {
 
 const BIN = join(REPO, 'bin/backwing.js');
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const dataDir = await mkdtemp(join(tmpdir(), 'backwing-web-'));
   const child = spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--panel-port', '0', '--daemon-port', '0', '--json', '--log-level', 'warn'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-20000); });
