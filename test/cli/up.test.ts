@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -71,6 +71,14 @@ describe('backwing up', () => {
       assert.equal(cfg.remote, info.panel_url);
       assert.ok((await socketUrl(info)).startsWith(info.daemon_url.replace('http', 'ws')));
       assert.ok(existsSync(join(data, 'volumes', info.server_uuid, 'server.properties')));
+
+      // Both services expose Prometheus metrics in the one process.
+      const pm = await fetch(`${info.panel_url}/metrics`);
+      assert.equal(pm.status, 200);
+      assert.match(await pm.text(), /^# TYPE backwing_panel_/m);
+      const dm = await fetch(`${info.daemon_url}/metrics`);
+      assert.equal(dm.status, 200);
+      assert.match(await dm.text(), /^# TYPE backwing_daemon_backups_total counter/m);
     } finally {
       assert.equal(await stack.stop(), 0, stack.stderr());
     }
@@ -102,8 +110,16 @@ describe('backwing up', () => {
   });
 
   test('backwing admin works on the same --data while up runs', async () => {
+    // Deleting the password file is how a forgotten admin password is reset.
+    await unlink(join(data, 'admin-password.txt'));
     const stack = await startUp({ dataDir: data });
     try {
+      assert.notEqual(stack.info.admin_password, firstInfo.admin_password);
+      const signIn = async (password: string) =>
+        (await fetch(`${stack.info.panel_url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@backwing.local', password }) })).status;
+      assert.equal(await signIn(stack.info.admin_password), 200);
+      assert.equal(await signIn(firstInfo.admin_password), 401);
+
       const created = await runCli(['admin', 'server', 'create', '--data', data, '--name', 'Second', '--owner', 'admin@backwing.local', '--node', 'local', '--backup-limit', '1', '--json']);
       assert.equal(created.code, 0, created.stderr);
       const server = json<{ identifier?: string; attributes?: { identifier: string } }>(created);
