@@ -58,6 +58,7 @@ test('22 backups: page 1 shows 20, Next shows the other 2, the count covers all'
     await pager.getByRole('button', { name: 'Next' }).click();
     await page.getByText('Page 2 of 2').waitFor({ timeout: 30_000 });
     assert.equal(await rows.count(), 2);
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Next', 'keyboard focus stays on the pager');
     assert.equal(await pager.getByRole('button', { name: 'Next' }).isDisabled(), true);
     const all = new Set([...page1, ...(await nameOf())]);
     assert.equal(all.size, 22, 'the two pages together show every backup once');

@@ -329,9 +329,12 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               {summary && <span className="count" data-testid="backup-count">{summary}</span>}
               {list.totalPages > 1 && (
                 <nav className="pager" aria-label="Pages">
-                  <button type="button" className="btn btn-small btn-secondary" disabled={list.page <= 1} onClick={() => setPage(list.page - 1)}>Previous</button>
-                  <span>Page {list.page} of {list.totalPages}</span>
-                  <button type="button" className="btn btn-small btn-secondary" disabled={list.page >= list.totalPages} onClick={() => setPage(list.page + 1)}>Next</button>
+                  {/* aria-disabled, not disabled: a disabled button drops keyboard focus at the last page. */}
+                  <button type="button" className="btn btn-small btn-secondary" aria-disabled={list.page <= 1}
+                    onClick={() => { if (list.page > 1) setPage(list.page - 1); }}>Previous</button>
+                  <span aria-live="polite">Page {list.page} of {list.totalPages}</span>
+                  <button type="button" className="btn btn-small btn-secondary" aria-disabled={list.page >= list.totalPages}
+                    onClick={() => { if (list.page < list.totalPages) setPage(list.page + 1); }}>Next</button>
                 </nav>
               )}
             </footer>
