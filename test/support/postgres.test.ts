@@ -64,3 +64,31 @@ test('the private cluster is stopped and removed when the test process exits', {
   assert.equal(await canConnect(info.port), false, 'nothing listens on the cluster port any more');
   assert.equal(privateClusterInfo() === null || privateClusterInfo()!.dir !== info.dir, true);
 });
+
+test('with BACKWING_TEST_POSTGRES_URL, databases are made on that server and dropped at exit', { timeout: 120_000 }, async () => {
+  // This process's own cluster plays the externally provided server.
+  const url = new URL((await (await testDatabaseUrls())[1]!.url()));
+  url.pathname = '/postgres';
+  const moduleUrl = new URL('./postgres.ts', import.meta.url).href;
+  const script = `const m = await import(${JSON.stringify(moduleUrl)}); const a = await m.freshPostgresUrl(); console.log(JSON.stringify({ a, cluster: m.privateClusterInfo() }));`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BACKWING_TEST_POSTGRES_URL: url.toString() },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+  assert.equal(await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))), 0, err);
+  const { a, cluster } = JSON.parse(out.trim()) as { a: string; cluster: unknown };
+  assert.equal(cluster, null, 'no private cluster was started');
+  const made = new URL(a);
+  assert.equal(made.port, url.port, 'the database lives on the given server');
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    const r = await admin.query('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [made.pathname.slice(1)]);
+    assert.equal(r.rows[0].n, 0, 'the database was dropped when the test process exited');
+  } finally {
+    await admin.end();
+  }
+});
