@@ -230,8 +230,14 @@ for (const db of dbs) {
       } finally {
         (h.ctx.deps as { config: PanelConfig }).config = cfg;
       }
-      assert.ok(await h.ctx.services.backups.pruneStale(now) >= 1);
+      // Two prune runs at once (as two panels would): each stale backup is failed and logged once.
+      const [a, b] = await Promise.all([h.ctx.services.backups.pruneStale(now), h.ctx.services.backups.pruneStale(now)]);
+      assert.ok(a + b >= 1);
       const o = (await h.backup(old.uuid))!;
+      const fails = (await h.ctx.services.activity.listForBackup(o.id)).entries.filter((e) => e.event === 'server:backup.fail');
+      assert.equal(fails.length, 1);
+      assert.match(String(fails[0]!.properties.reason), /360 minutes/);
+      assert.equal(await h.ctx.services.backups.pruneStale(now), 0, 'nothing left to prune');
       assert.equal(o.is_successful, 0);
       assert.equal(o.completed_at, now.toISOString());
       assert.equal((await h.backup(fresh.uuid))!.completed_at, null);

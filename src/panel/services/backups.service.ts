@@ -204,8 +204,11 @@ export class BackupsService {
     const cutoff = new Date(now.getTime() - ageMinutes * 60_000).toISOString();
     const stale = await this.d.repos.backups.findStale(cutoff);
     if (stale.length === 0) return 0;
-    const marked = await this.d.repos.backups.markFailed(stale.map((b) => b.id), now.toISOString());
+    let marked = 0;
     for (const b of stale) {
+      // One row at a time: with several panels on one database only the one that flips the row logs it.
+      if ((await this.d.repos.backups.markFailed([b.id], now.toISOString())) === 0) continue;
+      marked++;
       const server = await this.d.repos.servers.findById(b.server_id);
       if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
         await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
