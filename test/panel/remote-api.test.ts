@@ -181,6 +181,16 @@ for (const db of dbs) {
       assert.equal((await h.backup(noUpload.uuid))!.completed_at, null, 'nothing changed');
     });
 
+    test('two identical reports at once (a daemon retry racing the original): one lands, one activity entry', async () => {
+      const server = await h.server(h.owner.id);
+      const b = await h.fixtureBackup(server, { disk: 'wings', completed: false });
+      const body = { successful: true, checksum: 'ef'.repeat(32), checksum_type: 'sha256', size: 42 };
+      const results = await Promise.all([remote('POST', `/backups/${b.uuid}`, { body }), remote('POST', `/backups/${b.uuid}`, { body })]);
+      assert.deepEqual(results.map((r) => r.status).sort(), [204, 400]);
+      const events = (await h.ctx.services.activity.listForBackup(b.id)).entries.map((e) => e.event);
+      assert.deepEqual(events, ['server:backup.complete']);
+    });
+
     test('restore report clears restoring_backup with colon-named events; other node 403; servers/reset', async () => {
       const server = await h.server(h.owner.id);
       const b = await h.fixtureBackup(server, { disk: 's3' });

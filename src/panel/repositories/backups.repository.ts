@@ -103,6 +103,20 @@ export class BackupsRepository {
     }).where('id', '=', id).execute();
   }
 
+  /** Optimistic update: applies only if the row was not changed since it was read. */
+  async updateIfUnchanged(id: number, readUpdatedAt: string, patch: BackupPatch, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('backups').set({
+      ...(patch.is_successful !== undefined ? { is_successful: patch.is_successful ? 1 : 0 } : {}),
+      ...(patch.is_locked !== undefined ? { is_locked: patch.is_locked ? 1 : 0 } : {}),
+      ...(patch.checksum !== undefined ? { checksum: patch.checksum } : {}),
+      ...(patch.bytes !== undefined ? { bytes: patch.bytes } : {}),
+      ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
+      ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
+      updated_at: at,
+    }).where('id', '=', id).where('updated_at', '=', readUpdatedAt).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async softDelete(id: number, at: string): Promise<void> {
     await this.db.updateTable('backups').set({ deleted_at: at, updated_at: at }).where('id', '=', id).execute();
   }

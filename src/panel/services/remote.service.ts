@@ -91,11 +91,11 @@ export class RemoteService {
     }
     const now = this.d.clock();
     const at = now.toISOString();
-    if (body.successful) {
-      await this.d.repos.backups.update(backup.id, { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at }, at);
-    } else {
-      await this.d.repos.backups.update(backup.id, { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at }, at);
-    }
+    const patch = body.successful
+      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at }
+      : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at };
+    // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
+    if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();
     const durationSeconds = Math.max(0, (now.getTime() - new Date(backup.created_at).getTime()) / 1000);
     this.d.metrics.backupFinished({ driver: backup.disk, successful: body.successful, bytes: body.successful ? Number(body.size) : 0, durationSeconds });
     await this.activity.log({
