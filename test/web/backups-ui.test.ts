@@ -313,6 +313,39 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     }
   });
 
+  test('a read-only subuser sees the list and no actions; a refused websocket token means polling, not retrying', async () => {
+    const email = 'reader@backwing.local';
+    const password = 'reader-password-123';
+    await backwing(['admin', 'user', 'create', '--data', stack.dataDir, '--email', email, '--password', password]);
+    const sub = await clientApi(stack, 'POST', `/api/client/servers/${stack.server_identifier}/users`, { email, permissions: ['backup.read'] });
+    assert.equal(sub.status, 200, JSON.stringify(sub.json));
+    const c = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      // The panel gives every subuser websocket.connect (as upstream does), so its refusal is
+      // played here: the same answer a server without that permission would get.
+      let tokenRequests = 0;
+      await c.route(/\/api\/client\/servers\/[^/]+\/websocket$/, (route) => {
+        tokenRequests += 1;
+        void route.fulfill({ status: 403, contentType: 'application/json',
+          body: JSON.stringify({ errors: [{ code: 'AccessDeniedHttpException', status: '403', detail: 'This action is unauthorized.' }] }) });
+      });
+      const p = await c.newPage();
+      await p.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+      await signIn(p, email, password);
+      const r = row(p, 'Owner made this');
+      await r.waitFor(WAIT);
+      await p.locator('[data-socket="offline"]').waitFor(WAIT);
+      assert.equal(await r.getByRole('button').count(), 0, 'no action at all with backup.read only');
+      assert.equal(await p.getByRole('button', { name: 'Create backup' }).count(), 0);
+      // The panel said 403: asking again every few seconds would only add noise.
+      await p.waitForTimeout(3500);
+      assert.equal(tokenRequests, 1, 'the websocket token is not requested again after a 403');
+      await p.screenshot({ path: shot('13b-read-only') });
+    } finally {
+      await c.close();
+    }
+  });
+
   test('the create dialog shows the panel\'s throttle refusal in words and keeps the form', async () => {
     // Two backups were made on the demo server within the last minutes: the panel's default
     // throttle (2 per 600 s) refuses a third with 429.

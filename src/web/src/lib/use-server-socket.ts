@@ -8,6 +8,7 @@ import type {
 } from '../../../wire/ws-events.ts';
 import { WS_EVENTS } from '../../../wire/ws-events.ts';
 import { api } from '../api/client.ts';
+import { ApiError } from '../api/http.ts';
 
 export interface SocketHandlers {
   backupProgress?: (p: BackupProgressPayload) => void;
@@ -98,9 +99,10 @@ export function useServerSocket(server: string | null, handlers: SocketHandlers)
       let creds;
       try {
         creds = await api.websocket(server);
-      } catch {
+      } catch (err) {
         setStatus('offline');
-        scheduleReconnect();
+        // Without websocket permission asking again will not help; the page polls instead.
+        if (!(err instanceof ApiError && (err.status === 403 || err.status === 401))) scheduleReconnect();
         return;
       }
       if (disposed) return;
