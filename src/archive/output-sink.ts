@@ -8,7 +8,8 @@ import type { ChecksumType } from './types.ts';
 /**
  * Paces a byte stream to `rate` bytes/s. Each piece waits until the clock reaches the time at which
  * all bytes so far (including it) are due, so the average over any run never exceeds the rate and
- * stays within one piece of it. Idle time earns at most `burstMs` of credit.
+ * stays within one piece of it. Lateness (a busy event loop, a slow consumer) is caught up, but at
+ * most `burstMs` of it, so any 10 s window stays within 2.5% of the rate.
  */
 export class Pacer {
   readonly rate: number;
@@ -17,7 +18,7 @@ export class Pacer {
   #sent = 0;
   readonly #burstMs: number;
 
-  constructor(rate: number, burstMs = 50) {
+  constructor(rate: number, burstMs = 250) {
     this.rate = rate;
     this.#burstMs = burstMs;
     // ~50 pieces per second keeps the error small without a timer per few bytes.

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -135,12 +136,14 @@ export function registerArchiveCommands(program: Command): void {
       });
       try {
         for await (const e of listArchive(openInput(file))) {
-          if (o.json) process.stdout.write(`${JSON.stringify({ ...e, mtime: e.mtime.toISOString() })}\n`);
+          let line: string;
+          if (o.json) line = `${JSON.stringify({ ...e, mtime: e.mtime.toISOString() })}\n`;
           else {
             const mode = e.mode.toString(8).padStart(4, '0');
             const link = e.linkname ? ` -> ${e.linkname}` : '';
-            process.stdout.write(`${e.type.padEnd(8)} ${mode} ${String(e.size).padStart(12)} ${e.mtime.toISOString()} ${e.name}${link}\n`);
+            line = `${e.type.padEnd(8)} ${mode} ${String(e.size).padStart(12)} ${e.mtime.toISOString()} ${e.name}${link}\n`;
           }
+          if (!process.stdout.write(line)) await once(process.stdout, 'drain');
         }
       } catch (err) {
         fail(err);
