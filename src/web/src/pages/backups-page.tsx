@@ -5,6 +5,7 @@ import { ApiError, errorText } from '../api/http.ts';
 import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
+import { RestoreDialog } from '../components/restore-dialog.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
 import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
@@ -395,23 +396,5 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         </ConfirmDialog>
       )}
     </section>
-  );
-}
-
-function RestoreDialog({ backup, onConfirm, onClose }: { backup: BackupAttributes; onConfirm: (truncate: boolean) => Promise<void>; onClose: () => void }) {
-  const [truncate, setTruncate] = useState(false);
-  return (
-    <ConfirmDialog title={`Restore "${backup.name}"`} confirmLabel="Restore" danger={truncate} onClose={onClose}
-      onConfirm={() => onConfirm(truncate)}>
-      <p>
-        Your server will be stopped. You will not be able to control it, use the file manager, or create
-        backups until the restore has finished.
-      </p>
-      <label className="check">
-        <input type="checkbox" checked={truncate} onChange={(e) => setTruncate(e.target.checked)} />
-        <span>Delete all files before restoring backup</span>
-      </label>
-      {truncate && <p className="hint hint-danger">Every file on the server is removed first. This cannot be undone.</p>}
-    </ConfirmDialog>
   );
 }
