@@ -118,6 +118,21 @@ test('deleting a running backup aborts it and reports failure; progress events r
   await daemon.stop();
 });
 
+test('graceful stop during a restore reports it failed and leaves no journal', async () => {
+  const { panel, start } = await env(0);
+  const daemon = await start();
+  const body = buildTarGz(Array.from({ length: 10 }, (_, i) => ({ name: `p${i}.bin`, content: random(64 * 1024) })));
+  panel.blobs.set('slow', { status: 200, contentType: 'application/gzip', body, rate: 64 * 1024 });
+  const id = uuid();
+  const res = await api(daemon.url, panel.token)('POST', `/api/servers/${SERVER}/backup/${id}/restore`, { adapter: 's3', truncate_directory: false, download_url: `${panel.url}/blob/slow` });
+  assert.equal(res.status, 202);
+  await waitUntil(() => jobs(daemon).length === 1, 5000, 'restore journaled');
+  assert.equal(await daemon.stop(), 0);
+  const report = panel.reports.find((r) => r.path === `/backups/${id}/restore`);
+  assert.equal(report?.body.successful, false, 'failure reported during shutdown');
+  assert.deepEqual(jobs(daemon), []);
+});
+
 test('reports survive a panel outage and a restart; 5xx retried, 4xx dropped', async () => {
   const { panel, start } = await env(0);
   let daemon = await start();
