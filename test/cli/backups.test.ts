@@ -262,7 +262,7 @@ describe('backwing backups against a running stack', () => {
   test('a download killed mid-way (kill -9) resumes where it stopped', async () => {
     const vol = join(stack.info.data_dir, 'volumes', stack.info.server_uuid);
     const big = join(vol, 'world', 'big-region.bin');
-    await writeFile(big, randomBytes(32 * 1024 * 1024));
+    await writeFile(big, randomBytes(48 * 1024 * 1024));
     const b = json<Backup>(await cli(['create', S, '--name', 'big', '--wait', '--json', '--poll', '0.5']));
     await unlink(big);
     try {
@@ -276,15 +276,18 @@ describe('backwing backups against a running stack', () => {
       const exited = new Promise((r) => child.once('exit', r));
       // Freeze the process, look at the part file, let it run a moment, repeat: a deterministic
       // way to catch it with some but not all bytes on disk, then kill it hard.
-      let size = 0;
+      // The part file appears before the first byte is asked for; until then, just wait.
       const deadline = Date.now() + 60_000;
+      while (!existsSync(part) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      let size = 0;
       while (Date.now() < deadline) {
         child.kill('SIGSTOP');
-        size = existsSync(part) ? (await stat(part)).size : 0;
+        size = (await stat(part).catch(() => ({ size: 0 }))).size;
         if (size > 0 && size < b.bytes) break;
         assert.ok(!existsSync(out), 'the download finished before it could be interrupted');
         child.kill('SIGCONT');
-        await new Promise((r) => setTimeout(r, 2));
+        // One turn of our event loop: short running windows, whatever the machine's load.
+        await new Promise((r) => setImmediate(r));
       }
       child.kill('SIGKILL');
       await exited;

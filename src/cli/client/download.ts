@@ -4,7 +4,7 @@
  * asks for a fresh URL because download tokens are single-use and short-lived. The part file is
  * renamed to `dest` only once complete, so `dest` existing means the whole archive is there.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
@@ -40,18 +40,26 @@ export function partPath(dest: string): string {
   return `${dest}.part`;
 }
 
+/** sha256 of exactly the bytes in the part file, kept up to date as bytes are appended. */
+interface RunningHash {
+  hash: Hash;
+  bytes: number;
+}
+
 export async function downloadWithResume(opts: DownloadOptions): Promise<DownloadResult> {
   const part = partPath(opts.dest);
   const retries = opts.retries ?? 5;
   const delay = opts.retryDelayMs ?? 1000;
   const resumedFrom = await sizeOf(part);
+  const running: RunningHash = { hash: createHash('sha256'), bytes: 0 };
   let attempts = 0;
   let lastError: unknown;
   while (attempts <= retries) {
     attempts++;
     try {
-      const total = await attempt(part, opts);
-      const sha256 = await hashFile(part);
+      const total = await attempt(part, opts, running);
+      // The hash followed the stream; only if it lost track (it never should) is the file re-read.
+      const sha256 = running.bytes === total ? running.hash.digest('hex') : await hashFile(part);
       await rename(part, opts.dest);
       return { file: opts.dest, bytes: total, sha256, resumedFrom, attempts };
     } catch (err) {
@@ -71,8 +79,11 @@ export async function downloadWithResume(opts: DownloadOptions): Promise<Downloa
 }
 
 /** One request. Returns the full size on completion; throws a plain Error when worth retrying. */
-async function attempt(part: string, opts: DownloadOptions): Promise<number> {
+async function attempt(part: string, opts: DownloadOptions, running: RunningHash): Promise<number> {
   const offset = await sizeOf(part);
+  // Bring the hash in line with what is on disk (an earlier run's part file, or a failed attempt
+  // that wrote bytes the hash has not seen).
+  if (running.bytes !== offset) await rehash(part, offset, running);
   const url = await opts.getUrl();
   const idle = opts.idleTimeoutMs ?? 30_000;
   const controller = new AbortController();
@@ -119,11 +130,17 @@ async function attempt(part: string, opts: DownloadOptions): Promise<number> {
     }
     if (!res.body) throw new Error('empty response body');
 
+    if (start === 0 && running.bytes !== 0) {
+      running.hash = createHash('sha256');
+      running.bytes = 0;
+    }
     let done = start;
     opts.onProgress?.(done, total);
     const counter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         done += chunk.length;
+        running.hash.update(chunk);
+        running.bytes += chunk.length;
         poke();
         opts.onProgress?.(done, total);
         cb(null, chunk);
@@ -166,6 +183,16 @@ async function sizeOf(path: string): Promise<number> {
     const fh = await open(path, 'a');
     await fh.close();
     return 0;
+  }
+}
+
+async function rehash(part: string, length: number, running: RunningHash): Promise<void> {
+  running.hash = createHash('sha256');
+  running.bytes = 0;
+  if (length === 0) return;
+  for await (const chunk of createReadStream(part, { start: 0, end: length - 1 })) {
+    running.hash.update(chunk as Buffer);
+    running.bytes += (chunk as Buffer).length;
   }
 }
 
