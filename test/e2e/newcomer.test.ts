@@ -1,34 +1,29 @@
 /**
- * The newcomer's path, end to end: a fresh copy of the repository (tracked files only, plus the
+ * The newcomer's path, end to end: a fresh copy of the repository (the committed tree, plus the
  * installed node_modules), `npm start`, the printed key used with the CLI to back up, download,
  * check the archive with tar, restore, Ctrl-C, start again and find the backup still there.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { REPO, TEST_ENV, startUp, type RunningStack } from '../cli/support/stack.ts';
 
 let tmp: string;
 let clone: string;
 
-async function copyTrackedFiles(from: string, to: string): Promise<number> {
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: from, encoding: 'utf8' }).split('\0').filter(Boolean);
-  let n = 0;
-  for (const f of files) {
-    const src = join(from, f);
-    if (!existsSync(src)) continue; // tracked but deleted in the working tree
-    const dst = join(to, f);
-    await mkdir(dirname(dst), { recursive: true });
-    await copyFile(src, dst);
-    await chmod(dst, (await stat(src)).mode & 0o777);
-    n++;
-  }
+/**
+ * What a clone holds: the committed tree (HEAD), not the working tree, so a file that is used but
+ * was never committed fails here as it would for a newcomer. node_modules is linked, never installed.
+ */
+async function copyCommittedTree(from: string, to: string): Promise<number> {
+  await mkdir(to, { recursive: true });
+  const tar = execFileSync('git', ['archive', '--format=tar', 'HEAD'], { cwd: from, maxBuffer: 512 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', to], { input: tar });
   await symlink(join(from, 'node_modules'), join(to, 'node_modules'), 'dir');
-  return n;
+  return execFileSync('git', ['ls-tree', '-r', '--name-only', 'HEAD'], { cwd: from, encoding: 'utf8' }).split('\n').filter(Boolean).length;
 }
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -75,7 +70,7 @@ function groupAlive(pid: number): boolean {
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'bw-newcomer-'));
   clone = join(tmp, 'backwing');
-  const copied = await copyTrackedFiles(REPO, clone);
+  const copied = await copyCommittedTree(REPO, clone);
   assert.ok(copied > 20, `copied ${copied} files`);
 });
 
