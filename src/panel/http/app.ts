@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { PanelContext } from '../context.ts';
+import { AppError } from '../../core/app-error.ts';
 import { PanelErrors } from '../errors.ts';
 import { backupRoutes } from './backups.routes.ts';
 import { clientRoutes } from './client.routes.ts';
@@ -15,6 +16,7 @@ import { installErrorHandler, sendAppError } from './error-handler.ts';
 import { installTolerantJsonParser, normaliseBody } from './json-parser.ts';
 import { metricsPlugin, type PanelMetricsRegistry } from './metrics.plugin.ts';
 import { remoteRoutes } from './remote.routes.ts';
+import { nulPath } from './route-values.ts';
 import { retentionRoutes } from './retention.routes.ts';
 import { scheduleRoutes } from './schedules.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
@@ -41,6 +43,12 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
     bodyLimit: 1024 * 1024,
     // One 422 entry per failing field needs every error, not the first.
     ajv: { customOptions: { allErrors: true } },
+    // The router's own refusals would otherwise answer in Fastify's shape, not ours.
+    frameworkErrors: (err, _request, reply) => {
+      // An over-long path segment cannot name anything that exists.
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendAppError(reply, PanelErrors.routeNotFound());
+      return sendAppError(reply, new AppError('BadRequestHttpException', 400, 'The request URL is not valid.'));
+    },
   }) as unknown as FastifyInstance;
 
   installTolerantJsonParser(app);
@@ -52,6 +60,10 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   });
 
   app.addHook('preValidation', async (request) => {
+    // PostgreSQL refuses NUL in text, which would surface as a 500; no stored value can contain one.
+    if (nulPath(request.params)) throw PanelErrors.routeNotFound();
+    const bad = nulPath(request.query) ?? nulPath(request.body);
+    if (bad) throw PanelErrors.validation(bad, 'string', `The ${bad.replace(/_/g, ' ')} field must not contain NUL characters.`);
     if (request.body === undefined && (request.method === 'POST' || request.method === 'PUT' || request.method === 'PATCH')) request.body = {};
     else if (request.body !== undefined) request.body = normaliseBody(request.body, request.routeOptions.schema?.body as Parameters<typeof normaliseBody>[1]);
   });

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { MAX_PAGE } from './route-values.ts';
 
 export interface PaginationMeta {
   total: number;
@@ -18,7 +19,7 @@ function positiveInt(v: unknown): number | undefined {
 /** `page` and `per_page` as upstream reads them: no validation, defaults on nonsense, capped. */
 export function readPage(request: FastifyRequest, dflt: number, max: number): { page: number; perPage: number } {
   const q = (request.query ?? {}) as Record<string, unknown>;
-  return { page: positiveInt(q.page) ?? 1, perPage: Math.min(positiveInt(q.per_page) ?? dflt, max) };
+  return { page: Math.min(positiveInt(q.page) ?? 1, MAX_PAGE), perPage: Math.min(positiveInt(q.per_page) ?? dflt, max) };
 }
 
 /** Fractal's pagination meta; links are absolute URLs with only `page` (as fractal does). */

@@ -5,6 +5,7 @@ import type { PanelContext } from '../context.ts';
 import type { ScheduleRow } from '../db/schedules.schema.ts';
 import { requirePermission } from '../services/access.ts';
 import { scheduleModuleFor } from '../scheduler/schedule-module.ts';
+import { dbIdOf } from './route-values.ts';
 import { installMultiValidationErrors } from './schedule-errors.ts';
 import { scopeOf, serverScopeHook } from './server-scope.ts';
 
@@ -18,7 +19,7 @@ declare module 'fastify' {
   }
 }
 
-const idOf = (v: string | undefined) => (v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : Number.NaN);
+const idOf = (v: string | undefined) => dbIdOf(v) ?? Number.NaN;
 
 /** Pterodactyl's schedule and task routes under /api/client/servers/{server}/schedules. */
 export async function scheduleRoutes(app: FastifyInstance, opts: { ctx: PanelContext }): Promise<void> {

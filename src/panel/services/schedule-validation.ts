@@ -131,7 +131,8 @@ export function validateTaskBody(raw: unknown): TaskInput {
     return undefined;
   };
   const time_offset = numeric('time_offset', true, 0, MAX_TIME_OFFSET_SECONDS);
-  const sequence_id = numeric('sequence_id', false, 1);
+  // The column is a 32-bit integer on PostgreSQL; past it the insert would fail with a 500.
+  const sequence_id = numeric('sequence_id', false, 1, 2_147_483_647);
 
   let continue_on_failure: boolean | undefined;
   if ('continue_on_failure' in body) {

@@ -21,6 +21,8 @@ export function toPublicServer(s: ServerRow): PublicServer {
   return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, createdAt: s.created_at };
 }
 
+export const MAX_BACKUP_LIMIT = 2_147_483_647;
+
 /** Upstream stores a null/absent limit as 0 (which disables backups). */
 export function normaliseBackupLimit(v: unknown): number {
   if (v === null || v === undefined) return 0;
@@ -28,6 +30,8 @@ export function normaliseBackupLimit(v: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw PanelErrors.validation('backup_limit', 'integer', 'The backup limit must be an integer of at least 0.');
   }
+  // The column is a 32-bit integer on PostgreSQL; beyond it the insert itself would fail.
+  if (n > MAX_BACKUP_LIMIT) throw PanelErrors.validation('backup_limit', 'max', `The backup limit must not be greater than ${MAX_BACKUP_LIMIT}.`);
   return n;
 }
 

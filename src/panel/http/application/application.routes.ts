@@ -9,6 +9,7 @@ import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
 import type { ServersService, PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
+import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
@@ -35,12 +36,14 @@ function pageOf(q: { page?: string; per_page?: string }): { page: number; perPag
   const page = Number.parseInt(q.page ?? '', 10);
   const perPage = Number.parseInt(q.per_page ?? '', 10);
   return {
-    page: Number.isInteger(page) && page > 0 ? page : 1,
+    page: Number.isInteger(page) && page > 0 ? Math.min(page, MAX_PAGE) : 1,
     perPage: Number.isInteger(perPage) && perPage > 0 ? Math.min(perPage, MAX_PER_PAGE) : DEFAULT_PER_PAGE,
   };
 }
 
+/** Digits mean an id; an id no row can have is simply not found (never a database error). */
 const isNumericId = (v: string): boolean => /^\d+$/.test(v);
+const numericId = (v: string): number => dbIdOf(v) ?? 0;
 
 /** Integer fields arrive as numbers or numeric strings from scripts; anything else is a 422 naming the field. */
 function intField(value: unknown, field: string, opts: { required?: boolean } = {}): number | undefined {
@@ -50,6 +53,8 @@ function intField(value: unknown, field: string, opts: { required?: boolean } = 
   }
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw PanelErrors.validation(field, 'integer', `The ${field} must be an integer.`);
+  // Every integer column is a 32-bit integer on PostgreSQL.
+  if (n > MAX_DB_ID) throw PanelErrors.validation(field, 'max', `The ${field} must not be greater than ${MAX_DB_ID}.`);
   return n;
 }
 
@@ -107,17 +112,17 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
   });
 
   async function userByParam(id: string): Promise<PublicUser> {
-    const u = isNumericId(id) ? await users.findById(Number(id)) : await users.findByUuid(id);
+    const u = isNumericId(id) ? await users.findById(numericId(id)) : await users.findByUuid(id);
     if (!u) throw PanelErrors.resourceNotFound();
     return u;
   }
   async function nodeByParam(id: string): Promise<PublicNode> {
-    const n = isNumericId(id) ? await nodes.findById(Number(id)) : await nodes.find(id);
+    const n = isNumericId(id) ? await nodes.findById(numericId(id)) : await nodes.find(id);
     if (!n) throw PanelErrors.resourceNotFound();
     return n;
   }
   async function serverByParam(id: string): Promise<PublicServer> {
-    const s = isNumericId(id) ? await servers.findById(Number(id)) : await servers.find(id);
+    const s = isNumericId(id) ? await servers.findById(numericId(id)) : await servers.find(id);
     if (!s) throw PanelErrors.resourceNotFound();
     return s;
   }
