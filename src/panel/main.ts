@@ -25,7 +25,7 @@ export interface StartPanelOptions extends Omit<PanelContextOptions, 'metrics'> 
   backgroundTasks?: PanelBackgroundTask[];
 }
 
-/** Marks stale in-progress backups failed every `pruneIntervalSeconds` (0 prune age = off). */
+/** Marks stale in-progress backups failed and releases stale restores every `pruneIntervalSeconds` (0 prune age = off). */
 export function startPruneTimer(ctx: PanelContext): { stop(): void } {
   if (ctx.config.pruneAgeMinutes <= 0) return { stop() {} };
   let running = false;
@@ -33,6 +33,7 @@ export function startPruneTimer(ctx: PanelContext): { stop(): void } {
     if (running) return;
     running = true;
     ctx.services.backups.pruneStale()
+      .then(() => ctx.services.backups.releaseStaleRestores())
       .catch((err: unknown) => ctx.logger.error({ err: errorMessage(err) }, 'stale backup prune failed'))
       .finally(() => { running = false; });
   }, ctx.config.pruneIntervalSeconds * 1000);

@@ -58,6 +58,11 @@ test('startPanel serves UI, API errors, metrics and docs; prune timer fails stal
     const stale = await ctx.repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name: 'stuck', ignored_files: [], disk: 'wings', is_locked: false, at: new Date(Date.now() - 2 * 60_000).toISOString() });
     await waitFor('prune timer', async () => (await ctx.repos.backups.findById(stale.id))?.completed_at, 10_000);
     assert.equal((await ctx.repos.backups.findById(stale.id))!.is_successful, 0);
+
+    // So is a server left restoring with no report for longer than the prune age.
+    const restoring = await ctx.repos.servers.insert({ uuid: randomUUID(), identifier: randomUUID().slice(0, 8), name: 'r', owner_id: user.id, node_id: node.id, backup_limit: 1, at });
+    await ctx.repos.servers.setStatus(restoring.id, 'restoring_backup', new Date(Date.now() - 2 * 60_000).toISOString());
+    await waitFor('stale restore released', async () => (await ctx.repos.servers.findById(restoring.id))?.status === null, 10_000);
   } finally {
     await panel.close();
     rmSync(web, { recursive: true, force: true });

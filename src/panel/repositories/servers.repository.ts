@@ -74,6 +74,19 @@ export class ServersRepository {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /** Servers that have sat in `status` since before `updatedBefore` (ISO). */
+  async findInStatusSince(status: string, updatedBefore: string): Promise<ServerRow[]> {
+    return this.db.selectFrom('servers').select(COLUMNS)
+      .where('servers.status', '=', status).where('servers.updated_at', '<=', updatedBefore).orderBy('servers.id').execute();
+  }
+
+  /** Like transitionStatus, but only if the row was not touched since it was read (`updatedAt`). */
+  async transitionStatusIfUnchanged(id: number, from: string, to: string | null, updatedAt: string, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('servers').set({ status: to, updated_at: at })
+      .where('id', '=', id).where('status', '=', from).where('updated_at', '=', updatedAt).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   /** Sets status to null for this node's servers currently in one of `statuses`; returns them. */
   async resetStatuses(nodeId: number, statuses: string[], at: string): Promise<ServerRow[]> {
     const rows = await this.db.selectFrom('servers').select(COLUMNS)

@@ -50,6 +50,24 @@ export class ActivityService {
     });
   }
 
+  /**
+   * `server:backup.restore-failed` for a restore that will never report (daemon restarted, report
+   * lost), naming the backup of the server's newest restore request when there is one.
+   */
+  async logRestoreAbandoned(serverId: number, reason: string, repos: Repos = this.d.repos): Promise<void> {
+    const subjects: ActivityEntry['subjects'] = [{ type: 'server', id: serverId }];
+    const properties: Record<string, unknown> = { reason };
+    const started = await repos.activity.latestForSubject('server', serverId, 'server:backup.restore');
+    const backupSubject = started ? (await repos.activity.subjectsOf([started.id])).find((x) => x.subject_type === 'backup') : undefined;
+    if (started && backupSubject) {
+      subjects.unshift({ type: 'backup', id: backupSubject.subject_id });
+      try {
+        properties.name = (JSON.parse(started.properties) as { name?: unknown }).name;
+      } catch { /* the name is a nicety */ }
+    }
+    await this.log({ event: 'server:backup.restore-failed', actor: null, properties, subjects }, repos);
+  }
+
   /** Withdraws an entry written ahead of an action that then failed. */
   async remove(id: number): Promise<void> {
     await this.d.repos.activity.delete(id);

@@ -222,6 +222,31 @@ export class BackupsService {
     return marked;
   }
 
+  /**
+   * A server left in `restoring_backup` for longer than the prune age will not hear from its daemon
+   * any more (crash without restart, lost report): every client route would answer 409 forever.
+   * It is released and the restore logged as failed. Returns how many.
+   */
+  async releaseStaleRestores(now: Date = this.d.clock()): Promise<number> {
+    const ageMinutes = this.d.config.pruneAgeMinutes;
+    if (ageMinutes <= 0) return 0;
+    const cutoff = new Date(now.getTime() - ageMinutes * 60_000).toISOString();
+    let released = 0;
+    for (const s of await this.d.repos.servers.findInStatusSince('restoring_backup', cutoff)) {
+      // Guarded on updated_at: a restore that just finished and a new one that just started both win.
+      const won = await this.d.tx(async (repos) => {
+        if (!(await repos.servers.transitionStatusIfUnchanged(s.id, 'restoring_backup', null, s.updated_at, now.toISOString()))) return false;
+        await this.activity.logRestoreAbandoned(s.id, `no restore report within ${ageMinutes} minutes`, repos);
+        return true;
+      });
+      if (!won) continue;
+      released++;
+      this.d.metrics.restoreFinished(false);
+    }
+    if (released > 0) this.d.logger.warn({ count: released, age_minutes: ageMinutes }, 'released servers stuck restoring a backup');
+    return released;
+  }
+
   subjects(backup: BackupRow, server: ServerRow): Array<{ type: string; id: number }> {
     return [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }];
   }

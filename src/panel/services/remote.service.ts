@@ -117,15 +117,18 @@ export class RemoteService {
   /** A restore finished: the server leaves `restoring_backup` whatever the outcome. */
   async reportRestore(node: NodeRow, uuid: string, successful: boolean): Promise<void> {
     const { backup, server } = await this.ownedBackup(node, uuid);
-    // Only undo our own state: a server suspended meanwhile stays suspended.
-    await this.d.repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
-    this.d.metrics.restoreFinished(successful);
-    await this.activity.log({
-      event: successful ? 'server:backup.restore-complete' : 'server:backup.restore-failed',
-      actor: null,
-      properties: { name: backup.name },
-      subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
+    // One transaction: whoever sees the server usable again also sees why in the activity log.
+    await this.d.tx(async (repos) => {
+      // Only undo our own state: a server suspended meanwhile stays suspended.
+      await repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
+      await this.activity.log({
+        event: successful ? 'server:backup.restore-complete' : 'server:backup.restore-failed',
+        actor: null,
+        properties: { name: backup.name },
+        subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
+      }, repos);
     });
+    this.d.metrics.restoreFinished(successful);
   }
 
   /** The daemon restarted: nothing it was installing or restoring is still running. */
@@ -133,18 +136,7 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      // Name the backup that was being restored: the newest restore request for this server.
-      const subjects: Array<{ type: string; id: number }> = [{ type: 'server', id: s.id }];
-      const properties: Record<string, unknown> = { reason: 'daemon restarted during the restore' };
-      const started = await this.d.repos.activity.latestForSubject('server', s.id, 'server:backup.restore');
-      const backupSubject = started ? (await this.d.repos.activity.subjectsOf([started.id])).find((x) => x.subject_type === 'backup') : undefined;
-      if (started && backupSubject) {
-        subjects.unshift({ type: 'backup', id: backupSubject.subject_id });
-        try {
-          properties.name = (JSON.parse(started.properties) as { name?: unknown }).name;
-        } catch { /* the name is a nicety */ }
-      }
-      await this.activity.log({ event: 'server:backup.restore-failed', actor: null, properties, subjects });
+      await this.activity.logRestoreAbandoned(s.id, 'daemon restarted during the restore');
     }
     return reset.length;
   }
