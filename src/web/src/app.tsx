@@ -6,6 +6,7 @@ import { Spinner } from './components/icons.tsx';
 import { navigate, useRoute } from './lib/router.ts';
 import { BackupsPage } from './pages/backups-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { SchedulesPage } from './pages/schedules-page.tsx';
 import { ServersPage } from './pages/servers-page.tsx';
 
 type Session = { state: 'loading' } | { state: 'signed-out' } | { state: 'signed-in'; user: User } | { state: 'error'; message: string };
@@ -31,7 +32,8 @@ export function App() {
   }, [route]);
 
   useEffect(() => {
-    document.title = route.name === 'backups' ? `Backups · ${route.server} · backwing` : 'backwing';
+    document.title = route.name === 'backups' ? `Backups · ${route.server} · backwing`
+      : route.name === 'schedules' ? `Schedules · ${route.server} · backwing` : 'backwing';
   }, [route]);
 
   if (session.state === 'loading') return <div className="loading loading-page"><Spinner label="Loading" /></div>;
@@ -66,6 +68,7 @@ export function App() {
       <main id="main">
         {route.name === 'servers' || route.name === 'login' ? <ServersPage /> : null}
         {route.name === 'backups' && <BackupsPage key={route.server} serverId={route.server} />}
+        {route.name === 'schedules' && <SchedulesPage key={route.server} serverId={route.server} />}
         {route.name === 'not-found' && (
           <section className="page">
             <h1 id="page-title" tabIndex={-1}>Page not found</h1>

@@ -8,9 +8,35 @@ import type {
   SignedUrl,
   WebsocketCredentials,
 } from '../../../wire/client-api.ts';
+import type {
+  RetentionPolicyAttributes,
+  RetentionPolicyObject,
+  RetentionPreview,
+  ScheduleAttributes,
+  ScheduleList,
+  ScheduleObject,
+  TaskAttributes,
+  TaskObject,
+} from '../../../wire/schedules.ts';
 import { request } from './http.ts';
 
-export type { BackupAttributes, ServerAttributes, ServerObject };
+export type { BackupAttributes, RetentionPolicyAttributes, RetentionPreview, ScheduleAttributes, ServerAttributes, ServerObject, TaskAttributes };
+
+export interface ScheduleBody {
+  name: string;
+  minute: string;
+  hour: string;
+  day_of_month: string;
+  month: string;
+  day_of_week: string;
+  is_active: boolean;
+}
+
+export interface TaskBody {
+  action: 'backup';
+  payload: string;
+  time_offset: number;
+}
 
 export interface User {
   uuid: string;
@@ -38,6 +64,7 @@ export interface ActivityEntry {
 }
 
 const s = (server: string) => `/api/client/servers/${encodeURIComponent(server)}`;
+const sch = (server: string, id: number) => `${s(server)}/schedules/${id}`;
 const b = (server: string, backup: string) => `${s(server)}/backups/${encodeURIComponent(backup)}`;
 
 export const api = {
@@ -60,4 +87,19 @@ export const api = {
   restore: (server: string, uuid: string, truncate: boolean) =>
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate }),
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
+
+  schedules: (server: string) => request<ScheduleList>('GET', `${s(server)}/schedules`),
+  createSchedule: (server: string, body: ScheduleBody) => request<ScheduleObject>('POST', `${s(server)}/schedules`, body),
+  updateSchedule: (server: string, id: number, body: ScheduleBody) => request<ScheduleObject>('POST', sch(server, id), body),
+  deleteSchedule: (server: string, id: number) => request<void>('DELETE', sch(server, id)),
+  executeSchedule: (server: string, id: number) => request<void>('POST', `${sch(server, id)}/execute`),
+  createTask: (server: string, id: number, body: TaskBody) => request<TaskObject>('POST', `${sch(server, id)}/tasks`, body),
+  updateTask: (server: string, id: number, task: number, body: TaskBody) =>
+    request<TaskObject>('POST', `${sch(server, id)}/tasks/${task}`, body),
+
+  retention: (server: string) => request<RetentionPolicyObject>('GET', `${s(server)}/backups/retention`),
+  saveRetention: (server: string, policy: RetentionPolicyAttributes) =>
+    request<RetentionPolicyObject>('PUT', `${s(server)}/backups/retention`, policy),
+  previewRetention: (server: string, policy: RetentionPolicyAttributes) =>
+    request<RetentionPreview>('POST', `${s(server)}/backups/retention/preview`, policy),
 };

@@ -4,6 +4,8 @@ export interface ApiErrorItem {
   code?: string;
   status?: string;
   detail?: string;
+  /** 422 validation errors name the failing field (upstream's shape). */
+  meta?: { rule?: string; source_field?: string };
 }
 
 export class ApiError extends Error {
@@ -91,4 +93,15 @@ export async function request<T>(method: string, path: string, body?: unknown): 
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/** 422 details keyed by the field they belong to, so a form can show each next to its input. */
+export function fieldErrors(err: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(err instanceof ApiError) || err.status !== 422) return out;
+  for (const item of err.items) {
+    const field = item.meta?.source_field;
+    if (field && item.detail && !(field in out)) out[field] = item.detail;
+  }
+  return out;
 }

@@ -48,3 +48,13 @@ export function Spinner({ label }: { label?: string }) {
     </span>
   );
 }
+
+export const ClockIcon = ({ className }: { className?: string }) => (
+  <Svg className={className}><circle cx="12" cy="12" r="9" /><path d="M12 7v5l3 2" /></Svg>
+);
+export const PlayIcon = () => (
+  <Svg><path d="M7 5v14l11-7z" /></Svg>
+);
+export const EditIcon = () => (
+  <Svg><path d="M4 20h4L19 9l-4-4L4 16z" /><path d="m13 7 4 4" /></Svg>
+);

@@ -8,7 +8,8 @@ export function backupState(b: Pick<BackupAttributes, 'is_successful' | 'complet
   return b.is_successful ? 'completed' : 'failed';
 }
 
-export type Permission = 'backup.create' | 'backup.read' | 'backup.delete' | 'backup.download' | 'backup.restore';
+export type Permission = 'backup.create' | 'backup.read' | 'backup.delete' | 'backup.download' | 'backup.restore'
+  | 'schedule.create' | 'schedule.read' | 'schedule.update' | 'schedule.delete';
 
 export function can(perms: readonly string[], perm: Permission): boolean {
   return perms.includes('*') || perms.includes(perm);

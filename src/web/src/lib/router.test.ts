@@ -9,5 +9,6 @@ test('parseRoute maps the panel paths the UI serves', () => {
   assert.deepEqual(parseRoute('/server/abcd1234/backups/'), { name: 'backups', server: 'abcd1234' });
   assert.deepEqual(parseRoute('/server/abcd1234'), { name: 'backups', server: 'abcd1234' });
   assert.deepEqual(parseRoute('/server/a%20b/backups'), { name: 'backups', server: 'a b' });
+  assert.deepEqual(parseRoute('/server/abcd1234/schedules'), { name: 'schedules', server: 'abcd1234' });
   assert.deepEqual(parseRoute('/nope'), { name: 'not-found', path: '/nope' });
 });

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { name: 'servers' }
   | { name: 'backups'; server: string }
+  | { name: 'schedules'; server: string }
   | { name: 'login' }
   | { name: 'not-found'; path: string };
 
@@ -11,6 +12,8 @@ export function parseRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'servers' };
   if (path === '/login') return { name: 'login' };
+  const sched = /^\/server\/([^/]+)\/schedules$/.exec(path);
+  if (sched) return { name: 'schedules', server: decodeURIComponent(sched[1]!) };
   const m = /^\/server\/([^/]+)(?:\/backups)?$/.exec(path);
   if (m) return { name: 'backups', server: decodeURIComponent(m[1]!) };
   return { name: 'not-found', path };

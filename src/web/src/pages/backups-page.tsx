@@ -6,6 +6,7 @@ import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
+import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
 import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
@@ -180,6 +181,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       }
       // Then take the panel's exact timestamps, once it has recorded the result.
       setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
+      // The retention policy runs once the panel has recorded the success; look again to drop what it removed.
+      if (p.is_successful) setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 3000);
     },
     restoreProgress: (p) => {
       if (Date.now() - (finishedRestores.current.get(p.uuid) ?? 0) < 3000) return;
@@ -271,6 +274,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           </button>
         )}
       </header>
+      {server && <ServerTabs server={serverId} current="backups" perms={perms} />}
 
       <ErrorAlert message={loadError} />
       <ErrorAlert message={actionError} onDismiss={() => setActionError(null)} />
