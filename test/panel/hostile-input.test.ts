@@ -79,6 +79,23 @@ for (const db of dbs) {
       assert.equal((await h.ctx.repos.backups.listForServer(s.id, { page: 1, perPage: 50 })).total, 1);
     });
 
+    test('a daemon report the backup row cannot hold is a 422 and leaves the backup in progress', async () => {
+      const node = { authorization: h.nodeAuth() };
+      for (const [body, field] of [
+        [{ successful: true, checksum: 'ab', checksum_type: 'sha256', size: 1e300 }, 'size'],
+        [{ successful: true, checksum: 'ab', checksum_type: 'sha256', size: 2 ** 63 }, 'size'],
+        [{ successful: true, checksum: 'a'.repeat(300), checksum_type: 'sha256', size: 5 }, 'checksum'],
+      ] as const) {
+        const b = await h.fixtureBackup(s, { completed: false });
+        assertError(await h.api('POST', `/api/remote/backups/${b.uuid}`, { key: null, headers: node, body }), 422, 'ValidationException', field);
+        assert.equal((await h.backup(b.uuid))!.completed_at, null);
+      }
+      const ok = await h.fixtureBackup(s, { completed: false });
+      const r = await h.api('POST', `/api/remote/backups/${ok.uuid}`, { key: null, headers: node, body: { successful: true, checksum: 'c'.repeat(64), checksum_type: 'sha256', size: Number.MAX_SAFE_INTEGER } });
+      assert.equal(r.status, 204, r.text);
+      assert.equal(Number((await h.backup(ok.uuid))!.bytes), Number.MAX_SAFE_INTEGER);
+    });
+
     test('router refusals (over-long segment, broken escape) answer in the error shape', async () => {
       assertError(await h.api('GET', `/api/client/servers/${s.identifier}/backups/${'x'.repeat(5000)}`), 404, 'NotFoundHttpException');
       assertError(await h.api('GET', '/api/client/servers/%zz/backups'), 400, 'BadRequestHttpException');

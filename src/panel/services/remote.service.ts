@@ -5,6 +5,9 @@ import { PanelErrors } from '../errors.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 
+/** The stored `<type>:<hex>` column is varchar(191). */
+const MAX_CHECKSUM_LENGTH = 191;
+
 export type BackupCompletedListener = (e: { backup: BackupRow; server: ServerRow; successful: boolean }) => void | Promise<void>;
 
 function toRemoteServer(s: ServerRow): RemoteServer {
@@ -75,6 +78,15 @@ export class RemoteService {
         if (value === undefined || value === null || value === '') {
           throw PanelErrors.validation(field, 'required_if', `The ${field.replace('_', ' ')} field is required when successful is true.`);
         }
+      }
+    }
+    if (body.successful) {
+      // Checked before any S3 work: a value the row cannot hold would fail after the upload was completed.
+      if (Number(body.size) > Number.MAX_SAFE_INTEGER) {
+        throw PanelErrors.validation('size', 'max', `The size field must not be greater than ${Number.MAX_SAFE_INTEGER}.`);
+      }
+      if (`${body.checksum_type}:${body.checksum}`.length > MAX_CHECKSUM_LENGTH) {
+        throw PanelErrors.validation('checksum', 'max', `The checksum and checksum type together must not be longer than ${MAX_CHECKSUM_LENGTH - 1} characters.`);
       }
     }
     if (backup.disk === 's3' && this.d.s3) {
