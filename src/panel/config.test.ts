@@ -23,7 +23,7 @@ test('defaults match upstream (throttle 2/600, prune 360, presign 60) with a 100
   assert.deepEqual(c.throttle, { limit: 2, periodSeconds: 600 });
   assert.equal(c.pruneAgeMinutes, 360);
   assert.equal(c.s3, undefined);
-  assert.equal(c.appUrl, 'http://127.0.0.1:8080');
+  assert.equal(c.appUrl, 'http://127.0.0.1:8000');
   assert.ok(Object.isFrozen(c));
 });
 

@@ -76,7 +76,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     throw configError('DATABASE_URL', `must start with sqlite: or postgres://, got "${databaseUrl}"`);
   }
   const host = readStr(env, 'PANEL_HOST') ?? '127.0.0.1';
-  const port = readInt(env, 'PANEL_PORT', 8080, 0);
+  const port = readInt(env, 'PANEL_PORT', 8000, 0);
   if (port > 65535) throw configError('PANEL_PORT', `must be <= 65535, got "${port}"`);
   const appUrlRaw = readStr(env, 'APP_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let appUrl: string;
