@@ -49,7 +49,7 @@ export function registerPanelCommand(program: Command): void {
     .option('--config <envfile>', 'KEY=VALUE file (Laravel .env style); real environment variables win')
     .option('--data <dir>', 'use the SQLite database DIR/panel.sqlite (instead of DATABASE_URL)')
     .option('--host <host>', 'address to listen on (PANEL_HOST, default 127.0.0.1)')
-    .option('--port <port>', 'port to listen on (PANEL_PORT, default 8080; 0 = any free port)')
+    .option('--port <port>', 'port to listen on (PANEL_PORT, default 8000; 0 = any free port)')
     .option('--log-level <level>', `one of ${LOG_LEVELS.join(', ')}`, 'info')
     .action(async (opts: PanelConfigOptions & { logLevel: string }) => {
       if (!LOG_LEVELS.includes(opts.logLevel)) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${opts.logLevel}"`);
