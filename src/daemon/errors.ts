@@ -21,6 +21,7 @@ export const DaemonMessages = {
   tooManyRedirects: 'The provided backup link redirects too many times.',
   backupExists: 'A backup with that identifier already exists or is running.',
   restoring: 'This server is currently restoring a backup.',
+  backupRunning: 'A backup of this server is running; wait for it to finish before restoring.',
   rangeNotSatisfiable: 'The requested range cannot be satisfied.',
 } as const;
 
@@ -37,6 +38,7 @@ export const daemonErrors = {
   resourceNotFound: () => new AppError('E_RESOURCE_NOT_FOUND', 404, DaemonMessages.resourceNotFound),
   backupExists: () => new AppError('E_BACKUP_EXISTS', 409, DaemonMessages.backupExists),
   restoring: () => new AppError('E_SERVER_RESTORING', 409, DaemonMessages.restoring),
+  backupRunning: () => new AppError('E_BACKUP_RUNNING', 409, DaemonMessages.backupRunning),
   downloadSource: (message: string, cause?: unknown) => new AppError('E_RESTORE_SOURCE', 400, message, { cause }),
   rangeNotSatisfiable: (size: number) =>
     new AppError('E_RANGE', 416, DaemonMessages.rangeNotSatisfiable, { headers: { 'Content-Range': `bytes */${size}` } }),

@@ -63,10 +63,15 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
       await journal.remove(id);
       continue;
     }
+    if (outbox.hasReportFor(id)) {
+      // The job queued its report but died before dropping its journal entry: it is reported.
+      await journal.remove(id);
+      continue;
+    }
     if (entry.kind === 'backup') {
-      // A crash between the archive's rename and its sidecar leaves an unowned archive: remove it
-      // so the failure we report matches what is on disk.
-      if (!(await store.readSidecar(uuid))) await store.remove(uuid);
+      // Whatever reached the disk (an archive renamed into place, even its sidecar) belongs to a
+      // job we now report failed: remove it so nothing claims a success the panel never heard of.
+      if (entry.adapter === 'wings') await store.remove(uuid);
       await outbox.enqueue(`/backups/${uuid}`, failedBackupReport());
     } else {
       await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
@@ -98,11 +103,12 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
   const hub = new EventHub();
   await store.init();
   await journal.init();
-  await outbox.start();
+  await outbox.load();
   await recoverFromCrash(journal, store, outbox, logger);
+  outbox.resume();
 
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,
     logger,

@@ -158,8 +158,11 @@ test('while a restore runs the server is restoring: other restores and backups g
   const report = await panel.waitForReport((r) => r.path === `/backups/${id}/restore`);
   assert.equal(report.body.successful, true);
   await waitUntil(async () => (await call('GET', '/api/system')).json.running_restores === 0, 5000, 'restore cleared');
-  const after = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: uuid(), ignore: '' });
+  const afterId = uuid();
+  const after = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: afterId, ignore: '' });
   assert.equal(after.status, 202);
+  // A running backup blocks restores of this server: let it finish before the next test restores.
+  await panel.waitForReport((r) => r.path === `/backups/${afterId}`, 30_000);
   assert.ok(readTree(serverDir)['slow.bin']);
   // Restore events need no backup permission.
   await waitUntil(() => frames.some((f) => f.event === 'backup restore completed'), 5000, 'restore completed event');

@@ -3,7 +3,7 @@
  * encapsulated scope; the download, websocket, metrics and docs routes sit outside it.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -33,6 +33,11 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     // the query string: we log requests ourselves, path only.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // Errors raised before routing (an undecodable `%ZZ` in the path) skip setErrorHandler;
+    // answer them in the same `{error, request_id}` shape as everything else.
+    frameworkErrors: (err, req, reply) => {
+      (reply as FastifyReply).code(400).header('x-request-id', req.id).send({ error: `The request is invalid: ${err.message}`, request_id: req.id });
+    },
   });
 
   // Pterodactyl clients send `Content-Type: application/json` with an empty body.

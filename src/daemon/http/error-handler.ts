@@ -17,7 +17,7 @@ export function daemonErrorHandler(err: FastifyError | Error, req: FastifyReques
     return;
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const parse = fe.code?.startsWith('FST_ERR_CTP') || err instanceof SyntaxError;
+    const parse = (fe.code?.startsWith('FST_ERR_CTP') && fe.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') || err instanceof SyntaxError;
     body(fe.statusCode, parse ? DaemonMessages.unparsable : fe.message);
     return;
   }

@@ -14,6 +14,22 @@ const AUTH_TIMEOUT_MS = 30_000;
 const RATE_WINDOW_MS = 10_000;
 const RATE_MAX_FRAMES = 100;
 
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A frame as `{event: string, args: unknown[]}`, or null for anything else. */
+export function parseFrame(text: string): { event: string; args: unknown[] } | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { event, args } = value as Partial<WsFrame>;
+  if (typeof event !== 'string') return null;
+  return { event, args: Array.isArray(args) ? args : [] };
+}
+
 export function originAllowed(origin: string | undefined, remote: string, allowed: readonly string[]): boolean {
   // Non-browser clients send no Origin; the JWT is what protects the socket.
   if (!origin) return true;
@@ -72,25 +88,26 @@ export async function wsRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Prom
           socket.close(1008, 'too many messages');
           return;
         }
-        let frame: WsFrame;
-        try {
-          frame = JSON.parse(data.toString()) as WsFrame;
-        } catch {
-          return;
-        }
+        // Anything a client sends is untrusted: `null`, numbers or arrays parse as JSON too, and an
+        // exception escaping this listener would take the whole daemon down.
+        const frame = parseFrame(data.toString());
+        if (!frame) return;
         if (frame.event !== WS_EVENTS.auth) {
           if (!unsubscribe) send(encodeFrame(WS_EVENTS.jwtError, 'authenticate first'));
           return;
         }
-        const jwt = frame.args?.[0];
+        const jwt = frame.args[0];
         void (async () => {
           try {
             if (typeof jwt !== 'string') throw new Error('no token');
             const claims = await deps.verifier.websocket(jwt);
             if (canonicalUuid(claims.server_uuid) !== serverUuid) throw new Error('token for another server');
+            // The socket may have closed while the token was verified: subscribing now would leak.
+            if (socket.readyState !== socket.OPEN) return;
             drop();
             unsubscribe = deps.hub.subscribe(serverUuid, { permissions: claims.permissions, send });
-            const msLeft = claims.exp * 1000 - Date.now();
+            // setTimeout fires at once for delays past 2^31-1 ms; a long-lived token must not expire at once.
+            const msLeft = Math.min(claims.exp * 1000 - Date.now(), MAX_TIMER_MS);
             // As Wings: a minute's notice so the client can fetch a fresh token and re-auth.
             warnTimer = setTimeout(() => send(encodeFrame(WS_EVENTS.tokenExpiring)), Math.max(0, msLeft - 60_000));
             expiryTimer = setTimeout(() => {

@@ -35,7 +35,7 @@ interface RunningBackup {
   adapter: 'wings' | 's3';
   controller: AbortController;
   done: Promise<void>;
-  journalId?: string;
+  journalId: string;
 }
 
 export interface BackupServiceDeps {
@@ -93,11 +93,13 @@ export class BackupService {
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
     if (this.#running.has(uuid) || (await store.exists(uuid))) throw daemonErrors.backupExists();
-    // Re-check after the await: two identical requests may have raced past the first check.
+    // Re-check after the await, in the same synchronous block that claims the job: an identical
+    // request or a restore of this server may have started meanwhile.
     if (this.#running.has(uuid)) throw daemonErrors.backupExists();
+    if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
-    const job: RunningBackup = { serverUuid, adapter, controller, done: Promise.resolve() };
+    const job: RunningBackup = { serverUuid, adapter, controller, done: Promise.resolve(), journalId: '' };
     this.#running.set(uuid, job);
     try {
       job.journalId = await journal.add({ kind: 'backup', server_uuid: serverUuid, backup_uuid: uuid, adapter, started_at: new Date().toISOString() });
@@ -190,16 +192,14 @@ export class BackupService {
     }
     metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.#release(uuid, job);
+    const journalId = job.journalId;
     try {
-      await outbox.enqueue(`/backups/${uuid}`, report);
+      await outbox.enqueue(`/backups/${uuid}`, report, { job: journalId, beforeSend: () => journal.remove(journalId) });
     } catch (err) {
       // The journal entry stays, so the next start reports the failure instead.
       logger.error({ err: errorMessage(err) }, 'cannot persist backup report');
-      hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
-      return;
     }
     hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
-    if (job.journalId) await journal.remove(job.journalId);
   }
 
   /** Aborts a running backup; resolves when it has cleaned up and queued its failure report. */

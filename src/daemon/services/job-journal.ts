@@ -17,6 +17,13 @@ export interface JournalEntry {
   started_at: string;
 }
 
+/** A file that parses as JSON may still be `null` or another shape; recovery must not trip on it. */
+function isEntry(v: unknown): v is JournalEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (e.kind === 'backup' || e.kind === 'restore') && typeof e.backup_uuid === 'string' && typeof e.server_uuid === 'string' && typeof e.adapter === 'string';
+}
+
 export class JobJournal {
   readonly #dir: string;
   constructor(stateDir: string) {
@@ -47,11 +54,14 @@ export class JobJournal {
     const out: Array<{ id: string; entry: JournalEntry }> = [];
     for (const name of await readdir(this.#dir)) {
       const file = join(this.#dir, name);
+      let entry: unknown = null;
       try {
-        out.push({ id: name, entry: JSON.parse(await readFile(file, 'utf8')) as JournalEntry });
+        entry = JSON.parse(await readFile(file, 'utf8'));
       } catch {
-        await rm(file, { force: true });
+        // torn or foreign file: nothing usable in it
       }
+      if (isEntry(entry)) out.push({ id: name, entry });
+      else await rm(file, { force: true });
     }
     return out;
   }

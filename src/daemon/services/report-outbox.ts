@@ -16,6 +16,18 @@ interface OutboxEntry {
   path: string;
   body: unknown;
   created_at: string;
+  /** Journal id of the job this reports, so crash recovery can tell it was already queued. */
+  job?: string;
+}
+
+export interface EnqueueOptions {
+  job?: string;
+  /**
+   * Runs after the report is on disk and before the first send. Jobs remove their journal entry
+   * here: a crash before it leaves both (recovery sees the queued report and adds none), and the
+   * report cannot reach the panel while the journal still claims the job never reported.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 interface Pending {
@@ -34,6 +46,7 @@ export class ReportOutbox {
   readonly #dir: string;
   readonly #pending = new Map<string, Pending>();
   #closed = false;
+  #paused = true;
 
   constructor(stateDir: string, private readonly panel: PanelClient, private readonly logger: Logger, private readonly metrics: DaemonMetrics) {
     this.#dir = join(stateDir, 'outbox');
@@ -43,8 +56,11 @@ export class ReportOutbox {
     return this.#pending.size;
   }
 
-  /** Loads reports left by a previous run and starts sending them. */
-  async start(): Promise<void> {
+  /**
+   * Loads reports left by a previous run without sending them: crash recovery must see what is
+   * queued before any of it can be delivered and dropped. `resume()` starts the sending.
+   */
+  async load(): Promise<void> {
     await mkdir(this.#dir, { recursive: true });
     const names = (await readdir(this.#dir)).sort();
     for (const name of names) {
@@ -55,19 +71,27 @@ export class ReportOutbox {
       }
       if (!name.endsWith('.json')) continue;
       try {
-        const entry = JSON.parse(await readFile(file, 'utf8')) as OutboxEntry;
+        const entry = JSON.parse(await readFile(file, 'utf8')) as OutboxEntry | null;
+        if (typeof entry !== 'object' || entry === null || typeof entry.path !== 'string' || !entry.path.startsWith('/')) throw new Error('not an outbox entry');
         this.#track(file, entry);
       } catch (err) {
         this.logger.warn({ file: name, err: errorMessage(err) }, 'dropping unreadable outbox entry');
         await rm(file, { force: true });
       }
     }
+  }
+
+  /** Starts delivering everything queued so far and everything queued from now on. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
     if (this.#pending.size > 0) this.logger.info({ count: this.#pending.size }, 'replaying outbox');
+    for (const p of this.#pending.values()) if (!this.#closed && !p.timer) this.#schedule(p, 0);
   }
 
   /** Persists a report, then sends it in the background. Resolves once it is on disk. */
-  async enqueue(path: string, body: unknown): Promise<void> {
-    const entry: OutboxEntry = { path, body, created_at: new Date().toISOString() };
+  async enqueue(path: string, body: unknown, opts: EnqueueOptions = {}): Promise<void> {
+    const entry: OutboxEntry = { path, body, created_at: new Date().toISOString(), ...(opts.job ? { job: opts.job } : {}) };
     const name = `${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}.json`;
     const file = join(this.#dir, name);
     const tmp = `${file}.tmp`;
@@ -79,14 +103,24 @@ export class ReportOutbox {
       await fh.close();
     }
     await rename(tmp, file);
-    this.#track(file, entry);
+    try {
+      await opts.beforeSend?.();
+    } finally {
+      this.#track(file, entry);
+    }
+  }
+
+  /** Whether a report for this job is still waiting on disk. */
+  hasReportFor(job: string): boolean {
+    for (const p of this.#pending.values()) if (p.entry.job === job) return true;
+    return false;
   }
 
   #track(file: string, entry: OutboxEntry): void {
     const p: Pending = { file, entry, attempts: 0, timer: null, sending: false };
     this.#pending.set(file, p);
     this.metrics.reportQueueDepth.set(this.#pending.size);
-    if (!this.#closed) this.#schedule(p, 0);
+    if (!this.#closed && !this.#paused) this.#schedule(p, 0);
   }
 
   #schedule(p: Pending, delay: number): void {

@@ -22,7 +22,7 @@ import type { BackupStore } from './backup-store.ts';
 import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
-import { guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
+import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
@@ -47,6 +47,8 @@ export interface RestoreServiceDeps {
   hub: EventHub;
   metrics: DaemonMetrics;
   logger: Logger;
+  /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
+  backupRunningFor(serverUuid: string): boolean;
 }
 
 const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip']);
@@ -82,15 +84,11 @@ export class RestoreService {
     if (adapter === 's3') {
       if (typeof req.download_url !== 'string' || req.download_url === '') throw daemonErrors.badRequest(DaemonMessages.downloadUrlRequired);
       downloadUrl = req.download_url;
-      let parsed: URL;
-      try {
-        parsed = new URL(downloadUrl);
-      } catch {
-        throw daemonErrors.downloadSource(DaemonMessages.badDownloadUrl);
-      }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw daemonErrors.downloadSource(DaemonMessages.downloadUrlScheme);
+      checkUrl(downloadUrl);
     }
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
+    // Checked and claimed in one synchronous block, so a backup cannot start in between.
+    if (this.deps.backupRunningFor(serverUuid)) throw daemonErrors.backupRunning();
     if (!registry.beginRestore(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
@@ -117,6 +115,8 @@ export class RestoreService {
       }
       journalId = await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
+      // close() only aborts jobs it can see; one still starting must not run on past it.
+      if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
       if (truncate) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
@@ -181,8 +181,7 @@ export class RestoreService {
     this.#release(job);
     const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
     try {
-      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful });
-      await journal.remove(job.journalId);
+      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }

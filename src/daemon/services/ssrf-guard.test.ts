@@ -53,3 +53,22 @@ test('guardedGet checks DNS answers at connect time: a name resolving to loopbac
     await new Promise((r) => server.close(r));
   }
 });
+
+test('hex-form mapped and IPv4-compatible IPv6, and URL spellings of IPv4 (decimal, octal, hex) are judged as the address they reach', async () => {
+  // The WHATWG URL parser rewrites [::ffff:127.0.0.1] to [::ffff:7f00:1]: the hex form must be caught too.
+  for (const ip of ['::ffff:7f00:1', '::ffff:a00:1', '::ffff:a9fe:a9fe', '::7f00:1', '::a00:1', '100::1', 'fec0::1']) {
+    assert.equal(isBlockedAddress(ip), true, ip);
+  }
+  const allow = new HostAllowlist([]);
+  for (const url of ['http://2130706433/x', 'http://0177.0.0.1/x', 'http://0x7f.1/x', 'http://127.1/x', 'http://[::ffff:127.0.0.1]/x', 'http://[::]/x', 'http://0.0.0.0/x', 'http://[::ffff:169.254.169.254]/x', 'http://169.254.169.254./x']) {
+    await assert.rejects(guardedGet(url, { allowlist: allow }), (err: Error) => err.message === 'The provided backup link resolves to a blocked address.', url);
+  }
+});
+
+test('checkUrl refuses non-http schemes, relative and host-less links', async () => {
+  const { checkUrl } = await import('./ssrf-guard.ts');
+  for (const bad of ['ftp://example.com/x', 'file:///etc/passwd', '/relative', 'http://', 'gopher://x', 'javascript:alert(1)']) {
+    assert.throws(() => checkUrl(bad), bad);
+  }
+  assert.equal(checkUrl('https://example.com/a?b=c').hostname, 'example.com');
+});

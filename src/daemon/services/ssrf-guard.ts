@@ -26,8 +26,9 @@ for (const [net, bits] of [
   ['240.0.0.0', 4], // reserved + broadcast
 ] as const) BLOCKED.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
+  ['100::', 64], // discard-only
+  ['fec0::', 10], // deprecated site-local
   ['fe80::', 10],
   ['fc00::', 7],
   ['ff00::', 8],
@@ -104,7 +105,8 @@ function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-function checkUrl(raw: string): URL {
+/** Parses a restore link: 400 unless it is an absolute http(s) URL with a host. */
+export function checkUrl(raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
