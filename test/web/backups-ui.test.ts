@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuilt } from './support/build.ts';
 import { backwing, clientApi, startStack, type Stack } from './support/stack.ts';
 import { ARTIFACTS, launchChromium, shot } from './support/browser.ts';
+import { unnamedControls } from './support/a11y.ts';
 
 const WAIT = { timeout: 30_000 };
 
@@ -31,23 +32,6 @@ async function signIn(p: Page, email: string, password: string): Promise<void> {
   await p.getByLabel('Email').fill(email);
   await p.getByLabel('Password').fill(password);
   await p.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** Controls without a name or label, as `tag#text` strings (empty when the page is clean). */
-async function unnamedControls(p: Page): Promise<string[]> {
-  return p.evaluate(() => {
-    const bad: string[] = [];
-    for (const el of Array.from(document.querySelectorAll<HTMLElement>('button, a[href], input, textarea, select, [role="switch"], [role="progressbar"]'))) {
-      const labelled = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby')
-        || ((el as HTMLInputElement).labels?.length ?? 0) > 0 || (el.textContent ?? '').trim() !== '';
-      if (!labelled) bad.push(`${el.tagName.toLowerCase()}#${el.outerHTML.slice(0, 80)}`);
-    }
-    for (const d of Array.from(document.querySelectorAll('dialog[open]'))) {
-      const id = d.getAttribute('aria-labelledby');
-      if (d.getAttribute('role') !== 'dialog' || !id || !document.getElementById(id)?.textContent?.trim()) bad.push('dialog without role/aria-labelledby');
-    }
-    return bad;
-  });
 }
 
 function row(p: Page, name: string) {

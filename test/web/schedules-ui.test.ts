@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ensureWebBuilt } from './support/build.ts';
 import { backwing, clientApi, startStack, type Stack } from './support/stack.ts';
 import { launchChromium, shot } from './support/browser.ts';
+import { unnamedControls } from './support/a11y.ts';
 
 const WAIT = { timeout: 30_000 };
 
@@ -95,6 +96,7 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
     assert.match(page.url(), new RegExp(`/server/${stack.server_identifier}/schedules$`));
     await page.getByText('No schedules yet.').waitFor(WAIT);
     await page.getByTestId('retention-card').getByLabel('Keep last').waitFor(WAIT);
+    assert.equal(await page.getByTestId('schedules-limit-zero').count(), 0, 'no limit-0 message on a server with a limit');
   });
 
   test('retention: a value out of range is refused next to its field; the preview lists what would go and why', async () => {
@@ -117,6 +119,7 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
     assert.deepEqual(await removed.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))), ['Middle: not kept by any rule']);
     const keptLabels = await kept.evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
     assert.deepEqual(keptLabels.sort(), ['Newest: one of the newest (keep last)', 'Old milestone: locked, never deleted automatically']);
+    assert.deepEqual(await unnamedControls(page), [], 'every control on the page has a name');
     await page.screenshot({ path: shot('schedules-02-retention-preview'), fullPage: true });
 
     // A preview deletes nothing and saves nothing.
@@ -143,6 +146,7 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
     assert.equal(await dialog.getByLabel('Hour', { exact: true }).inputValue(), '3');
     assert.equal(await dialog.getByTestId('cron-words').innerText(), 'Every Sunday at 03:00 UTC');
     await dialog.getByLabel('When').selectOption({ label: 'Daily at 02:00' });
+    assert.deepEqual(await unnamedControls(page), [], 'every control in the dialog has a name');
 
     await dialog.getByLabel('Schedule name').fill('Nightly');
     await dialog.getByLabel('Minute').fill('75');
@@ -261,6 +265,34 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
     assert.equal((await liveBackups()).length, 2, 'its backups stay');
   });
 
+  test('a server whose backup limit is 0: the refused backup task is explained, and the schedule it left is listed', async () => {
+    const out = await backwing(['admin', 'server', 'create', '--data', stack.dataDir, '--name', 'No backups here',
+      '--owner', stack.admin_email, '--node', stack.node_uuid, '--backup-limit', '0', '--json']);
+    const zero = JSON.parse(out.trim().split('\n').pop()!) as { identifier: string };
+    await page.goto(new URL(`/server/${zero.identifier}/schedules`, stack.panel_url).href);
+    await page.getByText('No schedules yet.').waitFor(WAIT);
+    assert.match(await page.getByTestId('schedules-limit-zero').innerText(), /backup limit is 0/);
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create schedule' });
+    await dialog.getByLabel('Schedule name').fill('Never backs up');
+    await dialog.getByRole('button', { name: 'Create schedule' }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor(WAIT);
+    assert.equal((await alert.innerText()).trim(),
+      "The schedule was created, but its backup task was refused: A backup task cannot be created when the server's backup limit is set to 0.");
+    await page.screenshot({ path: shot('schedules-08-limit-zero') });
+    // Trying again updates the schedule made by the first attempt instead of making a second one.
+    await dialog.getByRole('button', { name: 'Create schedule' }).click();
+    await alert.getByText('backup limit is set to 0', { exact: false }).waitFor(WAIT);
+    const list = await clientApi<{ data: unknown[] }>(stack, 'GET', `/api/client/servers/${zero.identifier}/schedules`);
+    assert.equal(list.json.data.length, 1);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    const row = page.getByRole('listitem', { name: 'Schedule Never backs up' });
+    await row.waitFor(WAIT);
+    await row.getByText('No backup task yet', { exact: false }).waitFor(WAIT);
+    assert.equal(await row.getByRole('button', { name: 'Run Never backs up now' }).isDisabled(), true, 'nothing to run');
+  });
+
   test('a subuser without backup.delete sees schedules but no retention card and no actions it may not use', async () => {
     const keep = await clientApi(stack, 'POST', serverPath('/schedules'),
       { name: 'Weekly', minute: '0', hour: '3', day_of_month: '*', month: '*', day_of_week: '0', is_active: true });
@@ -284,7 +316,7 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
       for (const name of ['Run Weekly now', 'Edit Weekly', 'Delete Weekly']) {
         assert.equal(await row.getByRole('button', { name }).count(), 0, `no ${name}`);
       }
-      await p.screenshot({ path: shot('schedules-08-subuser'), fullPage: true });
+      await p.screenshot({ path: shot('schedules-09-subuser'), fullPage: true });
       // And the panel agrees: the retention routes are closed to this user.
       const res = await p.request.get(new URL(serverPath('/backups/retention'), stack.panel_url).href, { headers: { Accept: 'application/json' } });
       assert.equal(res.status(), 403);
@@ -328,13 +360,13 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
         const box = await row.getByRole('button', { name }).boundingBox();
         assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${name} is on screen`);
       }
-      await p.screenshot({ path: shot('schedules-09-phone'), fullPage: true });
+      await p.screenshot({ path: shot('schedules-10-phone'), fullPage: true });
       await p.getByRole('button', { name: 'Create schedule' }).click();
       const dialog = p.getByRole('dialog', { name: 'Create schedule' });
       await dialog.waitFor(WAIT);
       const box = await dialog.getByLabel('Day of week').boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 375, 'cron fields fit');
-      await p.screenshot({ path: shot('schedules-10-phone-dialog') });
+      await p.screenshot({ path: shot('schedules-11-phone-dialog') });
     } finally {
       await phone.close();
     }

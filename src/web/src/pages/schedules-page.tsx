@@ -117,6 +117,11 @@ export function SchedulesPage({ serverId }: { serverId: string }) {
 
       {!server && !loadError && <div className="loading"><Spinner label="Loading server" /></div>}
 
+      {server && canRead && server.attributes.feature_limits.backups <= 0 && (
+        <p className="callout callout-info" data-testid="schedules-limit-zero">
+          This server's backup limit is 0, so a schedule cannot hold a backup task and will not make backups.
+        </p>
+      )}
       {server && canRead && (
         <section aria-labelledby="schedules-title" className="stack">
           <h2 id="schedules-title" className="section-title">Backup schedules</h2>
