@@ -105,6 +105,13 @@ test('a token valid for longer than setTimeout can count is not expired at once'
   ws.close();
 });
 
+test('a body over the 1 MiB limit is 413 saying so, not a parse error', async () => {
+  const res = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: uuid(), ignore: 'x'.repeat(2 * 1024 * 1024) });
+  assert.equal(res.status, 413);
+  assert.match(res.json.error, /too large/i);
+  assert.equal(typeof res.json.request_id, 'string');
+});
+
 test('an undecodable path escape is a 400 in the daemon error shape, with a request id', async () => {
   for (const path of [`/api/servers/%ZZ/backup`, `/api/servers/${SERVER}/backup/%E0%A4%A`]) {
     const res = await call('DELETE', path);

@@ -4,7 +4,7 @@
  * for calls a job is waiting on. Reports do not use it: they go through the persistent outbox.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RemoteServer, RemoteServerList, RemoteUploadUrls, RemoteBackupStatus, RemoteRestoreStatus } from '../../wire/remote-api.ts';
+import type { RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import { VERSION } from '../../core/version.ts';
 import { AppError } from '../../core/app-error.ts';
 import { daemonErrors } from '../errors.ts';
@@ -13,14 +13,10 @@ import type { DaemonConfig } from '../config.ts';
 export interface PanelClient {
   listServers(page: number, perPage: number): Promise<RemoteServerList>;
   getServer(uuid: string): Promise<RemoteServer>;
-  resetServers(): Promise<void>;
   getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls>;
   /** Raw POST used by the outbox; returns the HTTP status. Throws only on transport errors. */
   post(path: string, body: unknown): Promise<number>;
 }
-
-export type BackupReport = RemoteBackupStatus;
-export type RestoreReport = RemoteRestoreStatus;
 
 function panelMessage(status: number, text: string): string {
   try {
@@ -86,10 +82,6 @@ export class HttpPanelClient implements PanelClient {
 
   getServer(uuid: string): Promise<RemoteServer> {
     return this.#json('GET', `/servers/${encodeURIComponent(uuid)}`);
-  }
-
-  async resetServers(): Promise<void> {
-    await this.#json('POST', '/servers/reset', null);
   }
 
   getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls> {

@@ -72,10 +72,6 @@ export class BackupService {
     return false;
   }
 
-  isRunning(backupUuid: string): boolean {
-    return this.#running.has(backupUuid);
-  }
-
   /** All checks happen here, before the 202; the work itself runs in the background. */
   async start(serverUuid: string, serverDir: string, req: BackupRequest): Promise<void> {
     const { store, registry, journal } = this.deps;

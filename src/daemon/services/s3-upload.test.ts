@@ -43,7 +43,6 @@ function fakePanel(base: string, partSize: number, extendable: boolean) {
     },
     listServers: () => Promise.reject(new Error('unused')),
     getServer: () => Promise.reject(new Error('unused')),
-    resetServers: () => Promise.reject(new Error('unused')),
     post: () => Promise.reject(new Error('unused')),
   };
   return { panel, sizes };
