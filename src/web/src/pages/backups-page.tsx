@@ -182,7 +182,9 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       // Then take the panel's exact timestamps, once it has recorded the result.
       setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 750);
       // The retention policy runs once the panel has recorded the success; look again to drop what it removed.
-      if (p.is_successful) setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, 3000);
+      if (p.is_successful) {
+        for (const ms of [3000, 10000]) setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, ms);
+      }
     },
     restoreProgress: (p) => {
       if (Date.now() - (finishedRestores.current.get(p.uuid) ?? 0) < 3000) return;
