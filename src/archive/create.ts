@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
@@ -66,12 +67,35 @@ export function readPteroignore(root: string, logger: Logger): string {
   }
 }
 
+/**
+ * A path is a string while every component is valid UTF-8, and raw bytes from the first component
+ * that is not (fs accepts Buffer paths), so such names are archived as they are, never skipped.
+ */
+type PathName = string | Buffer;
+
 interface Frame {
-  rel: string; // '' for the root
-  abs: string;
-  names: string[];
+  rel: PathName; // '' for the root
+  abs: PathName;
+  names: PathName[];
   i: number;
 }
+
+const SLASH = Buffer.from('/');
+
+function joinPath(parent: PathName, name: PathName): PathName {
+  if (typeof parent === 'string' && typeof name === 'string') return parent === '' ? name : `${parent}/${name}`;
+  const p = typeof parent === 'string' ? Buffer.from(parent) : parent;
+  const n = typeof name === 'string' ? Buffer.from(name) : name;
+  return p.length === 0 ? n : Buffer.concat([p, SLASH, n]);
+}
+
+/** Text for messages and ignore matching: invalid bytes become U+FFFD. */
+function display(p: PathName): string {
+  return typeof p === 'string' ? p : p.toString('utf8');
+}
+
+/** How often, at most, a long run without a natural await gives the event loop a turn. */
+const YIELD_EVERY_MS = 20;
 
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
@@ -88,10 +112,19 @@ export class TarProducer {
   #slab: Buffer;
   #pos = 0;
   #scratch = Buffer.allocUnsafe(BLOCK * 8);
+  readonly #checkpoint: () => void;
+  #lastYield = performance.now();
+  /** File bytes read so far, including the file being copied right now. */
+  bytesRead = 0;
 
-  constructor(gz: ParallelGzip) {
+  /**
+   * `checkpoint` runs at every 1 MiB slice, inside big files too: it may throw (cancellation) and
+   * reports progress, so neither waits for a file to end.
+   */
+  constructor(gz: ParallelGzip, checkpoint: () => void = () => undefined) {
     this.#gz = gz;
     this.#slab = gz.takeSlab();
+    this.#checkpoint = checkpoint;
   }
 
   async #rotate(): Promise<void> {
@@ -100,6 +133,19 @@ export class TarProducer {
     this.#slab = this.#gz.takeSlab();
     this.#pos = 0;
     await this.#gz.submit(full, len);
+    await this.maybeYield();
+    this.#checkpoint();
+  }
+
+  /**
+   * submit() only waits when the compressors are behind; when they keep up, a big file would be
+   * read without the event loop ever running (no abort from a request, no timers).
+   */
+  async maybeYield(): Promise<void> {
+    const now = performance.now();
+    if (now - this.#lastYield < YIELD_EVERY_MS) return;
+    await yieldToLoop();
+    this.#lastYield = performance.now();
   }
 
   async writeBytes(src: Buffer, len = src.length): Promise<void> {
@@ -114,7 +160,7 @@ export class TarProducer {
   }
 
   async header(h: HeaderFields): Promise<void> {
-    const need = headerSpace(h.name, h.linkname);
+    const need = headerSpace(h.rawName ?? h.name, h.rawLinkname ?? h.linkname);
     if (this.#scratch.length < need) this.#scratch = Buffer.allocUnsafe(need);
     const len = encodeHeader(h, this.#scratch);
     await this.writeBytes(this.#scratch, len);
@@ -145,6 +191,7 @@ export class TarProducer {
       this.#pos += got;
       filePos += got;
       remaining -= got;
+      this.bytesRead += got;
     }
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) await this.writeBytes(ZEROS, pad);
@@ -210,22 +257,34 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
   if (!rootStat.isDirectory()) throw new ArchiveError('E_ARCHIVE_ROOT', `${root} is not a directory`);
 
   const matcher = IgnoreMatcher.from({ text: readPteroignore(root, logger), source: '.pteroignore' }, { text: opts.ignore ?? '', source: 'ignore' });
-  const tar = new TarProducer(gz);
   const progress = new ProgressThrottle(opts.onProgress);
   let files = 0;
-  let bytesRead = 0;
   let skippedSpecial = 0;
   let changed = 0;
-  let undecodable = 0;
+  let rawNames = 0;
   let sinceYield = 0;
-  const snapshot = () => ({ bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
+  const snapshot = () => ({ bytesRead: tar.bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
+  const tar: TarProducer = new TarProducer(gz, () => {
+    throwIfAborted(signal);
+    progress.tick(snapshot);
+  });
 
-  const readNames = (abs: string): string[] | null => {
+  const readNames = (abs: PathName): PathName[] | null => {
     try {
-      return fs.readdirSync(abs).sort(compareBytewise);
+      if (typeof abs === 'string') {
+        const names = fs.readdirSync(abs);
+        // U+FFFD is what a name that is not valid UTF-8 decodes to; re-read those as bytes.
+        if (!names.some((n) => n.includes('\uFFFD'))) return names.sort(compareBytewise);
+      }
+      const raw = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
+      return raw.map((b) => {
+        if (isUtf8(b)) return b.toString('utf8');
+        rawNames++;
+        return b;
+      });
     } catch (err) {
       if (isGone(err)) return null;
-      throw new ArchiveError('E_ARCHIVE_IO', `cannot read directory ${abs}: ${(err as Error).message}`, { cause: err });
+      throw new ArchiveError('E_ARCHIVE_IO', `cannot read directory ${display(abs)}: ${(err as Error).message}`, { cause: err });
     }
   };
 
@@ -237,37 +296,34 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       continue;
     }
     const name = frame.names[frame.i++]!;
-    const rel = frame.rel === '' ? name : `${frame.rel}/${name}`;
-    const abs = `${frame.abs}/${name}`;
+    const rel = joinPath(frame.rel, name);
+    const abs = joinPath(frame.abs, name);
+    // Raw names are kept as bytes in the archive; ignore rules see them with U+FFFD.
+    const relText = display(rel);
+    const rawName = typeof rel === 'string' ? undefined : rel;
     if (++sinceYield >= 256) {
       // Keep the event loop (HTTP server, timers) responsive during long runs of small files.
       sinceYield = 0;
-      await yieldToLoop();
+      await tar.maybeYield();
       throwIfAborted(signal);
       progress.tick(snapshot);
     }
 
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-    if (!st) {
-      // Vanished since readdir, or a name that is not valid UTF-8 (it cannot be addressed as a string).
-      if (name.includes('\uFFFD')) {
-        undecodable++;
-        logger.warn({ dir: frame.rel || '.', name }, 'skipped a file whose name is not valid UTF-8');
-      }
-      continue;
-    }
+    if (!st) continue; // vanished since readdir
     const mtime = Math.floor(st.mtimeMs / 1000);
     const mode = st.mode & 0o7777;
 
     if (st.isDirectory()) {
-      if (matcher.matches(rel, true)) continue;
+      if (matcher.matches(relText, true)) continue;
       const names = readNames(abs);
       if (!names) continue;
-      await tar.header({ name: `${rel}/`, type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
+      const dirRaw = rawName ? Buffer.concat([rawName, SLASH]) : undefined;
+      await tar.header({ name: `${relText}/`, ...(dirRaw ? { rawName: dirRaw } : {}), type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
       files++;
       stack.push({ rel, abs, names, i: 0 });
     } else if (st.isFile()) {
-      if (matcher.matches(rel, false)) continue;
+      if (matcher.matches(relText, false)) continue;
       let fd: number;
       try {
         fd = fs.openSync(abs, OPEN_FLAGS);
@@ -277,7 +333,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
           changed++;
           continue;
         }
-        throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${rel}: ${(err as Error).message}`, { cause: err });
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${relText}: ${(err as Error).message}`, { cause: err });
       }
       try {
         // The name may have been replaced between lstat and open: trust only what fd points at.
@@ -286,30 +342,30 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
           changed++;
           continue;
         }
-        await tar.header({ name: rel, type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
+        await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
         const got = await tar.content(fd, fst.size);
         if (got < fst.size) {
           changed++;
-          logger.warn({ file: rel, expected: fst.size, read: got }, 'file shrank during backup; padded with zeros');
+          logger.warn({ file: relText, expected: fst.size, read: got }, 'file shrank during backup; padded with zeros');
         }
-        bytesRead += got;
         files++;
       } catch (err) {
         if (err instanceof AppError) throw err;
-        throw new ArchiveError('E_ARCHIVE_IO', `cannot read ${rel}: ${(err as Error).message}`, { cause: err });
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot read ${relText}: ${(err as Error).message}`, { cause: err });
       } finally {
         fs.closeSync(fd);
       }
     } else if (st.isSymbolicLink()) {
-      if (matcher.matches(rel, false)) continue;
-      let target: string;
+      if (matcher.matches(relText, false)) continue;
+      let target: Buffer;
       try {
-        target = fs.readlinkSync(abs);
+        target = fs.readlinkSync(abs, { encoding: 'buffer' });
       } catch (err) {
         if (isGone(err) || (err as NodeJS.ErrnoException).code === 'EINVAL') continue;
-        throw new ArchiveError('E_ARCHIVE_IO', `cannot read link ${rel}: ${(err as Error).message}`, { cause: err });
+        throw new ArchiveError('E_ARCHIVE_IO', `cannot read link ${relText}: ${(err as Error).message}`, { cause: err });
       }
-      await tar.header({ name: rel, type: TYPE.symlink, mode, uid: st.uid, gid: st.gid, size: 0, mtime, linkname: target });
+      const rawLinkname = isUtf8(target) ? undefined : target;
+      await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.symlink, mode, uid: st.uid, gid: st.gid, size: 0, mtime, linkname: target.toString('utf8'), ...(rawLinkname ? { rawLinkname } : {}) });
       files++;
     } else {
       // Sockets, FIFOs and devices are never opened, so a FIFO cannot hang the backup.
@@ -317,7 +373,8 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
     }
   }
   await tar.end();
-  if (skippedSpecial || changed || undecodable) logger.info({ skippedSpecial, changed, undecodable }, 'archive skipped special files or files that changed');
+  if (skippedSpecial || changed) logger.info({ skippedSpecial, changed }, 'archive skipped special files or files that changed');
+  if (rawNames) logger.info({ rawNames }, 'archived names that are not valid UTF-8 as raw bytes');
   progress.final(snapshot());
-  return { files, bytesRead };
+  return { files, bytesRead: tar.bytesRead };
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -45,6 +46,35 @@ function typeName(t: number): string {
 
 class Skip extends Error {}
 
+/**
+ * Seams for tests that need to change the tree at an exact moment (e.g. swap a checked directory
+ * for a symlink right before a file is opened). Never set outside tests.
+ */
+export const extractTestHooks: { beforeOpen?: (rel: string) => void } = {};
+
+/**
+ * Paths inside the extractor are string keys. A valid UTF-8 path is itself; a path whose bytes are
+ * not UTF-8 is NUL (never part of a tar name) + the bytes as latin1, one char per byte, so '/' and
+ * '.' still split and compare the same and every check runs on the raw byte path.
+ */
+function keyOf(bytes: Buffer): string {
+  return isUtf8(bytes) ? bytes.toString('utf8') : `\u0000${bytes.toString('latin1')}`;
+}
+
+function isRawKey(key: string): boolean {
+  return key.charCodeAt(0) === 0;
+}
+
+function keyParent(key: string): string {
+  if (!isRawKey(key)) return parentOf(key);
+  return keyOf(Buffer.from(parentOf(key.slice(1)), 'latin1'));
+}
+
+/** Text for messages. */
+function showKey(key: string): string {
+  return isRawKey(key) ? Buffer.from(key.slice(1), 'latin1').toString('utf8') : key;
+}
+
 interface Job {
   rel: string;
   done: Promise<void>;
@@ -62,6 +92,7 @@ class Extractor {
   readonly root: string;
   /** root with exactly one trailing slash (root may be "/"). */
   readonly #prefix: string;
+  readonly #prefixBytes: Buffer;
   readonly #owner: { uid: number; gid: number } | null;
   readonly result: ExtractResult = { entries: 0, files: 0, dirs: 0, symlinks: 0, bytesRead: 0, bytesWritten: 0, skipped: [] };
   readonly #verified = new Set<string>(['']);
@@ -78,6 +109,7 @@ class Extractor {
   constructor(root: string, opts: ExtractOptions) {
     this.root = root;
     this.#prefix = root.endsWith('/') ? root : `${root}/`;
+    this.#prefixBytes = Buffer.from(this.#prefix);
     this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
     this.#logger = opts.logger ?? silentLogger();
@@ -124,13 +156,13 @@ class Extractor {
   /** Cleans the name, counts the entry, reports refusals; null = nothing to do. */
   #target(e: TarEntry): string | null {
     this.result.entries++;
-    const cleaned = cleanName(e.name);
+    const cleaned = e.rawName ? cleanName(e.rawName.toString('latin1')) : cleanName(e.name);
     if (cleaned === null) return null;
     if ('reason' in cleaned) {
       this.skip(e.name, cleaned.reason);
       return null;
     }
-    return cleaned.rel;
+    return e.rawName ? keyOf(Buffer.from(cleaned.rel, 'latin1')) : cleaned.rel;
   }
 
   #wrap<T>(e: TarEntry, fn: () => T): T | null {
@@ -149,6 +181,8 @@ class Extractor {
   /** Waits for pending jobs when this path, or one of its parents, is still being written. */
   async #settleConflicts(rel: string): Promise<void> {
     if (this.#pending.size === 0) return;
+    // A raw path's parents may be pending under their UTF-8 keys; these names are rare, so just wait.
+    if (isRawKey(rel)) return this.drain();
     let p = rel;
     for (;;) {
       if (this.#pending.has(p)) {
@@ -173,7 +207,7 @@ class Extractor {
     if (rel === null) return;
     await this.#settleConflicts(rel);
     const ok = this.#wrap(e, () => {
-      this.#ensureDir(parentOf(rel), true);
+      this.#ensureDir(keyParent(rel), true);
       return true;
     });
     if (!ok) return;
@@ -199,6 +233,7 @@ class Extractor {
   async #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): Promise<void> {
     const abs = this.#abs(rel);
     let fd: number;
+    extractTestHooks.beforeOpen?.(rel);
     try {
       fd = await openAsync(abs, CREATE_FLAGS, 0o600);
     } catch (err) {
@@ -231,7 +266,7 @@ class Extractor {
   }
 
   /** An existing name: truncate a plain single-link file in place; replace links and specials. */
-  #openExisting(abs: string): number {
+  #openExisting(abs: string | Buffer): number {
     const st = fs.lstatSync(abs);
     if (st.isDirectory()) throw new Skip('a directory already exists at this path');
     if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_TRUNC | O_NOFOLLOW);
@@ -247,9 +282,10 @@ class Extractor {
     if (rel === null) return;
     await this.#settleConflicts(rel);
     const fd = this.#wrap(e, () => {
-      this.#ensureDir(parentOf(rel), true);
+      this.#ensureDir(keyParent(rel), true);
       const abs = this.#abs(rel);
       let fd: number;
+      extractTestHooks.beforeOpen?.(rel);
       try {
         fd = fs.openSync(abs, CREATE_FLAGS, 0o600);
       } catch (err) {
@@ -326,14 +362,15 @@ class Extractor {
     });
   }
 
-  #abs(rel: string): string {
+  #abs(rel: string): string | Buffer {
+    if (isRawKey(rel)) return Buffer.concat([this.#prefixBytes, Buffer.from(rel.slice(1), 'latin1')]);
     return this.#prefix + rel;
   }
 
   /** Makes sure every component of `relDir` is a real directory (creating missing ones). */
   #ensureDir(relDir: string, create: boolean): void {
     if (this.#verified.has(relDir)) return;
-    this.#ensureDir(parentOf(relDir), create);
+    this.#ensureDir(keyParent(relDir), create);
     const abs = this.#abs(relDir);
     let st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st && create) {
@@ -347,9 +384,9 @@ class Extractor {
       st = fs.lstatSync(abs, { throwIfNoEntry: false });
       if (made && this.#owner && st?.isDirectory()) fs.lchownSync(abs, this.#owner.uid, this.#owner.gid);
     }
-    if (!st) throw new Skip(`${relDir} does not exist`);
-    if (st.isSymbolicLink()) throw new Skip(`path passes through the symbolic link ${relDir}`);
-    if (!st.isDirectory()) throw new Skip(`${relDir} is not a directory`);
+    if (!st) throw new Skip(`${showKey(relDir)} does not exist`);
+    if (st.isSymbolicLink()) throw new Skip(`path passes through the symbolic link ${showKey(relDir)}`);
+    if (!st.isDirectory()) throw new Skip(`${showKey(relDir)} is not a directory`);
     this.#verified.add(relDir);
   }
 
@@ -363,19 +400,20 @@ class Extractor {
 
   async #checkInside(fd: number, rel: string): Promise<void> {
     if (!this.#procCheck) return;
-    let real: string;
+    let real: Buffer;
     try {
-      real = await readlinkAsync(`/proc/self/fd/${fd}`);
+      // Bytes, so a name that is not UTF-8 is compared as it is.
+      real = await readlinkAsync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
     } catch {
       return;
     }
-    if (!real.startsWith(this.#prefix)) {
-      throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to write ${JSON.stringify(rel)}: it resolved outside the target directory (the tree changed during extraction)`);
+    if (real.length <= this.#prefixBytes.length || !real.subarray(0, this.#prefixBytes.length).equals(this.#prefixBytes)) {
+      throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to write ${JSON.stringify(showKey(rel))}: it resolved outside the target directory (the tree changed during extraction)`);
     }
   }
 
   #dir(rel: string, e: TarEntry): void {
-    this.#ensureDir(parentOf(rel), true);
+    this.#ensureDir(keyParent(rel), true);
     if (!this.#verified.has(rel)) {
       const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
       if (st && !st.isDirectory()) fs.unlinkSync(this.#abs(rel)); // a file or link there is replaced, never followed
@@ -386,12 +424,15 @@ class Extractor {
   }
 
   #symlink(rel: string, e: TarEntry): void {
-    if (e.linkname.startsWith('/')) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} is absolute`);
-    if (!linkTargetInside(rel, e.linkname)) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} leaves the target directory`);
-    this.#ensureDir(parentOf(rel), true);
+    // Judged on the bytes (as latin1: '/' and '.' are the same) when the target is not UTF-8.
+    const target = e.rawLinkname ? e.rawLinkname.toString('latin1') : e.linkname;
+    const relPath = isRawKey(rel) ? rel.slice(1) : rel;
+    if (target.startsWith('/')) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} is absolute`);
+    if (!linkTargetInside(relPath, target)) throw new Skip(`symbolic link target ${JSON.stringify(e.linkname)} leaves the target directory`);
+    this.#ensureDir(keyParent(rel), true);
     this.#clearSlot(rel);
     const abs = this.#abs(rel);
-    fs.symlinkSync(e.linkname, abs);
+    fs.symlinkSync(e.rawLinkname ?? e.linkname, abs);
     if (this.#owner) fs.lchownSync(abs, this.#owner.uid, this.#owner.gid);
     try {
       fs.lutimesSync(abs, e.mtime, e.mtime);
@@ -402,10 +443,11 @@ class Extractor {
   }
 
   #hardlink(rel: string, e: TarEntry): void {
-    const target = cleanName(e.linkname);
-    if (target === null || 'reason' in target) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is outside the target directory`);
+    const cleaned = e.rawLinkname ? cleanName(e.rawLinkname.toString('latin1')) : cleanName(e.linkname);
+    if (cleaned === null || 'reason' in cleaned) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is outside the target directory`);
+    const target = { rel: e.rawLinkname ? keyOf(Buffer.from(cleaned.rel, 'latin1')) : cleaned.rel };
     try {
-      this.#ensureDir(parentOf(target.rel), false);
+      this.#ensureDir(keyParent(target.rel), false);
     } catch (err) {
       if (err instanceof Skip) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is not reachable: ${err.message}`);
       throw err;
@@ -413,7 +455,7 @@ class Extractor {
     const tst = fs.lstatSync(this.#abs(target.rel), { throwIfNoEntry: false });
     if (!tst) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} does not exist`);
     if (!tst.isFile()) throw new Skip(`hard link target ${JSON.stringify(e.linkname)} is not a regular file`);
-    this.#ensureDir(parentOf(rel), true);
+    this.#ensureDir(keyParent(rel), true);
     if (rel === target.rel) return;
     this.#clearSlot(rel);
     fs.linkSync(this.#abs(target.rel), this.#abs(rel));

@@ -2,6 +2,8 @@
  * ustar header encoding with PAX extended records where ustar cannot hold a value, and decoding of
  * ustar, PAX, GNU long names and base-256 numbers (what GNU tar, bsdtar and Python write).
  */
+import { isUtf8 } from 'node:buffer';
+
 export const BLOCK = 512;
 
 export const TYPE = {
@@ -32,7 +34,13 @@ export interface HeaderFields {
   size: number;
   mtime: number; // seconds
   linkname?: string;
+  /** The name's raw bytes when they are not valid UTF-8 (`name` then only serves messages). */
+  rawName?: Buffer;
+  /** The link target's raw bytes when they are not valid UTF-8. */
+  rawLinkname?: Buffer;
 }
+
+const GNU_LONG_LINK_NAME = '././@LongLink';
 
 function isPlainAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -61,6 +69,36 @@ function splitUstar(name: string): { prefix: string; base: string } | null {
   return { prefix: name.slice(0, cut), base };
 }
 
+/** splitUstar() for raw bytes. */
+function splitUstarBytes(name: Buffer): { prefix: Buffer; base: Buffer } | null {
+  if (name.length <= 100) return { prefix: EMPTY, base: name };
+  if (name.length > 256) return null;
+  const cut = name.lastIndexOf(0x2f, Math.min(155, name.length - 2));
+  if (cut <= 0) return null;
+  const base = name.subarray(cut + 1);
+  if (base.length > 100) return null;
+  return { prefix: name.subarray(0, cut), base };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function putField(buf: Buffer, off: number, len: number, v: string | Buffer): void {
+  if (typeof v === 'string') buf.write(v, off, len, 'utf8');
+  else v.copy(buf, off, 0, Math.min(len, v.length));
+}
+
+/**
+ * A GNU 'L'/'K' entry carrying raw name bytes. Used for names that are not valid UTF-8 and too long
+ * for ustar: GNU tar, bsdtar and Python read it, and unlike a PAX path it needs no charset.
+ */
+function writeGnuLong(scratch: Buffer, off: number, type: number, bytes: Buffer, mtime: number): number {
+  writeUstar(scratch, off, { name: GNU_LONG_LINK_NAME, type, mode: 0o644, uid: 0, gid: 0, size: bytes.length + 1, mtime }, GNU_LONG_LINK_NAME, '', '');
+  bytes.copy(scratch, off + BLOCK);
+  const padded = Math.ceil((bytes.length + 1) / BLOCK) * BLOCK;
+  scratch.fill(0, off + BLOCK + bytes.length, off + BLOCK + padded);
+  return off + BLOCK + padded;
+}
+
 function paxRecord(key: string, value: string): string {
   const bodyLen = Buffer.byteLength(` ${key}=${value}\n`, 'utf8');
   // The length prefix counts its own digits.
@@ -70,18 +108,18 @@ function paxRecord(key: string, value: string): string {
 }
 
 /** Fills one 512-byte ustar header at buf[off..off+512). Assumes the values fit (caller checks). */
-function writeUstar(buf: Buffer, off: number, h: HeaderFields, name: string, prefix: string, linkname: string): void {
+function writeUstar(buf: Buffer, off: number, h: HeaderFields, name: string | Buffer, prefix: string | Buffer, linkname: string | Buffer): void {
   buf.fill(0, off, off + BLOCK);
-  buf.write(name, off, 100, 'utf8');
+  putField(buf, off, 100, name);
   writeOctal(buf, off + 100, 8, h.mode & 0o7777);
   writeOctal(buf, off + 108, 8, h.uid > OCTAL_7_MAX ? 0 : h.uid);
   writeOctal(buf, off + 116, 8, h.gid > OCTAL_7_MAX ? 0 : h.gid);
   writeOctal(buf, off + 124, 12, h.size > OCTAL_11_MAX ? 0 : h.size);
   writeOctal(buf, off + 136, 12, h.mtime < 0 || h.mtime > OCTAL_11_MAX ? 0 : h.mtime);
   buf[off + 156] = h.type;
-  if (linkname) buf.write(linkname, off + 157, 100, 'utf8');
+  if (linkname.length > 0) putField(buf, off + 157, 100, linkname);
   buf.write('ustar\u000000', off + 257, 8, 'latin1');
-  if (prefix) buf.write(prefix, off + 345, 155, 'utf8');
+  if (prefix.length > 0) putField(buf, off + 345, 155, prefix);
   buf.fill(0x20, off + 148, off + 156);
   let sum = 0;
   for (let i = off; i < off + BLOCK; i++) sum += buf[i]!;
@@ -96,18 +134,37 @@ function writeUstar(buf: Buffer, off: number, h: HeaderFields, name: string, pre
 export function encodeHeader(h: HeaderFields, scratch: Buffer): number {
   const linkname = h.linkname ?? '';
   const records: string[] = [];
-  let ustarName = h.name;
-  let ustarPrefix = '';
-  const split = isPlainAscii(h.name) ? splitUstar(h.name) : null;
-  if (split) {
-    ustarName = split.base;
-    ustarPrefix = split.prefix;
+  const gnuMtime = Math.max(0, Math.min(h.mtime, OCTAL_11_MAX));
+  let off = 0;
+  let ustarName: string | Buffer = h.name;
+  let ustarPrefix: string | Buffer = '';
+  if (h.rawName) {
+    const split = splitUstarBytes(h.rawName);
+    if (split) {
+      ustarName = split.base;
+      ustarPrefix = split.prefix;
+    } else {
+      off = writeGnuLong(scratch, off, TYPE.gnuLongName, h.rawName, gnuMtime);
+      ustarName = h.rawName.subarray(0, 100);
+    }
   } else {
-    records.push(paxRecord('path', h.name));
-    ustarName = asciiFallback(h.name, 100);
+    const split = isPlainAscii(h.name) ? splitUstar(h.name) : null;
+    if (split) {
+      ustarName = split.base;
+      ustarPrefix = split.prefix;
+    } else {
+      records.push(paxRecord('path', h.name));
+      ustarName = asciiFallback(h.name, 100);
+    }
   }
-  let ustarLink = linkname;
-  if (linkname && (!isPlainAscii(linkname) || linkname.length > 100)) {
+  let ustarLink: string | Buffer = linkname;
+  if (h.rawLinkname) {
+    ustarLink = h.rawLinkname;
+    if (h.rawLinkname.length > 100) {
+      off = writeGnuLong(scratch, off, TYPE.gnuLongLink, h.rawLinkname, gnuMtime);
+      ustarLink = h.rawLinkname.subarray(0, 100);
+    }
+  } else if (linkname && (!isPlainAscii(linkname) || linkname.length > 100)) {
     records.push(paxRecord('linkpath', linkname));
     ustarLink = asciiFallback(linkname, 100);
   }
@@ -116,24 +173,25 @@ export function encodeHeader(h: HeaderFields, scratch: Buffer): number {
   if (h.uid > OCTAL_7_MAX) records.push(paxRecord('uid', String(h.uid)));
   if (h.gid > OCTAL_7_MAX) records.push(paxRecord('gid', String(h.gid)));
 
-  let off = 0;
   if (records.length > 0) {
     const body = Buffer.from(records.join(''), 'utf8');
     const paxName = asciiFallback(`PaxHeaders/${h.name.slice(h.name.replace(/\/$/, '').lastIndexOf('/') + 1)}`, 100);
-    writeUstar(scratch, 0, { name: paxName, type: TYPE.paxLocal, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: Math.max(0, Math.min(h.mtime, OCTAL_11_MAX)) }, paxName, '', '');
-    body.copy(scratch, BLOCK);
+    writeUstar(scratch, off, { name: paxName, type: TYPE.paxLocal, mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: Math.max(0, Math.min(h.mtime, OCTAL_11_MAX)) }, paxName, '', '');
+    body.copy(scratch, off + BLOCK);
     const padded = Math.ceil(body.length / BLOCK) * BLOCK;
-    scratch.fill(0, BLOCK + body.length, BLOCK + padded);
-    off = BLOCK + padded;
+    scratch.fill(0, off + BLOCK + body.length, off + BLOCK + padded);
+    off += BLOCK + padded;
   }
   writeUstar(scratch, off, h, ustarName, ustarPrefix, ustarLink);
   return off + BLOCK;
 }
 
 /** Upper bound of encodeHeader()'s output for these strings. */
-export function headerSpace(name: string, linkname = ''): number {
+export function headerSpace(name: string | Buffer, linkname: string | Buffer = ''): number {
   const bytes = Buffer.byteLength(name) + Buffer.byteLength(linkname);
-  return BLOCK * 3 + Math.ceil((bytes + 256) / BLOCK) * BLOCK;
+  // ustar + PAX header + up to two GNU long-name headers, and the bodies (a raw name is also
+  // counted in the PAX records' display form only when it is not raw, so 2× bytes covers both).
+  return BLOCK * 5 + Math.ceil((2 * bytes + 256) / BLOCK) * BLOCK;
 }
 
 function asciiFallback(s: string, max: number): string {
@@ -157,14 +215,27 @@ export interface ParsedHeader {
   size: number;
   mtime: number;
   linkname: string;
-  /** true when the magic says ustar/gnu (prefix field meaningful only for POSIX ustar) */
+  /** Raw bytes of the name / link target, set only when they are not valid UTF-8. */
+  rawName?: Buffer;
+  rawLinkname?: Buffer;
 }
 
-function cstr(buf: Buffer, off: number, len: number): string {
+/** A NUL-terminated field's bytes (a view into buf). */
+function cfield(buf: Buffer, off: number, len: number): Buffer {
   let end = off;
   const max = off + len;
   while (end < max && buf[end] !== 0) end++;
-  return buf.toString('utf8', off, end);
+  return buf.subarray(off, end);
+}
+
+/**
+ * Names are bytes. Valid UTF-8 becomes the string; anything else keeps a copy of its raw bytes
+ * (the text then has replacement characters and only serves messages and listings).
+ */
+export function decodeName(bytes: Buffer): { text: string; raw?: Buffer } {
+  const text = bytes.toString('utf8');
+  if (isUtf8(bytes)) return { text };
+  return { text, raw: Buffer.from(bytes) };
 }
 
 /** Parses an octal field, or a GNU base-256 field (high bit set). NaN when malformed. */
@@ -213,27 +284,43 @@ export function checksumOk(buf: Buffer, off: number): boolean {
 
 /** Decodes the fixed fields; PAX/GNU overrides are applied by the parser. */
 export function decodeHeader(buf: Buffer, off: number): ParsedHeader {
-  let name = cstr(buf, off, 100);
+  let nameBytes = cfield(buf, off, 100);
   const magic = buf.toString('latin1', off + 257, off + 263);
   if (magic === 'ustar\u0000') {
-    const prefix = cstr(buf, off + 345, 155);
-    if (prefix) name = `${prefix}/${name}`;
+    const prefix = cfield(buf, off + 345, 155);
+    if (prefix.length > 0) nameBytes = Buffer.concat([prefix, SLASH, nameBytes]);
   }
+  const name = decodeName(nameBytes);
+  const link = decodeName(cfield(buf, off + 157, 100));
   return {
-    name,
+    name: name.text,
+    ...(name.raw ? { rawName: name.raw } : {}),
+    ...(link.raw ? { rawLinkname: link.raw } : {}),
     type: buf[off + 156]!,
     mode: parseNumeric(buf, off + 100, 8),
     uid: parseNumeric(buf, off + 108, 8),
     gid: parseNumeric(buf, off + 116, 8),
     size: parseNumeric(buf, off + 124, 12),
     mtime: parseNumeric(buf, off + 136, 12),
-    linkname: cstr(buf, off + 157, 100),
+    linkname: link.text,
   };
 }
+
+const SLASH = Buffer.from('/');
 
 /** Parses PAX records ("len key=value\n"...). Throws a string reason on malformed input. */
 export function parsePax(body: Buffer): Map<string, string> {
   const out = new Map<string, string>();
+  for (const [k, v] of parsePaxRaw(body)) out.set(k, v.toString('utf8'));
+  return out;
+}
+
+/**
+ * parsePax() with the values' raw bytes: with `hdrcharset=BINARY` (bsdtar's choice for names that
+ * are not UTF-8) a path is bytes, not text.
+ */
+export function parsePaxRaw(body: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
   let i = 0;
   while (i < body.length) {
     if (body[i] === 0) break; // some writers pad with NULs
@@ -241,10 +328,9 @@ export function parsePax(body: Buffer): Map<string, string> {
     while (sp < body.length && body[sp] !== 0x20) sp++;
     const len = Number(body.toString('latin1', i, sp));
     if (!Number.isInteger(len) || len <= sp - i || i + len > body.length) throw new Error('malformed PAX record length');
-    const rec = body.toString('utf8', sp + 1, i + len - 1);
-    const eq = rec.indexOf('=');
-    if (eq < 0) throw new Error('malformed PAX record');
-    out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    const eq = body.indexOf(0x3d, sp + 1);
+    if (eq < 0 || eq >= i + len - 1) throw new Error('malformed PAX record');
+    out.set(body.toString('utf8', sp + 1, eq), body.subarray(eq + 1, i + len - 1));
     i += len;
   }
   return out;

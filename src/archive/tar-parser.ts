@@ -1,5 +1,5 @@
 import { ArchiveError } from './archive-error.ts';
-import { BLOCK, checksumOk, decodeHeader, isZeroBlock, parsePax, TYPE } from './tar-header.ts';
+import { BLOCK, checksumOk, decodeHeader, decodeName, isZeroBlock, parsePaxRaw, TYPE } from './tar-header.ts';
 
 const MAX_META = 1 << 20; // PAX / GNU long-name bodies larger than this are not plausible
 
@@ -12,6 +12,9 @@ export interface TarEntry {
   size: number;
   mtime: number;
   linkname: string;
+  /** The name's raw bytes, only when they are not valid UTF-8 (`name` then has U+FFFD in their place). */
+  rawName?: Buffer;
+  rawLinkname?: Buffer;
   /** Offset of the entry's header in the tar stream. */
   offset: number;
 }
@@ -51,9 +54,9 @@ export class TarParser {
   #metaKind = 0;
   #meta: Buffer | null = null;
   #metaFill = 0;
-  #pax: Map<string, string> | null = null;
-  #longName: string | null = null;
-  #longLink: string | null = null;
+  #pax: Map<string, Buffer> | null = null;
+  #longName: Buffer | null = null;
+  #longLink: Buffer | null = null;
   entries = 0;
   bytes = 0;
 
@@ -172,27 +175,40 @@ export class TarParser {
     const pax = this.#pax;
     let name = h.name;
     let linkname = h.linkname;
+    let rawName = h.rawName;
+    let rawLinkname = h.rawLinkname;
+    const setName = (b: Buffer) => {
+      const d = decodeName(b);
+      name = d.text;
+      rawName = d.raw;
+    };
+    const setLink = (b: Buffer) => {
+      const d = decodeName(b);
+      linkname = d.text;
+      rawLinkname = d.raw;
+    };
     let size = h.size;
     let mtime = h.mtime;
     let uid = h.uid;
     let gid = h.gid;
-    if (this.#longName !== null) name = this.#longName;
-    if (this.#longLink !== null) linkname = this.#longLink;
+    if (this.#longName !== null) setName(this.#longName);
+    if (this.#longLink !== null) setLink(this.#longLink);
     if (pax) {
+      // Bytes either way: with hdrcharset=BINARY they may not be UTF-8, and then they stay raw.
       const p = pax.get('path');
-      if (p !== undefined) name = p;
+      if (p !== undefined) setName(p);
       const l = pax.get('linkpath');
-      if (l !== undefined) linkname = l;
-      const s = pax.get('size');
+      if (l !== undefined) setLink(l);
+      const s = pax.get('size')?.toString('latin1');
       if (s !== undefined) {
         size = Number(s);
         if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad PAX size at offset ${this.#offset}`);
       }
-      const m = pax.get('mtime');
+      const m = pax.get('mtime')?.toString('latin1');
       if (m !== undefined && Number.isFinite(Number(m))) mtime = Math.floor(Number(m));
-      const u = pax.get('uid');
+      const u = pax.get('uid')?.toString('latin1');
       if (u !== undefined && Number.isFinite(Number(u))) uid = Number(u);
-      const g = pax.get('gid');
+      const g = pax.get('gid')?.toString('latin1');
       if (g !== undefined && Number.isFinite(Number(g))) gid = Number(g);
     }
     this.#pax = null;
@@ -200,6 +216,8 @@ export class TarParser {
     this.#longLink = null;
     const dataLen = hasData(t) ? size : 0;
     const entry: TarEntry = { name, type: t, mode: h.mode, uid, gid, size, mtime, linkname, offset: this.#offset };
+    if (rawName) entry.rawName = rawName;
+    if (rawLinkname) entry.rawLinkname = rawLinkname;
     this.#current = entry;
     this.entries++;
     this.#body = this.#handler.onEntry(entry);
@@ -223,14 +241,14 @@ export class TarParser {
     if (kind === TYPE.gnuLongName || kind === TYPE.gnuLongLink) {
       let end = body.indexOf(0);
       if (end < 0) end = body.length;
-      const s = body.toString('utf8', 0, end);
+      const s = body.subarray(0, end);
       if (kind === TYPE.gnuLongName) this.#longName = s;
       else this.#longLink = s;
       return;
     }
-    let records: Map<string, string>;
+    let records: Map<string, Buffer>;
     try {
-      records = parsePax(body);
+      records = parsePaxRaw(body);
     } catch (err) {
       throw new ArchiveError('E_ARCHIVE_CORRUPT', `${(err as Error).message} before offset ${this.#offset}`);
     }
