@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api, type ActivityEntry } from '../api/client.ts';
 import { errorText } from '../api/http.ts';
-import { activitySentence } from '../lib/activity-text.ts';
+import { activitySentence, isBackupActivity } from '../lib/activity-text.ts';
 import { formatExact, formatRelative } from '../lib/format.ts';
 import { ErrorAlert } from './alert.tsx';
 import { Spinner } from './icons.tsx';
@@ -17,7 +17,7 @@ export function ActivityPanel({ server, now }: { server: string; now: number }) 
     setError(null);
     try {
       const res = await api.activity(server);
-      setEntries(res.data.filter((e) => e.attributes.event.startsWith('server:backup')).slice(0, 15));
+      setEntries(res.data.filter((e) => isBackupActivity(e.attributes.event)).slice(0, 15));
     } catch (err) {
       setError(errorText(err));
     } finally {

@@ -10,7 +10,22 @@ const TEXT: Record<string, string> = {
   'server:backup.restore-complete': 'Completed restoration of the :name backup',
   'server:backup.restore-failed': 'Failed to complete restoration of the :name backup',
   'server:backup.delete': 'Deleted the :name backup',
+  // backwing's automatic housekeeping and schedules (no upstream wording exists for these).
+  'server:backup.rotate': 'Rotated out the :name backup to make room (schedule :schedule)',
+  'server:backup.retention-delete': 'Deleted the :name backup under the retention policy',
+  'server:backup.retention-failed': 'Could not delete the :name backup under the retention policy: :reason',
+  'server:backup.retention-update': 'Updated the retention policy',
+  'server:schedule.create': 'Created the :name schedule',
+  'server:schedule.update': 'Updated the :name schedule',
+  'server:schedule.delete': 'Deleted the :name schedule',
+  'server:schedule.execute': 'Ran the :name schedule',
+  'server:schedule.failed': 'The :name schedule failed: :reason',
 };
+
+/** Events the "Recent backup activity" section lists: backups, and the schedules that make them. */
+export function isBackupActivity(event: string): boolean {
+  return event.startsWith('server:backup') || event.startsWith('server:schedule');
+}
 
 export function activitySentence(event: string, properties: Record<string, unknown> | undefined): string {
   const template = TEXT[event];
