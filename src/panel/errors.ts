@@ -63,3 +63,11 @@ export const PanelErrors = {
   conflict: (detail: string) => new AppError('ConflictHttpException', 409, detail),
   unexpected: () => new AppError('InternalServerError', 500, 'An unexpected error was encountered while processing this request, please try again.'),
 } as const;
+
+/** A display name (servers, nodes): required, and at most 191 characters, the column's size. */
+export function validName(raw: unknown): string {
+  const name = String(raw ?? '').trim();
+  if (name === '') throw PanelErrors.validation('name', 'required', 'The name field is required.');
+  if (name.length > 191) throw PanelErrors.validation('name', 'max', 'The name field must not be greater than 191 characters.');
+  return name;
+}

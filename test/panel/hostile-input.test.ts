@@ -96,6 +96,20 @@ for (const db of dbs) {
       assert.equal(Number((await h.backup(ok.uuid))!.bytes), Number.MAX_SAFE_INTEGER);
     });
 
+    test('values longer than their column are a 422 naming the field', async () => {
+      const long = 'a'.repeat(300);
+      assertError(await h.api('PATCH', `/api/application/servers/${s.id}/details`, { key: appKey, body: { name: long } }), 422, 'ValidationException', 'name');
+      const created = await h.api('POST', '/api/application/servers', { key: appKey, body: { name: long, user: h.owner.id, node: h.node.id } });
+      assertError(created, 422, 'ValidationException', 'name');
+      assert.equal(created.body.errors[0].meta.rule, 'max', 'too long, not "required"');
+      assertError(await h.api('POST', '/api/application/nodes', { key: appKey, body: { name: long, url: 'http://127.0.0.1:9' } }), 422, 'ValidationException', 'name');
+      await assert.rejects(h.ctx.services.nodes.update(h.node.id, { name: '  ' }), (e: any) => e.status === 422 && e.meta?.rule === 'required');
+      const minute = `${'1,'.repeat(150)}1`;
+      const r = await h.api('POST', `/api/client/servers/${s.identifier}/schedules`, { body: { name: 'n', minute, hour: '*', day_of_month: '*', month: '*', day_of_week: '*' } });
+      assertError(r, 422, 'ValidationException', 'minute');
+      assert.equal((await h.ctx.repos.servers.findById(s.id))!.name, 'srv');
+    });
+
     test('router refusals (over-long segment, broken escape) answer in the error shape', async () => {
       assertError(await h.api('GET', `/api/client/servers/${s.identifier}/backups/${'x'.repeat(5000)}`), 404, 'NotFoundHttpException');
       assertError(await h.api('GET', '/api/client/servers/%zz/backups'), 400, 'BadRequestHttpException');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeRow } from '../db/schema.ts';
-import { PanelErrors } from '../errors.ts';
+import { PanelErrors, validName } from '../errors.ts';
 import { randomAlnum, safeEqual } from './crypto.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 
@@ -38,8 +38,7 @@ export class NodesService {
   constructor(private readonly d: ServiceDeps) {}
 
   async create(input: { name: string; url: string }): Promise<CreatedNode> {
-    const name = String(input.name ?? '').trim();
-    if (name === '' || name.length > 191) throw PanelErrors.validation('name', 'required', 'The name field is required.');
+    const name = validName(input.name);
     const url = normaliseUrl(input.url);
     const tokenId = randomAlnum(16);
     const token = randomAlnum(64);
@@ -51,7 +50,7 @@ export class NodesService {
     const node = await this.d.repos.nodes.findById(id);
     if (!node) throw PanelErrors.resourceNotFound();
     await this.d.repos.nodes.update(id, {
-      name: patch.name?.trim(),
+      name: patch.name === undefined ? undefined : validName(patch.name),
       url: patch.url === undefined ? undefined : normaliseUrl(patch.url),
       maintenance: patch.maintenance,
       at: isoNow(this.d.clock),

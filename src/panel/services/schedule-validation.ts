@@ -79,7 +79,8 @@ export function validateScheduleBody(raw: unknown): ScheduleInput {
   const name = str('name', 255);
   const is_active = bool('is_active');
   const only_when_online = bool('only_when_online');
-  const cron = Object.fromEntries(CRON_FIELD_NAMES.map((f) => [f, str(f)])) as unknown as CronFields;
+  // Each cron field is stored in a varchar(191).
+  const cron = Object.fromEntries(CRON_FIELD_NAMES.map((f) => [f, str(f, 191)])) as unknown as CronFields;
   if (errors.length > 0) throw validationError(errors);
   const cronErrors = validateCronFields(cron);
   if (cronErrors.length > 0) {

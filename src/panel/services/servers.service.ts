@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeRow, ServerRow } from '../db/schema.ts';
-import { PanelErrors } from '../errors.ts';
+import { PanelErrors, validName } from '../errors.ts';
 import type { Page } from '../repositories/page.ts';
 import type { ServerListScope } from '../repositories/servers.repository.ts';
 import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
@@ -44,8 +44,7 @@ export class ServersService {
    * fail every backup later.
    */
   async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; uuid?: string }): Promise<PublicServer> {
-    const name = String(input.name ?? '').trim();
-    if (name === '' || name.length > 191) throw PanelErrors.validation('name', 'required', 'The name field is required.');
+    const name = validName(input.name);
     const backupLimit = normaliseBackupLimit(input.backupLimit);
     if (!(await this.d.repos.users.findById(input.ownerId))) throw PanelErrors.validation('owner_id', 'exists', 'The selected owner does not exist.');
     const node = await this.d.repos.nodes.findById(input.nodeId);
@@ -92,7 +91,7 @@ export class ServersService {
     const s = await this.d.repos.servers.findById(id);
     if (!s) throw PanelErrors.resourceNotFound();
     await this.d.repos.servers.update(id, {
-      name: patch.name?.trim(),
+      name: patch.name === undefined ? undefined : validName(patch.name),
       backup_limit: patch.backupLimit === undefined ? undefined : normaliseBackupLimit(patch.backupLimit),
       owner_id: patch.ownerId,
       at: isoNow(this.d.clock),
