@@ -88,6 +88,21 @@ test('names that are not valid UTF-8 round-trip as raw bytes: ours → GNU tar, 
   }
 });
 
+test('ignore rules see a raw name with U+FFFD in place of each invalid byte', async () => {
+  const t = await tempDir();
+  try {
+    const src = join(t.path, 'src');
+    rawTree(src);
+    const file = join(t.path, 'ign.tar.gz');
+    await createArchiveFile(src, file, { ignore: 'f\uFFFD.txt\nd?j?/long-*' });
+    const names: string[] = [];
+    for await (const e of listArchive(fs.createReadStream(file))) names.push(e.name);
+    assert.deepEqual(names.sort(), ['d\uFFFDj\uFFFD/', 'lnk\uFFFD', 'plain.txt'].sort());
+  } finally {
+    await t.cleanup();
+  }
+});
+
 test('raw byte names get the same safety checks on extraction', async () => {
   const t = await tempDir();
   try {

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { ArchiveError, createArchiveFile, extractArchive, listArchive, verifyArchive } from '../../src/archive/index.ts';
+import { extractTestHooks } from '../../src/archive/extract.ts';
+import { mustRun, randomBytes, tempDir } from './helpers.ts';
+
+test('a file deleted after its directory was read is skipped and the archive stays valid', async () => {
+  const t = await tempDir();
+  try {
+    const src = join(t.path, 'src');
+    fs.mkdirSync(src);
+    const COUNT = 400;
+    const name = (i: number) => `f${String(i).padStart(3, '0')}.bin`;
+    // 400 × 16 KiB: the walk crosses several 1 MiB slices, each a progress checkpoint.
+    for (let i = 0; i < COUNT; i++) fs.writeFileSync(join(src, name(i)), randomBytes(16 * 1024));
+    const victims = [name(COUNT - 1), name(COUNT - 50)];
+    let deletedAt = -1;
+    const file = join(t.path, 'out.tar.gz');
+    const r = await createArchiveFile(src, file, {
+      onProgress: (p) => {
+        if (deletedAt < 0 && p.filesDone > 0 && p.filesDone < COUNT - 100) {
+          deletedAt = p.filesDone;
+          for (const v of victims) fs.unlinkSync(join(src, v));
+        }
+      },
+    });
+    assert.ok(deletedAt > 0, 'the files were deleted while the walk was in the same directory, before reaching them');
+    assert.equal(r.files, COUNT - victims.length);
+    const names: string[] = [];
+    for await (const e of listArchive(fs.createReadStream(file))) names.push(e.name);
+    assert.equal(names.length, COUNT - victims.length);
+    for (const v of victims) assert.ok(!names.includes(v), `${v} is not in the archive`);
+    assert.ok(names.includes(name(COUNT - 2)));
+    const v = await verifyArchive(fs.createReadStream(file));
+    assert.equal(v.entries, COUNT - victims.length);
+    // and other tools agree it is whole
+    const gnu = mustRun('tar', ['-tzf', file]).trim().split('\n');
+    assert.equal(gnu.length, COUNT - victims.length);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+/**
+ * Swaps a directory that extraction has already checked for a symlink to `outside`, right before
+ * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
+ * /proc/self/fd check stands between the data and the outside directory.
+ */
+async function swapRace(kind: 'small' | 'large'): Promise<void> {
+  const t = await tempDir();
+  try {
+    const src = join(t.path, 'src');
+    fs.mkdirSync(join(src, 'd'), { recursive: true });
+    const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
+    fs.writeFileSync(join(src, 'd', 'f'), payload);
+    const file = join(t.path, 'in.tar.gz');
+    await createArchiveFile(src, file);
+    const dst = join(t.path, 'dst');
+    const outside = join(t.path, 'outside');
+    fs.mkdirSync(dst);
+    fs.mkdirSync(outside);
+    let swapped = false;
+    extractTestHooks.beforeOpen = (rel) => {
+      if (rel !== 'd/f' || swapped) return;
+      swapped = true;
+      fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
+      fs.symlinkSync(outside, join(dst, 'd'));
+    };
+    await assert.rejects(extractArchive(fs.createReadStream(file), dst), (err: unknown) => {
+      assert.ok(err instanceof ArchiveError, String(err));
+      assert.equal(err.code, 'E_ARCHIVE_UNSAFE');
+      assert.match(err.message, /outside the target directory/);
+      return true;
+    });
+    assert.ok(swapped, 'the hook ran between the check and the open');
+    // The open itself created the name outside; not one byte of the entry's data reached it.
+    const leaked = fs.readdirSync(outside).map((n) => fs.statSync(join(outside, n)).size);
+    assert.ok(leaked.every((size) => size === 0), `outside holds ${JSON.stringify(leaked)}`);
+  } finally {
+    delete extractTestHooks.beforeOpen;
+    await t.cleanup();
+  }
+}
+
+test('a checked directory swapped for a symlink before a small file opens: /proc/self/fd check refuses it', async () => {
+  await swapRace('small');
+});
+
+test('a checked directory swapped for a symlink before a large file opens: /proc/self/fd check refuses it', async () => {
+  await swapRace('large');
+});
