@@ -14,7 +14,7 @@ import type { ExtractOptions, ExtractResult } from './types.ts';
 
 export { cleanName, linkTargetInside } from './extract-paths.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const MAX_SKIPS_KEPT = 1000;
 /**
@@ -29,6 +29,7 @@ const fchmodAsync = promisify(fs.fchmod);
 const futimesAsync = promisify(fs.futimes);
 const closeAsync = promisify(fs.close);
 const fchownAsync = promisify(fs.fchown);
+const ftruncateAsync = promisify(fs.ftruncate);
 const readlinkAsync = promisify(fs.readlink);
 
 function typeName(t: number): string {
@@ -233,15 +234,18 @@ class Extractor {
   async #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): Promise<void> {
     const abs = this.#abs(rel);
     let fd: number;
+    let existing = false;
     extractTestHooks.beforeOpen?.(rel);
     try {
       fd = await openAsync(abs, CREATE_FLAGS, 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       fd = this.#openExisting(abs);
+      existing = true;
     }
     try {
       await this.#checkInside(fd, rel);
+      if (existing) await ftruncateAsync(fd, 0);
       let total = 0;
       for (const c of chunks) total += c.length;
       if (total > 0) {
@@ -265,11 +269,15 @@ class Extractor {
     }
   }
 
-  /** An existing name: truncate a plain single-link file in place; replace links and specials. */
+  /**
+   * An existing name: reuse a plain single-link file in place; replace links and specials. The
+   * caller truncates only after the /proc/self/fd check: if a parent was swapped for a symlink
+   * after it was checked, this open may have reached a file outside the root, which must stay intact.
+   */
   #openExisting(abs: string | Buffer): number {
     const st = fs.lstatSync(abs);
     if (st.isDirectory()) throw new Skip('a directory already exists at this path');
-    if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_TRUNC | O_NOFOLLOW);
+    if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_NOFOLLOW);
     // A symlink, a multiply-linked file (shared inode) or a special file: never write through it.
     fs.unlinkSync(abs);
     return fs.openSync(abs, CREATE_FLAGS, 0o600);
@@ -281,6 +289,7 @@ class Extractor {
     this.#open = { fd: -1, entry: e, skip: true };
     if (rel === null) return;
     await this.#settleConflicts(rel);
+    let existing = false;
     const fd = this.#wrap(e, () => {
       this.#ensureDir(keyParent(rel), true);
       const abs = this.#abs(rel);
@@ -291,6 +300,7 @@ class Extractor {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         fd = this.#openExisting(abs);
+        existing = true;
       }
       return fd;
     });
@@ -298,6 +308,7 @@ class Extractor {
     this.#open = { fd, entry: e, skip: false };
     try {
       await this.#checkInside(fd, rel);
+      if (existing) fs.ftruncateSync(fd, 0);
     } catch (err) {
       this.closeOpen();
       throw err;

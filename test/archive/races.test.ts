@@ -48,7 +48,7 @@ test('a file deleted after its directory was read is skipped and the archive sta
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
  * /proc/self/fd check stands between the data and the outside directory.
  */
-async function swapRace(kind: 'small' | 'large'): Promise<void> {
+async function swapRace(kind: 'small' | 'large', preexisting = false): Promise<void> {
   const t = await tempDir();
   try {
     const src = join(t.path, 'src');
@@ -61,6 +61,8 @@ async function swapRace(kind: 'small' | 'large'): Promise<void> {
     const outside = join(t.path, 'outside');
     fs.mkdirSync(dst);
     fs.mkdirSync(outside);
+    // A file of the same name outside: the open reaches it through the swapped link (EEXIST path).
+    if (preexisting) fs.writeFileSync(join(outside, 'f'), 'precious');
     let swapped = false;
     extractTestHooks.beforeOpen = (rel) => {
       if (rel !== 'd/f' || swapped) return;
@@ -75,9 +77,13 @@ async function swapRace(kind: 'small' | 'large'): Promise<void> {
       return true;
     });
     assert.ok(swapped, 'the hook ran between the check and the open');
-    // The open itself created the name outside; not one byte of the entry's data reached it.
-    const leaked = fs.readdirSync(outside).map((n) => fs.statSync(join(outside, n)).size);
-    assert.ok(leaked.every((size) => size === 0), `outside holds ${JSON.stringify(leaked)}`);
+    if (preexisting) {
+      assert.equal(fs.readFileSync(join(outside, 'f'), 'utf8'), 'precious', 'the outside file was neither truncated nor written');
+    } else {
+      // The open itself created the name outside; not one byte of the entry's data reached it.
+      const leaked = fs.readdirSync(outside).map((n) => fs.statSync(join(outside, n)).size);
+      assert.ok(leaked.every((size) => size === 0), `outside holds ${JSON.stringify(leaked)}`);
+    }
   } finally {
     delete extractTestHooks.beforeOpen;
     await t.cleanup();
@@ -90,4 +96,9 @@ test('a checked directory swapped for a symlink before a small file opens: /proc
 
 test('a checked directory swapped for a symlink before a large file opens: /proc/self/fd check refuses it', async () => {
   await swapRace('large');
+});
+
+test('the same race onto an existing file outside leaves that file intact (truncation waits for the check)', async () => {
+  await swapRace('small', true);
+  await swapRace('large', true);
 });
