@@ -240,7 +240,7 @@ class Extractor {
       fd = await openAsync(abs, CREATE_FLAGS, 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      fd = this.#openExisting(abs);
+      fd = this.#openExisting(rel);
       existing = true;
     }
     try {
@@ -274,12 +274,13 @@ class Extractor {
    * caller truncates only after the /proc/self/fd check: if a parent was swapped for a symlink
    * after it was checked, this open may have reached a file outside the root, which must stay intact.
    */
-  #openExisting(abs: string | Buffer): number {
+  #openExisting(rel: string): number {
+    const abs = this.#abs(rel);
     const st = fs.lstatSync(abs);
     if (st.isDirectory()) throw new Skip('a directory already exists at this path');
     if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_NOFOLLOW);
     // A symlink, a multiply-linked file (shared inode) or a special file: never write through it.
-    fs.unlinkSync(abs);
+    this.#unlinkInside(rel);
     return fs.openSync(abs, CREATE_FLAGS, 0o600);
   }
 
@@ -299,7 +300,7 @@ class Extractor {
         fd = fs.openSync(abs, CREATE_FLAGS, 0o600);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        fd = this.#openExisting(abs);
+        fd = this.#openExisting(rel);
         existing = true;
       }
       return fd;
@@ -406,6 +407,22 @@ class Extractor {
     const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
     if (!st) return;
     if (st.isDirectory()) throw new Skip('a directory already exists at this path');
+    this.#unlinkInside(rel);
+  }
+
+  /**
+   * Parents are checked once and cached, so a parent swapped for a symlink later would let an
+   * unlink remove a name outside the root. Unlinks are rare (replacing links), so the parent's real
+   * path is checked again right before each one; Node has no unlinkat to close the last gap.
+   */
+  #unlinkInside(rel: string): void {
+    const real = fs.realpathSync(this.#abs(keyParent(rel)), { encoding: 'buffer' });
+    const p = this.#prefixBytes;
+    const root = p.length === 1 ? p : p.subarray(0, p.length - 1);
+    const inside = real.equals(root) || (real.length > p.length && real.subarray(0, p.length).equals(p));
+    if (!inside) {
+      throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to replace ${JSON.stringify(showKey(rel))}: its directory resolved outside the target directory (the tree changed during extraction)`);
+    }
     fs.unlinkSync(this.#abs(rel));
   }
 
@@ -427,7 +444,7 @@ class Extractor {
     this.#ensureDir(keyParent(rel), true);
     if (!this.#verified.has(rel)) {
       const st = fs.lstatSync(this.#abs(rel), { throwIfNoEntry: false });
-      if (st && !st.isDirectory()) fs.unlinkSync(this.#abs(rel)); // a file or link there is replaced, never followed
+      if (st && !st.isDirectory()) this.#unlinkInside(rel); // a file or link there is replaced, never followed
       this.#ensureDir(rel, true);
     }
     this.#dirs.push({ rel, mode: e.mode & 0o1777, mtime: e.mtime });

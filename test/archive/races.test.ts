@@ -48,7 +48,7 @@ test('a file deleted after its directory was read is skipped and the archive sta
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
  * /proc/self/fd check stands between the data and the outside directory.
  */
-async function swapRace(kind: 'small' | 'large', preexisting = false): Promise<void> {
+async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink' = 'none'): Promise<void> {
   const t = await tempDir();
   try {
     const src = join(t.path, 'src');
@@ -62,7 +62,9 @@ async function swapRace(kind: 'small' | 'large', preexisting = false): Promise<v
     fs.mkdirSync(dst);
     fs.mkdirSync(outside);
     // A file of the same name outside: the open reaches it through the swapped link (EEXIST path).
-    if (preexisting) fs.writeFileSync(join(outside, 'f'), 'precious');
+    if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
+    // A link there is replaced (unlink + create), which must not happen outside either.
+    if (preexisting === 'symlink') fs.symlinkSync('elsewhere', join(outside, 'f'));
     let swapped = false;
     extractTestHooks.beforeOpen = (rel) => {
       if (rel !== 'd/f' || swapped) return;
@@ -77,7 +79,10 @@ async function swapRace(kind: 'small' | 'large', preexisting = false): Promise<v
       return true;
     });
     assert.ok(swapped, 'the hook ran between the check and the open');
-    if (preexisting) {
+    if (preexisting === 'symlink') {
+      assert.equal(fs.readlinkSync(join(outside, 'f')), 'elsewhere', 'the outside link was not removed');
+      assert.deepEqual(fs.readdirSync(outside), ['f']);
+    } else if (preexisting === 'file') {
       assert.equal(fs.readFileSync(join(outside, 'f'), 'utf8'), 'precious', 'the outside file was neither truncated nor written');
     } else {
       // The open itself created the name outside; not one byte of the entry's data reached it.
@@ -99,6 +104,11 @@ test('a checked directory swapped for a symlink before a large file opens: /proc
 });
 
 test('the same race onto an existing file outside leaves that file intact (truncation waits for the check)', async () => {
-  await swapRace('small', true);
-  await swapRace('large', true);
+  await swapRace('small', 'file');
+  await swapRace('large', 'file');
+});
+
+test('the same race onto an existing link outside does not unlink it (parent re-checked before replacing)', async () => {
+  await swapRace('small', 'symlink');
+  await swapRace('large', 'symlink');
 });
