@@ -167,6 +167,31 @@ test('truncate removes links that point outside, never their targets; restored l
   await call('DELETE', `/api/servers/${SERVER}/backup/${id}`);
 });
 
+test('a local restore holds its archive open: deleting the backup right after the 202 cannot strand an emptied server', async () => {
+  writeTree(serverDir, { 'data/one.txt': 'one', 'data/two.txt': 'two' });
+  const id = uuid();
+  assert.equal((await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id, ignore: '' })).status, 202);
+  assert.equal((await panel.waitForReport((r) => r.path === `/backups/${id}`, 30_000)).body.successful, true);
+  writeTree(serverDir, { 'data/three.txt': 'three' });
+  const [restore, del] = await Promise.all([
+    call('POST', `/api/servers/${SERVER}/backup/${id}/restore`, { adapter: 'wings', truncate_directory: true }),
+    call('DELETE', `/api/servers/${SERVER}/backup/${id}`),
+  ]);
+  assert.equal(del.status, 204);
+  if (restore.status === 202) {
+    // Truncated, so the archive must have been opened first and restored in full.
+    assert.equal((await panel.waitForReport((r) => r.path === `/backups/${id}/restore`)).body.successful, true);
+    assert.equal(readFileSync(join(serverDir, 'data/one.txt'), 'utf8'), 'one');
+    assert.equal(readFileSync(join(serverDir, 'data/two.txt'), 'utf8'), 'two');
+    assert.ok(!existsSync(join(serverDir, 'data/three.txt')));
+  } else {
+    // The DELETE won: refused before truncation, nothing touched.
+    assert.equal(restore.status, 404, restore.text);
+    assert.equal(readFileSync(join(serverDir, 'data/three.txt'), 'utf8'), 'three');
+  }
+  assert.ok(!existsSync(join(daemon.backups, `${id}.tar.gz`)));
+});
+
 test('crash recovery reports each interrupted job exactly once and leaves no archive claiming success', async () => {
   await daemon.stop();
   const jobsDir = join(daemon.state, 'jobs');

@@ -4,8 +4,7 @@
  * link passes the SSRF guard, answers 200 and serves gzip. Only then is the directory truncated
  * (if asked) and the archive streamed straight into extraction.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
@@ -98,7 +97,12 @@ export class RestoreService {
       if (adapter === 'wings') {
         const owned = await store.owned(serverUuid, backupUuid);
         if (!owned) throw daemonErrors.backupNotFound();
-        input = createReadStream(owned.path);
+        // Opened now, before anything is truncated: a DELETE racing in afterwards cannot leave us
+        // with an emptied server and no archive to restore from.
+        const fh = await open(owned.path, 'r').catch(() => {
+          throw daemonErrors.backupNotFound();
+        });
+        input = fh.createReadStream();
       } else {
         const res = await guardedGet(downloadUrl, {
           allowlist: this.#allowlist,

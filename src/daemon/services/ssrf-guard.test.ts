@@ -72,3 +72,14 @@ test('checkUrl refuses non-http schemes, relative and host-less links', async ()
   }
   assert.equal(checkUrl('https://example.com/a?b=c').hostname, 'example.com');
 });
+
+test('DNS answers mixing public and private addresses are refused; all-public passes; allow-listed private passes', async () => {
+  const { answersAllowed } = await import('./ssrf-guard.ts');
+  const none = new HostAllowlist([]);
+  const a = (address: string) => ({ address, family: address.includes(':') ? 6 : 4 });
+  assert.equal(answersAllowed([a('8.8.8.8'), a('10.0.0.5')], none), false);
+  assert.equal(answersAllowed([a('2606:4700::11'), a('::ffff:7f00:1')], none), false);
+  assert.equal(answersAllowed([a('8.8.8.8'), a('1.1.1.1')], none), true);
+  assert.equal(answersAllowed([], none), false);
+  assert.equal(answersAllowed([a('8.8.8.8'), a('10.0.0.5')], new HostAllowlist(['10.0.0.0/8'])), true);
+});

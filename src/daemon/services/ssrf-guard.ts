@@ -85,6 +85,14 @@ function ipAllowed(ip: string, allow: HostAllowlist): boolean {
   return allow.allowsIp(ip) || !isBlockedAddress(ip);
 }
 
+/**
+ * A name is refused when ANY of its answers is blocked: the connection may go to any of them
+ * (happy eyeballs tries several), so one public answer must not launder a private one.
+ */
+export function answersAllowed(addresses: readonly LookupAddress[], allow: HostAllowlist): boolean {
+  return addresses.length > 0 && addresses.every((a) => ipAllowed(a.address, allow));
+}
+
 export interface GuardedResponse {
   status: number;
   contentType: string;
@@ -127,9 +135,7 @@ function requestOnce(url: URL, opts: Required<Omit<GuardedGetOptions, 'signal'>>
   const lookup = (hostname: string, options: { all?: boolean; family?: number }, cb: (...args: unknown[]) => void) => {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses: LookupAddress[]) => {
       if (err) return cb(err);
-      if (!hostAllowed && addresses.some((a) => !ipAllowed(a.address, opts.allowlist))) {
-        return cb(new BlockedAddressError(DaemonMessages.blockedAddress));
-      }
+      if (!hostAllowed && !answersAllowed(addresses, opts.allowlist)) return cb(new BlockedAddressError(DaemonMessages.blockedAddress));
       if (options.all) return cb(null, addresses);
       return cb(null, addresses[0]!.address, addresses[0]!.family);
     });
