@@ -23,6 +23,19 @@ export interface BackupPatch {
   upload_id?: string | null;
 }
 
+/** The columns a patch sets (booleans stored as 0/1), always with a fresh updated_at. */
+function patchValues(patch: BackupPatch, at: string) {
+  return {
+    ...(patch.is_successful !== undefined ? { is_successful: patch.is_successful ? 1 : 0 } : {}),
+    ...(patch.is_locked !== undefined ? { is_locked: patch.is_locked ? 1 : 0 } : {}),
+    ...(patch.checksum !== undefined ? { checksum: patch.checksum } : {}),
+    ...(patch.bytes !== undefined ? { bytes: patch.bytes } : {}),
+    ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
+    ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
+    updated_at: at,
+  };
+}
+
 export class BackupsRepository {
   constructor(private readonly db: Executor) {}
 
@@ -92,33 +105,38 @@ export class BackupsRepository {
   }
 
   async update(id: number, patch: BackupPatch, at: string): Promise<void> {
-    await this.db.updateTable('backups').set({
-      ...(patch.is_successful !== undefined ? { is_successful: patch.is_successful ? 1 : 0 } : {}),
-      ...(patch.is_locked !== undefined ? { is_locked: patch.is_locked ? 1 : 0 } : {}),
-      ...(patch.checksum !== undefined ? { checksum: patch.checksum } : {}),
-      ...(patch.bytes !== undefined ? { bytes: patch.bytes } : {}),
-      ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
-      ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
-      updated_at: at,
-    }).where('id', '=', id).execute();
+    await this.db.updateTable('backups').set(patchValues(patch, at)).where('id', '=', id).execute();
   }
 
   /** Optimistic update: applies only if the row was not changed since it was read. */
   async updateIfUnchanged(id: number, readUpdatedAt: string, patch: BackupPatch, at: string): Promise<boolean> {
-    const r = await this.db.updateTable('backups').set({
-      ...(patch.is_successful !== undefined ? { is_successful: patch.is_successful ? 1 : 0 } : {}),
-      ...(patch.is_locked !== undefined ? { is_locked: patch.is_locked ? 1 : 0 } : {}),
-      ...(patch.checksum !== undefined ? { checksum: patch.checksum } : {}),
-      ...(patch.bytes !== undefined ? { bytes: patch.bytes } : {}),
-      ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
-      ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
-      updated_at: at,
-    }).where('id', '=', id).where('updated_at', '=', readUpdatedAt).executeTakeFirst();
+    const r = await this.db.updateTable('backups').set(patchValues(patch, at)).where('id', '=', id).where('updated_at', '=', readUpdatedAt).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async softDelete(id: number, at: string): Promise<void> {
     await this.db.updateTable('backups').set({ deleted_at: at, updated_at: at }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Soft-deletes a live backup unless a lock protects it — any lock when `anyLock` (automatic
+   * deletions), else only a lock on a completed successful backup (the client API's rule). Decided
+   * in the UPDATE itself so a lock set after the row was read still wins. False when nothing changed.
+   */
+  async claimDeletion(id: number, at: string, anyLock: boolean): Promise<boolean> {
+    let q = this.db.updateTable('backups').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null);
+    q = anyLock
+      ? q.where('is_locked', '=', 0)
+      : q.where((eb) => eb.or([eb('is_locked', '=', 0), eb('is_successful', '=', 0), eb('completed_at', 'is', null)]));
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Sets the lock of a live backup; false when it was deleted meanwhile. */
+  async setLockIfLive(id: number, locked: boolean, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('backups').set({ is_locked: locked ? 1 : 0, updated_at: at })
+      .where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   async restoreSoftDeleted(id: number, at: string): Promise<void> {

@@ -6,7 +6,7 @@ import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isFailed, isSuccessful } from './backup-view.ts';
+import { isSuccessful } from './backup-view.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
@@ -48,10 +48,6 @@ export class BackupsService {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
     const backupCount = await this.d.repos.backups.countNonFailed(server.id);
     return { rows: r.rows, total: r.total, backupCount };
-  }
-
-  async find(server: ServerRow, uuid: string): Promise<BackupRow | undefined> {
-    return this.d.repos.backups.findLiveForServer(server.id, uuid);
   }
 
   /**
@@ -107,7 +103,7 @@ export class BackupsService {
 
   async toggleLock(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<BackupRow> {
     const locked = backup.is_locked !== 1;
-    await this.d.repos.backups.update(backup.id, { is_locked: locked }, isoNow(this.d.clock));
+    if (!(await this.d.repos.backups.setLockIfLive(backup.id, locked, isoNow(this.d.clock)))) throw PanelErrors.resourceNotFound();
     await this.activity.log({ event: locked ? 'server:backup.lock' : 'server:backup.unlock', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
     return (await this.d.repos.backups.findById(backup.id))!;
   }
@@ -163,34 +159,37 @@ export class BackupsService {
   }
 
   /**
-   * Deletes the archive, then soft-deletes the row. `actor` null = automatic (rotation, retention):
-   * the caller logs its own event.
+   * Soft-deletes the row, then deletes the archive (the row comes back if that fails). `actor` null
+   * = automatic (rotation, retention): any lock protects the backup then, and the caller logs its
+   * own event. The lock rule is enforced again in the claiming UPDATE, so a lock set after `backup`
+   * was read is never lost.
    */
   async delete(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<void> {
-    if (backup.is_locked === 1 && isSuccessful(backup)) throw PanelErrors.backupLocked();
+    const automatic = actor === null;
+    if (backup.is_locked === 1 && (automatic || isSuccessful(backup))) throw PanelErrors.backupLocked();
     const { server, node } = target;
-    if (backup.disk === 's3') {
-      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
-      await this.d.repos.backups.softDelete(backup.id, isoNow(this.d.clock));
-      try {
+    if (backup.disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+    if (!(await this.d.repos.backups.claimDeletion(backup.id, isoNow(this.d.clock), automatic))) {
+      throw (await this.d.repos.backups.findLiveForServer(server.id, backup.uuid)) ? PanelErrors.backupLocked() : PanelErrors.resourceNotFound();
+    }
+    try {
+      if (backup.disk === 's3') {
+        const key = this.d.s3!.objectKey(server.uuid, backup.uuid);
         if (backup.upload_id && backup.completed_at === null) {
-          await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+          await this.d.s3!.abortUpload(key, backup.upload_id).catch((err: unknown) => {
             this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
           });
         }
-        await this.d.s3.deleteObject(key);
-      } catch (err) {
-        await this.d.repos.backups.restoreSoftDeleted(backup.id, isoNow(this.d.clock));
-        throw err;
+        await this.d.s3!.deleteObject(key);
+      } else {
+        await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
+          // The daemon no longer having it is what we wanted.
+          if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
+        });
       }
-    } else {
-      try {
-        await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid);
-      } catch (err) {
-        if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
-      }
-      await this.d.repos.backups.softDelete(backup.id, isoNow(this.d.clock));
+    } catch (err) {
+      await this.d.repos.backups.restoreSoftDeleted(backup.id, isoNow(this.d.clock));
+      throw err;
     }
     if (actor) {
       await this.activity.log({ event: 'server:backup.delete', actor, properties: { name: backup.name, failed: backup.is_successful !== 1 }, subjects: this.subjects(backup, server) });
@@ -250,11 +249,4 @@ export class BackupsService {
   subjects(backup: BackupRow, server: ServerRow): Array<{ type: string; id: number }> {
     return [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }];
   }
-
-  /** Non-failed, live backups count against the limit. */
-  async countTowardsLimit(serverId: number): Promise<number> {
-    return this.d.repos.backups.countNonFailed(serverId);
-  }
-
-  static isFailed = isFailed;
 }
