@@ -40,8 +40,8 @@ export class RemoteService {
   }
 
   /** Looks a backup up for a node: 404 unknown, 403 when its server lives on another node. */
-  private async ownedBackup(node: NodeRow, uuid: string): Promise<{ backup: BackupRow; server: ServerRow }> {
-    const backup = await this.d.repos.backups.findLiveByUuid(uuid);
+  private async ownedBackup(node: NodeRow, uuid: string, opts: { includeDeleted?: boolean } = {}): Promise<{ backup: BackupRow; server: ServerRow }> {
+    const backup = opts.includeDeleted ? await this.d.repos.backups.findAnyByUuid(uuid) : await this.d.repos.backups.findLiveByUuid(uuid);
     if (!backup) throw PanelErrors.resourceNotFound();
     const server = await this.d.repos.servers.findById(backup.server_id);
     if (!server) throw PanelErrors.resourceNotFound();
@@ -128,7 +128,8 @@ export class RemoteService {
 
   /** A restore finished: the server leaves `restoring_backup` whatever the outcome. */
   async reportRestore(node: NodeRow, uuid: string, successful: boolean): Promise<void> {
-    const { backup, server } = await this.ownedBackup(node, uuid);
+    // The backup may have been deleted while it was being restored; the server must still be released.
+    const { backup, server } = await this.ownedBackup(node, uuid, { includeDeleted: true });
     // One transaction: whoever sees the server usable again also sees why in the activity log.
     await this.d.tx(async (repos) => {
       // Only undo our own state: a server suspended meanwhile stays suspended.

@@ -87,6 +87,9 @@ export class RetentionService {
   async applyPending(serverId?: number): Promise<RetentionRunResult[]> {
     const results: RetentionRunResult[] = [];
     for (const p of await this.policies.listPending(serverId)) {
+      // Never delete under a running restore (it may be reading one of these archives); the
+      // application stays pending and the scheduler's next tick picks it up.
+      if ((await this.servers.findById(p.server_id))?.status === 'restoring_backup') continue;
       if (!(await this.policies.claimApplication(p.server_id, p.applied_through, p.newest, this.d.clock.now().toISOString()))) continue;
       results.push(await this.applyNow(p.server_id));
     }
