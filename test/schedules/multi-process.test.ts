@@ -72,6 +72,8 @@ for (const db of await testDatabaseUrls()) {
       await Promise.all(children.map((c) => new Promise((r) => (c.proc.exitCode !== null ? r(null) : c.proc.on('exit', r)))));
 
       t.diagnostic(`fired per process: ${JSON.stringify(results.map((r) => r.fired.length))}`);
+      const failures = await events(f, 'server:schedule.failed');
+      if (failures.length > 0) t.diagnostic(`failed runs: ${JSON.stringify(failures.map((e) => e.properties.reason))}`);
       const all = results.flatMap((r) => r.fired).sort((a, b) => a - b);
       assert.deepEqual(all, ids, 'each schedule fired once, by exactly one process');
       assert.equal(f.daemon.creates().length, SCHEDULES);
