@@ -192,6 +192,37 @@ test('a local restore holds its archive open: deleting the backup right after th
   assert.ok(!existsSync(join(daemon.backups, `${id}.tar.gz`)));
 });
 
+test('a download racing a DELETE is a clean 404 or a complete body, never a 500; HEAD and 416 do not burn the token', async () => {
+  writeTree(serverDir, { 'dl.bin': random(256 * 1024) });
+  for (let round = 0; round < 3; round++) {
+    const id = uuid();
+    assert.equal((await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id, ignore: '' })).status, 202);
+    const report = await panel.waitForReport((r) => r.path === `/backups/${id}`, 30_000);
+    if (round === 0) {
+      const probe = await panel.signDownload({ server_uuid: SERVER, backup_uuid: id });
+      const head = await fetch(`${daemon.url}/download/backup?token=${probe}`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+      const bad = await fetch(`${daemon.url}/download/backup?token=${probe}`, { headers: { range: `bytes=${report.body.size + 10}-` } });
+      assert.equal(bad.status, 416);
+      await bad.arrayBuffer();
+      const full = await fetch(`${daemon.url}/download/backup?token=${probe}`);
+      assert.equal(full.status, 200, 'HEAD and 416 left the token unused');
+      assert.equal((await full.arrayBuffer()).byteLength, report.body.size);
+    }
+    const token = await panel.signDownload({ server_uuid: SERVER, backup_uuid: id });
+    const [dl, del] = await Promise.all([
+      fetch(`${daemon.url}/download/backup?token=${token}`).then(async (r) => ({ status: r.status, length: r.headers.get('content-length'), body: Buffer.from(await r.arrayBuffer()) })),
+      call('DELETE', `/api/servers/${SERVER}/backup/${id}`),
+    ]);
+    assert.equal(del.status, 204);
+    assert.ok(dl.status === 200 || dl.status === 404, `status ${dl.status}`);
+    if (dl.status === 200) {
+      assert.equal(dl.body.length, report.body.size);
+      assert.equal(Number(dl.length), report.body.size);
+    }
+  }
+});
+
 test('crash recovery reports each interrupted job exactly once and leaves no archive claiming success', async () => {
   await daemon.stop();
   const jobsDir = join(daemon.state, 'jobs');

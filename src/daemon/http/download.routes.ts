@@ -9,7 +9,7 @@
  * dropped connection would force the user back to the panel; with it the token still cannot be
  * used after it expires, and the first plain request still burns it.
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { DaemonErrorBody } from '../../wire/daemon-api.ts';
@@ -63,16 +63,30 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
       const serverUuid = canonicalUuid(claims.server_uuid);
       if (!serverUuid || !deps.registry.has(serverUuid)) throw daemonErrors.resourceNotFound();
       const backupUuid = canonicalUuid(claims.backup_uuid);
-      const owned = backupUuid ? await deps.store.owned(serverUuid, backupUuid) : null;
-      if (!owned || !backupUuid) throw daemonErrors.backupNotFound();
+      const found = backupUuid ? await deps.store.owned(serverUuid, backupUuid) : null;
+      if (!found || !backupUuid) throw daemonErrors.backupNotFound();
+      // Open before answering: a DELETE racing in can then only make this a clean 404, never a
+      // 500 from a stream that fails to open after the headers were decided. Size from the handle.
+      const fh = await open(found.path, 'r').catch(() => null);
+      if (!fh) throw daemonErrors.backupNotFound();
+      let owned: { size: number };
+      try {
+        owned = { size: (await fh.stat()).size };
+      } catch (err) {
+        await fh.close();
+        throw err;
+      }
 
       const rangeHeader = req.headers.range;
       const range = parseRange(rangeHeader, owned.size);
-      if (range === 'unsatisfiable') throw daemonErrors.rangeNotSatisfiable(owned.size);
       // HEAD (download managers probe first) transfers nothing, so it must not burn the token.
-      if (range === null && req.method !== 'HEAD') {
-        if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) throw daemonErrors.resourceNotFound();
-      }
+      const burnsToken = range === null && req.method !== 'HEAD';
+      const refusal =
+        range === 'unsatisfiable' ? daemonErrors.rangeNotSatisfiable(owned.size)
+        : burnsToken && !deps.downloadIds.claim(claims.unique_id, claims.exp) ? daemonErrors.resourceNotFound()
+        : null;
+      if (refusal || req.method === 'HEAD') await fh.close();
+      if (refusal || range === 'unsatisfiable') throw refusal;
       reply.headers({
         'content-type': 'application/gzip',
         'content-disposition': `attachment; filename="${backupUuid}.tar.gz"`,
@@ -95,7 +109,7 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
         reply.raw.end();
         return reply;
       }
-      const stream = range === null ? createReadStream(owned.path) : createReadStream(owned.path, { start: range.start, end: range.end });
+      const stream = range === null ? fh.createReadStream() : fh.createReadStream({ start: range.start, end: range.end });
       return reply.code(status).send(stream);
     },
   );
