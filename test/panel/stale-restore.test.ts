@@ -5,6 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startHarness, type Harness } from './support/harness.ts';
 
@@ -15,7 +16,7 @@ for (const db of dbs) {
     let h: Harness;
     let now = new Date('2030-01-01T12:00:00.000Z');
     before(async () => {
-      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', clock: () => now, env: { BACKUP_PRUNE_AGE: '360' } });
+      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', clock: () => now, env: { BACKUP_PRUNE_AGE: '360' }, daemonTimeoutMs: 300 });
     });
     after(async () => {
       await h?.close();
@@ -53,6 +54,40 @@ for (const db of dbs) {
       const late = await h.api('POST', `/api/remote/backups/${backup.uuid}/restore`, { key: null, headers: { authorization: h.nodeAuth() }, body: { successful: true } });
       assert.equal(late.status, 204, late.text);
       assert.equal((await h.ctx.repos.servers.findById(server.id))!.status, null);
+    });
+
+    test('a restore call that got no answer keeps the server restoring (the daemon may be at it); refused connections roll back', async () => {
+      const server = await h.server(h.owner.id);
+      const backup = await h.fixtureBackup(server, { name: 'late-answer' });
+      h.stub!.delay('POST', new RegExp(`${backup.uuid}/restore$`), 2_000);
+      const r = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${backup.uuid}/restore`, { body: { truncate: false } });
+      assert.equal(r.status, 504, r.text);
+      assert.equal(r.body.errors[0].code, 'DaemonConnectionException');
+      assert.equal((await h.ctx.repos.servers.findById(server.id))!.status, 'restoring_backup');
+      assert.equal((await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} })).status, 409, 'no backup over a restore in progress');
+      const events = (await h.ctx.services.activity.listForBackup(backup.id)).entries.map((e) => e.event);
+      assert.ok(events.includes('server:backup.restore'), events.join(','));
+      // The daemon did restore, and says so.
+      const report = await h.api('POST', `/api/remote/backups/${backup.uuid}/restore`, { key: null, headers: { authorization: h.nodeAuth() }, body: { successful: true } });
+      assert.equal(report.status, 204, report.text);
+      assert.equal((await h.ctx.repos.servers.findById(server.id))!.status, null);
+
+      // Nothing listening: the request provably never arrived, so the server is usable at once.
+      const closed = await h.server(h.owner.id);
+      const cb = await h.fixtureBackup(closed);
+      const free = createServer();
+      await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+      const closedPort = (free.address() as AddressInfo).port;
+      await new Promise((r) => free.close(r));
+      await h.ctx.services.nodes.update(h.node.id, { url: `http://127.0.0.1:${closedPort}` });
+      try {
+        const refused = await h.api('POST', `/api/client/servers/${closed.identifier}/backups/${cb.uuid}/restore`, { body: { truncate: false } });
+        assert.equal(refused.status, 504, refused.text);
+        assert.equal((await h.ctx.repos.servers.findById(closed.id))!.status, null);
+        assert.ok(!(await h.ctx.services.activity.listForBackup(cb.id)).entries.some((e) => e.event === 'server:backup.restore'));
+      } finally {
+        await h.ctx.services.nodes.update(h.node.id, { url: h.stub!.url });
+      }
     });
 
     test('prune age 0 disables the release', async () => {

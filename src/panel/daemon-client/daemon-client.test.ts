@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../core/app-error.ts';
-import { createDaemonClient, DaemonConnectionError, DAEMON_UNREACHABLE_MESSAGE, type NodeConnection } from './daemon-client.ts';
+import { createDaemonClient, DaemonConnectionError, DAEMON_UNREACHABLE_MESSAGE, deliveryUncertain, type NodeConnection } from './daemon-client.ts';
 
 interface Seen { method: string; url: string; headers: IncomingMessage['headers']; body: string }
 let seen: Seen[] = [];
@@ -162,4 +162,17 @@ test('a daemon that never answers times out → 504, and the call is made once (
   });
   assert.equal(seen.length, 1);
   for (const res of pending) res.destroy();
+});
+
+test('deliveryUncertain: only a call that may have reached the daemon without an answer', async () => {
+  const client = createDaemonClient({ timeoutMs: 2_000 });
+  const body = { adapter: 'wings' as const, truncate_directory: false, download_url: '' };
+  // fetch refuses port 1 before connecting: provably not delivered.
+  const blocked = await client.restoreBackup({ url: 'http://127.0.0.1:1', token: 't' }, 's', 'b', body).catch((e: unknown) => e);
+  assert.ok(blocked instanceof DaemonConnectionError);
+  assert.equal(deliveryUncertain(blocked), false);
+  assert.equal(deliveryUncertain(new DaemonConnectionError(500, 'x', { daemonStatus: 500 })), false, 'an answer is certain');
+  assert.equal(deliveryUncertain(new DaemonConnectionError(504, 'x', { cause: new DOMException('timed out', 'TimeoutError') })), true);
+  assert.equal(deliveryUncertain(new DaemonConnectionError(504, 'x', { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) })), false);
+  assert.equal(deliveryUncertain(new Error('other')), false);
 });

@@ -46,6 +46,25 @@ export function isDaemonConnectionError(err: unknown): err is DaemonConnectionEr
   return err instanceof DaemonConnectionError;
 }
 
+/** Error codes that mean the request never reached a daemon. */
+const NOT_DELIVERED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+
+/**
+ * True when a call failed without any answer but may still have reached the daemon (timed out,
+ * connection dropped after sending): the daemon may be doing what was asked. False for answers
+ * and for failures that prove nothing was delivered (connection refused, unknown host).
+ */
+export function deliveryUncertain(err: unknown): boolean {
+  if (!isDaemonConnectionError(err) || err.daemonStatus !== undefined) return false;
+  for (let c: unknown = err.cause, depth = 0; c && depth < 5; c = (c as { cause?: unknown }).cause, depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_DELIVERED.has(code)) return false;
+    // fetch refuses ports on its blocklist before connecting.
+    if ((c as { message?: unknown }).message === 'bad port') return false;
+  }
+  return true;
+}
+
 function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }

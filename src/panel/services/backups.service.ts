@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
-import { isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
+import { deliveryUncertain, isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
@@ -152,6 +152,12 @@ export class BackupsService {
     try {
       await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
     } catch (err) {
+      if (deliveryUncertain(err)) {
+        // The daemon may be restoring right now: leaving the server usable would let backups and
+        // another restore run over it. Its report, a daemon restart, or the prune age ends this.
+        this.d.logger.warn({ server_uuid: server.uuid, backup_uuid: backup.uuid }, 'restore request got no answer; the server stays restoring until the daemon reports');
+        throw err;
+      }
       await this.activity.remove(activityId);
       await this.d.repos.servers.transitionStatus(server.id, 'restoring_backup', null, isoNow(this.d.clock));
       throw err;

@@ -14,6 +14,7 @@ import { loadPanelConfig, type PanelConfig } from '../../../src/panel/config.ts'
 import { openPanelContext, type PanelContext } from '../../../src/panel/context.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../../../src/panel/db/schema.ts';
 import { buildPanelApp } from '../../../src/panel/http/app.ts';
+import { createDaemonClient } from '../../../src/panel/daemon-client/daemon-client.ts';
 import type { PublicUser } from '../../../src/panel/services/users.service.ts';
 import { startStubDaemon, type StubDaemon } from './stub-daemon.ts';
 
@@ -23,6 +24,8 @@ export interface HarnessOptions {
   daemon?: 'real' | 'stub';
   env?: Record<string, string>;
   clock?: () => Date;
+  /** The panel's timeout on daemon calls (default: the client's own). */
+  daemonTimeoutMs?: number;
 }
 
 export interface ApiResponse<T = any> {
@@ -78,7 +81,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   }
   // The daemon must know the panel URL before it starts, so listen first and fix APP_URL after.
   let config = loadPanelConfig(env);
-  const ctx = await openPanelContext(config, { logger: silentLogger(), clock: o.clock });
+  const ctx = await openPanelContext(config, {
+    logger: silentLogger(), clock: o.clock,
+    daemonClient: o.daemonTimeoutMs === undefined ? undefined : createDaemonClient({ timeoutMs: o.daemonTimeoutMs }),
+  });
   const app = await buildPanelApp(ctx, { docs: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

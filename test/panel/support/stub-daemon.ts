@@ -16,6 +16,8 @@ export interface StubDaemon {
   calls: RecordedCall[];
   /** Status per "METHOD path-regex"; first match wins; default 202/204. */
   respond(method: string, pathPattern: RegExp, status: number, body?: unknown): void;
+  /** Answers matching calls only after `ms` (a daemon that accepted but whose answer is late). */
+  delay(method: string, pathPattern: RegExp, ms: number): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -24,12 +26,15 @@ export async function startStubDaemon(): Promise<StubDaemon> {
   const app: FastifyInstance = Fastify({ logger: false });
   const calls: RecordedCall[] = [];
   let rules: Array<{ method: string; pattern: RegExp; status: number; body?: unknown }> = [];
+  let delays: Array<{ method: string; pattern: RegExp; ms: number }> = [];
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, b, done) => {
     try { done(null, b === '' ? undefined : JSON.parse(String(b))); } catch (e) { done(e as Error, undefined); }
   });
   app.all('/*', async (req, reply) => {
     const path = req.url.split('?')[0]!;
     calls.push({ method: req.method, url: path, body: req.body, authorization: req.headers.authorization });
+    const late = delays.find((d) => d.method === req.method && d.pattern.test(path));
+    if (late) await new Promise((r) => setTimeout(r, late.ms));
     const rule = rules.find((r) => r.method === req.method && r.pattern.test(path));
     if (rule) return reply.code(rule.status).send(rule.body ?? { error: `stub answered ${rule.status}` });
     return reply.code(req.method === 'DELETE' ? 204 : 202).send();
@@ -43,8 +48,12 @@ export async function startStubDaemon(): Promise<StubDaemon> {
     respond(method, pathPattern, status, body) {
       rules.unshift({ method, pattern: pathPattern, status, body });
     },
+    delay(method, pathPattern, ms) {
+      delays.unshift({ method, pattern: pathPattern, ms });
+    },
     reset() {
       rules = [];
+      delays = [];
       calls.length = 0;
     },
     close: () => app.close(),
