@@ -208,8 +208,18 @@ for (const db of await testDatabaseUrls()) {
         return rows.length === 2 ? rows : undefined;
       });
       assert.deepEqual(live.map((b) => b.name).sort(), ['old-locked', fresh.name].sort());
-      const deleted = (await h.ctx.repos.activity.listByEvent('server:backup.retention-delete')).map((e) => JSON.parse(e.properties).name).sort();
+      // Each activity entry is written right after its delete: wait for both rather than race them.
+      const deleted = await waitFor('retention activity', async () => {
+        const names = (await h.ctx.repos.activity.listByEvent('server:backup.retention-delete')).map((e) => JSON.parse(e.properties).name).sort();
+        return names.length >= 2 ? names : undefined;
+      });
       assert.deepEqual(deleted, ['old-1', 'old-2']);
+      // "Run now" is logged once, by the run itself, with the user who pressed it.
+      const executed = (await h.ctx.repos.activity.listByEvent('server:schedule.execute'))
+        .filter((e) => JSON.parse(e.properties).name === 'now');
+      assert.equal(executed.length, 1);
+      assert.notEqual(executed[0]!.actor_id, null);
+      assert.equal(JSON.parse(executed[0]!.properties).manual, true);
       const sched = await waitFor('run to finish', async () => {
         const v = (await h.api('GET', `${sb}/schedules/${s.id}`)).body.attributes;
         return v.is_processing === false && v.last_run_at ? v : undefined;

@@ -86,10 +86,11 @@ export async function scheduleRoutes(app: FastifyInstance, opts: { ctx: PanelCon
     schema: { tags: ['schedules'], params: ScheduleParams },
     preValidation: scheduleScope('schedule.update'),
   }, async (request, reply) => {
-    const { row, done } = await svc.executeNow(scopeOf(request).server, request.schedule!.id);
+    const scope = scopeOf(request);
+    // The run logs server:schedule.execute itself (with this actor), once.
+    const { row, done } = await svc.executeNow(scope.server, request.schedule!.id, scope.auth.actor);
     // The run continues after the response; its own failures land in the activity log.
     void done.catch((err) => request.log.error({ err, schedule_id: row.id }, 'manual schedule run failed'));
-    await log(request, 'server:schedule.execute', { name: row.name, manual: true }, row);
     return reply.code(202).type('application/json').send('[]');
   });
 

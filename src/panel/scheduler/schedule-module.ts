@@ -49,7 +49,7 @@ export function scheduleModuleFor(ctx: PanelContext, opts: ScheduleModuleOptions
     delete: async (server, backup) => ctx.services.backups.delete(await targetOf(ctx, server), backup, null),
   };
   const activity: AutomaticActivity = {
-    log: (event, properties, subjects) => ctx.services.activity.log({ event, actor: null, properties, subjects }),
+    log: (event, properties, subjects, actor = null) => ctx.services.activity.log({ event, actor, properties, subjects }),
   };
   const shutdown = new AbortController();
   const deps: ScheduleDeps = {

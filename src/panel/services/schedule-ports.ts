@@ -6,6 +6,7 @@
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 import type { Executor } from '../db/database.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Actor } from './deps.ts';
 import type { Clock, Sleep } from '../scheduler/clock.ts';
 
 export interface AutomaticBackupPort {
@@ -16,8 +17,8 @@ export interface AutomaticBackupPort {
 }
 
 export interface AutomaticActivity {
-  /** An entry with no actor: the scheduler acted, not a user. */
-  log(event: string, properties: Record<string, unknown>, subjects: Array<{ type: string; id: number }>): Promise<void>;
+  /** An entry with no actor (the scheduler acted), or the user who pressed "run now". */
+  log(event: string, properties: Record<string, unknown>, subjects: Array<{ type: string; id: number }>, actor?: Actor | null): Promise<void>;
 }
 
 export interface ScheduleDeps {

@@ -1,3 +1,4 @@
+import type { Actor } from './deps.ts';
 import { errorMessage } from '../../core/app-error.ts';
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 import type { ScheduleRow, TaskRow } from '../db/schedules.schema.ts';
@@ -9,6 +10,8 @@ import type { ScheduleDeps } from './schedule-ports.ts';
 
 export interface RunOptions {
   manual: boolean;
+  /** Who pressed "run now" (null for the scheduler). */
+  actor?: Actor | null;
 }
 
 /** Why a task did not complete, as the activity log shows it. */
@@ -46,7 +49,7 @@ export class ScheduleRunner {
     try {
       const server = await this.servers.findById(schedule.server_id);
       if (!server) return;
-      await this.d.activity.log('server:schedule.execute', { name: schedule.name, manual: opts.manual }, subjects);
+      await this.d.activity.log('server:schedule.execute', { name: schedule.name, manual: opts.manual }, subjects, opts.actor ?? null);
       // Upstream skips the whole run while the server is not in a normal state (e.g. restoring).
       if (server.status !== null) {
         await this.fail(schedule, null, `server is ${server.status}`, subjects);

@@ -1,3 +1,4 @@
+import type { Actor } from './deps.ts';
 import { AppError } from '../../core/app-error.ts';
 import type { ScheduleObject, TaskObject } from '../../wire/schedules.ts';
 import type { ServerRow } from '../db/schema.ts';
@@ -114,14 +115,14 @@ export class SchedulesService {
   }
 
   /** "Run now": runs in the background even when the schedule is inactive (upstream does too). */
-  async executeNow(server: ServerRow, id: number): Promise<{ row: ScheduleRow; done: Promise<void> }> {
+  async executeNow(server: ServerRow, id: number, actor: Actor | null = null): Promise<{ row: ScheduleRow; done: Promise<void> }> {
     const s = await this.find(server, id);
     if ((await this.repo.countTasks(s.id)).count === 0) throw ScheduleErrors.noTasks();
     const at = this.d.clock.now();
     if (!(await this.repo.claimManual(s.id, at.toISOString(), new Date(at.getTime() - this.d.staleRunMs).toISOString()))) {
       throw ScheduleErrors.alreadyRunning();
     }
-    return { row: s, done: this.runner.run(s.id, { manual: true }) };
+    return { row: s, done: this.runner.run(s.id, { manual: true, actor }) };
   }
 
   // ---- tasks ----
