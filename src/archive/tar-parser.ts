@@ -1,20 +1,10 @@
 import { ArchiveError } from './archive-error.ts';
-import { BLOCK, checksumOk, decodeHeader, decodeName, isZeroBlock, parsePaxRaw, TYPE } from './tar-header.ts';
+import { BLOCK, checksumOk, decodeHeader, decodeName, isZeroBlock, parsePaxRaw, TYPE, type ParsedHeader } from './tar-header.ts';
 
 const MAX_META = 1 << 20; // PAX / GNU long-name bodies larger than this are not plausible
 
-export interface TarEntry {
-  name: string;
-  type: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string;
-  /** The name's raw bytes, only when they are not valid UTF-8 (`name` then has U+FFFD in their place). */
-  rawName?: Buffer;
-  rawLinkname?: Buffer;
+/** A header as the stream yields it: the decoded fields plus where it sits in the tar stream. */
+export interface TarEntry extends ParsedHeader {
   /** Offset of the entry's header in the tar stream. */
   offset: number;
 }
