@@ -46,7 +46,10 @@ export class ParallelGzip {
     const input = slab.subarray(0, len);
     const member = new Promise<[Buffer, Buffer]>((resolve, reject) => {
       // One output chunk per member: the default 16 KiB chunks cost a threadpool round trip each.
-      gzip(input, { level: this.#level, chunkSize: len + (len >> 3) + 1024 }, (err, out) => {
+      // memLevel 9 (a 512 KiB hash table instead of 256 KiB): on the bench tree's tar, 1 MiB
+      // slices at level 1 took 4.13 s instead of 4.78 s of CPU per 300 MiB (-14%), with slightly
+      // smaller output (252.59 vs 252.68 MB) — measured with zlib.gzipSync over the same slices.
+      gzip(input, { level: this.#level, memLevel: 9, chunkSize: len + (len >> 3) + 1024 }, (err, out) => {
         if (err) reject(err);
         else resolve(frameMember(out, len));
       });
