@@ -1,8 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import { errorText } from '../api/http.ts';
 import { ErrorAlert } from './alert.tsx';
-import { Modal } from './modal.tsx';
-import { Spinner } from './icons.tsx';
+import { Modal, ModalActions } from './modal.tsx';
 
 interface ConfirmDialogProps {
   title: string;
@@ -35,15 +34,7 @@ export function ConfirmDialog({ title, confirmLabel, danger, children, onConfirm
         <div className="modal-body">
           {children}
           <ErrorAlert message={error} />
-          <div className="modal-actions">
-            <button type="button" className="btn btn-secondary" onClick={onClose} disabled={busy}>
-              {error ? 'Close' : 'Cancel'}
-            </button>
-            <button type="button" className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={confirm} disabled={busy}>
-              {busy && <Spinner />}
-              {confirmLabel}
-            </button>
-          </div>
+          <ModalActions onCancel={onClose} busy={busy} cancelLabel={error ? 'Close' : 'Cancel'} label={confirmLabel} onConfirm={confirm} danger={danger} />
         </div>
       )}
     </Modal>

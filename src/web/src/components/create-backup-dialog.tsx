@@ -3,8 +3,7 @@ import { api, type BackupAttributes } from '../api/client.ts';
 import { errorText } from '../api/http.ts';
 import { normaliseIgnored } from '../lib/format.ts';
 import { ErrorAlert } from './alert.tsx';
-import { Modal } from './modal.tsx';
-import { Spinner } from './icons.tsx';
+import { Modal, ModalActions } from './modal.tsx';
 
 /** Seed 002's "Example Ignored Files", shown as the textarea placeholder. */
 export const IGNORE_EXAMPLES = ['*.log', '*.tmp', 'cache/', 'node_modules/', 'logs/', 'crash-reports/', 'backups/', '*.jar.old'];
@@ -75,13 +74,7 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
             </div>
           )}
           <ErrorAlert message={error} />
-          <div className="modal-actions">
-            <button type="button" className="btn btn-secondary" onClick={onClose} disabled={busy}>Cancel</button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy && <Spinner />}
-              Start backup
-            </button>
-          </div>
+          <ModalActions onCancel={onClose} busy={busy} label="Start backup" />
         </form>
       )}
     </Modal>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
+import { Spinner } from './icons.tsx';
 
 interface ModalProps {
   title: string;
@@ -48,5 +49,28 @@ export function Modal({ title, onClose, busy = false, children }: ModalProps) {
       <h2 id={titleId} className="modal-title">{title}</h2>
       {children(titleId)}
     </dialog>
+  );
+}
+
+interface ModalActionsProps {
+  onCancel: () => void;
+  busy: boolean;
+  cancelLabel?: string;
+  /** The primary button: a form submit, or a plain button with its own onClick. */
+  label: string;
+  onConfirm?: () => void;
+  danger?: boolean;
+}
+
+/** Cancel + primary button row shared by every dialog; the primary shows a spinner while busy. */
+export function ModalActions({ onCancel, busy, cancelLabel = 'Cancel', label, onConfirm, danger = false }: ModalActionsProps) {
+  return (
+    <div className="modal-actions">
+      <button type="button" className="btn btn-secondary" onClick={onCancel} disabled={busy}>{cancelLabel}</button>
+      <button type={onConfirm ? 'button' : 'submit'} className={`btn ${danger ? 'btn-danger' : 'btn-primary'}`} onClick={onConfirm} disabled={busy}>
+        {busy && <Spinner />}
+        {label}
+      </button>
+    </div>
   );
 }

@@ -5,8 +5,7 @@ import { CRON_PRESETS, describeCron, type CronFields } from '../lib/cron-text.ts
 import { normaliseIgnored } from '../lib/format.ts';
 import { ErrorAlert } from './alert.tsx';
 import { IGNORE_EXAMPLES } from './create-backup-dialog.tsx';
-import { Modal } from './modal.tsx';
-import { Spinner } from './icons.tsx';
+import { Modal, ModalActions } from './modal.tsx';
 
 interface Props {
   server: string;
@@ -134,13 +133,7 @@ export function ScheduleDialog({ server, schedule, onSaved, onClose }: Props) {
             </div>
           </div>
           <ErrorAlert message={error} />
-          <div className="modal-actions">
-            <button type="button" className="btn btn-secondary" onClick={onClose} disabled={busy}>Cancel</button>
-            <button type="submit" className="btn btn-primary" disabled={busy}>
-              {busy && <Spinner />}
-              {schedule ? 'Save schedule' : 'Create schedule'}
-            </button>
-          </div>
+          <ModalActions onCancel={onClose} busy={busy} label={schedule ? 'Save schedule' : 'Create schedule'} />
         </form>
       )}
     </Modal>

@@ -8,10 +8,10 @@ import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
 import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
+import { Breadcrumb } from '../components/breadcrumb.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
 import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
-import { navigate } from '../lib/router.ts';
 import { useServerSocket } from '../lib/use-server-socket.ts';
 
 const RESTORING = 'restoring_backup';
@@ -252,11 +252,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
 
   return (
     <section className="page" aria-labelledby="page-title">
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>Servers</a>
-        <span aria-hidden="true">/</span>
-        <span>{title}</span>
-      </nav>
+      <Breadcrumb title={title} />
       <header className="page-header">
         <div>
           <h1 id="page-title" tabIndex={-1}>Backups</h1>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, type ScheduleAttributes, type ServerObject } from '../api/client.ts';
 import { errorText } from '../api/http.ts';
 import { ErrorAlert } from '../components/alert.tsx';
+import { Breadcrumb } from '../components/breadcrumb.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { PlusIcon, Spinner } from '../components/icons.tsx';
 import { RetentionCard } from '../components/retention-card.tsx';
@@ -88,11 +89,7 @@ export function SchedulesPage({ serverId }: { serverId: string }) {
 
   return (
     <section className="page" aria-labelledby="page-title">
-      <nav className="breadcrumb" aria-label="Breadcrumb">
-        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>Servers</a>
-        <span aria-hidden="true">/</span>
-        <span>{title}</span>
-      </nav>
+      <Breadcrumb title={title} />
       <header className="page-header">
         <div>
           <h1 id="page-title" tabIndex={-1}>Schedules</h1>
