@@ -41,6 +41,8 @@ export const CronAttributes = Type.Object({
   hour: Type.String(),
   minute: Type.String(),
 });
+/** Pterodactyl's five cron fields, kept as the strings the user typed. */
+export type CronFields = Static<typeof CronAttributes>;
 
 export const ScheduleAttributes = Type.Object({
   id: Type.Integer(),

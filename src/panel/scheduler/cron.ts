@@ -1,13 +1,7 @@
 import { Cron } from 'croner';
+import type { CronFields } from '../../wire/schedules.ts';
 
-/** Pterodactyl's five cron fields, kept as the strings the user typed. */
-export interface CronFields {
-  minute: string;
-  hour: string;
-  day_of_month: string;
-  month: string;
-  day_of_week: string;
-}
+export type { CronFields };
 
 /** Pattern order (minute hour dom month dow) — also the order validation errors are reported in. */
 export const CRON_FIELD_NAMES = ['minute', 'hour', 'day_of_month', 'month', 'day_of_week'] as const;

@@ -1,12 +1,7 @@
 /** Cron fields in words, and the presets offered by the schedule dialog. The panel evaluates cron in UTC. */
+import type { CronFields } from '../../../wire/schedules.ts';
 
-export interface CronFields {
-  minute: string;
-  hour: string;
-  day_of_month: string;
-  month: string;
-  day_of_week: string;
-}
+export type { CronFields };
 
 export interface CronPreset {
   label: string;
