@@ -34,13 +34,13 @@ export interface DaemonConfig {
   readonly api: { readonly host: string; readonly port: number };
   readonly remote: string;
   readonly system: {
-    /** Owner given to restored files (Wings' `system.user.uid/gid`); null = not configured. */
-    readonly user: { readonly uid: number; readonly gid: number } | null;
     readonly backupLayout: BackupLayout;
     readonly rootDirectory: string;
     readonly stateDirectory: string;
     readonly data: string;
     readonly backupDirectory: string;
+    /** Wings' `system.user`: restored files are given this owner. null = the daemon's own ids. */
+    readonly user: { readonly uid: number; readonly gid: number } | null;
     readonly backups: {
       /** Bytes per second; 0 = unlimited. */
       readonly writeLimit: number;
@@ -207,12 +207,12 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
     },
     remote: remote.replace(/\/+$/, ''),
     system: {
-      user: gameUser(r),
       backupLayout: 'flat',
       rootDirectory,
       stateDirectory: join(rootDirectory, 'state'),
       data: r.string('system.data', DAEMON_DEFAULTS['system.data']),
       backupDirectory: r.string('system.backup_directory', DAEMON_DEFAULTS['system.backup_directory']),
+      user: gameUser(r),
       backups: {
         // Wings treats values below 1 MiB/s as unlimited; so do we.
         writeLimit: Math.floor(r.number('system.backups.write_limit', DAEMON_DEFAULTS['system.backups.write_limit'], 0, 1_000_000)) * MIB,

@@ -155,13 +155,13 @@ export function parseWingsConfig(text: string, source: string, opts: SidecarOpti
     api: { host: opts.listen?.host ?? '127.0.0.1', port: listenPort },
     remote: remote.replace(/\/+$/, ''),
     system: {
-      user: gameUser(r),
       backupLayout: opts.layout ?? (flavor === 'pelican' ? 'per-server' : 'flat'),
       rootDirectory: root,
       // Beside Wings' own files in its root, under a name Wings does not use.
       stateDirectory: join(root, 'backwing'),
       data: r.string('system.data', `${FLAVOR_ROOTS[flavor]}/volumes`),
       backupDirectory: r.string('system.backup_directory', `${FLAVOR_ROOTS[flavor]}/backups`),
+      user: gameUser(r),
       backups: {
         // Wings: below 1 MiB/s (negative included) is unlimited.
         writeLimit: typeof writeLimit === 'number' && writeLimit >= 1 ? Math.floor(writeLimit) * MIB : 0,

@@ -145,6 +145,10 @@ test('backup, restore and delete through the proxy are reported to the upstream 
   const file = readFileSync(join(backups, `${backup}.tar.gz`));
   assert.deepEqual(report.body, { successful: true, checksum: sha1(file), checksum_type: 'sha1', size: file.length, parts: null });
   assert.equal(panel.backups.get(backup)?.checksum, `sha1:${sha1(file)}`);
+  // Written as Wings writes: files only, no directory entries (Wings v1.11 cannot restore those),
+  // so Wings can restore this backup after switching back.
+  const names = execFileSync('tar', ['-tzf', join(backups, `${backup}.tar.gz`)]).toString().split('\n').filter(Boolean).sort();
+  assert.deepEqual(names, ['config.yml', 'world/level.dat']);
 
   writeTree(join(data, S2), { 'config.yml': 'changed', 'extra.txt': 'new' });
   assert.equal((await node.restore(S2, backup, true)).status, 202);

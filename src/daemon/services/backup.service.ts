@@ -136,6 +136,8 @@ export class BackupService {
       level: config.system.backups.compressionLevel,
       checksum: config.system.backups.checksum,
       writeLimit: config.system.backups.writeLimit || undefined,
+      // Beside Wings, archives stay restorable by Wings itself after switching back.
+      directoryEntries: config.wings === null,
       signal: job.controller.signal,
       onProgress: (p: ArchiveProgress) => progress.push(p),
       logger,
@@ -162,6 +164,7 @@ export class BackupService {
           spoolDir: store.dir,
           concurrency: config.system.backups.s3PartConcurrency,
           maxPartSize: config.system.backups.s3MaxPartSize,
+          upstreamPanel: config.panelKind === 'upstream',
           signal: job.controller.signal,
           logger,
         });
