@@ -167,7 +167,8 @@ export function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   if (isIP(entry) === 0 && !/^[a-z0-9.-]+$/i.test(entry)) r.fail(key, `has an invalid host "${entry}"`);
 }
 
-export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+/** A reader over a YAML mapping; anything else is one config error line. */
+export function yamlConfigReader(text: string, source: string): ConfigReader {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -175,7 +176,11 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
     throw daemonErrors.config(`${source}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw daemonErrors.config(`${source}: must be a YAML mapping`);
-  const r = new ConfigReader(doc as Record<string, unknown>, source);
+  return new ConfigReader(doc as Record<string, unknown>, source);
+}
+
+export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+  const r = yamlConfigReader(text, source);
 
   const uuid = r.string('uuid');
   const tokenId = r.string('token_id');

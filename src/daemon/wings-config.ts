@@ -9,10 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
-import { ConfigReader, DAEMON_DEFAULTS, gameUser, validateAllowlistEntry, type BackupLayout, type DaemonConfig } from './config.ts';
+import { ConfigReader, DAEMON_DEFAULTS, yamlConfigReader, gameUser, validateAllowlistEntry, type BackupLayout, type DaemonConfig } from './config.ts';
 
 export const WINGS_CONFIG_PATHS = { pterodactyl: '/etc/pterodactyl/config.yml', pelican: '/etc/pelican/config.yml' } as const;
 
@@ -101,14 +100,7 @@ function port(r: ConfigReader, key: string, fallback: number): number {
 }
 
 export function parseWingsConfig(text: string, source: string, opts: SidecarOptions = {}): DaemonConfig {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw daemonErrors.config(`${source}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw daemonErrors.config(`${source}: must be a YAML mapping`);
-  const r = new ConfigReader(doc as Record<string, unknown>, source);
+  const r = yamlConfigReader(text, source);
   const env = opts.env ?? process.env;
   const flavor = opts.flavor ?? flavorOf(r, source);
 

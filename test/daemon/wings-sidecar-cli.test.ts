@@ -5,13 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { tempDir, writeTree, readTree, uuid } from './support/helpers.ts';
+import { tempDir, writeTree, readTree, uuid, gnuTarArchive } from './support/helpers.ts';
 import { startUpstreamPanel } from './support/upstream-panel.ts';
 import { startSidecarProcess } from './support/daemon-process.ts';
 import { httpRequest } from './support/http-request.ts';
@@ -19,12 +19,6 @@ import { httpRequest } from './support/http-request.ts';
 const BIN = fileURLToPath(new URL('../../bin/backwing.js', import.meta.url));
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
-function gnuTar(archive: string, tree: Record<string, string | Buffer>, scratch: string): string {
-  writeTree(scratch, tree);
-  mkdirSync(join(archive, '..'), { recursive: true });
-  execFileSync('tar', ['-czf', archive, '-C', scratch, '.']);
-  return scratch;
-}
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -52,8 +46,8 @@ test("Pelican: token values from ${VAR} and file://, per-server archives served 
     mkdirSync(join(data, S1), { recursive: true });
     const mine = uuid();
     const theirs = uuid();
-    const tree = gnuTar(join(backups, S1, `${mine}.tar.gz`), { 'level.dat': 'pelican world' }, join(dir.path, 't1'));
-    gnuTar(join(backups, S2, `${theirs}.tar.gz`), { 'secret.txt': 'S2 only' }, join(dir.path, 't2'));
+    const tree = gnuTarArchive(join(backups, S1, `${mine}.tar.gz`), { 'level.dat': 'pelican world' }, join(dir.path, 't1'));
+    gnuTarArchive(join(backups, S2, `${theirs}.tar.gz`), { 'secret.txt': 'S2 only' }, join(dir.path, 't2'));
     mkdirSync(join(dir.path, 'creds'));
     writeFileSync(join(dir.path, 'creds', 'token'), `${panel.token}\n`);
     const cfg = join(dir.path, 'config.yml');
@@ -107,9 +101,9 @@ test('adopt claims both layouts read-only until done; --dry-run writes nothing',
     const b = uuid();
     const claimed = uuid();
     const broken = uuid();
-    gnuTar(join(flat, `${a}.tar.gz`), { 'a.txt': 'a' }, join(dir.path, 'ta'));
-    gnuTar(join(flat, `${b}.tar.gz`), { 'b.txt': 'b'.repeat(10_000) }, join(dir.path, 'tb'));
-    gnuTar(join(flat, `${claimed}.tar.gz`), { 'c.txt': 'c' }, join(dir.path, 'tc'));
+    gnuTarArchive(join(flat, `${a}.tar.gz`), { 'a.txt': 'a' }, join(dir.path, 'ta'));
+    gnuTarArchive(join(flat, `${b}.tar.gz`), { 'b.txt': 'b'.repeat(10_000) }, join(dir.path, 'tb'));
+    gnuTarArchive(join(flat, `${claimed}.tar.gz`), { 'c.txt': 'c' }, join(dir.path, 'tc'));
     writeFileSync(join(flat, `${claimed}.json`), JSON.stringify({ server_uuid: S1, checksum: 'x', checksum_type: 'sha256', size: 1, created_at: 'then' }));
     const whole = readFileSync(join(flat, `${b}.tar.gz`));
     writeFileSync(join(flat, `${broken}.tar.gz`), whole.subarray(0, whole.length - 40));
@@ -146,8 +140,8 @@ test('adopt claims both layouts read-only until done; --dry-run writes nothing',
     const per = join(dir.path, 'per');
     const p1 = uuid();
     const p2 = uuid();
-    gnuTar(join(per, S1, `${p1}.tar.gz`), { 'x': '1' }, join(dir.path, 'p1'));
-    gnuTar(join(per, S2, `${p2}.tar.gz`), { 'y': '2' }, join(dir.path, 'p2'));
+    gnuTarArchive(join(per, S1, `${p1}.tar.gz`), { 'x': '1' }, join(dir.path, 'p1'));
+    gnuTarArchive(join(per, S2, `${p2}.tar.gz`), { 'y': '2' }, join(dir.path, 'p2'));
     const plCfg = join(dir.path, 'pl.yml');
     writeFileSync(plCfg, stringify({ uuid: 'n', token_id: 'id', token: 't'.repeat(32), remote: 'http://127.0.0.1:1', system: { root_directory: dir.path, backup_directory: per, backups: { remove_backups_on_server_delete: true } } }));
     const perDry = await run(['daemon', 'adopt', '--wings-config', plCfg, '--dry-run']);

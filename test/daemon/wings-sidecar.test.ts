@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import WebSocket from 'ws';
-import { tempDir, writeTree, readTree, uuid } from './support/helpers.ts';
+import { tempDir, writeTree, readTree, uuid, gnuTarArchive } from './support/helpers.ts';
 import { startUpstreamPanel, type UpstreamPanel } from './support/upstream-panel.ts';
 import { startWingsStandin, type WingsStandin } from './support/wings-standin.ts';
 import { startSidecarProcess } from './support/daemon-process.ts';
@@ -34,13 +34,6 @@ let backups: string;
 let wingsMade: string;
 let wingsMadeTree: string;
 
-/** An archive as Wings' users have them: GNU tar + gzip, no sidecar. */
-function gnuTar(archive: string, tree: Record<string, string | Buffer>, scratch: string): string {
-  writeTree(scratch, tree);
-  mkdirSync(join(archive, '..'), { recursive: true });
-  execFileSync('tar', ['-czf', archive, '-C', scratch, '.']);
-  return scratch;
-}
 
 before(async () => {
   dir = tempDir('bw-sidecar-');
@@ -54,7 +47,7 @@ before(async () => {
   mkdirSync(join(data, S1), { recursive: true });
   mkdirSync(join(data, S2), { recursive: true });
   wingsMade = uuid();
-  wingsMadeTree = gnuTar(join(backups, `${wingsMade}.tar.gz`), { 'server.properties': 'motd=from wings\n', 'world/level.dat': Buffer.alloc(5000, 7), 'world/region/r.0.0.mca': 'region' }, join(dir.path, 'wings-tree'));
+  wingsMadeTree = gnuTarArchive(join(backups, `${wingsMade}.tar.gz`), { 'server.properties': 'motd=from wings\n', 'world/level.dat': Buffer.alloc(5000, 7), 'world/region/r.0.0.mca': 'region' }, join(dir.path, 'wings-tree'));
   // Wings' own config.yml as it writes it back at boot (trimmed).
   const config = {
     debug: false,

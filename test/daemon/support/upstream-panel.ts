@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { SignJWT } from 'jose';
 import { httpRequest } from './http-request.ts';
+import { WaitableList } from './helpers.ts';
 
 export interface UpstreamBackup {
   uuid: string;
@@ -67,8 +68,8 @@ export async function startUpstreamPanel(opts: { servers: string[] }): Promise<U
   const token = randomBytes(32).toString('hex');
   const tokenId = randomBytes(8).toString('hex');
   const key = new TextEncoder().encode(token);
-  const reports: UpstreamReport[] = [];
-  const waiters = new Set<() => void>();
+  const log = new WaitableList<UpstreamReport>();
+  const reports = log.items;
   const app = Fastify({ logger: false });
   const error = (status: number, code: string, detail: string) => ({ errors: [{ code, status: String(status), detail }] });
 
@@ -86,23 +87,7 @@ export async function startUpstreamPanel(opts: { servers: string[] }): Promise<U
       panel.backups.set(uuid, { uuid, server, disk: 'wings', is_successful: completed, checksum: null, bytes: 0, completed_at: completed ? new Date().toISOString() : null });
       return uuid;
     },
-    waitForReport(pred, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = reports.find(pred);
-          if (!hit) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(hit);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching report within ${timeoutMs} ms; got ${JSON.stringify(reports)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForReport: (pred, timeoutMs) => log.waitFor(pred, timeoutMs),
     node(nodeUrl, ca) {
       const call = async (method: string, path: string, body?: unknown) => {
         const res = await httpRequest(nodeUrl + path, {
@@ -153,8 +138,7 @@ export async function startUpstreamPanel(opts: { servers: string[] }): Promise<U
   });
 
   const record = (path: string, body: unknown, status: number) => {
-    reports.push({ path, body, status });
-    for (const w of [...waiters]) w();
+    log.push({ path, body, status });
   };
   const noteUnknown = (kind: string, path: string, body: unknown) => {
     if (body && typeof body === 'object') for (const k of Object.keys(body)) if (!WINGS_FIELDS[kind]!.includes(k)) panel.unknownFields.push(`${path}: ${k}`);
