@@ -20,6 +20,8 @@ import { httpRequest } from './support/http-request.ts';
 
 const S1 = uuid();
 const S2 = uuid();
+/** Known to the panel, but Wings never made its directory: its backups fail. */
+const S3 = uuid();
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 const BACKUP_ROUTE = /^(POST \/api\/servers\/[^/]+\/backup(\/[^/]+\/restore)?|DELETE \/api\/servers\/[^/]+\/backup\/.+|GET \/download\/backup)$/;
 
@@ -39,7 +41,7 @@ before(async () => {
   dir = tempDir('bw-sidecar-');
   const { cert, key } = makeCertificate(dir.path);
   ca = readFileSync(cert);
-  panel = await startUpstreamPanel({ servers: [S1, S2] });
+  panel = await startUpstreamPanel({ servers: [S1, S2, S3] });
   wings = await startWingsStandin({ cert: ca, key: readFileSync(key), token: panel.token, panelOrigin: new URL(panel.url).origin });
   const root = join(dir.path, 'lib');
   data = join(root, 'volumes');
@@ -157,6 +159,26 @@ test('backup, restore and delete through the proxy are reported to the upstream 
   assert.deepEqual(panel.unknownFields, [], 'no backwing extension reached the upstream panel');
   assert.ok(!panel.reports.some((r) => r.path === '/servers/reset'), "no reset: it would clear Wings' installs too");
   assert.deepEqual(wings.calls.filter((c) => BACKUP_ROUTE.test(c)), [], 'no backup route reached Wings');
+});
+
+test('failures are reported with exactly the fields and values Wings sends', async () => {
+  const node = panel.node(nginx.url, ca);
+  const { status, uuid: backup } = await node.backup(S3);
+  assert.equal(status, 202);
+  const report = await panel.waitForReport((r) => r.path === `/backups/${backup}`);
+  assert.deepEqual(report.body, { successful: false, checksum: '', checksum_type: '', size: 0, parts: null });
+  assert.equal(report.status, 204, 'the upstream panel accepts it');
+  assert.equal(panel.backups.get(backup)?.is_successful, false);
+  assert.ok(!existsSync(join(backups, `${backup}.tar.gz`)), 'nothing half-made is left');
+
+  const garbage = uuid();
+  writeFileSync(join(backups, `${garbage}.tar.gz`), 'not a gzip stream at all');
+  panel.addBackup(S3, garbage, true);
+  assert.equal((await node.restore(S3, garbage, false)).status, 202);
+  const restore = await panel.waitForReport((r) => r.path === `/backups/${garbage}/restore`);
+  assert.deepEqual(restore.body, { successful: false });
+  assert.equal(panel.status.get(S3), null);
+  assert.deepEqual(panel.unknownFields, [], 'no backwing extension reached the upstream panel');
 });
 
 test('every other route and the websocket go to Wings', async () => {
