@@ -51,8 +51,9 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
 
 /**
  * After a crash: temp files go, every journaled backup is reported failed (and its half-made
- * archive removed), every journaled restore is reported failed, and the panel is told to reset
- * the states of our servers — all through the outbox, so a panel that is down still hears it.
+ * archive removed), every journaled restore is reported failed, and (unless `resetServers` is off,
+ * beside Wings) the panel is told to reset the states of our servers — all through the outbox, so a
+ * panel that is down still hears it.
  */
 async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean }): Promise<void> {
   const removed = await store.removeTemporaryFiles();

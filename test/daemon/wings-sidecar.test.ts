@@ -161,6 +161,19 @@ test('backup, restore and delete through the proxy are reported to the upstream 
   assert.deepEqual(wings.calls.filter((c) => BACKUP_ROUTE.test(c)), [], 'no backup route reached Wings');
 });
 
+test('a server created through Wings after the sidecar started is found by asking the panel again', async () => {
+  const node = panel.node(nginx.url, ca);
+  const S4 = uuid();
+  panel.servers.push(S4);
+  writeTree(join(data, S4), { 'eula.txt': 'eula=true\n' });
+  const { status, uuid: backup } = await node.backup(S4);
+  assert.equal(status, 202);
+  assert.equal((await panel.waitForReport((r) => r.path === `/backups/${backup}`)).body.successful, true);
+  const stranger = await node.restore(uuid(), backup, false);
+  assert.equal(stranger.status, 404, 'a server the panel does not list for this node stays unknown');
+  assert.match(stranger.text, /The requested resource does not exist on this instance/);
+});
+
 test('failures are reported with exactly the fields and values Wings sends', async () => {
   const node = panel.node(nginx.url, ca);
   const { status, uuid: backup } = await node.backup(S3);
