@@ -167,6 +167,13 @@ test('one line naming the key for each value the sidecar cannot use', () => {
   assert.match(configError('a: [b'), /not valid YAML/);
 });
 
+test('a later Pterodactyl config with restore_host_allowlist is still Pterodactyl (flat layout)', () => {
+  const c = parseWingsConfig(`${pterodactyl}`.replace('    compression_level: best_compression\n', '    compression_level: best_compression\n    restore_host_allowlist: [10.0.0.0/8]\n'), '/srv/wings.yml');
+  assert.deepEqual(c.system.backups.restoreHostAllowlist, ['10.0.0.0/8']);
+  assert.equal(c.wings?.flavor, 'pterodactyl');
+  assert.equal(c.system.backupLayout, 'flat');
+});
+
 test('the default path is Pterodactyl, else Pelican', () => {
   assert.equal(defaultWingsConfigPath(() => false), WINGS_CONFIG_PATHS.pterodactyl);
   assert.equal(defaultWingsConfigPath((p) => p === WINGS_CONFIG_PATHS.pelican), WINGS_CONFIG_PATHS.pelican);

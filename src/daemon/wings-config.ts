@@ -19,8 +19,12 @@ type Flavor = 'pterodactyl' | 'pelican';
 
 const FLAVOR_ROOTS: Record<Flavor, string> = { pterodactyl: '/var/lib/pterodactyl', pelican: '/var/lib/pelican' };
 
-/** Keys only Pelican's Wings writes back into its config at boot. */
-const PELICAN_ONLY_KEYS = ['system.backups.remove_backups_on_server_delete', 'system.backups.restore_host_allowlist', 'remote_query.custom_headers', 'system.user.passwd'];
+/**
+ * Keys only Pelican's Wings writes back into its config at boot. (Not `restore_host_allowlist`:
+ * later Pterodactyl Wings has it too.) A wrong guess only moves where new archives go — reads
+ * look in both layouts — and `--layout` settles it.
+ */
+const PELICAN_ONLY_KEYS = ['system.backups.remove_backups_on_server_delete', 'remote_query.custom_headers', 'system.user.passwd'];
 
 const MIB = 1024 * 1024;
 
