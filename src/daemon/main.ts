@@ -16,6 +16,7 @@ import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
+import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
 import { EventHub } from './ws/event-hub.ts';
 import { buildDaemonApp } from './http/app.ts';
@@ -72,9 +73,9 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
       // Whatever reached the disk (an archive renamed into place, even its sidecar) belongs to a
       // job we now report failed: remove it so nothing claims a success the panel never heard of.
       if (entry.adapter === 'wings') await store.remove(uuid);
-      await outbox.enqueue(`/backups/${uuid}`, failedBackupReport());
+      await outbox.enqueue(`/backups/${uuid}`, failedBackupReport(FailureReasons.restarted));
     } else {
-      await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
+      await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false, failure_reason: FailureReasons.restarted });
     }
     await journal.remove(id);
     logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');

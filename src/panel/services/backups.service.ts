@@ -178,13 +178,21 @@ export class BackupsService {
     if (!(await this.d.repos.backups.claimDeletion(backup.id, isoNow(this.d.clock), automatic))) {
       throw (await this.d.repos.backups.findLiveForServer(server.id, backup.uuid)) ? PanelErrors.backupLocked() : PanelErrors.resourceNotFound();
     }
+    // Re-read after the claim: an upload id the daemon obtained since `backup` was read must be aborted too.
+    backup = (await this.d.repos.backups.findById(backup.id)) ?? backup;
     try {
       if (backup.disk === 's3') {
         const key = this.d.s3!.objectKey(server.uuid, backup.uuid);
-        if (backup.upload_id && backup.completed_at === null) {
-          await this.d.s3!.abortUpload(key, backup.upload_id).catch((err: unknown) => {
-            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
+        if (backup.completed_at === null) {
+          // The daemon is streaming it: stop the job now rather than when its next part fails.
+          await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
+            this.d.logger.info({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'daemon did not cancel the s3 backup job (it may have finished)');
           });
+          if (backup.upload_id) {
+            await this.d.s3!.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+              this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
+            });
+          }
         }
         await this.d.s3!.deleteObject(key);
       } else {
@@ -212,7 +220,8 @@ export class BackupsService {
     let marked = 0;
     for (const b of stale) {
       // One row at a time: with several panels on one database only the one that flips the row logs it.
-      if ((await this.d.repos.backups.markFailed([b.id], now.toISOString())) === 0) continue;
+      const reason = `not completed within ${ageMinutes} minutes`;
+      if ((await this.d.repos.backups.markFailed([b.id], now.toISOString(), reason)) === 0) continue;
       marked++;
       const server = await this.d.repos.servers.findById(b.server_id);
       if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
@@ -221,7 +230,7 @@ export class BackupsService {
         });
       }
       this.d.metrics.backupFinished({ driver: b.disk, successful: false, bytes: 0, durationSeconds: null });
-      await this.activity.log({ event: 'server:backup.fail', actor: null, properties: { name: b.name, reason: `not completed within ${ageMinutes} minutes` }, subjects: [{ type: 'backup', id: b.id }, { type: 'server', id: b.server_id }] });
+      await this.activity.log({ event: 'server:backup.fail', actor: null, properties: { name: b.name, reason }, subjects: [{ type: 'backup', id: b.id }, { type: 'server', id: b.server_id }] });
     }
     this.d.logger.info({ count: marked, age_minutes: ageMinutes }, 'marked stale backups as failed');
     return marked;
