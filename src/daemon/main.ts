@@ -19,7 +19,7 @@ import { RestoreService } from './services/restore.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
 import { EventHub } from './ws/event-hub.ts';
-import { buildDaemonApp } from './http/app.ts';
+import { buildDaemonApp, type BuildDaemonAppOptions } from './http/app.ts';
 import type { DaemonHttpDeps } from './http/deps.ts';
 import { canonicalUuid } from './uuid.ts';
 
@@ -88,7 +88,7 @@ function displayUrl(host: string, port: number): string {
   return `http://${h}:${port}`;
 }
 
-export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger } = {}): Promise<DaemonHandle> {
+export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger; onRoute?: BuildDaemonAppOptions['onRoute'] } = {}): Promise<DaemonHandle> {
   const logger = opts.logger ?? createLogger({ name: 'daemon' });
   const startedAt = Date.now();
   await mkdir(config.system.stateDirectory, { recursive: true, mode: 0o700 });
@@ -123,7 +123,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     metrics,
     startedAt,
   };
-  const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null });
+  const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null, onRoute: opts.onRoute });
   let metricsServer: http.Server | null = null;
   let metricsUrl: string | undefined;
   try {

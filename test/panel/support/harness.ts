@@ -28,6 +28,8 @@ export interface HarnessOptions {
   daemonTimeoutMs?: number;
   /** The real daemon's write limit (MiB/s), to keep a backup running long enough to interfere with. */
   daemonWriteLimitMiB?: number;
+  /** Sees every route of the real daemon as it is registered. */
+  onDaemonRoute?: (route: import('fastify').RouteOptions) => void;
 }
 
 export interface ApiResponse<T = any> {
@@ -111,7 +113,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       backupDirectory: join(daemonRoot, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
       writeLimitMiB: o.daemonWriteLimitMiB,
     });
-    daemon = await startDaemon(parseDaemonConfig(yaml, 'test'), { logger: silentLogger() });
+    daemon = await startDaemon(parseDaemonConfig(yaml, 'test'), { logger: silentLogger(), onRoute: o.onDaemonRoute });
     await ctx.services.nodes.update(created.id, { url: daemon.url });
   }
   const node = (await ctx.repos.nodes.findById(created.id))!;
