@@ -16,6 +16,7 @@ import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
+import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
 import { EventHub } from './ws/event-hub.ts';
@@ -117,6 +118,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     backups,
     restores,
     store,
+    inventory: new InventoryService({ store, backups, restores, outbox, logger: logger.child({ part: 'inventory' }) }),
     verifier: new TokenVerifier(config.token),
     downloadIds: new OneTimeIds(),
     hub,
@@ -182,6 +184,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       backups: unused as never,
       restores: unused as never,
       store: unused as never,
+      inventory: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

@@ -89,6 +89,37 @@ export class BackupStore {
     return out;
   }
 
+  /**
+   * Every archive (or lone sidecar) in the directory, with its owner and age, for the panel's
+   * reconciler. Only canonical `<uuid>.tar.gz` / `<uuid>.json` names count; temp files do not.
+   */
+  async listArchives(nowMs = Date.now()): Promise<Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }>> {
+    const uuids = new Set<string>();
+    for (const name of await readdir(this.dir)) {
+      const m = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(tar\.gz|json)$/.exec(name);
+      if (m) uuids.add(m[1]!);
+    }
+    const out: Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }> = [];
+    for (const uuid of uuids) {
+      let size = 0;
+      let mtime = 0;
+      for (const [p, isArchive] of [[this.archivePath(uuid), true], [this.sidecarPath(uuid), false]] as const) {
+        try {
+          const st = await stat(p);
+          if (isArchive) size = st.size;
+          mtime = Math.max(mtime, st.mtimeMs);
+        } catch {
+          // one of the two may be missing (a crash between the writes): still listed
+        }
+      }
+      if (mtime === 0) continue; // removed while we looked
+      const sidecar = await this.readSidecar(uuid);
+      const owner = sidecar && typeof sidecar.server_uuid === 'string' ? sidecar.server_uuid : null;
+      out.push({ uuid, serverUuid: owner, size, ageSeconds: Math.max(0, Math.floor((nowMs - mtime) / 1000)) });
+    }
+    return out;
+  }
+
   /** Removes temporary files a crashed run left behind (archives being written, spooled parts). */
   async removeTemporaryFiles(): Promise<string[]> {
     const removed: string[] = [];

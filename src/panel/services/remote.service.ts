@@ -23,12 +23,18 @@ function toRemoteServer(s: ServerRow): RemoteServer {
 /** What daemons report back through `/api/remote`. Every method takes the authenticated node. */
 export class RemoteService {
   private readonly completedListeners: BackupCompletedListener[] = [];
+  private readonly resetListeners: Array<(node: NodeRow) => void> = [];
 
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
 
   /** Called after a backup's result is stored (schedules run retention from here). Errors are logged, never thrown to the daemon. */
   onBackupCompleted(listener: BackupCompletedListener): void {
     this.completedListeners.push(listener);
+  }
+
+  /** Called when a node's daemon says it restarted (the reconciler looks at that node at once). */
+  onServersReset(listener: (node: NodeRow) => void): void {
+    this.resetListeners.push(listener);
   }
 
   async listServers(node: NodeRow, page: number, perPage: number): Promise<RemoteServerList> {
@@ -155,7 +161,14 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      await this.activity.logRestoreAbandoned(s.id, 'daemon restarted during the restore');
+      await this.activity.logRestoreAbandoned(s.id, 'interrupted: the daemon was restarted');
+    }
+    for (const l of this.resetListeners) {
+      try {
+        l(node);
+      } catch (err) {
+        this.d.logger.error({ node: node.uuid, err: errorMessage(err) }, 'servers-reset listener failed');
+      }
     }
     return reset.length;
   }
