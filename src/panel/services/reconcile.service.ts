@@ -51,7 +51,7 @@ export class ReconcileService {
     let reachable = true;
     try {
       inventory = await this.d.daemon.inventory(nodeConnection(node));
-      result.inventory = inventory !== null;
+      result.inventory = inventory === null ? null : true;
     } catch (err) {
       reachable = false;
       log.info({ err: errorMessage(err) }, 'daemon unreachable; only S3 deletes are finished this pass');
