@@ -57,7 +57,7 @@ export class Reconciler {
 
   /** A node came back (its daemon restarted): look at it now rather than at the next tick. */
   nudge(node: NodeRow): void {
-    if (this.stopped) return;
+    if (this.stopped || this.ctx.config.reconcileIntervalSeconds <= 0) return;
     const p = this.reconcileNode(node).catch(() => null);
     this.nudges.add(p);
     void p.finally(() => this.nudges.delete(p));
