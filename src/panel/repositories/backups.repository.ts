@@ -176,7 +176,7 @@ export class BackupsRepository {
   /** Marks the given in-progress backups failed; rows completed meanwhile are left alone. */
   async markFailed(ids: number[], at: string, reason: string | null = null): Promise<number> {
     if (ids.length === 0) return 0;
-    const r = await this.db.updateTable('backups').set({ is_successful: 0, is_locked: 0, completed_at: at, updated_at: at, failure_reason: clampReason(reason) })
+    const r = await this.db.updateTable('backups').set({ is_successful: 0, completed_at: at, updated_at: at, failure_reason: clampReason(reason) })
       .where('id', 'in', ids).where('completed_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows);
   }
