@@ -4,6 +4,7 @@
  * create` of an empty folder ≤ 0.3 s): only the module of the command being run is imported, and
  * `--version` answers before commander itself is loaded. Help and unknown commands load them all.
  */
+import { setFlagsFromString } from 'node:v8';
 import { VERSION } from '../core/version.ts';
 
 type Register = (program: import('commander').Command) => void;
@@ -17,6 +18,16 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   backups: async () => (await import('./backups.command.ts')).registerBackupsCommands,
   archive: async () => (await import('./archive.command.ts')).registerArchiveCommands,
 };
+
+/**
+ * Services idle most of the time, so their footprint matters more than peak allocation speed. V8
+ * grows the young generation to 16 MiB semi-spaces during start-up and keeps them: pinning the
+ * growth factor to 1 keeps it at its initial size, and optimize-for-size picks the smaller heap
+ * strategies. Measured on `backwing up` idle (see docs/production.md): 168 → ~123 MiB RSS; the
+ * daemon alone 93 → ~78 MiB. Both flags take effect when set at run time, before the modules load.
+ */
+const SERVICE_COMMANDS = new Set(['up', 'panel', 'daemon']);
+const SERVICE_V8_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
@@ -37,6 +48,7 @@ async function run(): Promise<void> {
     // The first word that is not an option names the command; anything else (help, a typo) gets all
     // of them registered, so help lists every command and commander's suggestions still work.
     const name = args.find((a) => !a.startsWith('-'));
+    if (name !== undefined && SERVICE_COMMANDS.has(name)) for (const flag of SERVICE_V8_FLAGS) setFlagsFromString(flag);
     const chosen = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!] : Object.values(COMMANDS);
     for (const register of await Promise.all(chosen.map((load) => load()))) register(program);
     await program.parseAsync(process.argv);
