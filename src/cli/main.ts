@@ -23,8 +23,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
  * Services idle most of the time, so their footprint matters more than peak allocation speed. V8
  * grows the young generation to 16 MiB semi-spaces during start-up and keeps them: pinning the
  * growth factor to 1 keeps it at its initial size, and optimize-for-size picks the smaller heap
- * strategies. Measured on `backwing up` idle (see docs/production.md): 168 → ~123 MiB RSS; the
- * daemon alone 93 → ~78 MiB. Both flags take effect when set at run time, before the modules load.
+ * strategies. Measured idle (docs/production.md §8): `backwing up` 168–176 → 122–127 MiB RSS, the
+ * daemon alone 93–98 → 77–81 MiB. Both flags take effect when set at run time, before the modules
+ * load. They may cost some CPU on the daemon's own archive work (a noisy comparison of `archive
+ * extract` showed up to ~10% more user time), which is why the one-shot CLI commands don't set them.
  */
 const SERVICE_COMMANDS = new Set(['up', 'panel', 'daemon']);
 const SERVICE_V8_FLAGS = ['--semi-space-growth-factor=1', '--optimize-for-size'];
