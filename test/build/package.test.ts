@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO, startUp, type RunningStack } from '../cli/support/stack.ts';
@@ -81,7 +81,8 @@ test('the installed package is compiled JavaScript with the web UI, and no TypeS
 test('installed `backwing up` serves the UI; a backup is created and downloaded with the installed CLI', async () => {
   const bin = join(prefix, 'bin', 'backwing');
   const env = hostEnv();
-  assert.equal(execFileSync(bin, ['--version'], { env, encoding: 'utf8' }).trim(), JSON.parse(execFileSync('node', ['-p', 'JSON.stringify(require("./package.json").version)'], { cwd: REPO, encoding: 'utf8' })));
+  const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(execFileSync(bin, ['--version'], { env, encoding: 'utf8' }).trim(), version);
   const data = join(tmp, 'data');
   const saved = process.env.BACKWING_FROM_SOURCE;
   delete process.env.BACKWING_FROM_SOURCE; // startUp passes process.env on; the installed bin would ignore it anyway
