@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { promisify } from 'node:util';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { ActionCollector, type Action } from './extract-actions.ts';
@@ -17,20 +17,13 @@ export { cleanName, linkTargetInside } from './extract-paths.ts';
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 const MAX_SKIPS_KEPT = 1000;
+/** How often, at most, a long synchronous run of writes gives the event loop a turn. */
+const YIELD_EVERY_MS = 20;
 /**
- * Small files written concurrently. File creation is mostly kernel latency (inode allocation,
- * journal), which overlaps well across threads even inside one directory.
+ * Bits a new file gets right from open(2) (mode & ~umask); when they equal the entry's mode no
+ * fchmod is needed. Read once: umask is process-wide and nothing here changes it.
  */
-const WRITE_CONCURRENCY = 4;
-
-const openAsync = promisify(fs.open);
-const writevAsync = promisify(fs.writev);
-const fchmodAsync = promisify(fs.fchmod);
-const futimesAsync = promisify(fs.futimes);
-const closeAsync = promisify(fs.close);
-const fchownAsync = promisify(fs.fchown);
-const ftruncateAsync = promisify(fs.ftruncate);
-const readlinkAsync = promisify(fs.readlink);
+const UMASK = process.umask();
 
 function typeName(t: number): string {
   switch (t) {
@@ -76,18 +69,18 @@ function showKey(key: string): string {
   return isRawKey(key) ? Buffer.from(key.slice(1), 'latin1').toString('utf8') : key;
 }
 
-interface Job {
-  rel: string;
-  done: Promise<void>;
-}
-
 /**
  * Writes entries under `root`, never outside it: names are cleaned lexically, every parent
  * component is checked with lstat (a symlink or non-directory there refuses the entry, including
  * links this archive created earlier), files are opened O_NOFOLLOW|O_EXCL, and each opened file's
- * real path is re-checked through /proc/self/fd as a second line of defence. Small files are
- * written by a few concurrent jobs; any entry that could depend on a pending job (same path, a
- * path below it, links) waits for the jobs first, so the result equals in-order extraction.
+ * real path is re-checked through /proc/self/fd as a second line of defence.
+ *
+ * Every file system call is synchronous, in archive order, on this thread. On the small-file trees
+ * game servers have, the time went to dispatching ~6 async calls per file to the threadpool and
+ * back (≈10 µs of main-thread work each, more than the calls themselves on tmpfs or the page cache:
+ * a 54,000-file tree took 13.9 s against tar -xzf's 5.1 s, 8.5 s of it CPU); in order, the
+ * outcome is in-order extraction by construction. Inflating stays parallel on the threadpool, and
+ * run() yields to the event loop every YIELD_EVERY_MS so a daemon stays responsive.
  */
 class Extractor {
   readonly root: string;
@@ -101,9 +94,7 @@ class Extractor {
   readonly #onSkip?: (name: string, reason: string) => void;
   readonly #logger: Logger;
   readonly #procCheck: boolean;
-  #jobs: Job[] = [];
-  #pending = new Set<string>();
-  #jobError: unknown = null;
+  #lastYield = performance.now();
   #open: { fd: number; entry: TarEntry; skip: boolean } | null = null;
   #skipCount = 0;
 
@@ -131,15 +122,19 @@ class Extractor {
     }
   }
 
-  async run(actions: Action[]): Promise<void> {
+  async run(actions: Action[], signal?: AbortSignal): Promise<void> {
     for (const a of actions) {
-      if (this.#jobError) throw this.#jobError;
+      if (performance.now() - this.#lastYield >= YIELD_EVERY_MS) {
+        await yieldToLoop();
+        this.#lastYield = performance.now();
+        throwIfAborted(signal);
+      }
       switch (a.kind) {
         case 'small':
-          await this.#small(a.entry, a.chunks);
+          this.#small(a.entry, a.chunks);
           break;
         case 'open':
-          await this.#openLarge(a.entry);
+          this.#openLarge(a.entry);
           break;
         case 'data':
           this.#writeLarge(a.chunk);
@@ -148,7 +143,7 @@ class Extractor {
           this.#closeLarge();
           break;
         case 'other':
-          await this.#other(a.entry);
+          this.#other(a.entry);
           break;
       }
     }
@@ -179,79 +174,38 @@ class Extractor {
     }
   }
 
-  /** Waits for pending jobs when this path, or one of its parents, is still being written. */
-  async #settleConflicts(rel: string): Promise<void> {
-    if (this.#pending.size === 0) return;
-    // A raw path's parents may be pending under their UTF-8 keys; these names are rare, so just wait.
-    if (isRawKey(rel)) return this.drain();
-    let p = rel;
-    for (;;) {
-      if (this.#pending.has(p)) {
-        await this.drain();
-        return;
-      }
-      const slash = p.lastIndexOf('/');
-      if (slash < 0) return;
-      p = p.slice(0, slash);
-    }
-  }
-
-  async drain(): Promise<void> {
-    const jobs = this.#jobs;
-    this.#jobs = [];
-    await Promise.allSettled(jobs.map((j) => j.done));
-    if (this.#jobError) throw this.#jobError;
-  }
-
-  async #small(e: TarEntry, chunks: Buffer[]): Promise<void> {
+  #small(e: TarEntry, chunks: Buffer[]): void {
     const rel = this.#target(e);
     if (rel === null) return;
-    await this.#settleConflicts(rel);
-    const ok = this.#wrap(e, () => {
+    this.#wrap(e, () => {
       this.#ensureDir(keyParent(rel), true);
-      return true;
+      this.#writeSmall(rel, e, chunks);
     });
-    if (!ok) return;
-    while (this.#jobs.length >= WRITE_CONCURRENCY) {
-      const first = this.#jobs.shift()!;
-      await first.done;
-      if (this.#jobError) throw this.#jobError;
-    }
-    this.#pending.add(rel);
-    const done = this.#writeSmall(rel, e, chunks).then(
-      () => {
-        this.#pending.delete(rel);
-      },
-      (err: unknown) => {
-        this.#pending.delete(rel);
-        if (err instanceof Skip) this.skip(e.name, err.message);
-        else this.#jobError ??= err instanceof ArchiveError ? err : new ArchiveError('E_ARCHIVE_IO', `extracting ${JSON.stringify(e.name)} failed: ${(err as Error).message}`, { cause: err });
-      },
-    );
-    this.#jobs.push({ rel, done });
   }
 
-  async #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): Promise<void> {
+  #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): void {
     const abs = this.#abs(rel);
+    const mode = e.mode & 0o1777;
     let fd: number;
     let existing = false;
     extractTestHooks.beforeOpen?.(rel);
     try {
-      fd = await openAsync(abs, CREATE_FLAGS, 0o600);
+      // Created with its final mode when umask keeps all of it: then no fchmod is needed. A new
+      // file's mode never limits the descriptor open(2) returns, so 0o444 files are written too.
+      fd = fs.openSync(abs, CREATE_FLAGS, (mode & UMASK) === 0 ? mode : 0o600);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       fd = this.#openExisting(rel);
       existing = true;
     }
     try {
-      await this.#checkInside(fd, rel);
-      if (existing) await ftruncateAsync(fd, 0);
+      this.#checkInside(fd, rel);
+      if (existing) fs.ftruncateSync(fd, 0);
       let total = 0;
       for (const c of chunks) total += c.length;
       if (total > 0) {
-        const { bytesWritten } = await writevAsync(fd, chunks);
-        // writev on a regular file only comes back short on errors like ENOSPC; finish the rest
-        let done = bytesWritten;
+        let done = chunks.length === 1 ? fs.writeSync(fd, chunks[0]!) : fs.writevSync(fd, chunks);
+        // A write on a regular file only comes back short on errors like ENOSPC; finish the rest
         if (done < total) {
           const rest = Buffer.concat(chunks).subarray(done);
           let off = 0;
@@ -260,12 +214,12 @@ class Extractor {
         }
         this.result.bytesWritten += done;
       }
-      if (this.#owner) await fchownAsync(fd, this.#owner.uid, this.#owner.gid);
-      await fchmodAsync(fd, e.mode & 0o1777);
-      await futimesAsync(fd, e.mtime, e.mtime);
+      if (this.#owner) fs.fchownSync(fd, this.#owner.uid, this.#owner.gid);
+      if (existing || (mode & UMASK) !== 0) fs.fchmodSync(fd, mode);
+      fs.futimesSync(fd, e.mtime, e.mtime);
       this.result.files++;
     } finally {
-      await closeAsync(fd);
+      fs.closeSync(fd);
     }
   }
 
@@ -284,12 +238,11 @@ class Extractor {
     return fs.openSync(abs, CREATE_FLAGS, 0o600);
   }
 
-  async #openLarge(e: TarEntry): Promise<void> {
+  #openLarge(e: TarEntry): void {
     const rel = this.#target(e);
     // Data actions still follow; a refused entry's data is simply dropped.
     this.#open = { fd: -1, entry: e, skip: true };
     if (rel === null) return;
-    await this.#settleConflicts(rel);
     let existing = false;
     const fd = this.#wrap(e, () => {
       this.#ensureDir(keyParent(rel), true);
@@ -308,7 +261,7 @@ class Extractor {
     if (fd === null) return;
     this.#open = { fd, entry: e, skip: false };
     try {
-      await this.#checkInside(fd, rel);
+      this.#checkInside(fd, rel);
       if (existing) fs.ftruncateSync(fd, 0);
     } catch (err) {
       this.closeOpen();
@@ -350,12 +303,9 @@ class Extractor {
     }
   }
 
-  async #other(e: TarEntry): Promise<void> {
+  #other(e: TarEntry): void {
     const rel = this.#target(e);
     if (rel === null) return;
-    // Links may point at files still being written; everything else only conflicts by path.
-    if (e.type === TYPE.symlink || e.type === TYPE.hardlink) await this.drain();
-    else await this.#settleConflicts(rel);
     this.#wrap(e, () => {
       switch (e.type) {
         case TYPE.dir:
@@ -426,12 +376,12 @@ class Extractor {
     fs.unlinkSync(this.#abs(rel));
   }
 
-  async #checkInside(fd: number, rel: string): Promise<void> {
+  #checkInside(fd: number, rel: string): void {
     if (!this.#procCheck) return;
     let real: Buffer;
     try {
       // Bytes, so a name that is not UTF-8 is compared as it is.
-      real = await readlinkAsync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
+      real = fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
     } catch {
       return;
     }
@@ -532,20 +482,18 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
       for await (const chunk of inflater.chunks(input)) {
         throwIfAborted(opts.signal);
         if (!parser.ended) parser.push(chunk);
-        await ex.run(collector.take());
+        await ex.run(collector.take(), opts.signal);
         progress.tick(snapshot);
       }
     } catch (err) {
       // Whatever the parser completed before the fault is still written (the partial restore).
       if (!(err instanceof ArchiveError) || err.code === 'E_ARCHIVE_ABORTED' || err.code === 'E_ARCHIVE_UNSAFE') throw err;
-      await ex.run(collector.take());
+      await ex.run(collector.take(), opts.signal);
       throw err;
     }
     parser.end();
-    await ex.drain();
     ex.finishDirs();
   } catch (err) {
-    await ex.drain().catch(() => undefined);
     ex.closeOpen();
     (input as Readable).destroy?.();
     const ae =
