@@ -5,6 +5,9 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { ActionCollector, type Action } from './extract-actions.ts';
+import type { WireResult } from './extract-worker.ts';
+import { CREATE_FLAGS, Skip, TargetGuard, type SmallWrite } from './extract-write.ts';
+import { WriterThread, type WriteTag } from './extract-writer.ts';
 import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
 import { Inflater } from './inflate.ts';
 import { ProgressThrottle } from './progress.ts';
@@ -14,16 +17,17 @@ import type { ExtractOptions, ExtractResult } from './types.ts';
 
 export { cleanName, linkTargetInside } from './extract-paths.ts';
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
-const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+const { O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 const MAX_SKIPS_KEPT = 1000;
 /** How often, at most, a long synchronous run of writes gives the event loop a turn. */
 const YIELD_EVERY_MS = 20;
 /**
- * Bits a new file gets right from open(2) (mode & ~umask); when they equal the entry's mode no
- * fchmod is needed. Read once: umask is process-wide and nothing here changes it.
+ * Small files after which the writer thread takes over small files (below it, starting a thread
+ * costs more than it saves). Running from the TypeScript sources the thread has to load the
+ * TypeScript loader first (~1 s of CPU and ~50 MiB), which costs more than it saves on a 2-core
+ * machine, so there it is off unless a test turns it on; compiled, it starts in milliseconds.
  */
-const UMASK = process.umask();
+export const extractTuning = { writerAfter: import.meta.url.endsWith('.ts') ? Number.POSITIVE_INFINITY : 1000 };
 
 function typeName(t: number): string {
   switch (t) {
@@ -38,13 +42,17 @@ function typeName(t: number): string {
   }
 }
 
-class Skip extends Error {}
-
 /**
  * Seams for tests that need to change the tree at an exact moment (e.g. swap a checked directory
  * for a symlink right before a file is opened). Never set outside tests.
  */
-export const extractTestHooks: { beforeOpen?: (rel: string) => void } = {};
+export const extractTestHooks: {
+  beforeOpen?: (rel: string) => void;
+  /** Wait for the writer thread to load instead of writing on the main thread meanwhile. */
+  waitForWriter?: boolean;
+  /** Called for each file the writer thread reports on. */
+  onWriterResult?: (rel: string) => void;
+} = {};
 
 /**
  * Paths inside the extractor are string keys. A valid UTF-8 path is itself; a path whose bytes are
@@ -73,13 +81,15 @@ function showKey(key: string): string {
  * Writes entries under `root`, never outside it: names are cleaned lexically, every parent
  * component is checked with lstat (a symlink or non-directory there refuses the entry, including
  * links this archive created earlier), files are opened O_NOFOLLOW|O_EXCL, and each opened file's
- * real path is re-checked through /proc/self/fd as a second line of defence.
+ * real path is re-checked through /proc/self/fd as a second line of defence (TargetGuard).
  *
- * Every file system call is synchronous, in archive order, on this thread. On the small-file trees
- * game servers have, the time went to dispatching ~6 async calls per file to the threadpool and
- * back (≈10 µs of main-thread work each, more than the calls themselves on tmpfs or the page cache:
- * a 54,000-file tree took 13.9 s against tar -xzf's 5.1 s, 8.5 s of it CPU); in order, the
- * outcome is in-order extraction by construction. Inflating stays parallel on the threadpool, and
+ * File system calls are synchronous, not ~6 async calls per small file: on the small-file trees
+ * game servers have, dispatching those to the threadpool and back cost more main-thread time than
+ * the calls themselves (a 54,000-file tree took 13.9 s against tar -xzf's 5.1 s, 8.5 s of it CPU).
+ * Past `writerAfter` small files, whole small files go in batches to one writer thread that runs
+ * the same TargetGuard code, so the parsing here and the writing there overlap; any entry that
+ * could depend on a queued file (the same path, a path below it, any link) waits for the queue
+ * first, so the outcome equals in-order extraction. Inflating stays parallel on the threadpool, and
  * run() yields to the event loop every YIELD_EVERY_MS so a daemon stays responsive.
  */
 class Extractor {
@@ -93,7 +103,11 @@ class Extractor {
   readonly #dirs: Array<{ rel: string; mode: number; mtime: number }> = [];
   readonly #onSkip?: (name: string, reason: string) => void;
   readonly #logger: Logger;
-  readonly #procCheck: boolean;
+  readonly #guard: TargetGuard;
+  #writer: WriterThread | null = null;
+  #smallSeen = 0;
+  #pending = new Set<string>();
+  #jobError: unknown = null;
   #lastYield = performance.now();
   #open: { fd: number; entry: TarEntry; skip: boolean } | null = null;
   #skipCount = 0;
@@ -105,7 +119,7 @@ class Extractor {
     this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
     this.#logger = opts.logger ?? silentLogger();
-    this.#procCheck = fs.existsSync('/proc/self/fd');
+    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') });
   }
 
   get skipCount(): number {
@@ -124,6 +138,7 @@ class Extractor {
 
   async run(actions: Action[], signal?: AbortSignal): Promise<void> {
     for (const a of actions) {
+      if (this.#jobError) throw this.#jobError;
       if (performance.now() - this.#lastYield >= YIELD_EVERY_MS) {
         await yieldToLoop();
         this.#lastYield = performance.now();
@@ -131,10 +146,10 @@ class Extractor {
       }
       switch (a.kind) {
         case 'small':
-          this.#small(a.entry, a.chunks);
+          await this.#small(a.entry, a.chunks);
           break;
         case 'open':
-          this.#openLarge(a.entry);
+          await this.#openLarge(a.entry);
           break;
         case 'data':
           this.#writeLarge(a.chunk);
@@ -143,10 +158,11 @@ class Extractor {
           this.#closeLarge();
           break;
         case 'other':
-          this.#other(a.entry);
+          await this.#other(a.entry);
           break;
       }
     }
+    await this.#writer?.flush();
   }
 
   /** Cleans the name, counts the entry, reports refusals; null = nothing to do. */
@@ -174,75 +190,74 @@ class Extractor {
     }
   }
 
-  #small(e: TarEntry, chunks: Buffer[]): void {
+  /** Waits for the writer thread when this path, or one of its parents, is still queued there. */
+  async #settleConflicts(rel: string): Promise<void> {
+    if (this.#pending.size === 0) return;
+    // A raw path's parents may be pending under their UTF-8 keys; these names are rare, so just wait.
+    if (isRawKey(rel)) return this.drain();
+    let p = rel;
+    for (;;) {
+      if (this.#pending.has(p)) return this.drain();
+      const slash = p.lastIndexOf('/');
+      if (slash < 0) return;
+      p = p.slice(0, slash);
+    }
+  }
+
+  /** Waits until every queued small file is written (or refused). */
+  async drain(): Promise<void> {
+    if (this.#writer) await this.#writer.drain();
+    if (this.#jobError) throw this.#jobError;
+  }
+
+  async close(): Promise<void> {
+    const w = this.#writer;
+    this.#writer = null;
+    await w?.close();
+  }
+
+  #writerResult(tag: WriteTag, r: WireResult | null): void {
+    this.#pending.delete(tag.rel);
+    extractTestHooks.onWriterResult?.(tag.rel);
+    if (!r) return;
+    if ('ok' in r) {
+      this.result.files++;
+      this.result.bytesWritten += r.ok;
+    } else if ('skip' in r) this.skip(tag.entryName, r.skip);
+    else if ('unsafe' in r) this.#jobError ??= new ArchiveError('E_ARCHIVE_UNSAFE', r.unsafe);
+    else this.#jobError ??= new ArchiveError('E_ARCHIVE_IO', `extracting ${JSON.stringify(tag.entryName)} failed: ${r.error}`);
+  }
+
+  async #small(e: TarEntry, chunks: Buffer[]): Promise<void> {
     const rel = this.#target(e);
     if (rel === null) return;
+    await this.#settleConflicts(rel);
+    const parent = keyParent(rel);
+    if (this.#wrap(e, () => this.#ensureDir(parent, true)) === null) return;
+    const w: SmallWrite = { abs: this.#abs(rel), parentAbs: this.#abs(parent), shown: showKey(rel), mode: e.mode, mtime: e.mtime, data: chunks };
+    if (++this.#smallSeen === extractTuning.writerAfter) {
+      this.#writer = new WriterThread({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') }, (tag, r) => this.#writerResult(tag, r));
+    }
+    if (this.#writer && extractTestHooks.waitForWriter) await this.#writer.whenReady();
+    if (this.#writer?.ready) {
+      extractTestHooks.beforeOpen?.(rel);
+      this.#pending.add(rel);
+      await this.#writer.add({ rel, entryName: e.name }, w);
+      return;
+    }
     this.#wrap(e, () => {
-      this.#ensureDir(keyParent(rel), true);
-      this.#writeSmall(rel, e, chunks);
+      extractTestHooks.beforeOpen?.(rel);
+      this.result.bytesWritten += this.#guard.writeSmall(w);
+      this.result.files++;
     });
   }
 
-  #writeSmall(rel: string, e: TarEntry, chunks: Buffer[]): void {
-    const abs = this.#abs(rel);
-    const mode = e.mode & 0o1777;
-    let fd: number;
-    let existing = false;
-    extractTestHooks.beforeOpen?.(rel);
-    try {
-      // Created with its final mode when umask keeps all of it: then no fchmod is needed. A new
-      // file's mode never limits the descriptor open(2) returns, so 0o444 files are written too.
-      fd = fs.openSync(abs, CREATE_FLAGS, (mode & UMASK) === 0 ? mode : 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      fd = this.#openExisting(rel);
-      existing = true;
-    }
-    try {
-      this.#checkInside(fd, rel);
-      if (existing) fs.ftruncateSync(fd, 0);
-      let total = 0;
-      for (const c of chunks) total += c.length;
-      if (total > 0) {
-        let done = chunks.length === 1 ? fs.writeSync(fd, chunks[0]!) : fs.writevSync(fd, chunks);
-        // A write on a regular file only comes back short on errors like ENOSPC; finish the rest
-        if (done < total) {
-          const rest = Buffer.concat(chunks).subarray(done);
-          let off = 0;
-          while (off < rest.length) off += fs.writeSync(fd, rest, off, rest.length - off);
-          done = total;
-        }
-        this.result.bytesWritten += done;
-      }
-      if (this.#owner) fs.fchownSync(fd, this.#owner.uid, this.#owner.gid);
-      if (existing || (mode & UMASK) !== 0) fs.fchmodSync(fd, mode);
-      fs.futimesSync(fd, e.mtime, e.mtime);
-      this.result.files++;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  /**
-   * An existing name: reuse a plain single-link file in place; replace links and specials. The
-   * caller truncates only after the /proc/self/fd check: if a parent was swapped for a symlink
-   * after it was checked, this open may have reached a file outside the root, which must stay intact.
-   */
-  #openExisting(rel: string): number {
-    const abs = this.#abs(rel);
-    const st = fs.lstatSync(abs);
-    if (st.isDirectory()) throw new Skip('a directory already exists at this path');
-    if (st.isFile() && st.nlink === 1) return fs.openSync(abs, O_WRONLY | O_NOFOLLOW);
-    // A symlink, a multiply-linked file (shared inode) or a special file: never write through it.
-    this.#unlinkInside(rel);
-    return fs.openSync(abs, CREATE_FLAGS, 0o600);
-  }
-
-  #openLarge(e: TarEntry): void {
+  async #openLarge(e: TarEntry): Promise<void> {
     const rel = this.#target(e);
     // Data actions still follow; a refused entry's data is simply dropped.
     this.#open = { fd: -1, entry: e, skip: true };
     if (rel === null) return;
+    await this.#settleConflicts(rel);
     let existing = false;
     const fd = this.#wrap(e, () => {
       this.#ensureDir(keyParent(rel), true);
@@ -253,7 +268,7 @@ class Extractor {
         fd = fs.openSync(abs, CREATE_FLAGS, 0o600);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        fd = this.#openExisting(rel);
+        fd = this.#guard.openExisting(abs, this.#abs(keyParent(rel)), showKey(rel));
         existing = true;
       }
       return fd;
@@ -261,7 +276,7 @@ class Extractor {
     if (fd === null) return;
     this.#open = { fd, entry: e, skip: false };
     try {
-      this.#checkInside(fd, rel);
+      this.#guard.checkInside(fd, showKey(rel));
       if (existing) fs.ftruncateSync(fd, 0);
     } catch (err) {
       this.closeOpen();
@@ -303,9 +318,12 @@ class Extractor {
     }
   }
 
-  #other(e: TarEntry): void {
+  async #other(e: TarEntry): Promise<void> {
     const rel = this.#target(e);
     if (rel === null) return;
+    // Links may point at files still queued; everything else only conflicts by path.
+    if (e.type === TYPE.symlink || e.type === TYPE.hardlink) await this.drain();
+    else await this.#settleConflicts(rel);
     this.#wrap(e, () => {
       switch (e.type) {
         case TYPE.dir:
@@ -360,34 +378,8 @@ class Extractor {
     this.#unlinkInside(rel);
   }
 
-  /**
-   * Parents are checked once and cached, so a parent swapped for a symlink later would let an
-   * unlink remove a name outside the root. Unlinks are rare (replacing links), so the parent's real
-   * path is checked again right before each one; Node has no unlinkat to close the last gap.
-   */
   #unlinkInside(rel: string): void {
-    const real = fs.realpathSync(this.#abs(keyParent(rel)), { encoding: 'buffer' });
-    const p = this.#prefixBytes;
-    const root = p.length === 1 ? p : p.subarray(0, p.length - 1);
-    const inside = real.equals(root) || (real.length > p.length && real.subarray(0, p.length).equals(p));
-    if (!inside) {
-      throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to replace ${JSON.stringify(showKey(rel))}: its directory resolved outside the target directory (the tree changed during extraction)`);
-    }
-    fs.unlinkSync(this.#abs(rel));
-  }
-
-  #checkInside(fd: number, rel: string): void {
-    if (!this.#procCheck) return;
-    let real: Buffer;
-    try {
-      // Bytes, so a name that is not UTF-8 is compared as it is.
-      real = fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
-    } catch {
-      return;
-    }
-    if (real.length <= this.#prefixBytes.length || !real.subarray(0, this.#prefixBytes.length).equals(this.#prefixBytes)) {
-      throw new ArchiveError('E_ARCHIVE_UNSAFE', `refusing to write ${JSON.stringify(showKey(rel))}: it resolved outside the target directory (the tree changed during extraction)`);
-    }
+    this.#guard.unlinkInside(this.#abs(rel), this.#abs(keyParent(rel)), showKey(rel));
   }
 
   #dir(rel: string, e: TarEntry): void {
@@ -492,8 +484,12 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
       throw err;
     }
     parser.end();
+    await ex.drain();
     ex.finishDirs();
+    await ex.close();
   } catch (err) {
+    await ex.drain().catch(() => undefined);
+    await ex.close();
     ex.closeOpen();
     (input as Readable).destroy?.();
     const ae =

@@ -275,14 +275,18 @@ export function isZeroBlock(buf: Buffer, off: number): boolean {
 export function checksumOk(buf: Buffer, off: number): boolean {
   const stored = parseNumeric(buf, off + 148, 8);
   if (Number.isNaN(stored)) return false;
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces.
+  let unsigned = 8 * 0x20;
+  for (let i = off; i < off + 148; i++) unsigned += buf[i]!;
+  for (let i = off + 156; i < off + BLOCK; i++) unsigned += buf[i]!;
+  if (stored === unsigned) return true;
+  let signed = 8 * 0x20;
   for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : buf[off + i]!;
-    unsigned += b;
+    if (i >= 148 && i < 156) continue;
+    const b = buf[off + i]!;
     signed += b > 127 ? b - 256 : b;
   }
-  return stored === unsigned || stored === signed;
+  return stored === signed;
 }
 
 /** Decodes the fixed fields; PAX/GNU overrides are applied by the parser. */
