@@ -54,25 +54,8 @@ export interface TreeStats {
 
 export type Shape = 'small' | 'mixed' | 'large';
 
-/** Region files (compressed chunks: mostly random, some zero sectors). */
-function regionBytes(rng: Prng, size: number): Buffer {
-  const b = Buffer.alloc(size);
-  for (let off = 0; off < size; off += 4096) {
-    if (rng.int(0, 9) < 8) rng.fill(b, off, Math.min(size, off + 4096));
-  }
-  return b;
-}
-
-/**
- * The trees game servers have (issue 11): `small` is a modded server, 54,200 files / ~225 MiB:
- * deep config folders (16 files each) of 100 B–6 KiB text files, 30,000 player files of 1–4 KiB (gzipped NBT, so
- * incompressible), 180 jars and 24 region files. `mixed` is ~25,800 files / ~240 MiB: the same kinds
- * with more weight on jars, regions and logs. `large` is mostly big files (regions, jars, logs) of
- * `largeBytes` in all.
- */
-export function generateShape(root: string, shape: Shape, largeBytes = 512 << 20, seed = 42): TreeStats {
-  if (shape === 'large') return generateTree(root, largeBytes, seed);
-  const rng = new Prng(seed);
+/** Writes files under root, making each parent directory on first use, and counts them. */
+function treeWriter(root: string, rng: Prng): { stats: TreeStats; write: (rel: string, data: Buffer) => void; text: (len: number) => Buffer } {
   const pool = textPool(rng, 4 << 20);
   const stats: TreeStats = { files: 0, dirs: 0, bytes: 0 };
   const made = new Set<string>();
@@ -91,6 +74,29 @@ export function generateShape(root: string, shape: Shape, largeBytes = 512 << 20
     const start = rng.int(0, pool.length - len - 1);
     return pool.subarray(start, start + len);
   };
+  return { stats, write, text };
+}
+
+/** Region files: 4 KiB sectors, most hold compressed chunk data (random), some are zero padding. */
+function regionBytes(rng: Prng, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let off = 0; off < size; off += 4096) {
+    if (rng.int(0, 9) < 8) rng.fill(b, off, Math.min(size, off + 4096));
+  }
+  return b;
+}
+
+/**
+ * The trees game servers have (issue 11): `small` is a modded server, 54,200 files / ~225 MiB:
+ * deep config folders (16 files each) of 100 B–6 KiB text files, 30,000 player files of 1–4 KiB (gzipped NBT, so
+ * incompressible), 180 jars and 24 region files. `mixed` is ~25,800 files / ~240 MiB: the same kinds
+ * with more weight on jars, regions and logs. `large` is mostly big files (regions, jars, logs) of
+ * `largeBytes` in all.
+ */
+export function generateShape(root: string, shape: Shape, largeBytes = 512 << 20, seed = 42): TreeStats {
+  if (shape === 'large') return generateTree(root, largeBytes, seed);
+  const rng = new Prng(seed);
+  const { stats, write, text } = treeWriter(root, rng);
   const random = (len: number) => {
     const b = Buffer.allocUnsafe(len);
     rng.fill(b);
@@ -120,21 +126,8 @@ export function generateShape(root: string, shape: Shape, largeBytes = 512 << 20
 
 export function generateTree(root: string, totalBytes: number, seed = 42): TreeStats {
   const rng = new Prng(seed);
-  const pool = textPool(rng, 4 << 20);
-  const stats: TreeStats = { files: 0, dirs: 0, bytes: 0 };
-  const mkdir = (rel: string) => {
-    fs.mkdirSync(join(root, rel), { recursive: true });
-    stats.dirs++;
-  };
-  const write = (rel: string, data: Buffer) => {
-    fs.writeFileSync(join(root, rel), data);
-    stats.files++;
-    stats.bytes += data.length;
-  };
-  const textSlice = (len: number) => {
-    const start = rng.int(0, pool.length - len - 1);
-    return pool.subarray(start, start + len);
-  };
+  const { stats, write, text: textSlice } = treeWriter(root, rng);
+  const mkdir = (rel: string) => fs.mkdirSync(join(root, rel), { recursive: true });
 
   // ~60% regions, ~15% jars, ~15% logs, ~10% small files
   const regionBudget = totalBytes * 0.6;
@@ -147,11 +140,7 @@ export function generateTree(root: string, totalBytes: number, seed = 42): TreeS
   let r = 0;
   while (used < regionBudget) {
     const size = Math.min(rng.int(3 << 20, 8 << 20), Math.ceil(regionBudget - used));
-    const b = Buffer.alloc(size);
-    // 4 KiB sectors: most hold compressed chunk data (random), some are zero padding
-    for (let off = 0; off < size; off += 4096) {
-      if (rng.int(0, 9) < 8) rng.fill(b, off, Math.min(size, off + 4096));
-    }
+    const b = regionBytes(rng, size);
     const dim = ['world/region', 'world_nether/DIM-1/region', 'world_the_end/DIM1/region'][r % 3]!;
     write(`${dim}/r.${(r % 16) - 8}.${Math.floor(r / 16) - 4}.mca`, b);
     used += size;
@@ -171,7 +160,7 @@ export function generateTree(root: string, totalBytes: number, seed = 42): TreeS
   used = 0;
   let l = 0;
   while (used < logBudget) {
-    const size = Math.min(rng.int(1 << 20, 3 << 20), Math.ceil(logBudget - used), pool.length - 2);
+    const size = Math.min(rng.int(1 << 20, 3 << 20), Math.ceil(logBudget - used), (4 << 20) - 2);
     write(`logs/2026-01-${String((l % 28) + 1).padStart(2, '0')}-${l}.log`, textSlice(size));
     used += size;
     l++;
@@ -192,4 +181,25 @@ export function generateTree(root: string, totalBytes: number, seed = 42): TreeS
     s++;
   }
   return stats;
+}
+
+export interface TreeInfo {
+  dir: string;
+  bytes: number;
+  files: number;
+}
+
+/** Builds the shape's tree under `root` once; the marker sits beside the tree so no tool archives it. */
+export function ensureTree(root: string, shape: Shape, largeBytes = 512 << 20): TreeInfo {
+  const dir = join(root, shape === 'large' ? `tree-large-${largeBytes}` : `tree-${shape}`);
+  const marker = `${dir}.json`;
+  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as TreeInfo;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const stats = generateShape(dir, shape, largeBytes);
+  const info = { dir, bytes: stats.bytes, files: stats.files };
+  fs.writeFileSync(marker, JSON.stringify(info));
+  console.error(`generated the ${shape} tree: ${stats.files} files, ${(stats.bytes / (1 << 20)).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return info;
 }

@@ -8,7 +8,17 @@ import { extractTestHooks, extractTuning } from '../../src/archive/extract.ts';
 import { buildTarGz, type RawEntry } from './tar-builder.ts';
 import { randomBytes, tempDir } from './helpers.ts';
 
-// Small files are written by concurrent jobs; the outcome must still equal in-order extraction.
+/** Entries whose outcome depends on archive order: a later copy wins, a file blocks a path below it, a link needs its target. */
+const ORDER_CASES: RawEntry[] = [
+  { name: 'dup.txt', data: 'first' },
+  { name: 'dup.txt', data: 'second' },
+  { name: 'plain', data: 'I am a file' },
+  { name: 'plain/below.txt', data: 'cannot exist' },
+  { name: 'target.txt', data: 'shared' },
+  { name: 'hard', type: 'hardlink', linkname: 'target.txt' },
+];
+
+// Small files on the main thread (the default below `writerAfter`): the outcome equals in-order extraction.
 test('concurrent small-file writes keep archive order semantics', async () => {
   const t = await tempDir();
   try {
@@ -21,12 +31,7 @@ test('concurrent small-file writes keep archive order semantics', async () => {
       Readable.from([
         buildTarGz([
           ...many,
-          { name: 'dup.txt', data: 'first' },
-          { name: 'dup.txt', data: 'second' },
-          { name: 'plain', data: 'I am a file' },
-          { name: 'plain/below.txt', data: 'cannot exist' },
-          { name: 'target.txt', data: 'shared' },
-          { name: 'hard', type: 'hardlink', linkname: 'target.txt' },
+          ...ORDER_CASES,
           { name: 'becomes-link', data: 'file first' },
           { name: 'becomes-link', type: 'symlink', linkname: 'target.txt' },
           { name: 'existing.txt', data: 'short' },
@@ -104,12 +109,7 @@ test('with the writer thread: archive order semantics, refusals and counts are t
       Readable.from([
         buildTarGz([
           ...many,
-          { name: 'dup.txt', data: 'first' },
-          { name: 'dup.txt', data: 'second' },
-          { name: 'plain', data: 'I am a file' },
-          { name: 'plain/below.txt', data: 'cannot exist' },
-          { name: 'target.txt', data: 'shared' },
-          { name: 'hard', type: 'hardlink', linkname: 'target.txt' },
+          ...ORDER_CASES,
           { name: 'existing.txt', data: 'short' },
           { name: 'was-link', data: 'a file now' },
           { name: 'setuid', data: 'x', mode: 0o4755 },
