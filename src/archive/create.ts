@@ -378,7 +378,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${relText}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      // The name may have been replaced between lstat and open: trust only what fd points at.
+      // The name may have been replaced since readdir/lstat: trust only what fd points at.
       const fst = fs.fstatSync(fd);
       if (!fst.isFile()) return 'gone';
       await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });

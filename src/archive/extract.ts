@@ -236,7 +236,12 @@ class Extractor {
     if (this.#wrap(e, () => this.#ensureDir(parent, true)) === null) return;
     const w: SmallWrite = { abs: this.#abs(rel), parentAbs: this.#abs(parent), shown: showKey(rel), mode: e.mode, mtime: e.mtime, data: chunks };
     if (++this.#smallSeen === extractTuning.writerAfter) {
-      this.#writer = new WriterThread({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') }, (tag, r) => this.#writerResult(tag, r));
+      try {
+        this.#writer = new WriterThread({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') }, (tag, r) => this.#writerResult(tag, r));
+      } catch (err) {
+        // No thread (e.g. its module missing from a bundle): this thread goes on writing by itself.
+        this.#logger.warn({ err: (err as Error).message }, 'small-file writer thread not started');
+      }
     }
     if (this.#writer && extractTestHooks.waitForWriter) await this.#writer.whenReady();
     if (this.#writer?.ready) {

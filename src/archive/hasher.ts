@@ -6,7 +6,7 @@ import type { ChecksumType } from './types.ts';
 const INLINE_MAX = 4 << 20;
 /** Shared slots the bytes travel through: fixed memory, nothing transferred or left for a GC. */
 const SLOT = 1 << 20;
-const SLOTS = 4;
+const SLOTS = 8;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -22,7 +22,8 @@ parentPort.on('message', (m) => {
  * The archive's checksum, computed on a worker thread once the output is large. SHA-256 runs at
  * 80–150 MB/s on this class of machine (no SHA extensions), so hashing a 180 MB archive on the main
  * thread took ~1 s of the thread that also walks the tree and feeds the compressors; on its own
- * thread it overlaps with both. The bytes are copied into a few shared 1 MiB slots (transferring
+ * thread it overlaps with both. The bytes are copied into eight shared 1 MiB slots, enough lead for a
+ * worker thread the scheduler keeps waiting on a loaded machine (transferring
  * buffers instead left ~75 MiB of them waiting for the worker's GC).
  */
 export class Hasher {
