@@ -72,10 +72,6 @@ export class WriterThread {
     while (!this.#ready && !this.#error && !this.#dead) await this.#wait();
   }
 
-  get busy(): boolean {
-    return this.#inFlight.size > 0 || this.#writes.length > 0;
-  }
-
   async add(tag: WriteTag, w: SmallWrite): Promise<void> {
     let len = 0;
     for (const c of w.data) {
