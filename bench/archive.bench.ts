@@ -1,15 +1,22 @@
 /**
- * `npm run bench [-- --size 256M] [--dir /path] [--keep]`
- * Builds (or reuses) a deterministic synthetic server tree and, on the same tree and archive,
- * times our create vs `tar | pigz -1 -p <cores>` vs `tar | gzip -1`, our extract vs `tar -xzf`,
- * and the peak RSS of ours at two tree sizes. Prints a table with the ratios to the targets.
+ * `npm run bench [-- --shape small|mixed|large|all] [--rounds 3] [--disk] [--dir PATH] [--large-size 512M] [--daemon] [--keep]`
+ *
+ * Per tree shape (see generate-tree.ts), on the same tree and the same archive: `backwing archive
+ * create --level best_speed` against `tar -cf - . | pigz -1 -p <cores>` and `tar -cf - . | gzip -1`,
+ * and `backwing archive extract` against `tar -xzf`. Ours runs through the CLI, start-up included.
+ * The contenders alternate inside each round and the median of the rounds counts, so a load that
+ * comes and goes (a shared machine) touches all of them alike; the CPU seconds (user + sys of the
+ * whole pipeline) are printed too, since they hardly move with the load. Trees and extraction
+ * targets live in tmpfs (/dev/shm) unless --disk. --daemon adds the end-to-end daemon benchmark
+ * (daemon.bench.ts) for the small and mixed trees.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateTree } from './generate-tree.ts';
+import { ensureTree, type Shape, type TreeInfo } from './generate-tree.ts';
+import { median, fsType, q, timeShell, type Timed } from './measure.ts';
 
 function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)i?B?$/i.exec(s.trim());
@@ -23,179 +30,117 @@ const opt = (name: string, def: string) => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? args[i + 1]! : def;
 };
-const size = parseSize(opt('--size', '1G'));
-const base = opt('--dir', join(tmpdir(), 'backwing-bench'));
+const SHAPES: Shape[] = ['small', 'mixed', 'large'];
+const shapeArg = opt('--shape', 'mixed');
+if (shapeArg !== 'all' && !SHAPES.includes(shapeArg as Shape)) throw new Error(`--shape must be small, mixed, large or all (got ${shapeArg})`);
+const shapes: Shape[] = shapeArg === 'all' ? SHAPES : [shapeArg as Shape];
+const disk = args.includes('--disk');
+const base = opt('--dir', disk ? join(tmpdir(), 'backwing-bench') : fs.existsSync('/dev/shm') ? '/dev/shm/backwing-bench' : join(tmpdir(), 'backwing-bench'));
+const largeSize = parseSize(opt('--large-size', '512M'));
+const rounds = Math.max(3, Number(opt('--rounds', '3')));
 const keep = args.includes('--keep');
 const cores = availableParallelism();
 const MiB = 1024 * 1024;
-const here = fileURLToPath(new URL('.', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const CLI = `${q(process.execPath)} ${q(join(REPO, 'bin/backwing.js'))}`;
 
-function ensureTree(bytes: number): { dir: string; bytes: number; files: number } {
-  const dir = join(base, `tree-${bytes}`);
-  const marker = join(dir, '.bench-complete');
-  if (fs.existsSync(marker)) return JSON.parse(fs.readFileSync(marker, 'utf8')) as { dir: string; bytes: number; files: number };
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  const t0 = performance.now();
-  const stats = generateTree(dir, bytes);
-  const info = { dir, bytes: stats.bytes, files: stats.files };
-  fs.writeFileSync(marker, JSON.stringify(info));
-  console.error(`generated ${stats.files} files, ${(stats.bytes / MiB).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return info;
+interface ShapeResult {
+  shape: Shape;
+  tree: TreeInfo;
+  create: { ours: Timed; pigz: Timed; gzip: Timed };
+  extract: { ours: Timed; tar: Timed };
+  size: { ours: number; pigz: number; gzip: number };
+  rssKiB: { create: number; extract: number };
+  rounds: Record<string, number[]>;
 }
 
-interface Timed {
-  ms: number;
-  cpuMs: number;
+function benchShape(shape: Shape, work: string): ShapeResult {
+  const tree = ensureTree(base, shape, largeSize);
+  const rmrf = (p: string) => fs.rmSync(p, { recursive: true, force: true });
+  // Warm the page cache so every contender reads the tree from memory.
+  timeShell(`tar -cf - -C ${q(tree.dir)} . > /dev/null`, work);
+  const files = { ours: join(work, 'ours.tar.gz'), pigz: join(work, 'pigz.tar.gz'), gzip: join(work, 'gzip.tar.gz') };
+  const xOurs = join(work, 'x-ours');
+  const xTar = join(work, 'x-tar');
+  const runs: Record<'cOurs' | 'cPigz' | 'cGzip' | 'xOurs' | 'xTar', Timed[]> = { cOurs: [], cPigz: [], cGzip: [], xOurs: [], xTar: [] };
+  for (let r = 0; r < rounds; r++) {
+    rmrf(files.ours);
+    runs.cOurs.push(timeShell(`${CLI} archive create ${q(tree.dir)} -o ${q(files.ours)} --level best_speed --json > /dev/null`, work));
+    runs.cPigz.push(timeShell(`tar -cf - -C ${q(tree.dir)} . | pigz -1 -p ${cores} > ${q(files.pigz)}`, work));
+    runs.cGzip.push(timeShell(`tar -cf - -C ${q(tree.dir)} . | gzip -1 > ${q(files.gzip)}`, work));
+    rmrf(xOurs);
+    runs.xOurs.push(timeShell(`${CLI} archive extract ${q(files.ours)} -C ${q(xOurs)} --json > /dev/null`, work));
+    rmrf(xOurs);
+    rmrf(xTar);
+    fs.mkdirSync(xTar);
+    // Both extract the same archive (ours), so only the extractor differs.
+    runs.xTar.push(timeShell(`tar -xzf ${q(files.ours)} -C ${q(xTar)}`, work));
+    rmrf(xTar);
+  }
+  const med = (v: Timed[]): Timed => ({ ms: median(v.map((x) => x.ms)), cpuMs: median(v.map((x) => x.cpuMs)), maxRssKiB: Math.max(...v.map((x) => x.maxRssKiB)) });
+  const result: ShapeResult = {
+    shape,
+    tree,
+    create: { ours: med(runs.cOurs), pigz: med(runs.cPigz), gzip: med(runs.cGzip) },
+    extract: { ours: med(runs.xOurs), tar: med(runs.xTar) },
+    size: { ours: fs.statSync(files.ours).size, pigz: fs.statSync(files.pigz).size, gzip: fs.statSync(files.gzip).size },
+    rssKiB: { create: Math.max(...runs.cOurs.map((x) => x.maxRssKiB)), extract: Math.max(...runs.xOurs.map((x) => x.maxRssKiB)) },
+    rounds: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((x) => x.ms)])),
+  };
+  for (const f of Object.values(files)) rmrf(f);
+  return result;
 }
 
-/** Wall time from here, CPU time (user+sys of the whole pipeline) from /usr/bin/time. */
-function timeShell(cmd: string): Timed {
-  const cpuFile = join(work, 'cpu.txt');
-  const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', cpuFile, 'sh', '-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`failed: ${cmd}`);
-  const [u, s] = fs.readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { ms, cpuMs: (u! + s!) * 1000 };
+const s2 = (ms: number) => (ms / 1000).toFixed(2);
+const ratio = (tool: number, ours: number) => tool / ours;
+const ok = (cond: boolean) => (cond ? 'ok' : 'MISSED');
+
+function printShape(r: ShapeResult): void {
+  const row = (name: string, t: Timed, extra = '') => `| ${name.padEnd(36)} | ${s2(t.ms).padStart(7)} s | ${s2(t.cpuMs).padStart(7)} s | ${extra}`;
+  console.log(`\n### ${r.shape}: ${r.tree.files} files, ${(r.tree.bytes / MiB).toFixed(0)} MiB\n`);
+  console.log(`| ${'operation (median wall / median CPU)'.padEnd(36)} | ${'wall'.padStart(9)} | ${'CPU'.padStart(9)} | notes`);
+  console.log(`|${'-'.repeat(38)}|${'-'.repeat(11)}|${'-'.repeat(11)}|------`);
+  console.log(row('backwing archive create (best_speed)', r.create.ours, `${(r.size.ours / MiB).toFixed(1)} MiB out, peak RSS ${(r.rssKiB.create / 1024).toFixed(0)} MiB`));
+  console.log(row(`tar | pigz -1 -p ${cores}`, r.create.pigz, `${(r.size.pigz / MiB).toFixed(1)} MiB out`));
+  console.log(row('tar | gzip -1', r.create.gzip, `${(r.size.gzip / MiB).toFixed(1)} MiB out`));
+  console.log(row('backwing archive extract', r.extract.ours, `peak RSS ${(r.rssKiB.extract / 1024).toFixed(0)} MiB`));
+  console.log(row('tar -xzf (same archive)', r.extract.tar));
+  const walls = (v: number[]) => v.map((x) => s2(x)).join(' / ');
+  console.log(`\nall rounds (wall s): create ours ${walls(r.rounds.cOurs!)}; pigz ${walls(r.rounds.cPigz!)}; gzip ${walls(r.rounds.cGzip!)}; extract ours ${walls(r.rounds.xOurs!)}; tar -xzf ${walls(r.rounds.xTar!)}`);
 }
 
-function ours(op: 'create' | 'extract', a: string, b: string): Timed & { maxRssKiB: number; size?: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, 'archive-child.ts'), op, a, b], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!) as Timed & { maxRssKiB: number; size?: number };
-}
-
-/**
- * Ours and a tool started at the same instant, so both see exactly the same machine load. On a
- * shared machine this is the fairest ratio; each side's wall time is measured on its own.
- */
-async function paired(op: 'create' | 'extract', a: string, b: string, cmd: string): Promise<{ ours: number; tool: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'archive-child.ts'), op, a, b], { env: { ...process.env, BW_WAIT_GO: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: string) => {
-      out += d;
-      if (out.includes('ready\n')) resolve();
-    });
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const t0 = performance.now();
-  const tool = spawn('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
-  child.stdin.write('go\n');
-  const toolDone = new Promise<number>((resolve) => tool.on('exit', () => resolve(performance.now() - t0)));
-  const [toolMs] = await Promise.all([toolDone, exited]);
-  const result = JSON.parse(out.trim().split('\n').pop()!) as { ms: number };
-  return { ours: result.ms, tool: toolMs };
+function printSummary(results: ShapeResult[]): void {
+  const head = `| ${'target'.padEnd(34)} |${results.map((r) => ` ${r.shape.padStart(15)} |`).join('')}`;
+  console.log(`\n## Ratios (>1 = backwing faster), every shape from this run\n`);
+  console.log(head);
+  console.log(`|${'-'.repeat(36)}|${results.map(() => `${'-'.repeat(17)}|`).join('')}`);
+  const line = (label: string, f: (r: ShapeResult) => string) => console.log(`| ${label.padEnd(34)} |${results.map((r) => ` ${f(r).padStart(15)} |`).join('')}`);
+  const cell = (v: number, min: number, suffix = '×') => `${v.toFixed(2)}${suffix} ${ok(v >= min)}`;
+  line(`create vs pigz -1 -p ${cores} (≥ 1.0)`, (r) => cell(ratio(r.create.pigz.ms, r.create.ours.ms), 1.0));
+  line('create vs tar | gzip -1 (≥ 1.8)', (r) => cell(ratio(r.create.gzip.ms, r.create.ours.ms), 1.8));
+  line('extract vs tar -xzf (≥ 1.3)', (r) => cell(ratio(r.extract.tar.ms, r.extract.ours.ms), 1.3));
+  line('output vs pigz (≤ 1.03)', (r) => `${(r.size.ours / r.size.pigz).toFixed(3)} ${ok(r.size.ours / r.size.pigz <= 1.03)}`);
+  line('peak RSS create/extract (≤ 200)', (r) => `${(r.rssKiB.create / 1024).toFixed(0)}/${(r.rssKiB.extract / 1024).toFixed(0)} MiB ${ok(Math.max(r.rssKiB.create, r.rssKiB.extract) <= 200 * 1024)}`);
+  line('CPU s create: ours / pigz', (r) => `${s2(r.create.ours.cpuMs)} / ${s2(r.create.pigz.cpuMs)}`);
+  line('CPU s extract: ours / tar', (r) => `${s2(r.extract.ours.cpuMs)} / ${s2(r.extract.tar.cpuMs)}`);
+  const worst = [...results].sort((a, b) => Math.min(ratio(a.create.pigz.ms, a.create.ours.ms), ratio(a.extract.tar.ms, a.extract.ours.ms) / 1.3) - Math.min(ratio(b.create.pigz.ms, b.create.ours.ms), ratio(b.extract.tar.ms, b.extract.ours.ms) / 1.3))[0]!;
+  if (results.length > 1) console.log(`\nworst shape (lowest of create-vs-pigz and extract-vs-tar/1.3): ${worst.shape}`);
 }
 
 const work = join(base, 'work');
-const rmrf = (p: string) => fs.rmSync(p, { recursive: true, force: true });
-rmrf(work);
+fs.rmSync(work, { recursive: true, force: true });
 fs.mkdirSync(work, { recursive: true });
+const load0 = loadavg();
+const results = shapes.map((s) => benchShape(s, work));
+const load1 = loadavg();
+console.log(`\nbackwing archive bench: ${cores} cores; trees and targets in ${base} (${fsType(base)}); median of ${rounds} interleaved rounds; load avg ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`command: npm run bench -- ${args.join(' ') || '(defaults: --shape mixed)'}; ours = \`backwing archive create|extract\` through bin/backwing.js, start-up included`);
+for (const r of results) printShape(r);
+printSummary(results);
 
-const main = ensureTree(size);
-const small = ensureTree(Math.max(32 * MiB, Math.round(size / 4)));
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-const load0 = loadavg()[0]!;
-// Warm the page cache so every contender reads the tree from memory.
-timeShell(`tar -cf - -C ${q(main.dir)} . > /dev/null`);
-
-const oursFile = join(work, 'ours.tar.gz');
-const pigzFile = join(work, 'pigz.tar.gz');
-const gzipFile = join(work, 'gzip.tar.gz');
-const exclude = `--exclude=./.bench-complete`;
-
-const rounds = Math.max(1, Number(opt('--rounds', '3')));
-type Run = Timed & { maxRssKiB?: number };
-const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
-const all = { createOurs: [] as Run[], createPigz: [] as Run[], createGzip: [] as Run[], extractOurs: [] as Run[], extractTar: [] as Run[] };
-const xOurs = join(work, 'x-ours');
-const xTar = join(work, 'x-tar');
-// Contenders alternate inside each round and the best round counts: on a shared machine the
-// minimum is the least disturbed measurement of each.
-for (let r = 0; r < rounds; r++) {
-  all.createOurs.push(ours('create', main.dir, oursFile));
-  all.createPigz.push(timeShell(`tar ${exclude} -cf - -C ${q(main.dir)} . | pigz -1 -p ${cores} > ${q(pigzFile)}`));
-  all.createGzip.push(timeShell(`tar ${exclude} -cf - -C ${q(main.dir)} . | gzip -1 > ${q(gzipFile)}`));
-  all.extractOurs.push(ours('extract', oursFile, xOurs));
-  rmrf(xOurs);
-  fs.mkdirSync(xTar);
-  all.extractTar.push(timeShell(`tar -xzf ${q(oursFile)} -C ${q(xTar)}`));
-  rmrf(xTar);
+if (args.includes('--daemon')) {
+  const daemonShapes = shapes.filter((s) => s !== 'large');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'bench/daemon.bench.ts'), '--dir', base, '--rounds', String(rounds), ...daemonShapes.flatMap((s) => ['--shape', s])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = 1;
 }
-const createOurs = { ...best(all.createOurs), maxRssKiB: Math.max(...all.createOurs.map((x) => x.maxRssKiB ?? 0)) };
-const createPigz = best(all.createPigz);
-const createGzip = best(all.createGzip);
-const extractOurs = { ...best(all.extractOurs), maxRssKiB: Math.max(...all.extractOurs.map((x) => x.maxRssKiB ?? 0)) };
-const extractTar = best(all.extractTar);
-const sizeOurs = fs.statSync(oursFile).size;
-const sizePigz = fs.statSync(pigzFile).size;
-const sizeGzip = fs.statSync(gzipFile).size;
-
-// Paired runs: ours and the tool at the same time (same load), for the create and extract ratios.
-const pairs = { pigz: [] as number[], gzip: [] as number[], tar: [] as number[] };
-for (let r = 0; r < rounds; r++) {
-  const p1 = await paired('create', main.dir, join(work, 'paired-ours.tar.gz'), `tar ${exclude} -cf - -C ${q(main.dir)} . | pigz -1 -p ${cores} > ${q(join(work, 'paired-pigz.tar.gz'))}`);
-  pairs.pigz.push(p1.tool / p1.ours);
-  const p2 = await paired('create', main.dir, join(work, 'paired-ours.tar.gz'), `tar ${exclude} -cf - -C ${q(main.dir)} . | gzip -1 > ${q(join(work, 'paired-gzip.tar.gz'))}`);
-  pairs.gzip.push(p2.tool / p2.ours);
-  fs.mkdirSync(xTar);
-  const p3 = await paired('extract', oursFile, xOurs, `tar -xzf ${q(oursFile)} -C ${q(xTar)}`);
-  pairs.tar.push(p3.tool / p3.ours);
-  rmrf(xOurs);
-  rmrf(xTar);
-}
-const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)]!;
-
-// RSS at a quarter of the size, to show it does not grow with the tree
-const smallFile = join(work, 'small.tar.gz');
-let createSmall = { maxRssKiB: 0 };
-let extractSmall = { maxRssKiB: 0 };
-for (let r = 0; r < rounds; r++) {
-  // as many rounds as the main tree, so both peaks are maxima over the same number of runs
-  const c = ours('create', small.dir, smallFile);
-  const x = ours('extract', smallFile, join(work, 'x-small'));
-  rmrf(join(work, 'x-small'));
-  if (c.maxRssKiB > createSmall.maxRssKiB) createSmall = c;
-  if (x.maxRssKiB > extractSmall.maxRssKiB) extractSmall = x;
-}
-const load1 = loadavg()[0]!;
-
-const thr = (ms: number) => main.bytes / MiB / (ms / 1000);
-const row = (name: string, t: Timed, extra = '') => `| ${name.padEnd(34)} | ${(t.ms / 1000).toFixed(2).padStart(7)} s | ${thr(t.ms).toFixed(1).padStart(7)} MiB/s | ${(t.cpuMs / 1000).toFixed(2).padStart(6)} s | ${extra}`;
-const ratio = (a: number, b: number) => (b / a).toFixed(2);
-const ok = (cond: boolean) => (cond ? 'ok' : 'MISSED');
-
-const cOursVsPigz = createPigz.ms / createOurs.ms;
-const cOursVsGzip = createGzip.ms / createOurs.ms;
-const sizeVsPigz = sizeOurs / sizePigz;
-const xRatio = extractTar.ms / extractOurs.ms;
-const maxRss = Math.max(createOurs.maxRssKiB, extractOurs.maxRssKiB) / 1024;
-
-console.log(`\nbackwing archive bench — tree ${(main.bytes / MiB).toFixed(0)} MiB in ${main.files} files; ${cores} cores; best of ${rounds} rounds; load avg ${load0.toFixed(2)} → ${load1.toFixed(2)}\n`);
-console.log(`| ${'operation'.padEnd(34)} | ${'wall'.padStart(9)} | ${'throughput'.padStart(13)} | ${'CPU'.padStart(8)} | notes`);
-console.log(`|${'-'.repeat(36)}|${'-'.repeat(11)}|${'-'.repeat(15)}|${'-'.repeat(10)}|------`);
-console.log(row('create: backwing (best_speed)', createOurs, `${(sizeOurs / MiB).toFixed(1)} MiB out, RSS ${(createOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
-console.log(row(`create: tar | pigz -1 -p ${cores}`, createPigz, `${(sizePigz / MiB).toFixed(1)} MiB out`));
-console.log(row('create: tar | gzip -1', createGzip, `${(sizeGzip / MiB).toFixed(1)} MiB out`));
-console.log(row('extract: backwing', extractOurs, `RSS ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB`));
-console.log(row('extract: tar -xzf', extractTar));
-console.log('');
-console.log(`| target                                   | measured | status`);
-console.log(`|------------------------------------------|----------|-------`);
-console.log(`| create ≥ 1.0× pigz throughput            | ${cOursVsPigz.toFixed(2).padStart(6)}×  | ${ok(cOursVsPigz >= 1)}`);
-console.log(`| create ≥ 1.8× gzip throughput            | ${cOursVsGzip.toFixed(2).padStart(6)}×  | ${ok(cOursVsGzip >= 1.8)}`);
-console.log(`| output ≤ 3% larger than pigz             | ${((sizeVsPigz - 1) * 100).toFixed(2).padStart(6)}%  | ${ok(sizeVsPigz <= 1.03)}`);
-console.log(`| extract ≥ 1.3× tar -xzf                  | ${xRatio.toFixed(2).padStart(6)}×  | ${ok(xRatio >= 1.3)}`);
-console.log(`| same targets, paired runs (median of ${rounds})   |          |`);
-console.log(`|   create vs pigz                         | ${median(pairs.pigz).toFixed(2).padStart(6)}×  | ${ok(median(pairs.pigz) >= 1)}`);
-console.log(`|   create vs gzip                         | ${median(pairs.gzip).toFixed(2).padStart(6)}×  | ${ok(median(pairs.gzip) >= 1.8)}`);
-console.log(`|   extract vs tar -xzf                    | ${median(pairs.tar).toFixed(2).padStart(6)}×  | ${ok(median(pairs.tar) >= 1.3)}`);
-console.log(`| peak RSS < 200 MiB                       | ${maxRss.toFixed(0).padStart(6)} MiB | ${ok(maxRss < 200)}`);
-console.log(`| RSS at ${(small.bytes / MiB).toFixed(0)} MiB tree: create ${(createSmall.maxRssKiB / 1024).toFixed(0)} MiB, extract ${(extractSmall.maxRssKiB / 1024).toFixed(0)} MiB (vs ${(createOurs.maxRssKiB / 1024).toFixed(0)} / ${(extractOurs.maxRssKiB / 1024).toFixed(0)} MiB at ${(main.bytes / MiB).toFixed(0)} MiB)`);
-console.log(`| CPU seconds, ours vs tools: create ${ratio(createOurs.cpuMs, createPigz.cpuMs)}× of pigz's, extract ${ratio(extractOurs.cpuMs, extractTar.cpuMs)}× of tar -xzf's (>1 = ours uses less)`);
-const walls = (runs: Run[]) => runs.map((x) => (x.ms / 1000).toFixed(2)).join(' / ');
-console.log(`| all rounds (s): ours create ${walls(all.createOurs)}; pigz ${walls(all.createPigz)}; gzip ${walls(all.createGzip)}; ours extract ${walls(all.extractOurs)}; tar -xzf ${walls(all.extractTar)}`);
-if (!keep) rmrf(work);
+if (!keep) fs.rmSync(work, { recursive: true, force: true });

@@ -73,10 +73,23 @@ export function readPteroignore(root: string, logger: Logger): string {
  */
 type PathName = string | Buffer;
 
+/** What readdir's d_type said; UNKNOWN (some file systems) means lstat decides. */
+const KIND = { unknown: 0, file: 1, dir: 2, symlink: 3, special: 4 } as const;
+type Kind = (typeof KIND)[keyof typeof KIND];
+
+function kindOf(d: fs.Dirent | fs.Dirent<Buffer>): Kind {
+  if (d.isFile()) return KIND.file;
+  if (d.isDirectory()) return KIND.dir;
+  if (d.isSymbolicLink()) return KIND.symlink;
+  if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) return KIND.special;
+  return KIND.unknown;
+}
+
 interface Frame {
   rel: PathName; // '' for the root
   abs: PathName;
   names: PathName[];
+  kinds: Kind[];
   i: number;
 }
 
@@ -205,6 +218,11 @@ export class TarProducer {
 
   async header(h: HeaderFields): Promise<void> {
     const need = headerSpace(h.rawName ?? h.name, h.rawLinkname ?? h.linkname);
+    if (this.#pos < SLICE && SLICE - this.#pos >= need) {
+      // Straight into the slab: no scratch copy for the common case.
+      this.#pos += encodeHeader(h, this.#slab, this.#pos);
+      return;
+    }
     if (this.#scratch.length < need) this.#scratch = Buffer.allocUnsafe(need);
     const len = encodeHeader(h, this.#scratch);
     await this.writeBytes(this.#scratch, len);
@@ -271,10 +289,16 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
       // Destroy first: a writer waiting for 'drain' from a consumer that stopped is woken by it.
       destroyOutput(output, err);
       await gz.abandon();
+      sink.close();
       throw err;
     }
-    await sink.finish();
-    return { size: sink.size, checksum: sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead, changedFiles: stats.changedFiles };
+    try {
+      await sink.finish();
+    } catch (err) {
+      sink.close();
+      throw err;
+    }
+    return { size: sink.size, checksum: await sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead, changedFiles: stats.changedFiles };
   } catch (err) {
     destroyOutput(output, err);
     throw err;
@@ -313,19 +337,27 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
     progress.tick(snapshot);
   });
 
-  const readNames = (abs: PathName): PathName[] | null => {
+  /**
+   * The directory's names in bytewise order with their d_type, so regular files (most of a tree)
+   * need no lstat: they are opened O_NOFOLLOW and judged by fstat of the descriptor anyway.
+   */
+  const readNames = (abs: PathName): { names: PathName[]; kinds: Kind[] } | null => {
     try {
       if (typeof abs === 'string') {
-        const names = fs.readdirSync(abs);
+        const ents = fs.readdirSync(abs, { withFileTypes: true });
         // U+FFFD is what a name that is not valid UTF-8 decodes to; re-read those as bytes.
-        if (!names.some((n) => n.includes('\uFFFD'))) return names.sort(compareBytewise);
+        if (!ents.some((d) => d.name.includes('\uFFFD'))) {
+          ents.sort((a, b) => compareBytewise(a.name, b.name));
+          return { names: ents.map((d) => d.name), kinds: ents.map(kindOf) };
+        }
       }
-      const raw = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
-      return raw.map((b) => {
-        if (isUtf8(b)) return b.toString('utf8');
+      const raw = fs.readdirSync(abs, { withFileTypes: true, encoding: 'buffer' }).sort((a, b) => Buffer.compare(a.name, b.name));
+      const names = raw.map((d) => {
+        if (isUtf8(d.name)) return d.name.toString('utf8');
         rawNames++;
-        return b;
+        return d.name;
       });
+      return { names, kinds: raw.map(kindOf) };
     } catch (err) {
       if (isGone(err)) return null;
       throw new ArchiveError('E_ARCHIVE_IO', `cannot read directory ${display(abs)}: ${(err as Error).message}`, { cause: err });
@@ -346,7 +378,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${relText}: ${(err as Error).message}`, { cause: err });
     }
     try {
-      // The name may have been replaced between lstat and open: trust only what fd points at.
+      // The name may have been replaced since readdir/lstat: trust only what fd points at.
       const fst = fs.fstatSync(fd);
       if (!fst.isFile()) return 'gone';
       await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
@@ -364,14 +396,25 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
     }
   };
   const changes = new ChangedFileLog();
+  const regular = async (abs: PathName, relText: string, rawName: Buffer | undefined): Promise<void> => {
+    if (matcher.matches(relText, false)) return;
+    const r = await archiveFile(abs, relText, rawName, 1);
+    if (r === 'gone') {
+      skippedGone++;
+      return;
+    }
+    files++;
+    if (r.changed) changes.note(relText, abs, rawName, r.size);
+  };
 
-  const stack: Frame[] = [{ rel: '', abs: root, names: readNames(root) ?? [], i: 0 }];
+  const stack: Frame[] = [{ rel: '', abs: root, ...(readNames(root) ?? { names: [], kinds: [] }), i: 0 }];
   while (stack.length > 0) {
     const frame = stack[stack.length - 1]!;
     if (frame.i >= frame.names.length) {
       stack.pop();
       continue;
     }
+    const kind = frame.kinds[frame.i]!;
     const name = frame.names[frame.i++]!;
     const rel = joinPath(frame.rel, name);
     const abs = joinPath(frame.abs, name);
@@ -386,6 +429,15 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       progress.tick(snapshot);
     }
 
+    if (kind === KIND.file) {
+      await regular(abs, relText, rawName);
+      continue;
+    }
+    if (kind === KIND.special) {
+      // Sockets, FIFOs and devices are never opened, so a FIFO cannot hang the backup.
+      skippedSpecial++;
+      continue;
+    }
     const st = fs.lstatSync(abs, { throwIfNoEntry: false });
     if (!st) continue; // vanished since readdir
     const mtime = Math.floor(st.mtimeMs / 1000);
@@ -393,23 +445,16 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
 
     if (st.isDirectory()) {
       if (matcher.matches(relText, true)) continue;
-      const names = readNames(abs);
-      if (!names) continue;
+      const listing = readNames(abs);
+      if (!listing) continue;
       const dirRaw = rawName ? Buffer.concat([rawName, SLASH]) : undefined;
       if (opts.directoryEntries !== false) {
         await tar.header({ name: `${relText}/`, ...(dirRaw ? { rawName: dirRaw } : {}), type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
         files++;
       }
-      stack.push({ rel, abs, names, i: 0 });
+      stack.push({ rel, abs, ...listing, i: 0 });
     } else if (st.isFile()) {
-      if (matcher.matches(relText, false)) continue;
-      const r = await archiveFile(abs, relText, rawName, 1);
-      if (r === 'gone') {
-        skippedGone++;
-        continue;
-      }
-      files++;
-      if (r.changed) changes.note(relText, abs, rawName, r.size);
+      await regular(abs, relText, rawName);
     } else if (st.isSymbolicLink()) {
       if (matcher.matches(relText, false)) continue;
       let target: Buffer;

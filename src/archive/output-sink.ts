@@ -1,8 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortedError, ArchiveError } from './archive-error.ts';
+import { Hasher } from './hasher.ts';
 import type { ChecksumType } from './types.ts';
 
 /**
@@ -46,7 +46,7 @@ export class Pacer {
 export class OutputSink {
   size = 0;
   readonly #out: Writable;
-  readonly #hash: Hash;
+  readonly #hash: Hasher;
   readonly #pacer: Pacer | null;
   readonly #signal?: AbortSignal;
   #error: Error | null = null;
@@ -54,7 +54,7 @@ export class OutputSink {
 
   constructor(out: Writable, opts: { checksum: ChecksumType; writeLimit?: number; signal?: AbortSignal }) {
     this.#out = out;
-    this.#hash = createHash(opts.checksum);
+    this.#hash = new Hasher(opts.checksum);
     this.#pacer = opts.writeLimit && opts.writeLimit > 0 ? new Pacer(opts.writeLimit) : null;
     this.#signal = opts.signal;
     const wake = () => {
@@ -81,7 +81,7 @@ export class OutputSink {
 
   async write(buf: Buffer): Promise<void> {
     this.#check();
-    this.#hash.update(buf);
+    await this.#hash.update(buf);
     this.size += buf.length;
     if (!this.#pacer) {
       await this.#push(buf);
@@ -103,8 +103,14 @@ export class OutputSink {
     }
   }
 
-  digest(): string {
-    return this.#hash.digest('hex');
+  /** The checksum of everything written; call once, after finish(). */
+  async digest(): Promise<string> {
+    return this.#hash.digest();
+  }
+
+  /** Stops the checksum worker after a failure (digest() does it after success). */
+  close(): void {
+    this.#hash.close();
   }
 
   /** Ends the stream and waits until it has flushed (and closed, for file streams). */

@@ -51,10 +51,13 @@ function isPlainAscii(s: string): boolean {
 }
 
 function writeOctal(buf: Buffer, off: number, width: number, value: number): void {
-  // width includes the terminating NUL
-  const s = Math.max(0, Math.floor(value)).toString(8).padStart(width - 1, '0');
-  buf.write(s, off, width - 1, 'latin1');
+  // width includes the terminating NUL; digits are written right to left (no string per field)
+  let v = Math.max(0, Math.floor(value));
   buf[off + width - 1] = 0;
+  for (let i = off + width - 2; i >= off; i--) {
+    buf[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
 }
 
 /** Splits a name into ustar prefix/name when that is possible, else null. */
@@ -128,14 +131,14 @@ function writeUstar(buf: Buffer, off: number, h: HeaderFields, name: string | Bu
 }
 
 /**
- * Encodes the header(s) for one entry into `scratch` starting at 0 and returns the byte length
+ * Encodes the header(s) for one entry into `scratch` starting at `base` and returns the byte length
  * (512, or PAX header + records + 512). `scratch` must be large enough (see headerSpace()).
  */
-export function encodeHeader(h: HeaderFields, scratch: Buffer): number {
+export function encodeHeader(h: HeaderFields, scratch: Buffer, base = 0): number {
   const linkname = h.linkname ?? '';
   const records: string[] = [];
   const gnuMtime = Math.max(0, Math.min(h.mtime, OCTAL_11_MAX));
-  let off = 0;
+  let off = base;
   let ustarName: string | Buffer = h.name;
   let ustarPrefix: string | Buffer = '';
   if (h.rawName) {
@@ -183,7 +186,7 @@ export function encodeHeader(h: HeaderFields, scratch: Buffer): number {
     off += BLOCK + padded;
   }
   writeUstar(scratch, off, h, ustarName, ustarPrefix, ustarLink);
-  return off + BLOCK;
+  return off + BLOCK - base;
 }
 
 /** Upper bound of encodeHeader()'s output for these strings. */
@@ -272,14 +275,18 @@ export function isZeroBlock(buf: Buffer, off: number): boolean {
 export function checksumOk(buf: Buffer, off: number): boolean {
   const stored = parseNumeric(buf, off + 148, 8);
   if (Number.isNaN(stored)) return false;
-  let unsigned = 0;
-  let signed = 0;
+  // The checksum field itself counts as eight spaces.
+  let unsigned = 8 * 0x20;
+  for (let i = off; i < off + 148; i++) unsigned += buf[i]!;
+  for (let i = off + 156; i < off + BLOCK; i++) unsigned += buf[i]!;
+  if (stored === unsigned) return true;
+  let signed = 8 * 0x20;
   for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : buf[off + i]!;
-    unsigned += b;
+    if (i >= 148 && i < 156) continue;
+    const b = buf[off + i]!;
     signed += b > 127 ? b - 256 : b;
   }
-  return stored === unsigned || stored === signed;
+  return stored === signed;
 }
 
 /** Decodes the fixed fields; PAX/GNU overrides are applied by the parser. */

@@ -167,28 +167,16 @@ export class TarParser {
     let linkname = h.linkname;
     let rawName = h.rawName;
     let rawLinkname = h.rawLinkname;
-    const setName = (b: Buffer) => {
-      const d = decodeName(b);
-      name = d.text;
-      rawName = d.raw;
-    };
-    const setLink = (b: Buffer) => {
-      const d = decodeName(b);
-      linkname = d.text;
-      rawLinkname = d.raw;
-    };
     let size = h.size;
     let mtime = h.mtime;
     let uid = h.uid;
     let gid = h.gid;
-    if (this.#longName !== null) setName(this.#longName);
-    if (this.#longLink !== null) setLink(this.#longLink);
+    // Bytes either way: with hdrcharset=BINARY PAX names may not be UTF-8, and then they stay raw.
+    const nameBytes = pax?.get('path') ?? this.#longName;
+    if (nameBytes != null) ({ text: name, raw: rawName } = decodeName(nameBytes));
+    const linkBytes = pax?.get('linkpath') ?? this.#longLink;
+    if (linkBytes != null) ({ text: linkname, raw: rawLinkname } = decodeName(linkBytes));
     if (pax) {
-      // Bytes either way: with hdrcharset=BINARY they may not be UTF-8, and then they stay raw.
-      const p = pax.get('path');
-      if (p !== undefined) setName(p);
-      const l = pax.get('linkpath');
-      if (l !== undefined) setLink(l);
       const s = pax.get('size')?.toString('latin1');
       if (s !== undefined) {
         size = Number(s);

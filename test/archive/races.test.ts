@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { ArchiveError, createArchiveFile, extractArchive, listArchive, verifyArchive } from '../../src/archive/index.ts';
-import { extractTestHooks } from '../../src/archive/extract.ts';
+import { extractTestHooks, extractTuning } from '../../src/archive/extract.ts';
 import { mustRun, randomBytes, tempDir } from './helpers.ts';
 
 test('a file deleted after its directory was read is skipped and the archive stays valid', async () => {
@@ -48,8 +48,14 @@ test('a file deleted after its directory was read is skipped and the archive sta
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
  * /proc/self/fd check stands between the data and the outside directory.
  */
-async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink' = 'none'): Promise<void> {
+async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink' = 'none', writerThread = false): Promise<void> {
   const t = await tempDir();
+  const savedAfter = extractTuning.writerAfter;
+  if (writerThread) {
+    // The small file goes to the writer thread, which opens it after the swap.
+    extractTuning.writerAfter = 1;
+    extractTestHooks.waitForWriter = true;
+  }
   try {
     const src = join(t.path, 'src');
     fs.mkdirSync(join(src, 'd'), { recursive: true });
@@ -91,6 +97,8 @@ async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 
     }
   } finally {
     delete extractTestHooks.beforeOpen;
+    delete extractTestHooks.waitForWriter;
+    extractTuning.writerAfter = savedAfter;
     await t.cleanup();
   }
 }
@@ -111,4 +119,10 @@ test('the same race onto an existing file outside leaves that file intact (trunc
 test('the same race onto an existing link outside does not unlink it (parent re-checked before replacing)', async () => {
   await swapRace('small', 'symlink');
   await swapRace('large', 'symlink');
+});
+
+test('the same races with small files written by the writer thread: refused, nothing written or removed outside', async () => {
+  await swapRace('small', 'none', true);
+  await swapRace('small', 'file', true);
+  await swapRace('small', 'symlink', true);
 });
