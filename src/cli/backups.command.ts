@@ -193,7 +193,7 @@ async function follow(client: PanelApi, g: GlobalOpts, server: string, backup: s
       kind,
       timeoutMs: timeout * 1000,
       pollIntervalMs: poll * 1000,
-      onProgress: (done, total) => bar.update(done, total),
+      onProgress: (done, total, source) => bar.update(done, total, source),
       signal: ac.signal,
     });
   } finally {

@@ -11,6 +11,7 @@ import {
   type BackupCompletedPayload,
   type BackupProgressPayload,
   type RestoreCompletedPayload,
+  type TotalSource,
   type WsFrame,
 } from '../../wire/ws-events.ts';
 import { CliError } from '../cli-error.ts';
@@ -22,7 +23,7 @@ export interface FollowOptions {
   server: string;
   backup: string;
   kind: 'backup' | 'restore';
-  onProgress?: (done: number, total: number | null) => void;
+  onProgress?: (done: number, total: number | null, source?: TotalSource) => void;
   /** 0 = wait forever. */
   timeoutMs?: number;
   pollIntervalMs?: number;
@@ -170,8 +171,9 @@ function openLiveFeed(opts: FollowOptions, onDone: (o: WsOutcome) => void): Live
         const want = frame.event === WS_EVENTS.backupProgress ? 'backup' : 'restore';
         const p = payload as BackupProgressPayload | null;
         if (want === opts.kind && p && p.uuid === opts.backup) {
-          // Reading the source is what "done" means for both: the archive's size is unknown ahead.
-          opts.onProgress?.(p.bytes_read, p.total_bytes);
+          // Bytes read against the total the daemon sends: the archive's size for a restore, the
+          // pre-scan's (or the previous backup's) for a backup.
+          opts.onProgress?.(p.bytes_read, p.total_bytes, p.total_source);
         }
         return;
       }

@@ -21,6 +21,7 @@ import type { BackupStore } from './backup-store.ts';
 import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
+import { JobTotal } from './job-total.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
 
 export interface RestoreRequest {
@@ -92,6 +93,7 @@ export class RestoreService {
 
     const controller = new AbortController();
     let input: Readable | null = null;
+    let archiveSize: number | null = null;
     let journalId: string | null = null;
     try {
       if (adapter === 'wings') {
@@ -102,6 +104,7 @@ export class RestoreService {
         const fh = await open(owned.path, 'r').catch(() => {
           throw daemonErrors.backupNotFound();
         });
+        archiveSize = (await fh.stat()).size;
         input = fh.createReadStream();
       } else {
         const res = await guardedGet(downloadUrl, {
@@ -110,6 +113,7 @@ export class RestoreService {
           idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
         });
         input = res.body;
+        archiveSize = res.contentLength;
         if (res.status !== 200) {
           throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
         }
@@ -132,7 +136,7 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => this.#release(job));
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, archiveSize, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
   }
@@ -146,20 +150,24 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, archiveSize: number | null, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
-    const progress = throttle<ArchiveProgress>(500, (p) => {
+    // Progress is compressed bytes consumed against the archive's size: both known exactly.
+    const total = new JobTotal(archiveSize !== null ? { bytes: archiveSize, source: 'archive' } : null);
+    const publish = (p: ArchiveProgress) => {
       const payload: RestoreProgressPayload = {
         uuid: backupUuid,
         bytes_read: p.bytesRead,
         bytes_written: p.bytesWritten,
         files_done: p.filesDone,
-        total_bytes: p.totalBytes,
+        ...total.fields(p.bytesRead),
       };
       hub.publish(serverUuid, WS_EVENTS.restoreProgress, payload);
-    });
+    };
+    const progress = throttle<ArchiveProgress>(500, publish);
+    publish({ bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null });
     let successful = false;
     let error: string | undefined;
     logger.info('restore started');
