@@ -1,5 +1,7 @@
 import type { BackupAttributes } from '../api/client.ts';
-import type { BackupProgressPayload } from '../../../wire/ws-events.ts';
+import { useRef } from 'react';
+import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events.ts';
+import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
 import { ArchiveIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, TrashIcon, UnlockIcon } from './icons.tsx';
@@ -15,9 +17,10 @@ interface Props {
   onAction: (action: RowAction, backup: BackupAttributes) => void;
 }
 
-export function ProgressBar({ done, total, label }: { done: number; total: number | null; label: string }) {
+export function ProgressBar({ done, total, source, label }: { done: number; total: number | null; source?: TotalSource; label: string }) {
   const fraction = progressFraction(done, total);
-  const pct = fraction === null ? null : Math.round(fraction * 100);
+  const pct = fraction === null ? null : Math.floor(fraction * 100);
+  const timeLeft = useTimeLeft(done, total, source);
   return (
     <div className="progress-wrap">
       <div className={`progress ${pct === null ? 'progress-indeterminate' : ''}`} role="progressbar" aria-label={label}
@@ -27,9 +30,22 @@ export function ProgressBar({ done, total, label }: { done: number; total: numbe
       </div>
       <span className="progress-text">
         {pct === null ? `${formatBytes(done)} read` : `${pct}% · ${formatBytes(done)} of ${formatBytes(total ?? 0)}`}
+        {timeLeft && <span className="progress-eta" data-testid="eta"> · {timeLeft}</span>}
       </span>
     </div>
   );
+}
+
+/** "about 3 min left (estimated from …)" from the values this bar has shown, or null while unknown. */
+function useTimeLeft(done: number, total: number | null, source: TotalSource | undefined): string | null {
+  const meter = useRef<{ m: RateMeter; last: number } | null>(null);
+  if (meter.current === null) meter.current = { m: new RateMeter(), last: -1 };
+  // Render runs for every new frame; only a new value is a sample.
+  if (done !== meter.current.last) {
+    meter.current.m.push(done, Date.now());
+    meter.current.last = done;
+  }
+  return total === null ? null : describeTimeLeft(meter.current.m.secondsLeft(total), source);
 }
 
 export function BackupRow({ backup, progress, actions, busyAction, now, onAction }: Props) {
@@ -57,7 +73,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
           )}
         </div>
         {state === 'running' ? (
-          <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} label={`Progress of ${backup.name}`} />
+          <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} source={progress?.total_source} label={`Progress of ${backup.name}`} />
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
         )}

@@ -289,7 +289,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               {restore?.name ? <>Your server is being restored from <strong>{restore.name}</strong>. </> : <>Your server is currently being restored from a backup. </>}
               You cannot create, download or delete backups until it finishes. This page updates by itself.
             </p>
-            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} label="Restore progress" />
+            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} source={restore?.progress?.total_source} label="Restore progress" />
           </div>
         </div>
       )}

@@ -1,0 +1,121 @@
+/**
+ * What a user watches while a job runs, in a real Chromium against the real stack (daemon write
+ * limit 4 MiB/s so jobs last long enough to watch): a percentage that rises with the time left,
+ * a restore measured against its archive. Screenshots: test-artifacts/web/clarity-*.png.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ensureWebBuilt } from './support/build.ts';
+import { clientApi, restartWithWriteLimit, startStack, type Stack } from './support/stack.ts';
+import { launchChromium, shot } from './support/browser.ts';
+import { unnamedControls } from './support/a11y.ts';
+
+const WAIT = { timeout: 30_000 };
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+function row(p: Page, name: string) {
+  return p.getByRole('listitem', { name: `Backup ${name}`, exact: true });
+}
+
+async function createBackup(name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const r = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name, ...extra });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r.json.attributes.uuid;
+}
+
+async function waitDone(uuid: string): Promise<{ is_successful: boolean }> {
+  for (let i = 0; i < 600; i++) {
+    const r = await clientApi<{ attributes: { completed_at: string | null; is_successful: boolean } }>(stack, 'GET',
+      `/api/client/servers/${stack.server_identifier}/backups/${uuid}`);
+    if (r.json.attributes.completed_at !== null) return r.json.attributes;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`backup ${uuid} did not finish`);
+}
+
+/** Samples a locator's text every 250 ms until `until` holds or the time runs out. */
+async function sample(p: Page, selector: string, ms: number): Promise<string[]> {
+  const seen: string[] = [];
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const t = await p.locator(selector).first().innerText().catch(() => null);
+    if (t !== null && seen.at(-1) !== t) seen.push(t);
+    if (t === null && seen.length > 0) break;
+    await p.waitForTimeout(250);
+  }
+  return seen;
+}
+
+const percents = (texts: string[]) => texts.map((t) => /(\d+)%/.exec(t)).filter((m) => m !== null).map((m) => Number(m[1]));
+
+describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () => {
+  before(async () => {
+    await ensureWebBuilt();
+    const first = await startStack({ BACKUP_THROTTLE_PERIOD: '0' });
+    stack = await restartWithWriteLimit(first, 4, { BACKUP_THROTTLE_PERIOD: '0' });
+    // ~10 s of incompressible data at 4 MiB/s.
+    await writeFile(join(stack.serverDir, 'world', 'region.bin'), randomBytes(40 * 1024 * 1024));
+    browser = await launchChromium();
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await ctx.newPage();
+    await page.goto(stack.panel_url);
+    await page.getByLabel('Email').fill(stack.admin_email);
+    await page.getByLabel('Password').fill(stack.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your servers' }).waitFor(WAIT);
+    await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+    await page.locator('[data-socket="live"]').waitFor(WAIT);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+  });
+
+  test('a running backup shows a rising percentage and the time left, with its basis', async () => {
+    await createBackup('Progress one');
+    const bar = 'li[data-state="running"] .progress-text';
+    await page.locator(bar).waitFor(WAIT);
+    const texts = await sample(page, bar, 6_000);
+    await page.screenshot({ path: shot('clarity-01-progress-eta') });
+    const pcts = percents(texts);
+    assert.ok(pcts.length >= 2, `several percentages shown: ${texts.join(' | ')}`);
+    for (let i = 1; i < pcts.length; i++) assert.ok(pcts[i]! >= pcts[i - 1]!, `never falls: ${pcts.join(',')}`);
+    assert.ok(pcts.at(-1)! > pcts[0]!, `rises: ${pcts.join(',')}`);
+    assert.ok(texts.some((t) => /(about \d+ (s|min)|a few seconds) left \(estimated from a scan of the files\)/.test(t)), `time left shown: ${texts.join(' | ')}`);
+    const pb = page.locator('li[data-state="running"] [role="progressbar"]');
+    assert.match((await pb.getAttribute('aria-valuenow')) ?? '', /^\d+$/, 'the progressbar has a value for screen readers');
+    assert.deepEqual(await unnamedControls(page), []);
+    await page.locator('li[data-state="completed"]', { hasText: 'Progress one' }).waitFor({ timeout: 120_000 });
+  });
+
+  test('the next backup starts from the previous backup\'s size', async () => {
+    const uuid = await createBackup('Progress two');
+    const bar = 'li[data-state="running"] .progress-text';
+    await page.locator(bar).waitFor(WAIT);
+    const texts = await sample(page, bar, 3_000);
+    assert.ok(percents(texts).length >= 1, `a percentage from the first frames: ${texts.join(' | ')}`);
+    await waitDone(uuid);
+  });
+
+  test('a restore shows its percentage against the archive size', async () => {
+    await row(page, 'Progress two').getByRole('button', { name: 'Restore Progress two' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor(WAIT);
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    const text = '[data-testid="restoring"] .progress-text';
+    await page.locator(text).waitFor(WAIT);
+    const texts = await sample(page, text, 6_000);
+    await page.screenshot({ path: shot('clarity-02-restore-progress') });
+    const pcts = percents(texts);
+    assert.ok(pcts.length >= 2 && pcts.at(-1)! > pcts[0]!, `restore percentage rises: ${texts.join(' | ')}`);
+    assert.ok(texts.some((t) => /left/.test(t) && !/estimated/.test(t)), `time left without an estimate note: ${texts.join(' | ')}`);
+    await page.locator('[data-testid="restoring"]').waitFor({ state: 'detached', timeout: 120_000 });
+  });
+});
