@@ -41,6 +41,10 @@ export const PanelErrors = {
     new AppError('BadRequestHttpException', 400, 'This backup cannot be downloaded at this time: not completed or failed.'),
   unknownDisk: () =>
     new AppError('BadRequestHttpException', 400, 'The backup requested references an unknown disk driver type and cannot be downloaded.'),
+  backupNotRunning: () =>
+    new AppError('BackupNotRunning', 409, 'This backup is not running any more, so there is nothing to cancel.'),
+  restoreNotRunning: () =>
+    new AppError('RestoreNotRunning', 409, 'No restore is running on this server, so there is nothing to cancel.'),
   s3NotConfigured: () =>
     new AppError('BadRequestHttpException', 400, 'The S3 backup adapter is not configured on this panel.'),
 

@@ -29,6 +29,38 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
   );
 
+  app.post<{ Params: { server: string; backup: string } }>(
+    '/api/servers/:server/backup/:backup/cancel',
+    {
+      schema: {
+        summary: 'Cancel a running backup (backwing extension)',
+        description: 'backwing extension, not in Wings. Stops the backup, removes its temporary files and reports it failed ("cancelled") to the panel. 404 when no such backup is running.',
+        tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = deps.registry.require(req.params.server);
+      await deps.backups.cancel(server.uuid, req.params.backup);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { server: string } }>(
+    '/api/servers/:server/restore/cancel',
+    {
+      schema: {
+        summary: 'Cancel the running restore (backwing extension)',
+        description: 'backwing extension, not in Wings. Stops the restore; files already written stay. The panel gets a failed restore report saying how far it got. 404 when no restore is running.',
+        tags: ['backups'], params: ServerParams, response: { 204: Empty, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = deps.registry.require(req.params.server);
+      await deps.restores.cancel(server.uuid);
+      return reply.code(204).send();
+    },
+  );
+
   app.delete<{ Params: { server: string } }>(
     '/api/servers/:server/backup/delete-all',
     { schema: { summary: "Delete every local backup of a server", tags: ['backups'], params: ServerParams, response: { 204: Empty, ...errors } } },

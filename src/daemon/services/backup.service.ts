@@ -238,6 +238,18 @@ export class BackupService {
     return true;
   }
 
+  /**
+   * Stops a running backup at a user's request (backwing). Resolves once its temp files are gone
+   * and its failure report is queued; a backup that is not running is a 404.
+   */
+  async cancel(serverUuid: string, rawBackup: string): Promise<void> {
+    const uuid = canonicalUuid(rawBackup);
+    if (!uuid) throw daemonErrors.badUuid();
+    const job = this.#running.get(uuid);
+    if (!job || job.serverUuid !== serverUuid) throw daemonErrors.noRunningBackup();
+    await this.abort(uuid);
+  }
+
   /** DELETE of one backup: a running one is aborted (and reported failed), a finished one removed. */
   async delete(serverUuid: string, rawBackup: string): Promise<void> {
     const uuid = canonicalUuid(rawBackup);

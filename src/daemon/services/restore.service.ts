@@ -201,6 +201,17 @@ export class RestoreService {
     hub.publish(serverUuid, WS_EVENTS.restoreCompleted, payload);
   }
 
+  /**
+   * Stops the server's running restore at a user's request (backwing). Resolves once the job has
+   * ended and its failure report is queued; files already written stay (see the report's reason).
+   */
+  async cancel(serverUuid: string): Promise<void> {
+    const job = this.#running.get(serverUuid);
+    if (!job) throw daemonErrors.noRunningRestore();
+    job.controller.abort(new Error('cancelled'));
+    await job.done;
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
     for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));

@@ -21,6 +21,10 @@ export interface DaemonClient {
   restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
   /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
   deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  /** backwing daemons only. Rejects with daemonStatus 404 when that backup is not running there. */
+  cancelBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  /** backwing daemons only. Rejects with daemonStatus 404 when no restore is running there. */
+  cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -157,6 +161,12 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     },
     deleteBackup(node, serverUuid, backupUuid) {
       return call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    },
+    cancelBackup(node, serverUuid, backupUuid) {
+      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/cancel`);
+    },
+    cancelRestore(node, serverUuid) {
+      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/restore/cancel`);
     },
   };
 }

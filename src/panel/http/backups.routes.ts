@@ -101,6 +101,33 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return reply.code(204).send();
   });
 
+  app.post(`${base}/:backup/cancel`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, response: { 204: Type.Null() },
+      summary: 'Cancel a running backup (backwing extension)',
+      description: 'backwing extension. Needs backup.delete. The daemon stops the backup and removes its temporary files; the backup then completes as failed with failure_reason "cancelled". 409 when it is not running.',
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    await svc.cancelBackup(scope, backupOf(request), scope.auth.actor);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/client/servers/:server/restore/cancel', {
+    schema: {
+      tags: ['backups'], params: ServerParams, response: { 204: Type.Null() },
+      summary: 'Cancel the running restore (backwing extension)',
+      description: 'backwing extension. Needs backup.restore. The daemon stops the restore; files already written stay, the server leaves the restoring state when the daemon reports, and the restore-failed activity entry says how far it got. 409 when no restore is running.',
+    },
+    // The server is restoring, which every other route refuses with 409.
+    preValidation: serverScopeHook(ctx, { permission: 'backup.restore', allowAnyState: true }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    await svc.cancelRestore(scope, scope.auth.actor);
+    return reply.code(204).send();
+  });
+
   app.delete(`${base}/:backup`, {
     schema: { tags: ['backups'], params: BackupParams, response: { 204: Type.Null() } },
     preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),

@@ -202,6 +202,45 @@ export class BackupsService {
     }
   }
 
+  /**
+   * Stops a running backup (backwing). The daemon removes its temp files and reports it failed
+   * ("cancelled"); that report completes the row. A daemon that no longer runs it answers 404: the
+   * backup finished meanwhile, which is a 409 here.
+   */
+  async cancelBackup(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<void> {
+    if (backup.completed_at !== null) throw PanelErrors.backupNotRunning();
+    const activityId = await this.activity.record({ event: 'server:backup.cancel', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
+    try {
+      await this.d.daemon.cancelBackup(nodeConnection(target.node), target.server.uuid, backup.uuid);
+    } catch (err) {
+      await this.activity.remove(activityId);
+      if (isDaemonConnectionError(err) && err.daemonStatus === 404) throw PanelErrors.backupNotRunning();
+      throw err;
+    }
+  }
+
+  /**
+   * Stops the server's running restore (backwing). Files already written stay; the daemon's failed
+   * restore report releases the server and says how far it got.
+   */
+  async cancelRestore(target: BackupTarget, actor: Actor): Promise<void> {
+    const { server, node } = target;
+    if (server.status !== 'restoring_backup') throw PanelErrors.restoreNotRunning();
+    const started = await this.d.repos.activity.latestForSubject('server', server.id, 'server:backup.restore');
+    let name: unknown;
+    try {
+      name = started ? (JSON.parse(started.properties) as { name?: unknown }).name : undefined;
+    } catch { /* the name is a nicety */ }
+    const activityId = await this.activity.record({ event: 'server:backup.restore-cancel', actor, properties: typeof name === 'string' ? { name } : {}, subjects: [{ type: 'server', id: server.id }] });
+    try {
+      await this.d.daemon.cancelRestore(nodeConnection(node), server.uuid);
+    } catch (err) {
+      await this.activity.remove(activityId);
+      if (isDaemonConnectionError(err) && err.daemonStatus === 404) throw PanelErrors.restoreNotRunning();
+      throw err;
+    }
+  }
+
   /** Marks unfinished backups older than the prune age failed. Returns how many. */
   async pruneStale(now: Date = this.d.clock()): Promise<number> {
     const ageMinutes = this.d.config.pruneAgeMinutes;

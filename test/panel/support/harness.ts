@@ -26,6 +26,8 @@ export interface HarnessOptions {
   clock?: () => Date;
   /** The panel's timeout on daemon calls (default: the client's own). */
   daemonTimeoutMs?: number;
+  /** The real daemon's write limit in MiB/s (0 = none), so jobs last long enough to act on. */
+  daemonWriteLimitMiB?: number;
 }
 
 export interface ApiResponse<T = any> {
@@ -107,6 +109,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       uuid: created.uuid, tokenId: created.tokenId, token: created.token, remote: url,
       apiHost: '127.0.0.1', apiPort: 0, rootDirectory: daemonRoot, dataDirectory: join(daemonRoot, 'volumes'),
       backupDirectory: join(daemonRoot, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
+      writeLimitMiB: o.daemonWriteLimitMiB ?? 0,
     });
     daemon = await startDaemon(parseDaemonConfig(yaml, 'test'), { logger: silentLogger() });
     await ctx.services.nodes.update(created.id, { url: daemon.url });
