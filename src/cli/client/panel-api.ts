@@ -94,6 +94,16 @@ export class PanelApi {
     await this.#json<unknown>('DELETE', `${this.#server(server)}/backups/${enc(backup)}`);
   }
 
+  /** backwing extension: stops a running backup (needs backup.delete). */
+  async cancelBackup(server: string, backup: string): Promise<void> {
+    await this.#json<unknown>('POST', `${this.#server(server)}/backups/${enc(backup)}/cancel`);
+  }
+
+  /** backwing extension: stops the server's running restore (needs backup.restore). */
+  async cancelRestore(server: string): Promise<void> {
+    await this.#json<unknown>('POST', `${this.#server(server)}/restore/cancel`);
+  }
+
   async downloadUrl(server: string, backup: string): Promise<string> {
     return (await this.#json<SignedUrl>('GET', `${this.#server(server)}/backups/${enc(backup)}/download`)).attributes.url;
   }

@@ -22,6 +22,7 @@ import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { JobTotal } from './job-total.ts';
+import { describeRestoreFailure } from './restore-outcome.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
 
 export interface RestoreRequest {
@@ -32,6 +33,7 @@ export interface RestoreRequest {
 
 interface RunningRestore {
   serverUuid: string;
+  truncated: boolean;
   journalId: string;
   released?: boolean;
   controller: AbortController;
@@ -133,7 +135,7 @@ export class RestoreService {
       throw err;
     }
 
-    const job: RunningRestore = { serverUuid, controller, done: Promise.resolve(), journalId: journalId! };
+    const job: RunningRestore = { serverUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, archiveSize, job).finally(() => this.#release(job));
@@ -166,6 +168,7 @@ export class RestoreService {
       };
       hub.publish(serverUuid, WS_EVENTS.restoreProgress, payload);
     };
+    let last: ArchiveProgress = { bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null };
     const progress = throttle<ArchiveProgress>(500, publish);
     publish({ bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null });
     let successful = false;
@@ -175,15 +178,19 @@ export class RestoreService {
       const result = await extractArchive(input, serverDir, {
         signal: job.controller.signal,
         readLimit: config.system.backups.writeLimit || undefined,
-        onProgress: (p) => progress.push(p),
+        onProgress: (p) => {
+          last = p;
+          progress.push(p);
+        },
         onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
         logger,
       });
       successful = true;
       logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
-      error = errorMessage(err);
-      logger.warn({ err: error }, 'restore failed');
+      const stop = { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize, truncated: job.truncated };
+      error = describeRestoreFailure(errorMessage(job.controller.signal.aborted ? job.controller.signal.reason : err), stop);
+      logger.warn({ err: errorMessage(err) }, 'restore failed');
     } finally {
       input.destroy();
       progress.flush();

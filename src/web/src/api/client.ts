@@ -87,6 +87,8 @@ export const api = {
   restore: (server: string, uuid: string, truncate: boolean) =>
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate }),
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
+  cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
+  cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
 
   schedules: (server: string) => request<ScheduleList>('GET', `${s(server)}/schedules`),
   createSchedule: (server: string, body: ScheduleBody) => request<ScheduleObject>('POST', `${s(server)}/schedules`, body),

@@ -10,7 +10,7 @@ import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Breadcrumb } from '../components/breadcrumb.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
-import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
+import { PlusIcon, RestoreIcon, Spinner, StopIcon } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
 import { useServerSocket } from '../lib/use-server-socket.ts';
 
@@ -21,6 +21,8 @@ type DialogState =
   | { kind: 'restore'; backup: BackupAttributes }
   | { kind: 'delete'; backup: BackupAttributes }
   | { kind: 'unlock'; backup: BackupAttributes }
+  | { kind: 'cancel'; backup: BackupAttributes }
+  | { kind: 'cancel-restore' }
   | null;
 
 interface ListState {
@@ -136,7 +138,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     if (s && s.attributes.status === RESTORING) return;
     setRestore(null);
     if (payload && payload.is_successful === false) {
-      setActionError(`The restore failed${payload.error ? `: ${payload.error}` : '.'} The server's files may be incomplete.`);
+      // The daemon's reason says how far it got and what the files are now.
+      setActionError(payload.error ? `The restore did not finish — ${payload.error}.` : "The restore did not finish. The server's files may be incomplete; restore again.");
     } else {
       setNotice('The restore finished. Your server files have been replaced by the backup.');
     }
@@ -218,6 +221,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     setNotice(null);
     if (action === 'restore') return setDialog({ kind: 'restore', backup });
     if (action === 'delete') return setDialog({ kind: 'delete', backup });
+    if (action === 'cancel') return setDialog({ kind: 'cancel', backup });
     if (action === 'lock' && backup.is_locked) return setDialog({ kind: 'unlock', backup });
     setBusy({ uuid: backup.uuid, action });
     try {
@@ -291,6 +295,11 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             </p>
             <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} source={restore?.progress?.total_source} label="Restore progress" />
           </div>
+          {can(perms, 'backup.restore') && (
+            <button type="button" className="btn btn-small btn-secondary restoring-cancel" onClick={() => setDialog({ kind: 'cancel-restore' })}>
+              <StopIcon /> Cancel restore
+            </button>
+          )}
         </div>
       )}
 
@@ -321,9 +330,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             <ul className="backups card" aria-label="Backups">
               {list.backups.map((b) => (
                 <BackupRow key={b.uuid} backup={b} progress={progress[b.uuid]} now={now}
-                  actions={rowActions(b, perms, restoring)}
+                  actions={rowActions(b, perms, restoring, anyRunning)}
                   busyAction={busy?.uuid === b.uuid ? busy.action : null}
-                  onAction={(a, bk) => { void onAction(a, bk); }} />
+                  onAction={(a, bk) => { void onAction(a, bk); }}
+                  onBlocked={(reason) => { setActionError(null); setNotice(reason); }} />
               ))}
             </ul>
           )}
@@ -383,6 +393,32 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             setNotice(`${gone.name} was deleted.`);
           }}>
           <p>This is a permanent operation. The backup cannot be recovered once deleted.</p>
+        </ConfirmDialog>
+      )}
+
+      {dialog?.kind === 'cancel' && (
+        <ConfirmDialog title={`Cancel "${dialog.backup.name}"`} confirmLabel="Stop backup" dismissLabel="Keep running" danger onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.cancelBackup(serverId, dialog.backup.uuid);
+            setDialog(null);
+            setNotice(`${dialog.backup.name} was cancelled. Its partial archive was removed; it stays in the list as failed until you delete it.`);
+            void loadList(listRef.current?.page ?? 1);
+          }}>
+          <p>The backup stops now and what it has written so far is removed. Your server's files are not touched.</p>
+        </ConfirmDialog>
+      )}
+
+      {dialog?.kind === 'cancel-restore' && (
+        <ConfirmDialog title="Cancel the restore" confirmLabel="Stop restore" dismissLabel="Keep restoring" danger onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.cancelRestore(serverId);
+            setDialog(null);
+          }}>
+          <p>
+            The restore stops after the file it is writing. Files already restored stay; the rest keep
+            their current contents (or are missing, if the restore started by deleting all files).
+            Restore again to get a complete copy of the backup.
+          </p>
         </ConfirmDialog>
       )}
 
