@@ -118,4 +118,56 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
     assert.ok(texts.some((t) => /left/.test(t) && !/estimated/.test(t)), `time left without an estimate note: ${texts.join(' | ')}`);
     await page.locator('[data-testid="restoring"]').waitFor({ state: 'detached', timeout: 120_000 });
   });
+
+  test('while a backup runs, Restore says why it is blocked; Cancel (from the keyboard) stops it and the row says why it failed', async () => {
+    await createBackup('Cancel me');
+    const running = row(page, 'Cancel me');
+    await page.locator('li[data-state="running"]', { hasText: 'Cancel me' }).waitFor(WAIT);
+    const restoreBtn = row(page, 'Progress one').getByRole('button', { name: 'Restore Progress one' });
+    await page.waitForFunction(() => document.querySelector('li[data-state="completed"] button[aria-disabled="true"]') !== null, undefined, WAIT);
+    assert.equal(await restoreBtn.getAttribute('aria-disabled'), 'true');
+    assert.match((await restoreBtn.getAttribute('title')) ?? '', /A backup of this server is running; restore when it has finished/);
+    // Focus + Enter: Playwright's click() waits for aria-disabled to clear; a user's press does not.
+    await restoreBtn.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'restore when it has finished' }).waitFor(WAIT);
+    assert.equal(await page.getByRole('dialog').count(), 0);
+    await page.screenshot({ path: shot('clarity-03-restore-blocked') });
+
+    const cancel = running.getByRole('button', { name: 'Cancel Cancel me' });
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Cancel "Cancel me"' });
+    await dialog.waitFor(WAIT);
+    assert.deepEqual(await unnamedControls(page), []);
+    await page.screenshot({ path: shot('clarity-04-cancel-dialog') });
+    await dialog.getByRole('button', { name: 'Stop backup' }).focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached', ...WAIT });
+    await page.locator('li[data-state="failed"]', { hasText: 'Cancel me' }).waitFor(WAIT);
+    await page.getByRole('status').filter({ hasText: 'Cancel me was cancelled' }).waitFor(WAIT);
+    const why = running.getByTestId('failure-reason');
+    await why.waitFor(WAIT);
+    assert.ok((await why.innerText()).trim().length > 0);
+    await page.screenshot({ path: shot('clarity-05-cancelled-row') });
+  });
+
+  test('a running restore can be cancelled from the keyboard; the page says how far it got', async () => {
+    await row(page, 'Progress one').getByRole('button', { name: 'Restore Progress one' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.locator('[data-testid="restoring"] .progress-text').waitFor(WAIT);
+    await page.waitForFunction(() => /[1-9]\d*%/.test(document.querySelector('[data-testid="restoring"] .progress-text')?.textContent ?? ''), undefined, WAIT);
+    const cancel = page.getByRole('button', { name: 'Cancel restore' });
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    const confirm = page.getByRole('dialog', { name: 'Cancel the restore' });
+    await confirm.waitFor(WAIT);
+    await confirm.getByRole('button', { name: 'Stop restore' }).click();
+    await page.locator('[data-testid="restoring"]').waitFor({ state: 'detached', timeout: 60_000 });
+    const alert = page.getByRole('alert').filter({ hasText: 'The restore did not finish' });
+    await alert.waitFor(WAIT);
+    assert.match(await alert.innerText(), /cancelled: it stopped after \d+ entr(y|ies) \(about \d+% of the archive\); those were restored, the other files are as they were; restore again/);
+    await page.screenshot({ path: shot('clarity-06-restore-cancelled') });
+  });
 });

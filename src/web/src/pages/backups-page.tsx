@@ -48,6 +48,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   listRef.current = list;
   /** When we saw each restore end: a straggling progress frame must not bring the restoring view back. */
   const finishedRestores = useRef(new Map<string, number>());
+  /** Backups this page cancelled: their failure is what was asked for, not news to alarm about. */
+  const cancelledHere = useRef(new Set<string>());
 
   const perms = server?.meta?.user_permissions ?? [];
   const restoring = server?.attributes.status === RESTORING;
@@ -73,7 +75,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           const old = prev.backups.find((o) => o.uuid === b.uuid);
           if (!old || old.completed_at !== null || b.completed_at === null) continue;
           if (b.is_successful) setNotice(`${b.name} completed.`);
-          else {
+          else if (!cancelledHere.current.has(b.uuid)) {
             setNotice(null);
             setActionError(`${b.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
           }
@@ -178,7 +180,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       });
       // Announce only what this page showed running (polling may have announced it already).
       if (seen && p.is_successful) setNotice(`${seen.name} completed.`);
-      else if (seen) {
+      else if (seen && !cancelledHere.current.has(p.uuid)) {
         setNotice(null);
         setActionError(`${seen.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
       }
@@ -399,7 +401,13 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       {dialog?.kind === 'cancel' && (
         <ConfirmDialog title={`Cancel "${dialog.backup.name}"`} confirmLabel="Stop backup" dismissLabel="Keep running" danger onClose={() => setDialog(null)}
           onConfirm={async () => {
-            await api.cancelBackup(serverId, dialog.backup.uuid);
+            cancelledHere.current.add(dialog.backup.uuid);
+            try {
+              await api.cancelBackup(serverId, dialog.backup.uuid);
+            } catch (err) {
+              cancelledHere.current.delete(dialog.backup.uuid);
+              throw err;
+            }
             setDialog(null);
             setNotice(`${dialog.backup.name} was cancelled. Its partial archive was removed; it stays in the list as failed until you delete it.`);
             void loadList(listRef.current?.page ?? 1);
