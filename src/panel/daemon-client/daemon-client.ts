@@ -136,7 +136,8 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         { daemonStatus: res.status, requestId, daemonError: parsed.error });
     }
     if (res.status >= 400) {
-      const detail = parsed.error ?? (res.statusText || `HTTP ${res.status}`);
+      // The daemon's sentence usually ends with a period already; one is enough.
+      const detail = (parsed.error ?? (res.statusText || `HTTP ${res.status}`)).replace(/[.\s]+$/, '');
       throw new DaemonConnectionError(res.status,
         `An error occurred on the remote host: ${detail}. (request id: ${rid})`,
         { daemonStatus: res.status, requestId, daemonError: parsed.error });
