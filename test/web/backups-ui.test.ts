@@ -250,11 +250,12 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.equal(list.json.data.length, 0);
     const backupsLeft = await readdir(join(stack.dataDir, 'backups'), { recursive: true });
     assert.ok(!backupsLeft.some((f) => String(f).endsWith('.tar.gz')), 'the archive file is gone from the node');
-    const activity = page.locator('details', { hasText: 'Recent backup activity' });
+    const activity = page.locator('details', { hasText: 'Backup activity' });
     await activity.locator('summary').click();
-    for (const sentence of ['Started a new backup UI backup one', 'Locked the UI backup one backup',
-      'Restored the UI backup one backup (deleted files: yes)', 'Deleted the UI backup one backup']) {
-      await activity.getByText(sentence, { exact: true }).waitFor(WAIT);
+    for (const sentence of ['Started backup "UI backup one".', 'Locked backup "UI backup one".',
+      'Started restoring backup "UI backup one", deleting all files first.', 'Deleted backup "UI backup one".']) {
+      // Each sentence names who did it: the signed-in admin, not an anonymous "someone".
+      await activity.locator('li', { hasText: sentence }).filter({ hasText: '— admin' }).first().waitFor(WAIT);
     }
     await page.screenshot({ path: shot('12-deleted') });
   });

@@ -170,4 +170,36 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
     assert.match(await alert.innerText(), /cancelled: it stopped after \d+ entr(y|ies) \(about \d+% of the archive\); those were restored, the other files are as they were; restore again/);
     await page.screenshot({ path: shot('clarity-06-restore-cancelled') });
   });
+
+  test('activity: who did what, in sentences, paging back to the very first entry', async () => {
+    const uuid = (await clientApi<{ data: Array<{ attributes: { uuid: string; name: string } }> }>(stack, 'GET',
+      `/api/client/servers/${stack.server_identifier}/backups`)).json.data.find((d) => d.attributes.name === 'Progress two')!.attributes.uuid;
+    // 60 lock/unlock entries push the first ones beyond the first page.
+    for (let i = 0; i < 60; i++) {
+      assert.equal((await clientApi(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups/${uuid}/lock`)).status, 200);
+    }
+    await page.reload();
+    await page.getByText('Backup activity', { exact: true }).click();
+    const activity = page.locator('details.activity');
+    const items = activity.locator('li');
+    await items.first().waitFor(WAIT);
+    const firstPage = await items.count();
+    assert.equal(firstPage, 50);
+    // API-key actions say so.
+    await activity.locator('li', { hasText: 'Unlocked backup "Progress two".' }).filter({ hasText: '(API key)' }).first().waitFor(WAIT);
+    assert.equal(await activity.locator('li', { hasText: 'Started backup "Progress one"' }).count(), 0, 'the oldest entries are not on the first page');
+    await page.screenshot({ path: shot('clarity-07-activity'), fullPage: true });
+    const older = activity.getByRole('button', { name: 'Show older' });
+    await older.focus();
+    await page.keyboard.press('Enter');
+    await activity.locator('li', { hasText: 'Started backup "Progress one"' }).waitFor(WAIT);
+    assert.ok((await items.count()) > firstPage);
+    assert.equal(await older.count(), 0, 'no more pages');
+    // Restores, their cancellation and the failure with its reason, by whom.
+    await activity.locator('li', { hasText: 'Cancelled the restore of backup "Progress one".' }).filter({ hasText: '— admin' }).waitFor(WAIT);
+    await activity.locator('li', { hasText: 'Cancelled backup "Cancel me".' }).waitFor(WAIT);
+    await activity.locator('li', { hasText: 'Backup "Progress one" completed.' }).filter({ hasText: '— System' }).waitFor(WAIT);
+    const sentences = await items.allInnerTexts();
+    assert.ok(!sentences.some((t) => /backup backup|the .* backup as/.test(t)), sentences.join('\n'));
+  });
 });

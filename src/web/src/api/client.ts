@@ -57,10 +57,17 @@ export interface ActivityEntry {
     id?: string | number;
     event: string;
     description?: string | null;
+    is_api?: boolean;
     properties?: Record<string, unknown>;
     timestamp?: string;
     created_at?: string;
+    actor?: { uuid?: string; email?: string; username?: string } | null;
   };
+}
+
+export interface ActivityPage {
+  data: ActivityEntry[];
+  meta?: { pagination?: { current_page: number; total_pages: number; total: number } };
 }
 
 const s = (server: string) => `/api/client/servers/${encodeURIComponent(server)}`;
@@ -76,7 +83,7 @@ export const api = {
   servers: () => request<ServerListResponse>('GET', '/api/client'),
   server: (server: string) => request<ServerObject>('GET', s(server)),
   websocket: (server: string) => request<WebsocketCredentials>('GET', `${s(server)}/websocket`),
-  activity: (server: string) => request<{ data: ActivityEntry[] }>('GET', `${s(server)}/activity`),
+  activity: (server: string, page = 1) => request<ActivityPage>('GET', `${s(server)}/activity?page=${page}&per_page=50`),
 
   backups: (server: string, page: number) => request<BackupList>('GET', `${s(server)}/backups?page=${page}`),
   backup: (server: string, uuid: string) => request<BackupObject>('GET', b(server, uuid)),

@@ -13,6 +13,7 @@ import { ActivityPanel } from '../components/activity-panel.tsx';
 import { PlusIcon, RestoreIcon, Spinner, StopIcon } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
 import { useServerSocket } from '../lib/use-server-socket.ts';
+import { automaticDeletionNotice } from '../lib/activity-text.ts';
 
 const RESTORING = 'restoring_backup';
 
@@ -50,6 +51,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   const finishedRestores = useRef(new Map<string, number>());
   /** Backups this page cancelled: their failure is what was asked for, not news to alarm about. */
   const cancelledHere = useRef(new Set<string>());
+  /** Backups deleted from this page: their disappearance needs no announcement. */
+  const deletedHere = useRef(new Set<string>());
 
   const perms = server?.meta?.user_permissions ?? [];
   const restoring = server?.attributes.status === RESTORING;
@@ -83,6 +86,11 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       }
       setList(next);
       setLoadError(null);
+      // Rows that went away on their own (same page, not deleted here): say who removed them.
+      if (prev && prev.page === next.page) {
+        const gone = prev.backups.filter((o) => !next.backups.some((b) => b.uuid === o.uuid) && !deletedHere.current.has(o.uuid));
+        if (gone.length > 0) void announceAutomaticDeletions(gone.map((b) => b.uuid));
+      }
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         // Every backup route answers 409 while a restore runs; the server view shows why.
@@ -91,6 +99,17 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         return;
       }
       setLoadError(errorText(err));
+    }
+  }, [serverId]);
+
+  /** The retention policy or a schedule's rotation removed backups this page showed: tell the user. */
+  const announceAutomaticDeletions = useCallback(async (uuids: string[]) => {
+    try {
+      const recent = await api.activity(serverId, 1);
+      const text = automaticDeletionNotice(recent.data, uuids);
+      if (text) setNotice(text);
+    } catch {
+      // Only an announcement; the list itself is already right.
     }
   }, [serverId]);
 
@@ -386,6 +405,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           onConfirm={async () => {
             await api.deleteBackup(serverId, dialog.backup.uuid);
             const gone = dialog.backup;
+            deletedHere.current.add(gone.uuid);
             setDialog(null);
             setList((prev) => prev && {
               ...prev,
