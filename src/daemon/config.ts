@@ -12,6 +12,21 @@ import { daemonErrors } from './errors.ts';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1';
 
+/**
+ * Where local archives live: Pterodactyl Wings' flat `<backup_directory>/<uuid>.tar.gz`, or
+ * Pelican Wings' `<backup_directory>/<server uuid>/<uuid>.tar.gz`.
+ */
+export type BackupLayout = 'flat' | 'per-server';
+
+/** Set when the daemon runs as a sidecar beside Wings (`backwing daemon --wings-config`). */
+export interface WingsSidecarConfig {
+  /** The Wings config file everything was read from. */
+  readonly configPath: string;
+  readonly flavor: 'pterodactyl' | 'pelican';
+  /** Wings' own API (state, power, commands) and the node token it accepts (`Bearer <token>`). */
+  readonly api: { readonly url: string; readonly token: Secret };
+}
+
 export interface DaemonConfig {
   readonly uuid: string;
   readonly tokenId: string;
@@ -19,10 +34,13 @@ export interface DaemonConfig {
   readonly api: { readonly host: string; readonly port: number };
   readonly remote: string;
   readonly system: {
+    readonly backupLayout: BackupLayout;
     readonly rootDirectory: string;
     readonly stateDirectory: string;
     readonly data: string;
     readonly backupDirectory: string;
+    /** Wings' `system.user`: restored files are given this owner. null = the daemon's own ids. */
+    readonly user: { readonly uid: number; readonly gid: number } | null;
     readonly backups: {
       /** Bytes per second; 0 = unlimited. */
       readonly writeLimit: number;
@@ -40,6 +58,12 @@ export interface DaemonConfig {
   /** port null = /metrics is served on the API listener; otherwise only on this separate one. */
   readonly metrics: { readonly host: string; readonly port: number | null };
   readonly allowedOrigins: readonly string[];
+  /**
+   * Who reads our reports. 'upstream' (a Pterodactyl or Pelican panel): reports carry Wings'
+   * fields only, and no `/servers/reset` is sent at start (it would also clear Wings' installs).
+   */
+  readonly panelKind: 'backwing' | 'upstream';
+  readonly wings: WingsSidecarConfig | null;
   /** Where the config came from, for error messages. */
   readonly source: string;
 }
@@ -65,7 +89,7 @@ export const DAEMON_DEFAULTS = {
 
 const MIB = 1024 * 1024;
 
-class ConfigReader {
+export class ConfigReader {
   constructor(private readonly root: Record<string, unknown>, private readonly source: string) {}
 
   fail(key: string, problem: string): never {
@@ -107,6 +131,17 @@ class ConfigReader {
   }
 }
 
+/** `system.user.uid/gid`: both or neither, non-negative integers. */
+export function gameUser(r: ConfigReader): { uid: number; gid: number } | null {
+  const uid = r.raw('system.user.uid');
+  const gid = r.raw('system.user.gid');
+  if ((uid === undefined || uid === null) && (gid === undefined || gid === null)) return null;
+  for (const [key, v] of [['system.user.uid', uid], ['system.user.gid', gid]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) r.fail(key, 'must be a non-negative integer');
+  }
+  return { uid: uid as number, gid: gid as number };
+}
+
 function compressionLevel(r: ConfigReader): number {
   const key = 'system.backups.compression_level';
   const v = r.raw(key) ?? DAEMON_DEFAULTS[key];
@@ -119,7 +154,7 @@ function compressionLevel(r: ConfigReader): number {
   return r.fail(key, 'must be none, best_speed, best_compression or 0-9');
 }
 
-function validateAllowlistEntry(r: ConfigReader, entry: string): void {
+export function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   const key = 'system.backups.restore_host_allowlist';
   const slash = entry.indexOf('/');
   if (slash >= 0) {
@@ -132,7 +167,8 @@ function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   if (isIP(entry) === 0 && !/^[a-z0-9.-]+$/i.test(entry)) r.fail(key, `has an invalid host "${entry}"`);
 }
 
-export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+/** A reader over a YAML mapping; anything else is one config error line. */
+export function yamlConfigReader(text: string, source: string): ConfigReader {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -140,7 +176,11 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
     throw daemonErrors.config(`${source}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw daemonErrors.config(`${source}: must be a YAML mapping`);
-  const r = new ConfigReader(doc as Record<string, unknown>, source);
+  return new ConfigReader(doc as Record<string, unknown>, source);
+}
+
+export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+  const r = yamlConfigReader(text, source);
 
   const uuid = r.string('uuid');
   const tokenId = r.string('token_id');
@@ -172,10 +212,12 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
     },
     remote: remote.replace(/\/+$/, ''),
     system: {
+      backupLayout: 'flat',
       rootDirectory,
       stateDirectory: join(rootDirectory, 'state'),
       data: r.string('system.data', DAEMON_DEFAULTS['system.data']),
       backupDirectory: r.string('system.backup_directory', DAEMON_DEFAULTS['system.backup_directory']),
+      user: gameUser(r),
       backups: {
         // Wings treats values below 1 MiB/s as unlimited; so do we.
         writeLimit: Math.floor(r.number('system.backups.write_limit', DAEMON_DEFAULTS['system.backups.write_limit'], 0, 1_000_000)) * MIB,
@@ -193,6 +235,8 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
     },
     allowedOrigins: origins,
+    panelKind: 'backwing',
+    wings: null,
     source,
   };
   if (!Number.isInteger(config.api.port)) r.fail('api.port', 'must be an integer');

@@ -92,7 +92,7 @@ export class BackupService {
     }
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
-    if (this.#running.has(uuid) || (await store.exists(uuid))) throw daemonErrors.backupExists();
+    if (this.#running.has(uuid) || (await store.exists(uuid, serverUuid))) throw daemonErrors.backupExists();
     // Re-check after the await, in the same synchronous block that claims the job: an identical
     // request or a restore of this server may have started meanwhile.
     if (this.#running.has(uuid)) throw daemonErrors.backupExists();
@@ -160,6 +160,8 @@ export class BackupService {
       level: config.system.backups.compressionLevel,
       checksum: config.system.backups.checksum,
       writeLimit: config.system.backups.writeLimit || undefined,
+      // Beside Wings, archives stay restorable by Wings itself after switching back.
+      directoryEntries: config.wings === null,
       signal: job.controller.signal,
       onProgress: (p: ArchiveProgress) => progress.push(p),
       logger,
@@ -171,7 +173,7 @@ export class BackupService {
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       if (adapter === 'wings') {
-        result = await createArchiveFile(serverDir, store.archivePath(uuid), archiveOpts);
+        result = await createArchiveFile(serverDir, await store.prepareArchive(uuid, job.serverUuid), archiveOpts);
         await store.writeSidecar(uuid, {
           server_uuid: job.serverUuid,
           checksum: result.checksum,
@@ -186,6 +188,7 @@ export class BackupService {
           spoolDir: store.dir,
           concurrency: config.system.backups.s3PartConcurrency,
           maxPartSize: config.system.backups.s3MaxPartSize,
+          upstreamPanel: config.panelKind === 'upstream',
           signal: job.controller.signal,
           logger,
         });
@@ -210,7 +213,7 @@ export class BackupService {
     } catch (err) {
       progress.flush();
       scanStop.abort();
-      if (adapter === 'wings') await store.remove(uuid).catch(() => undefined);
+      if (adapter === 'wings') await store.remove(uuid, job.serverUuid).catch(() => undefined);
       report = failedBackupReport();
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
@@ -257,17 +260,18 @@ export class BackupService {
     const job = this.#running.get(uuid);
     if (job && job.serverUuid === serverUuid) {
       await this.abort(uuid);
-      await this.deps.store.remove(uuid);
+      await this.deps.store.remove(uuid, serverUuid);
       return;
     }
-    if (!(await this.deps.store.owned(serverUuid, uuid))) throw daemonErrors.backupNotFound();
-    await this.deps.store.remove(uuid);
+    const found = await this.deps.store.claim(serverUuid, uuid);
+    if (!found) throw daemonErrors.backupNotFound();
+    await this.deps.store.removeFound(found);
   }
 
   async deleteAll(serverUuid: string): Promise<number> {
     await this.abortForServer(serverUuid);
     const owned = await this.deps.store.listOwnedBy(serverUuid);
-    for (const uuid of owned) await this.deps.store.remove(uuid);
+    for (const found of owned) await this.deps.store.removeFound(found);
     return owned.length;
   }
 
