@@ -202,4 +202,22 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
     const sentences = await items.allInnerTexts();
     assert.ok(!sentences.some((t) => /backup backup|the .* backup as/.test(t)), sentences.join('\n'));
   });
+
+  test('ignored patterns are visible: the .pteroignore beside the create dialog\'s field, the request\'s on the row', async () => {
+    await writeFile(join(stack.serverDir, '.pteroignore'), '# never back these up\nlogs/\n*.tmp\n');
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create server backup' });
+    await dialog.waitFor(WAIT);
+    const shown = dialog.getByTestId('pteroignore').locator('pre');
+    await shown.waitFor(WAIT);
+    assert.equal(await shown.innerText(), '# never back these up\nlogs/\n*.tmp');
+    await dialog.getByLabel('Backup name').fill('Left out test');
+    await dialog.getByLabel('Ignored files & directories').fill('world/\n*.jar.old');
+    assert.deepEqual(await unnamedControls(page), []);
+    await page.screenshot({ path: shot('clarity-08-pteroignore') });
+    await dialog.getByRole('button', { name: 'Start backup' }).click();
+    const r = row(page, 'Left out test');
+    await page.locator('li[data-state="completed"]', { hasText: 'Left out test' }).waitFor({ timeout: 120_000 });
+    assert.match(await r.getByTestId('ignored-patterns').innerText(), /^Left out: world\/, \*\.jar\.old \(and the server's \.pteroignore\)$/);
+  });
 });

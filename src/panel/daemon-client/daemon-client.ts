@@ -4,7 +4,7 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
-import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest } from '../../wire/daemon-api.ts';
+import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest, DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -25,6 +25,8 @@ export interface DaemonClient {
   cancelBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
   /** backwing daemons only. Rejects with daemonStatus 404 when no restore is running there. */
   cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
+  /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
+  ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -96,6 +98,11 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const logger = opts.logger ?? silentLogger();
 
   async function call(node: NodeConnection, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
+    await exchange(node, method, path, body);
+  }
+
+  /** One request; resolves with the body of a 2xx answer, rejects with a DaemonConnectionError otherwise. */
+  async function exchange(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -121,10 +128,10 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       text = await res.text();
     } catch (err) {
       // The status line arrived but the body did not: for a 2xx the daemon accepted the call.
-      if (res.status >= 200 && res.status < 300) return;
+      if (res.status >= 200 && res.status < 300 && method !== 'GET') return '';
       log.warn({ err: errorMessage(err), status: res.status }, 'daemon response body lost');
     }
-    if (res.status >= 200 && res.status < 300) return;
+    if (res.status >= 200 && res.status < 300) return text;
 
     const parsed = readErrorBody(text);
     const requestId = parsed.requestId ?? res.headers.get('x-request-id') ?? undefined;
@@ -168,6 +175,16 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     },
     cancelRestore(node, serverUuid) {
       return call(node, 'POST', `/api/servers/${seg(serverUuid)}/restore/cancel`);
+    },
+    async ignoreFile(node, serverUuid) {
+      const text = await exchange(node, 'GET', `/api/servers/${seg(serverUuid)}/ignore-file`);
+      try {
+        const doc = JSON.parse(text) as DaemonIgnoreFile;
+        if (typeof doc.state === 'string' && typeof doc.content === 'string') return doc;
+      } catch {
+        // fall through: a daemon without this route (Wings) answers something else
+      }
+      throw new DaemonConnectionError(502, 'The machine running this server did not return its .pteroignore file.', {});
     },
   };
 }

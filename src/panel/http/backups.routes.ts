@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
+import { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import type { PanelContext } from '../context.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
@@ -21,6 +22,8 @@ const CreateBody = Type.Object({
 });
 
 const RestoreBody = Type.Object({ truncate: Type.Boolean() });
+
+const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
 
 export function backupObject(b: BackupRow): BackupObjectT {
   return { object: 'backup', attributes: toBackupAttributes(b) };
@@ -67,6 +70,19 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
       isLocked: requestedLock && can(scope.access, 'backup.delete'),
     }, scope.auth.actor);
     return backupObject(row);
+  });
+
+  app.get(`${base}/ignore-file`, {
+    schema: {
+      tags: ['backups'], params: ServerParams,
+      summary: "The server's .pteroignore (backwing extension)",
+      description: "backwing extension. Needs backup.create. What the node's .pteroignore says, so the create dialog can show what every backup leaves out besides the request's own patterns. The node reads it without following a symbolic link, up to 32 KiB; `state` says why `content` may be empty (absent, symlink, not_a_file, too_large).",
+      response: { 200: IgnoreFileObject },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.create' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    return { object: 'ignore_file' as const, attributes: await svc.ignoreFile(scope) };
   });
 
   app.get(`${base}/:backup`, {

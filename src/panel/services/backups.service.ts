@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
 import { deliveryUncertain, isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
+import type { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
@@ -239,6 +240,11 @@ export class BackupsService {
       if (isDaemonConnectionError(err) && err.daemonStatus === 404) throw PanelErrors.restoreNotRunning();
       throw err;
     }
+  }
+
+  /** The server's .pteroignore as its node reads it (backwing daemons; Wings has no such route). */
+  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile> {
+    return this.d.daemon.ignoreFile(nodeConnection(target.node), target.server.uuid);
   }
 
   /** Marks unfinished backups older than the prune age failed. Returns how many. */

@@ -8,6 +8,7 @@ import type {
   SignedUrl,
   WebsocketCredentials,
 } from '../../../wire/client-api.ts';
+import type { DaemonIgnoreFile } from '../../../wire/daemon-api.ts';
 import type {
   RetentionPolicyAttributes,
   RetentionPolicyObject,
@@ -96,6 +97,7 @@ export const api = {
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
+  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),
 
   schedules: (server: string) => request<ScheduleList>('GET', `${s(server)}/schedules`),
   createSchedule: (server: string, body: ScheduleBody) => request<ScheduleObject>('POST', `${s(server)}/schedules`, body),

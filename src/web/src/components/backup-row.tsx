@@ -90,6 +90,12 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
         )}
+        {backup.ignored_files.length > 0 && (
+          <p className="backup-ignored" data-testid="ignored-patterns">
+            Left out: {backup.ignored_files.map((p, i) => <span key={i}>{i > 0 && ', '}<code>{p}</code></span>)}
+            <span className="muted"> (and the server's .pteroignore)</span>
+          </p>
+        )}
       </div>
       <div className="backup-size">
         {state === 'completed' && <><span className="label">Size</span><span className="value">{formatBytes(backup.bytes)}</span></>}
