@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt } from './support/build.ts';
 import { clientApi, restartWithWriteLimit, startStack, type Stack } from './support/stack.ts';
 import { launchChromium, shot } from './support/browser.ts';
-import { unnamedControls } from './support/a11y.ts';
+import { lowContrastTexts, unnamedControls } from './support/a11y.ts';
 
 const WAIT = { timeout: 30_000 };
 let stack: Stack;
@@ -219,5 +219,29 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
     const r = row(page, 'Left out test');
     await page.locator('li[data-state="completed"]', { hasText: 'Left out test' }).waitFor({ timeout: 120_000 });
     assert.match(await r.getByTestId('ignored-patterns').innerText(), /^Left out: world\/, \*\.jar\.old \(and the server's \.pteroignore\)$/);
+  });
+
+  test('every text has at least 4.5:1 contrast, light and dark, with every badge and state on the page', async () => {
+    // Lock one so the LOCKED badge is there; the failed row, activity and a dialog are already on the page.
+    const list = await clientApi<{ data: Array<{ attributes: { uuid: string; name: string; is_locked: boolean } }> }>(stack, 'GET',
+      `/api/client/servers/${stack.server_identifier}/backups`);
+    const one = list.json.data.find((d) => d.attributes.name === 'Progress one')!.attributes;
+    if (!one.is_locked) await clientApi(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups/${one.uuid}/lock`);
+    await createBackup('Contrast run');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.reload();
+      await page.locator('li[data-locked="true"] .badge-locked').waitFor(WAIT);
+      await page.getByText('Backup activity', { exact: true }).click();
+      await page.locator('details.activity li').first().waitFor(WAIT);
+      const running = await page.locator('li[data-state="running"]').count();
+      assert.deepEqual(await lowContrastTexts(page), [], `${scheme}: page (running rows: ${running})`);
+      await page.screenshot({ path: shot(`clarity-09-contrast-${scheme}`), fullPage: true });
+      await page.getByRole('button', { name: 'Create backup' }).click();
+      await page.getByTestId('pteroignore').locator('pre').waitFor(WAIT);
+      assert.deepEqual(await lowContrastTexts(page), [], `${scheme}: create dialog`);
+      await page.keyboard.press('Escape');
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });
