@@ -70,13 +70,11 @@ interface DeletionEntry {
 }
 
 /**
- * "The retention policy deleted "A" and "B"." for backups that left the list without anyone on
- * this page deleting them, from the newest activity entries; null when none explains it.
+ * "The retention policy deleted "A" and "B"." for the retention and rotation entries among
+ * `entries` (the caller picks which); null when there are none.
  */
-export function automaticDeletionNotice(entries: readonly DeletionEntry[], uuids: readonly string[]): string | null {
-  const names = (event: string) => entries
-    .filter((e) => e.attributes.event === event && uuids.includes(String(e.attributes.properties?.uuid ?? '')))
-    .map((e) => q(e.attributes.properties?.name));
+export function automaticDeletionNotice(entries: readonly DeletionEntry[]): string | null {
+  const names = (event: string) => entries.filter((e) => e.attributes.event === event).map((e) => q(e.attributes.properties?.name));
   const list = (n: string[]) => (n.length <= 1 ? n.join('') : `${n.slice(0, -1).join(', ')} and ${n.at(-1)}`);
   const parts: string[] = [];
   const retention = names('server:backup.retention-delete');

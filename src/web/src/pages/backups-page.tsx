@@ -16,6 +16,8 @@ import { useServerSocket } from '../lib/use-server-socket.ts';
 import { automaticDeletionNotice } from '../lib/activity-text.ts';
 
 const RESTORING = 'restoring_backup';
+/** Automatic deletions this recent are announced when the page opens. */
+const RECENT_DELETION_MS = 5 * 60_000;
 
 type DialogState =
   | { kind: 'create' }
@@ -102,14 +104,35 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     }
   }, [serverId]);
 
-  /** The retention policy or a schedule's rotation removed backups this page showed: tell the user. */
-  const announceAutomaticDeletions = useCallback(async (uuids: string[]) => {
-    try {
-      const recent = await api.activity(serverId, 1);
-      const text = automaticDeletionNotice(recent.data, uuids);
-      if (text) setNotice(text);
-    } catch {
-      // Only an announcement; the list itself is already right.
+  /** Activity entries already announced, so a deletion is told once. */
+  const announced = useRef(new Set<string>());
+  /**
+   * The retention policy or a schedule's rotation removed backups: tell the user on this page —
+   * rows it showed that vanished, and any such deletion of the last few minutes (it may have
+   * happened before the list was first shown). The row goes before its entry is written, so look
+   * a few times when rows vanished.
+   */
+  const announceAutomaticDeletions = useCallback(async (goneUuids: string[]) => {
+    for (let attempt = 0; attempt < (goneUuids.length > 0 ? 4 : 1); attempt++) {
+      let recent;
+      try {
+        recent = await api.activity(serverId, 1);
+      } catch {
+        return; // only an announcement; the list itself is already right
+      }
+      const fresh = recent.data.filter((e) => {
+        const id = String(e.attributes.id ?? '');
+        if (announced.current.has(id)) return false;
+        const uuid = String(e.attributes.properties?.uuid ?? '');
+        const at = Date.parse(e.attributes.timestamp ?? '');
+        return goneUuids.includes(uuid) || (Number.isFinite(at) && Date.now() - at < RECENT_DELETION_MS);
+      });
+      const text = automaticDeletionNotice(fresh);
+      if (text) {
+        for (const e of fresh) announced.current.add(String(e.attributes.id ?? ''));
+        return setNotice(text);
+      }
+      if (attempt < 3) await new Promise((r) => setTimeout(r, 1000));
     }
   }, [serverId]);
 
@@ -133,7 +156,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       const s = await loadServer();
       if (cancelled || !s) return;
       if (s.attributes.status === RESTORING) setRestore({ name: null, progress: null });
-      else if (can(s.meta?.user_permissions ?? [], 'backup.read')) await loadList(page);
+      else if (can(s.meta?.user_permissions ?? [], 'backup.read')) {
+        await loadList(page);
+        void announceAutomaticDeletions([]);
+      }
     })();
     return () => { cancelled = true; };
     // Only a new server starts from scratch; page changes are handled below.
@@ -208,6 +234,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       // The retention policy runs once the panel has recorded the success; look again to drop what it removed.
       if (p.is_successful) {
         for (const ms of [3000, 10000]) setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, ms);
+        // Pruned rows on another page (or gone before we looked) are announced too.
+        setTimeout(() => { void announceAutomaticDeletions([]); }, 4000);
       }
     },
     restoreProgress: (p) => {
