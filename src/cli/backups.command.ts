@@ -219,6 +219,8 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
 
 async function follow(client: PanelApi, g: GlobalOpts, server: string, backup: string, kind: 'backup' | 'restore', timeout: number, poll: number): Promise<FollowResult> {
   const bar = createProgress({ label: kind, enabled: shouldShowProgress(!!g.json) });
+  // The line is there from the first moment; the total arrives with the daemon's first frame.
+  bar.update(0, null);
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
