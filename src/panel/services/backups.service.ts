@@ -227,12 +227,13 @@ export class BackupsService {
   async cancelRestore(target: BackupTarget, actor: Actor): Promise<void> {
     const { server, node } = target;
     if (server.status !== 'restoring_backup') throw PanelErrors.restoreNotRunning();
-    const started = await this.d.repos.activity.latestForSubject('server', server.id, 'server:backup.restore');
-    let name: unknown;
-    try {
-      name = started ? (JSON.parse(started.properties) as { name?: unknown }).name : undefined;
-    } catch { /* the name is a nicety */ }
-    const activityId = await this.activity.record({ event: 'server:backup.restore-cancel', actor, properties: typeof name === 'string' ? { name } : {}, subjects: [{ type: 'server', id: server.id }] });
+    const last = await this.activity.lastRestoreRequest(server.id);
+    const activityId = await this.activity.record({
+      event: 'server:backup.restore-cancel',
+      actor,
+      properties: last?.name !== undefined ? { name: last.name } : {},
+      subjects: [...(last?.backupId !== undefined ? [{ type: 'backup', id: last.backupId }] : []), { type: 'server', id: server.id }],
+    });
     try {
       await this.d.daemon.cancelRestore(nodeConnection(node), server.uuid);
     } catch (err) {
