@@ -10,7 +10,7 @@ import { join } from 'node:path';
 /** The archive refuses an ignore list above 32 KiB; reading more than that would be wasted. */
 export const PTEROIGNORE_MAX_BYTES = 32 * 1024;
 
-export type PteroignoreState = 'absent' | 'present' | 'symlink' | 'not_a_file' | 'too_large';
+export type PteroignoreState = 'absent' | 'present' | 'symlink' | 'not_a_file' | 'too_large' | 'unreadable';
 
 export interface PteroignoreFile {
   state: PteroignoreState;
@@ -29,7 +29,8 @@ export async function readPteroignoreFile(serverDir: string): Promise<Pteroignor
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent', text: '', size: 0 };
     if (code === 'ELOOP') return { state: 'symlink', text: '', size: 0 };
-    throw err;
+    // Permissions and the like: say so rather than fail the request (the backup will report it).
+    return { state: 'unreadable', text: '', size: 0 };
   }
   try {
     const st = await fh.stat();

@@ -76,7 +76,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     schema: {
       tags: ['backups'], params: ServerParams,
       summary: "The server's .pteroignore (backwing extension)",
-      description: "backwing extension. Needs backup.create. What the node's .pteroignore says, so the create dialog can show what every backup leaves out besides the request's own patterns. The node reads it without following a symbolic link, up to 32 KiB; `state` says why `content` may be empty (absent, symlink, not_a_file, too_large).",
+      description: "backwing extension. Needs backup.create. What the node's .pteroignore says, so the create dialog can show what every backup leaves out besides the request's own patterns. The node reads it without following a symbolic link, up to 32 KiB; `state` says why `content` may be empty (absent, symlink, not_a_file, too_large, unreadable).",
       response: { 200: IgnoreFileObject },
     },
     preValidation: serverScopeHook(ctx, { permission: 'backup.create' }),

@@ -106,6 +106,8 @@ function PteroignoreView({ file }: { file: DaemonIgnoreFile | { error: string } 
       return <p className="hint">It is a symbolic link, so backups do not use it.</p>;
     case 'not_a_file':
       return <p className="hint">It is not a regular file, so backups do not use it.</p>;
+    case 'unreadable':
+      return <p className="hint hint-danger">The node may not read it, so backups of this server will fail until its permissions are fixed.</p>;
     case 'too_large':
       return <p className="hint hint-danger">It is larger than 32 KiB: backups of this server are refused until it is smaller.</p>;
     default: {
