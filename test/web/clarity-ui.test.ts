@@ -167,7 +167,7 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
     await page.locator('[data-testid="restoring"]').waitFor({ state: 'detached', timeout: 60_000 });
     const alert = page.getByRole('alert').filter({ hasText: 'The restore did not finish' });
     await alert.waitFor(WAIT);
-    assert.match(await alert.innerText(), /cancelled: it stopped after \d+ entr(y|ies) \(about \d+% of the archive\); those were restored, the other files are as they were; restore again/);
+    assert.match(await alert.innerText(), /cancelled: it stopped after \d+ entr(y|ies) \(about \d+% of the archive\); those were restored, the file it was writing may be incomplete, the others are as they were; restore again/);
     await page.screenshot({ path: shot('clarity-06-restore-cancelled') });
   });
 
@@ -243,5 +243,20 @@ describe('web UI: job clarity (real stack, Chromium)', { timeout: 400_000 }, () 
       await page.keyboard.press('Escape');
     }
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  test('at phone width (390 px) the running row keeps its percentage, time left and Cancel without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await createBackup('Phone run');
+    const running = page.locator('li[data-state="running"]', { hasText: 'Phone run' });
+    await running.waitFor(WAIT);
+    await page.waitForFunction(() => /\d+%/.test(document.querySelector('li[data-state="running"] .progress-text')?.textContent ?? ''), undefined, WAIT);
+    await running.getByRole('button', { name: 'Cancel Phone run' }).waitFor(WAIT);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+    await page.screenshot({ path: shot('clarity-10-phone-running'), fullPage: true });
+    await page.locator('li[data-state="completed"]', { hasText: 'Phone run' }).waitFor({ timeout: 120_000 });
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 });

@@ -19,8 +19,8 @@ export function partialRestoreNote(p: RestoreStopPoint): string {
   const pct = p.archiveSize && p.archiveSize > 0 ? ` (about ${Math.min(99, Math.floor((p.bytesRead / p.archiveSize) * 100))}% of the archive)` : '';
   const files = `${p.filesDone} ${p.filesDone === 1 ? 'entry' : 'entries'}`;
   return p.truncated
-    ? `it stopped after ${files}${pct}; the server's files had been deleted first, so only those are there; restore again to get the whole backup`
-    : `it stopped after ${files}${pct}; those were restored, the other files are as they were; restore again to get the whole backup`;
+    ? `it stopped after ${files}${pct}; the server's files had been deleted first, so only those are there and the last may be incomplete; restore again to get the whole backup`
+    : `it stopped after ${files}${pct}; those were restored, the file it was writing may be incomplete, the others are as they were; restore again to get the whole backup`;
 }
 
 /** "cancelled: it stopped after 120 entries (about 35% of the archive); …" */

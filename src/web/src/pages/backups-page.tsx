@@ -471,9 +471,9 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             setDialog(null);
           }}>
           <p>
-            The restore stops after the file it is writing. Files already restored stay; the rest keep
-            their current contents (or are missing, if the restore started by deleting all files).
-            Restore again to get a complete copy of the backup.
+            The restore stops now. Files already restored stay; the file it is writing may be left
+            incomplete; the rest keep their current contents (or are missing, if the restore started by
+            deleting all files). Restore again to get a complete copy of the backup.
           </p>
         </ConfirmDialog>
       )}
