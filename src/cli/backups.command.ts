@@ -298,7 +298,7 @@ function printBackup(b: BackupAttributes): void {
 
 /** The stored reason (backwing's `failure_reason`); an upstream panel has none. */
 function failureReasonText(b: BackupAttributes): string {
-  const r = (b as BackupAttributes & { failure_reason?: unknown }).failure_reason;
+  const r = b.failure_reason;
   return typeof r === 'string' && r !== '' ? r : 'the panel did not record a reason';
 }
 

@@ -23,6 +23,8 @@ export const BackupAttributes = Type.Object({
   bytes: Type.Integer(),
   created_at: Type.String(),
   completed_at: Nullable(Type.String()),
+  /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
+  failure_reason: Nullable(Type.String()),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

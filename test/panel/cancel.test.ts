@@ -48,6 +48,9 @@ for (const db of dbs) {
         return b?.completed_at ? b : null;
       });
       assert.equal(row.is_successful, 0);
+      assert.equal(row.failure_reason, 'cancelled');
+      const shown = await h.api('GET', `/api/client/servers/${server.identifier}/backups/${uuid}`);
+      assert.equal(shown.body.attributes.failure_reason, 'cancelled');
       const entries = (await h.ctx.services.activity.listForServer(server.id, 1, 50)).entries;
       const cancel = entries.find((e) => e.event === 'server:backup.cancel');
       assert.ok(cancel, entries.map((e) => e.event).join(','));
@@ -86,7 +89,10 @@ for (const db of dbs) {
       assert.ok(cancel);
       assert.equal(cancel.properties.name, 'source');
       assert.equal(cancel.actor?.email, 'owner@example.com');
-      await waitFor('restore-failed entry', async () => (await h.ctx.services.activity.listForServer(server.id, 1, 50)).entries.some((e) => e.event === 'server:backup.restore-failed'));
+      const failed = await waitFor('restore-failed entry', async () => (await h.ctx.services.activity.listForServer(server.id, 1, 50)).entries.find((e) => e.event === 'server:backup.restore-failed'));
+      // How far it got and what the files are now, in the entry people read.
+      assert.match(String(failed.properties.reason),
+        /^cancelled: (it stopped after \d+ entr(y|ies) \(about \d+% of the archive\); the server's files had been deleted first|nothing was restored, and the server's files had already been deleted)/);
     });
   });
 }

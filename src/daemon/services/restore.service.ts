@@ -24,6 +24,8 @@ import type { ServerRegistry } from './server-registry.ts';
 import { JobTotal } from './job-total.ts';
 import { describeRestoreFailure } from './restore-outcome.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
+import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
+import { RecentJobs } from './recent-jobs.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
@@ -34,6 +36,7 @@ export interface RestoreRequest {
 interface RunningRestore {
   serverUuid: string;
   truncated: boolean;
+  backupUuid: string;
   journalId: string;
   released?: boolean;
   controller: AbortController;
@@ -66,6 +69,8 @@ export class RestoreService {
   #closing = false;
   /** Every job until fully done (report queued), for close(). */
   readonly #jobs = new Set<Promise<void>>();
+  /** Finished restores, for the reconciliation inventory. */
+  readonly recent = new RecentJobs();
 
   constructor(private readonly deps: RestoreServiceDeps) {
     this.#allowlist = new HostAllowlist(deps.config.system.backups.restoreHostAllowlist);
@@ -73,6 +78,11 @@ export class RestoreService {
 
   get runningCount(): number {
     return this.#running.size;
+  }
+
+  /** Running restores, for the reconciliation inventory. */
+  running(): Array<{ backupUuid: string; serverUuid: string }> {
+    return [...this.#running.values()].map((j) => ({ backupUuid: j.backupUuid, serverUuid: j.serverUuid }));
   }
 
   async start(serverUuid: string, serverDir: string, rawBackup: string, req: RestoreRequest): Promise<void> {
@@ -135,7 +145,7 @@ export class RestoreService {
       throw err;
     }
 
-    const job: RunningRestore = { serverUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
+    const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, archiveSize, job).finally(() => this.#release(job));
@@ -173,6 +183,7 @@ export class RestoreService {
     publish({ bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null });
     let successful = false;
     let error: string | undefined;
+    let reason: string | undefined;
     logger.info('restore started');
     try {
       const result = await extractArchive(input, serverDir, {
@@ -188,19 +199,21 @@ export class RestoreService {
       successful = true;
       logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
-      const stop = { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize, truncated: job.truncated };
-      error = describeRestoreFailure(errorMessage(job.controller.signal.aborted ? job.controller.signal.reason : err), stop);
-      logger.warn({ err: errorMessage(err) }, 'restore failed');
+      error = errorMessage(err);
+      // The reason says why, then how far it got and what the server's files are now.
+      reason = describeRestoreFailure(failureReasonOf(err, job.controller.signal), { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize, truncated: job.truncated });
+      logger.warn({ err: error, reason }, 'restore failed');
     } finally {
       input.destroy();
       progress.flush();
     }
     metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.recent.add({ kind: 'restore', backup_uuid: backupUuid, server_uuid: serverUuid, successful, ...(reason ? { failure_reason: reason } : {}) });
     this.#release(job);
-    const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
+    const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(reason ? { error: reason } : error ? { error } : {}) };
     try {
-      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
+      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful, ...(reason ? { failure_reason: reason } : {}) }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }
@@ -215,13 +228,13 @@ export class RestoreService {
   async cancel(serverUuid: string): Promise<void> {
     const job = this.#running.get(serverUuid);
     if (!job) throw daemonErrors.noRunningRestore();
-    job.controller.abort(new Error('cancelled'));
+    job.controller.abort(new JobCancelled(FailureReasons.cancelled));
     await job.done;
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
+    for (const job of this.#running.values()) job.controller.abort(new JobCancelled(FailureReasons.shutDown));
     await Promise.all([...this.#jobs]);
   }
 }

@@ -4,7 +4,8 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
-import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest, DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { Value } from 'typebox/value';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -27,6 +28,13 @@ export interface DaemonClient {
   cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
   /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
   ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
+  /**
+   * backwing: what the daemon holds (`GET /api/backwing/inventory`). Null when the daemon does not
+   * have the route (an upstream Wings: 404/405) or answers something that is not an inventory.
+   */
+  inventory(node: NodeConnection): Promise<DaemonInventory | null>;
+  /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
+  removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -97,12 +105,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
-    await exchange(node, method, path, body);
-  }
-
-  /** One request; resolves with the body of a 2xx answer, rejects with a DaemonConnectionError otherwise. */
-  async function exchange(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -128,7 +131,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       text = await res.text();
     } catch (err) {
       // The status line arrived but the body did not: for a 2xx the daemon accepted the call.
-      if (res.status >= 200 && res.status < 300 && method !== 'GET') return '';
+      if (res.status >= 200 && res.status < 300) return '';
       log.warn({ err: errorMessage(err), status: res.status }, 'daemon response body lost');
     }
     if (res.status >= 200 && res.status < 300) return text;
@@ -157,27 +160,46 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
 
   const seg = encodeURIComponent;
   return {
-    createServer(node, uuid) {
+    async createServer(node, uuid) {
       const body: DaemonCreateServerRequest = { uuid, start_on_completion: false };
-      return call(node, 'POST', '/api/servers', body);
+      await call(node, 'POST', '/api/servers', body);
     },
-    createBackup(node, serverUuid, body) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup`, body);
+    async createBackup(node, serverUuid, body) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup`, body);
     },
-    restoreBackup(node, serverUuid, backupUuid, body) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
+    async restoreBackup(node, serverUuid, backupUuid, body) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
     },
-    deleteBackup(node, serverUuid, backupUuid) {
-      return call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    async deleteBackup(node, serverUuid, backupUuid) {
+      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
     },
-    cancelBackup(node, serverUuid, backupUuid) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/cancel`);
+    async inventory(node) {
+      let text: string;
+      try {
+        text = await call(node, 'GET', '/api/backwing/inventory');
+      } catch (err) {
+        if (isDaemonConnectionError(err) && (err.daemonStatus === 404 || err.daemonStatus === 405)) return null;
+        throw err;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return null;
+      }
+      return Value.Check(DaemonInventory, parsed) ? parsed : null;
     },
-    cancelRestore(node, serverUuid) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/restore/cancel`);
+    async removeArchive(node, backupUuid) {
+      await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);
+    },
+    async cancelBackup(node, serverUuid, backupUuid) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/cancel`);
+    },
+    async cancelRestore(node, serverUuid) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/restore/cancel`);
     },
     async ignoreFile(node, serverUuid) {
-      const text = await exchange(node, 'GET', `/api/servers/${seg(serverUuid)}/ignore-file`);
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/ignore-file`);
       try {
         const doc = JSON.parse(text) as DaemonIgnoreFile;
         if (typeof doc.state === 'string' && typeof doc.content === 'string') return doc;

@@ -94,6 +94,18 @@ export interface BackupsTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** Why the backup failed (short, user-safe); null while in progress or when successful. */
+  failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
+  purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** One row per node: which panel process reconciles it until when. */
+export interface ReconcileLeasesTable {
+  node_id: number;
+  holder: string | null;
+  until: string | null;
+  last_run_at: string | null;
 }
 
 export interface ActivityLogsTable {
@@ -124,6 +136,7 @@ export interface DB {
   servers: ServersTable;
   subusers: SubusersTable;
   backups: BackupsTable;
+  reconcile_leases: ReconcileLeasesTable;
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
 }

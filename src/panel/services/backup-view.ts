@@ -46,5 +46,6 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     bytes: Number(b.bytes),
     created_at: atom(b.created_at),
     completed_at: atom(b.completed_at),
+    failure_reason: isFailed(b) ? b.failure_reason : null,
   };
 }

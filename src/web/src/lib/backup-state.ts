@@ -8,12 +8,9 @@ export function backupState(b: Pick<BackupAttributes, 'is_successful' | 'complet
   return b.is_successful ? 'completed' : 'failed';
 }
 
-/**
- * The stored reason a backup failed (`failure_reason`, a backwing attribute), or null. Read
- * defensively: a panel without the attribute (upstream, or older backwing) leaves it undefined.
- */
+/** The stored reason a backup failed, or null (a panel without it, upstream, sends none). */
 export function failureReason(b: BackupAttributes): string | null {
-  const r = (b as BackupAttributes & { failure_reason?: unknown }).failure_reason;
+  const r = b.failure_reason;
   return typeof r === 'string' && r.trim() !== '' ? r : null;
 }
 
