@@ -121,7 +121,7 @@ describe('backwing backups: prompts, cancel, names', () => {
     const leftovers = (await readdir(join(stack.info.data_dir, 'backups'))).filter((n) => n.includes(b.uuid));
     assert.deepEqual(leftovers, []);
     const show = await cli(['show', S, b.uuid]);
-    assert.match(show.stdout, /^why {7}cancelled$/m, 'show says why it failed');
+    assert.match(show.stdout, /^why +cancelled$/m, 'show says why it failed');
     assert.equal(json<{ failure_reason: string }>(await cli(['show', S, b.uuid, '--json'])).failure_reason, 'cancelled');
     const again = await cli(['cancel', S, b.uuid, '--yes']);
     assert.equal(again.code, 1);
