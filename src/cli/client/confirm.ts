@@ -4,7 +4,7 @@
  * The question goes to stderr so stdout stays clean for --json.
  */
 import { createInterface } from 'node:readline/promises';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 
 export interface ConfirmOptions {

@@ -14,7 +14,7 @@ import {
   type TotalSource,
   type WsFrame,
 } from '../../wire/ws-events.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 import { PanelApiError, type PanelApi } from './panel-api.ts';
 
