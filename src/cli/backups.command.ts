@@ -13,11 +13,14 @@ import { PanelApi } from './client/panel-api.ts';
 import { createProgress, formatBytes, shouldShowProgress } from './client/progress.ts';
 import { downloadWithResume, partPath } from './client/download.ts';
 import { followJob, type FollowResult } from './client/follow.ts';
+import { confirmOrStop } from './client/confirm.ts';
+import { backupFileName } from '../core/file-name.ts';
 
 interface GlobalOpts {
   url?: string;
   key?: string;
   json?: boolean;
+  yes?: boolean;
 }
 
 const DEFAULT_URL = 'http://127.0.0.1:8000';
@@ -29,6 +32,7 @@ export function registerBackupsCommands(program: Command): void {
     .addOption(new Option('--url <url>', `panel URL (default: $BACKWING_URL or ${DEFAULT_URL})`))
     .addOption(new Option('--key <key>', 'client API key (default: $BACKWING_API_KEY, else ./data/api-key.txt from `backwing up`)'))
     .option('--json', 'print one JSON document on stdout instead of text')
+    .option('-y, --yes', 'do not ask before delete, restore --truncate and cancel (they only ask on a terminal)')
     .addHelpText(
       'after',
       `
@@ -89,7 +93,7 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
     .description('download a backup archive (resumes an interrupted download from FILE.part)')
     .argument('<server>', 'server identifier or uuid')
     .argument('<backup>', 'backup uuid')
-    .option('-o, --output <file>', 'where to save it (default: ./<backup uuid>.tar.gz)')
+    .option('-o, --output <file>', 'where to save it (default: ./<name>-<short uuid>.tar.gz)')
     .option('--force', 'overwrite the output file if it exists')
     .option('--no-verify', "skip comparing the file's sha256 with the panel's checksum")
     .option('--retries <n>', 'attempts after a dropped connection', (v) => parsePositiveInt(v, '--retries'), 5)
@@ -97,7 +101,7 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
       const g = globals(cmd);
       const client = api(g);
       const b = await client.getBackup(server, backup);
-      const dest = resolve(o.output ?? `${b.uuid}.tar.gz`);
+      const dest = resolve(o.output ?? backupFileName(b.name, b.uuid));
       if (existsSync(dest) && !o.force) throw new CliError(`${dest} already exists (use --force to overwrite)`);
       const bar = createProgress({ label: 'download', enabled: shouldShowProgress(!!g.json) });
       const ac = new AbortController();
@@ -157,6 +161,10 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
     .action(async (server: string, backup: string, o: { truncate?: boolean; wait?: boolean; timeout: number; poll: number }, cmd: Command) => {
       const g = globals(cmd);
       const client = api(g);
+      if (o.truncate) {
+        const b = await client.getBackup(server, backup);
+        await confirmOrStop(`Delete every file of server ${server}, then restore "${b.name}" into it?`, { yes: g.yes });
+      }
       await client.restoreBackup(server, backup, !!o.truncate);
       if (!o.wait) {
         if (g.json) return printJson({ backup, truncate: !!o.truncate, started: true });
@@ -174,14 +182,45 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
     .argument('<backup>', 'backup uuid')
     .action(async (server: string, backup: string, _o: unknown, cmd: Command) => {
       const g = globals(cmd);
-      await api(g).deleteBackup(server, backup);
+      const client = api(g);
+      const b = await client.getBackup(server, backup);
+      if (b.is_locked && b.completed_at !== null && b.is_successful) {
+        throw new CliError(`backup ${b.uuid} ("${b.name}") is locked: unlock it first (backwing backups unlock ${server} ${b.uuid})`);
+      }
+      await confirmOrStop(`Delete backup "${b.name}" (${b.uuid})? This cannot be undone.`, { yes: g.yes });
+      await client.deleteBackup(server, backup);
       if (g.json) return printJson({ deleted: backup });
       print(`backup ${backup} deleted`);
+    });
+
+  backups
+    .command('cancel')
+    .description('stop a running backup, or the restore running from this backup (backwing extension)')
+    .argument('<server>', 'server identifier or uuid')
+    .argument('<backup>', 'uuid of the running backup, or of the backup being restored')
+    .action(async (server: string, backup: string, _o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const client = api(g);
+      const s = await client.getServer(server);
+      if (s.attributes.status === 'restoring_backup') {
+        await confirmOrStop(`Stop the restore of server ${server}? Files already restored stay; the rest are not restored.`, { yes: g.yes });
+        await client.cancelRestore(server);
+        if (g.json) return printJson({ cancelled: 'restore', server });
+        return print(`restore of server ${server} cancelled; files already restored stay — restore again for a complete copy`);
+      }
+      const b = await client.getBackup(server, backup);
+      if (b.completed_at !== null) throw new CliError(`backup ${b.uuid} ("${b.name}") is not running (it ${b.is_successful ? 'completed' : 'failed'}); nothing to cancel`);
+      await confirmOrStop(`Stop backup "${b.name}" (${b.uuid})? What it wrote so far is removed.`, { yes: g.yes });
+      await client.cancelBackup(server, b.uuid);
+      if (g.json) return printJson({ cancelled: 'backup', backup: b.uuid });
+      print(`backup ${b.uuid} cancelled; its partial archive was removed`);
     });
 }
 
 async function follow(client: PanelApi, g: GlobalOpts, server: string, backup: string, kind: 'backup' | 'restore', timeout: number, poll: number): Promise<FollowResult> {
   const bar = createProgress({ label: kind, enabled: shouldShowProgress(!!g.json) });
+  // The line is there from the first moment; the total arrives with the daemon's first frame.
+  bar.update(0, null);
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -193,7 +232,7 @@ async function follow(client: PanelApi, g: GlobalOpts, server: string, backup: s
       kind,
       timeoutMs: timeout * 1000,
       pollIntervalMs: poll * 1000,
-      onProgress: (done, total) => bar.update(done, total),
+      onProgress: (done, total, source) => bar.update(done, total, source),
       signal: ac.signal,
     });
   } finally {
@@ -252,8 +291,15 @@ function printBackup(b: BackupAttributes): void {
     ['ignored', b.ignored_files.length ? b.ignored_files.join(', ') : '-'],
     ['created', b.created_at],
     ['completed', b.completed_at ?? '-'],
+    ...(status(b) === 'failed' ? [['why', failureReasonText(b)] as [string, string]] : []),
   ];
   for (const [k, v] of rows) print(`${k.padEnd(10)} ${v}`);
+}
+
+/** The stored reason (backwing's `failure_reason`); an upstream panel has none. */
+function failureReasonText(b: BackupAttributes): string {
+  const r = b.failure_reason;
+  return typeof r === 'string' && r !== '' ? r : 'the panel did not record a reason';
 }
 
 function printTable(head: string[], rows: string[][]): void {

@@ -22,6 +22,8 @@ export const DaemonMessages = {
   backupExists: 'A backup with that identifier already exists or is running.',
   restoring: 'This server is currently restoring a backup.',
   backupRunning: 'A backup of this server is running; wait for it to finish before restoring.',
+  noRunningBackup: 'No backup with this identifier is running on this server.',
+  noRunningRestore: 'No restore is running on this server.',
   rangeNotSatisfiable: 'The requested range cannot be satisfied.',
 } as const;
 
@@ -39,6 +41,8 @@ export const daemonErrors = {
   backupExists: () => new AppError('E_BACKUP_EXISTS', 409, DaemonMessages.backupExists),
   restoring: () => new AppError('E_SERVER_RESTORING', 409, DaemonMessages.restoring),
   backupRunning: () => new AppError('E_BACKUP_RUNNING', 409, DaemonMessages.backupRunning),
+  noRunningBackup: () => new AppError('E_NOT_RUNNING', 404, DaemonMessages.noRunningBackup),
+  noRunningRestore: () => new AppError('E_NOT_RUNNING', 404, DaemonMessages.noRunningRestore),
   downloadSource: (message: string, cause?: unknown) => new AppError('E_RESTORE_SOURCE', 400, message, { cause }),
   rangeNotSatisfiable: (size: number) =>
     new AppError('E_RANGE', 416, DaemonMessages.rangeNotSatisfiable, { headers: { 'Content-Range': `bytes */${size}` } }),

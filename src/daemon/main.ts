@@ -12,6 +12,7 @@ import { createDaemonMetrics, type DaemonMetrics } from './metrics.ts';
 import { HttpPanelClient } from './panel-client/panel-client.ts';
 import { ReportOutbox } from './services/report-outbox.ts';
 import { JobJournal } from './services/job-journal.ts';
+import { SourceSizes } from './services/source-sizes.ts';
 import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
@@ -113,7 +114,8 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing' });
   outbox.resume();
 
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger });
+  const sizes = new SourceSizes(config.system.stateDirectory);
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, sizes });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,

@@ -19,6 +19,11 @@ export const PanelErrors = {
   invalidCredentials: () => new AppError('InvalidCredentials', 401, 'These credentials do not match our records.'),
   resourceNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource could not be found on the server.'),
   serverNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource does not exist on this server.'),
+  /** backwing names what was not found (upstream says only "resource"); also for servers the caller may not see. */
+  serverNotFoundNamed: (key: string) =>
+    new AppError('NotFoundHttpException', 404, `No server "${printable(key)}" was found for this account.`, { meta: { resource: 'server' } }),
+  backupNotFoundNamed: (uuid: string) =>
+    new AppError('NotFoundHttpException', 404, `No backup "${printable(uuid)}" was found on this server (it may have been deleted).`, { meta: { resource: 'backup' } }),
   routeNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource could not be found on the server.'),
 
   serverSuspended: () => new AppError('ServerStateConflictException', 409, 'This server is currently suspended and the functionality requested is unavailable.'),
@@ -41,6 +46,10 @@ export const PanelErrors = {
     new AppError('BadRequestHttpException', 400, 'This backup cannot be downloaded at this time: not completed or failed.'),
   unknownDisk: () =>
     new AppError('BadRequestHttpException', 400, 'The backup requested references an unknown disk driver type and cannot be downloaded.'),
+  backupNotRunning: () =>
+    new AppError('BackupNotRunning', 409, 'This backup is not running any more, so there is nothing to cancel.'),
+  restoreNotRunning: () =>
+    new AppError('RestoreNotRunning', 409, 'No restore is running on this server, so there is nothing to cancel.'),
   s3NotConfigured: () =>
     new AppError('BadRequestHttpException', 400, 'The S3 backup adapter is not configured on this panel.'),
 
@@ -63,6 +72,11 @@ export const PanelErrors = {
   conflict: (detail: string) => new AppError('ConflictHttpException', 409, detail),
   unexpected: () => new AppError('InternalServerError', 500, 'An unexpected error was encountered while processing this request, please try again.'),
 } as const;
+
+/** An identifier from the URL, safe to echo in a message: short, no control characters. */
+function printable(s: string): string {
+  return s.slice(0, 64).replace(/[\u0000-\u001f\u007f]/g, '?');
+}
 
 /** A display name (servers, nodes): required, and at most 191 characters, the column's size. */
 export function validName(raw: unknown): string {

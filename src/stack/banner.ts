@@ -1,5 +1,12 @@
-/** What `backwing up` prints for a person: where things are, and three lines to try. */
+/** What `backwing up` prints for a person: where things are, and lines to try that work as printed. */
+import { fileURLToPath } from 'node:url';
 import type { StackInfo } from './start-stack.ts';
+
+/** `node /abs/path/bin/backwing.js`: absolute, so the line works from any folder; quoted when needed. */
+export function cliInvocation(): string {
+  const bin = fileURLToPath(new URL('../../bin/backwing.js', import.meta.url));
+  return `node ${/^[\w./-]+$/.test(bin) ? bin : `'${bin.replace(/'/g, `'\\''`)}'`}`;
+}
 
 export function renderBanner(info: StackInfo): string {
   const server = `${info.panel_url}/api/client/servers/${info.server_identifier}`;
@@ -26,9 +33,13 @@ export function renderBanner(info: StackInfo): string {
     '  # download it: set BACKUP to that uuid',
     `  curl -s -o backup.tar.gz "$(curl -s ${auth} ${server}/backups/$BACKUP/download | sed -E 's/.*"url":"([^"]*)".*/\\1/')"`,
     '',
-    'Or with the CLI:',
-    `  node bin/backwing.js backups create ${info.server_identifier} --wait`,
-    `  node bin/backwing.js backups list ${info.server_identifier}`,
+    // The CLI's defaults (port 8000, ./data/api-key.txt) hold only for a default `up` in this
+    // folder; these lines name this panel and key, so they work for any --data, port and folder.
+    'Or with the CLI (from any folder, in another terminal):',
+    `  export BACKWING_URL=${info.panel_url}`,
+    `  export BACKWING_API_KEY=${info.api_key}`,
+    `  ${cliInvocation()} backups create ${info.server_identifier} --wait`,
+    `  ${cliInvocation()} backups list ${info.server_identifier}`,
     '',
     'Ctrl-C stops both.',
     '',

@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CliError } from '../core/cli-error.ts';
 
 export interface DataLayout {
@@ -40,13 +40,38 @@ export function dataLayout(dir: string): DataLayout {
 /** Creates the folders and proves we can write there, so a read-only --data fails in one line, up front. */
 export async function prepareDataDir(layout: DataLayout): Promise<void> {
   try {
-    for (const d of [layout.root, layout.daemonRoot, layout.volumes, layout.backups]) await mkdir(d, { recursive: true });
+    for (const d of [layout.root, layout.daemonRoot, layout.volumes, layout.backups]) await makeDirs(d);
     const probe = join(layout.root, `.write-probe-${process.pid}`);
     await writeFile(probe, 'ok');
     await unlink(probe);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new CliError(`data directory ${layout.root} is not writable (${code}); pick another with --data`);
+  }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node 20's recursive mkdir never returns for some paths (under
+ * /proc it retries ENOENT forever, measured: `up --data /proc/nope` spun for minutes); a plain
+ * mkdir per missing level fails at once with the real error code.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    try {
+      await access(p);
+      break;
+    } catch {
+      missing.unshift(p);
+      if (dirname(p) === p) break;
+    }
+  }
+  for (const p of missing) {
+    try {
+      await mkdir(p);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
 }
 

@@ -50,6 +50,19 @@ export const DaemonSystemInfo = Type.Object({
 export type DaemonSystemInfo = Static<typeof DaemonSystemInfo>;
 
 /**
+ * `GET /api/servers/:server/ignore-file` (backwing extension): the server's `.pteroignore`, read
+ * without following a link, capped at 32 KiB. `state` says why `content` may be empty:
+ * absent, present, symlink (not used), not_a_file (not used), too_large (backups are refused),
+ * unreadable (the daemon may not read it).
+ */
+export const DaemonIgnoreFile = Type.Object({
+  state: Type.Union([Type.Literal('absent'), Type.Literal('present'), Type.Literal('symlink'), Type.Literal('not_a_file'), Type.Literal('too_large'), Type.Literal('unreadable')]),
+  content: Type.String(),
+  size: Type.Integer({ minimum: 0 }),
+});
+export type DaemonIgnoreFile = Static<typeof DaemonIgnoreFile>;
+
+/**
  * backwing extension: `GET /api/backwing/inventory` — what the daemon holds, for the panel's
  * reconciler (issue 12). An upstream Wings answers 404; the panel then relies on its prune age.
  */

@@ -27,14 +27,23 @@ export interface WsFrame {
   args?: string[];
 }
 
+/**
+ * Where a progress event's `total_bytes` comes from: `archive` = the size of the archive a restore
+ * reads (exact); `scan` = the backup's pre-scan of the tree after ignore rules (close); `previous` =
+ * what the server's previous backup read (a first guess until the scan is done).
+ */
+export type TotalSource = 'scan' | 'previous' | 'archive';
+
 /** args[0] of `backup progress` (backwing; upstream has no progress events). */
 export interface BackupProgressPayload {
   uuid: string;
   bytes_read: number;
   bytes_written: number;
   files_done: number;
-  /** Estimated uncompressed bytes to read, or null while unknown. */
+  /** Estimated uncompressed bytes to read (never below bytes_read), or null while unknown. */
   total_bytes: number | null;
+  /** Present whenever total_bytes is a number. */
+  total_source?: TotalSource;
 }
 
 /** args[0] of `backup completed` — the Wings payload. */
@@ -49,10 +58,13 @@ export interface BackupCompletedPayload {
 /** args[0] of `backup restore progress` (backwing). */
 export interface RestoreProgressPayload {
   uuid: string;
+  /** Compressed archive bytes consumed so far. */
   bytes_read: number;
   bytes_written: number;
   files_done: number;
+  /** The archive's size (`total_source: 'archive'`), or null when an S3 link did not announce it. */
   total_bytes: number | null;
+  total_source?: TotalSource;
 }
 
 /** args[0] of `backup restore completed` (Wings sends "", backwing sends this JSON). */

@@ -267,6 +267,12 @@ describe('backwing up', () => {
       sh(curls[2]!, { BACKUP: created.attributes.uuid });
       const listing = execFileSync('tar', ['-tzf', join(dir, 'backup.tar.gz')], { encoding: 'utf8' });
       assert.match(listing, /server\.properties/);
+      // The CLI lines, pasted into a shell in another folder where none of the CLI's defaults hold
+      // (random port, --data elsewhere, no ./data/api-key.txt): they work as printed.
+      const cliLines = banner.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('export BACKWING_') || /^node \S*backwing\.js backups /.test(l));
+      assert.equal(cliLines.length, 4, banner);
+      const out = sh(cliLines.join('\n'), { BACKWING_URL: '', BACKWING_API_KEY: '', NO_PROGRESS: '1' });
+      assert.match(out, /completed/, out);
     } finally {
       assert.equal(await stack.stop(), 0, stack.stderr());
     }

@@ -174,22 +174,24 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.equal(checksum, `sha256:${sha}`, 'the checksum shown is the downloaded file\'s');
   });
 
-  test('lock it: the lock icon shows and delete is refused with the panel\'s message', async () => {
+  test('lock it: the lock icon shows and Delete explains "unlock it first" before any click', async () => {
     const r = row(page, 'UI backup one');
     await r.getByRole('button', { name: 'Lock UI backup one' }).click();
     await page.locator('li[data-locked="true"]', { hasText: 'UI backup one' }).waitFor(WAIT);
     await r.getByText('Locked', { exact: true }).waitFor(WAIT);
     await page.screenshot({ path: shot('07-locked') });
-    await r.getByRole('button', { name: 'Delete UI backup one' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Delete "UI backup one"' });
-    await dialog.waitFor(WAIT);
-    await dialog.getByRole('button', { name: 'Delete backup' }).click();
-    const alert = dialog.getByRole('alert');
-    await alert.waitFor(WAIT);
-    assert.match(await alert.innerText(), /locked/i);
-    await page.screenshot({ path: shot('08-delete-refused') });
-    await dialog.getByRole('button', { name: 'Close' }).click();
-    await dialog.waitFor({ state: 'detached', ...WAIT });
+    const del = r.getByRole('button', { name: 'Delete UI backup one' });
+    assert.equal(await del.getAttribute('aria-disabled'), 'true');
+    // The reason is the button's description (screen readers read it on focus) and its tooltip.
+    const describedBy = await del.getAttribute('aria-describedby');
+    assert.match(await page.locator(`#${describedBy}`).innerText(), /unlock it first/);
+    assert.match((await del.getAttribute('title')) ?? '', /unlock it first/);
+    // Focus + Enter: Playwright's click() waits for aria-disabled to clear; a user's press does not.
+    await del.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'unlock it first' }).waitFor(WAIT);
+    assert.equal(await page.getByRole('dialog').count(), 0, 'no confirmation that would only be refused');
+    await page.screenshot({ path: shot('08-delete-blocked') });
     assert.equal(await row(page, 'UI backup one').count(), 1, 'the locked backup is still there');
     // Unlock (confirmation, as upstream) so it can be deleted at the end.
     await r.getByRole('button', { name: 'Unlock UI backup one' }).click();
@@ -248,11 +250,12 @@ describe('web UI: Backups page end to end (real stack, Chromium)', { timeout: 30
     assert.equal(list.json.data.length, 0);
     const backupsLeft = await readdir(join(stack.dataDir, 'backups'), { recursive: true });
     assert.ok(!backupsLeft.some((f) => String(f).endsWith('.tar.gz')), 'the archive file is gone from the node');
-    const activity = page.locator('details', { hasText: 'Recent backup activity' });
+    const activity = page.locator('details', { hasText: 'Backup activity' });
     await activity.locator('summary').click();
-    for (const sentence of ['Started a new backup UI backup one', 'Locked the UI backup one backup',
-      'Restored the UI backup one backup (deleted files: yes)', 'Deleted the UI backup one backup']) {
-      await activity.getByText(sentence, { exact: true }).waitFor(WAIT);
+    for (const sentence of ['Started backup "UI backup one".', 'Locked backup "UI backup one".',
+      'Started restoring backup "UI backup one", deleting all files first.', 'Deleted backup "UI backup one".']) {
+      // Each sentence names who did it: the signed-in admin, not an anonymous "someone".
+      await activity.locator('li', { hasText: sentence }).filter({ hasText: '— admin' }).first().waitFor(WAIT);
     }
     await page.screenshot({ path: shot('12-deleted') });
   });

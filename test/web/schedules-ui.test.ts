@@ -244,11 +244,13 @@ describe('web UI: schedules and retention (real stack, Chromium)', { timeout: 30
     await page.locator(`li.backup[data-uuid="${made.get('Newest')}"]`).waitFor({ state: 'detached', ...WAIT });
     assert.equal(await page.locator('li.backup').count(), 2);
     // The automatic actions are in the activity log, in words.
-    await page.getByText('Recent backup activity').click();
+    // …and the page said so where it happened.
+    await page.getByRole('status').filter({ hasText: 'The retention policy deleted' }).waitFor(WAIT);
+    await page.getByText('Backup activity', { exact: true }).click();
     const activity = page.locator('details.activity');
-    await activity.getByText('Ran the Nightly schedule').first().waitFor(WAIT);
-    await activity.getByText('Deleted the Middle backup under the retention policy').waitFor(WAIT);
-    await activity.getByText('Deleted the Newest backup under the retention policy').waitFor(WAIT);
+    await activity.getByText('Ran schedule "Nightly"').first().waitFor(WAIT);
+    await activity.locator('li', { hasText: 'Deleted backup "Middle" under the retention policy' }).filter({ hasText: '— Retention policy' }).waitFor(WAIT);
+    await activity.locator('li', { hasText: 'Deleted backup "Newest" under the retention policy' }).waitFor(WAIT);
     await page.screenshot({ path: shot('schedules-06-backups-after-run'), fullPage: true });
   });
 

@@ -11,18 +11,19 @@ import {
   type BackupCompletedPayload,
   type BackupProgressPayload,
   type RestoreCompletedPayload,
+  type TotalSource,
   type WsFrame,
 } from '../../wire/ws-events.ts';
 import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
-import type { PanelApi } from './panel-api.ts';
+import { PanelApiError, type PanelApi } from './panel-api.ts';
 
 export interface FollowOptions {
   api: PanelApi;
   server: string;
   backup: string;
   kind: 'backup' | 'restore';
-  onProgress?: (done: number, total: number | null) => void;
+  onProgress?: (done: number, total: number | null, source?: TotalSource) => void;
   /** 0 = wait forever. */
   timeoutMs?: number;
   pollIntervalMs?: number;
@@ -73,7 +74,7 @@ export async function followJob(opts: FollowOptions): Promise<FollowResult> {
       if (Date.now() > agreeDeadline) {
         // The daemon said it finished but the panel never recorded it: report what we know.
         const outcome = wsOutcome as unknown as WsOutcome;
-        const backup = await opts.api.getBackup(opts.server, opts.backup);
+        const backup = await getBackupDuringWait(opts);
         return { successful: outcome.successful, via: 'websocket', backup, ...(outcome.error ? { error: outcome.error } : {}) };
       }
       if (Date.now() > deadline) {
@@ -97,15 +98,27 @@ export async function followJob(opts: FollowOptions): Promise<FollowResult> {
   }
 }
 
+/** The backup existed when the wait began; a 404 now means someone (or retention) deleted it meanwhile. */
+async function getBackupDuringWait(opts: FollowOptions): Promise<BackupAttributes> {
+  try {
+    return await opts.api.getBackup(opts.server, opts.backup);
+  } catch (err) {
+    if (err instanceof PanelApiError && err.status === 404 && /backup/i.test(err.message)) {
+      throw new CliError(`backup ${opts.backup} was deleted while waiting for the ${opts.kind} (by another user, a schedule or the retention policy)`, EXIT.jobFailed);
+    }
+    throw err;
+  }
+}
+
 async function pollOnce(opts: FollowOptions): Promise<{ successful: boolean; backup: BackupAttributes; error?: string } | null> {
   if (opts.kind === 'backup') {
-    const backup = await opts.api.getBackup(opts.server, opts.backup);
+    const backup = await getBackupDuringWait(opts);
     if (backup.completed_at === null) return null;
     return { successful: backup.is_successful, backup, ...(backup.is_successful ? {} : { error: 'the daemon reported the backup as failed' }) };
   }
   const server = await opts.api.getServer(opts.server);
   if (server.attributes.status === 'restoring_backup') return null;
-  const backup = await opts.api.getBackup(opts.server, opts.backup);
+  const backup = await getBackupDuringWait(opts);
   const failed = await restoreFailedPerActivity(opts);
   return { successful: !failed, backup, ...(failed ? { error: 'the daemon reported the restore as failed' } : {}) };
 }
@@ -170,8 +183,9 @@ function openLiveFeed(opts: FollowOptions, onDone: (o: WsOutcome) => void): Live
         const want = frame.event === WS_EVENTS.backupProgress ? 'backup' : 'restore';
         const p = payload as BackupProgressPayload | null;
         if (want === opts.kind && p && p.uuid === opts.backup) {
-          // Reading the source is what "done" means for both: the archive's size is unknown ahead.
-          opts.onProgress?.(p.bytes_read, p.total_bytes);
+          // Bytes read against the total the daemon sends: the archive's size for a restore, the
+          // pre-scan's (or the previous backup's) for a backup.
+          opts.onProgress?.(p.bytes_read, p.total_bytes, p.total_source);
         }
         return;
       }

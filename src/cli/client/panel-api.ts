@@ -11,6 +11,7 @@ import type {
   WebsocketCredentials,
 } from '../../wire/client-api.ts';
 import { CliError } from '../../core/cli-error.ts';
+import { parseRetryAfter, tryAgainSentence } from '../../core/retry-after.ts';
 import { EXIT } from './exit-codes.ts';
 
 export interface PanelApiOptions {
@@ -94,6 +95,16 @@ export class PanelApi {
     await this.#json<unknown>('DELETE', `${this.#server(server)}/backups/${enc(backup)}`);
   }
 
+  /** backwing extension: stops a running backup (needs backup.delete). */
+  async cancelBackup(server: string, backup: string): Promise<void> {
+    await this.#json<unknown>('POST', `${this.#server(server)}/backups/${enc(backup)}/cancel`);
+  }
+
+  /** backwing extension: stops the server's running restore (needs backup.restore). */
+  async cancelRestore(server: string): Promise<void> {
+    await this.#json<unknown>('POST', `${this.#server(server)}/restore/cancel`);
+  }
+
   async downloadUrl(server: string, backup: string): Promise<string> {
     return (await this.#json<SignedUrl>('GET', `${this.#server(server)}/backups/${enc(backup)}/download`)).attributes.url;
   }
@@ -134,7 +145,7 @@ export class PanelApi {
       throw new CliError(`cannot reach the panel at ${this.baseUrl}: ${networkReason(err)}`);
     }
     const text = await res.text();
-    if (!res.ok) throw errorFromResponse(res.status, text, method, path);
+    if (!res.ok) throw errorFromResponse(res.status, text, method, path, res.headers.get('retry-after'));
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -149,7 +160,7 @@ function enc(s: string): string {
 }
 
 /** Turns `{errors:[{code, detail}]}` (the panel's one error shape) into a one-line reason. */
-export function errorFromResponse(status: number, text: string, method: string, path: string): PanelApiError {
+export function errorFromResponse(status: number, text: string, method: string, path: string, retryAfter?: string | null): PanelApiError {
   let code: string | undefined;
   let detail: string | undefined;
   try {
@@ -160,7 +171,8 @@ export function errorFromResponse(status: number, text: string, method: string, 
   } catch {
     // not JSON: fall through to the generic wording below
   }
-  const hint = status === 401 ? ' (check --key / BACKWING_API_KEY)' : '';
+  const wait = parseRetryAfter(retryAfter, Date.now());
+  const hint = status === 401 ? ' (check --key / BACKWING_API_KEY)' : wait !== null ? ` ${tryAgainSentence(wait)}` : '';
   const reason = detail ?? `HTTP ${status} for ${method} ${path.split('?')[0]}`;
   return new PanelApiError(`${reason}${code ? ` [${code}]` : ''}${hint}`.replace(/\s*\n\s*/g, ' '), status, code);
 }

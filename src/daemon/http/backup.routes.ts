@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody } from '../../wire/daemon-api.ts';
+import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { readPteroignoreFile } from '../services/pteroignore.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
 const ServerParams = Type.Object({ server: Type.String() });
@@ -26,6 +27,54 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
       const server = await deps.registry.resolve(req.params.server);
       await deps.restores.start(server.uuid, server.dir, req.params.backup, req.body);
       return reply.code(202).send();
+    },
+  );
+
+  app.get<{ Params: { server: string } }>(
+    '/api/servers/:server/ignore-file',
+    {
+      schema: {
+        summary: "Read the server's .pteroignore (backwing extension)",
+        description: 'backwing extension, not in Wings. The file is opened without following a symbolic link and read up to 32 KiB, so the panel can show which files every backup leaves out.',
+        tags: ['backups'], params: ServerParams, response: { 200: DaemonIgnoreFile, ...errors },
+      },
+    },
+    async (req): Promise<DaemonIgnoreFile> => {
+      const server = await deps.registry.resolve(req.params.server);
+      const file = await readPteroignoreFile(server.dir);
+      return { state: file.state, content: file.text, size: file.size };
+    },
+  );
+
+  app.post<{ Params: { server: string; backup: string } }>(
+    '/api/servers/:server/backup/:backup/cancel',
+    {
+      schema: {
+        summary: 'Cancel a running backup (backwing extension)',
+        description: 'backwing extension, not in Wings. Stops the backup, removes its temporary files and reports it failed ("cancelled") to the panel. 404 when no such backup is running.',
+        tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = deps.registry.require(req.params.server);
+      await deps.backups.cancel(server.uuid, req.params.backup);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { server: string } }>(
+    '/api/servers/:server/restore/cancel',
+    {
+      schema: {
+        summary: 'Cancel the running restore (backwing extension)',
+        description: 'backwing extension, not in Wings. Stops the restore; files already written stay. The panel gets a failed restore report saying how far it got. 404 when no restore is running.',
+        tags: ['backups'], params: ServerParams, response: { 204: Empty, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = deps.registry.require(req.params.server);
+      await deps.restores.cancel(server.uuid);
+      return reply.code(204).send();
     },
   );
 

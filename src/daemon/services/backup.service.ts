@@ -22,6 +22,9 @@ import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { uploadArchiveToS3 } from './s3-upload.ts';
+import { JobTotal } from './job-total.ts';
+import type { SourceSizes } from './source-sizes.ts';
+import { scanTree } from './tree-scan.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 
@@ -50,6 +53,7 @@ export interface BackupServiceDeps {
   hub: EventHub;
   metrics: DaemonMetrics;
   logger: Logger;
+  sizes: SourceSizes;
 }
 
 /**
@@ -134,16 +138,36 @@ export class BackupService {
     const { config, store, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: uuid, server_uuid: job.serverUuid, adapter });
     const started = process.hrtime.bigint();
-    const progress = throttle<ArchiveProgress>(500, (p) => {
+    const previous = await this.deps.sizes.previous(job.serverUuid);
+    const total = new JobTotal(previous !== null ? { bytes: previous, source: 'previous' } : null);
+    let last: ArchiveProgress = { bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null };
+    const publish = (p: ArchiveProgress) => {
       const payload: BackupProgressPayload = {
         uuid,
         bytes_read: p.bytesRead,
         bytes_written: p.bytesWritten,
         files_done: p.filesDone,
-        total_bytes: p.totalBytes,
+        ...total.fields(p.bytesRead),
       };
       hub.publish(job.serverUuid, WS_EVENTS.backupProgress, payload);
+    };
+    const progress = throttle<ArchiveProgress>(500, (p) => {
+      last = p;
+      publish(p);
     });
+    // A first frame at once, so watchers have a bar (and, with a previous size, a percentage) now.
+    publish(last);
+    // The pre-scan runs beside the archive and never holds it up; its figure replaces the guess.
+    const scanStop = new AbortController();
+    const scan = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => scanTree(serverDir, ignore, AbortSignal.any([scanStop.signal, job.controller.signal])))
+      .then((r) => {
+        if (scanStop.signal.aborted) return;
+        total.set(r.bytes, 'scan');
+        publish(last);
+        logger.debug({ bytes: r.bytes, files: r.files }, 'pre-scan done');
+      })
+      .catch(() => undefined);
     const archiveOpts = {
       ignore,
       level: config.system.backups.compressionLevel,
@@ -189,6 +213,11 @@ export class BackupService {
       // Nothing awaits between this check and #release, so a later DELETE sees a finished backup.
       if (job.controller.signal.aborted) throw new Error('backup deleted while finishing');
       progress.flush();
+      scanStop.abort();
+      // The last frame is exact: what was read is what there was.
+      total.finish(result.bytesRead);
+      publish({ bytesRead: result.bytesRead, bytesWritten: result.size, filesDone: result.files, totalBytes: null });
+      await this.deps.sizes.remember(job.serverUuid, result.bytesRead).catch(() => undefined);
       report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
@@ -196,12 +225,14 @@ export class BackupService {
       logger.info({ size: result.size, files: result.files }, 'backup completed');
     } catch (err) {
       progress.flush();
+      scanStop.abort();
       if (adapter === 'wings') await store.remove(uuid, job.serverUuid).catch(() => undefined);
       report = failedBackupReport(failureReasonOf(err, job.controller.signal));
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
       logger.warn({ err: errorMessage(err), reason: report.failure_reason }, 'backup failed');
     }
+    await scan;
     metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     // Recorded before the job is forgotten: an inventory taken in between still knows of it.
     this.recent.add({ kind: 'backup', backup_uuid: uuid, server_uuid: job.serverUuid, successful: report.successful, ...(report.failure_reason ? { failure_reason: report.failure_reason } : {}) });
@@ -223,6 +254,18 @@ export class BackupService {
     job.controller.abort(new JobCancelled(FailureReasons.cancelled));
     await job.done;
     return true;
+  }
+
+  /**
+   * Stops a running backup at a user's request (backwing). Resolves once its temp files are gone
+   * and its failure report is queued; a backup that is not running is a 404.
+   */
+  async cancel(serverUuid: string, rawBackup: string): Promise<void> {
+    const uuid = canonicalUuid(rawBackup);
+    if (!uuid) throw daemonErrors.badUuid();
+    const job = this.#running.get(uuid);
+    if (!job || job.serverUuid !== serverUuid) throw daemonErrors.noRunningBackup();
+    await this.abort(uuid);
   }
 
   /** DELETE of one backup: a running one is aborted (and reported failed), a finished one removed. */

@@ -21,6 +21,8 @@ import type { BackupStore } from './backup-store.ts';
 import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
+import { JobTotal } from './job-total.ts';
+import { describeRestoreFailure } from './restore-outcome.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
@@ -33,6 +35,7 @@ export interface RestoreRequest {
 
 interface RunningRestore {
   serverUuid: string;
+  truncated: boolean;
   backupUuid: string;
   journalId: string;
   released?: boolean;
@@ -102,6 +105,7 @@ export class RestoreService {
 
     const controller = new AbortController();
     let input: Readable | null = null;
+    let archiveSize: number | null = null;
     let journalId: string | null = null;
     try {
       if (adapter === 'wings') {
@@ -112,6 +116,7 @@ export class RestoreService {
         const fh = await open(owned.path, 'r').catch(() => {
           throw daemonErrors.backupNotFound();
         });
+        archiveSize = (await fh.stat()).size;
         input = fh.createReadStream();
       } else {
         const res = await guardedGet(downloadUrl, {
@@ -120,6 +125,7 @@ export class RestoreService {
           idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
         });
         input = res.body;
+        archiveSize = res.contentLength;
         if (res.status !== 200) {
           throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
         }
@@ -139,10 +145,10 @@ export class RestoreService {
       throw err;
     }
 
-    const job: RunningRestore = { serverUuid, backupUuid, controller, done: Promise.resolve(), journalId: journalId! };
+    const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => this.#release(job));
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, archiveSize, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
   }
@@ -156,20 +162,25 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, archiveSize: number | null, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
-    const progress = throttle<ArchiveProgress>(500, (p) => {
+    // Progress is compressed bytes consumed against the archive's size: both known exactly.
+    const total = new JobTotal(archiveSize !== null ? { bytes: archiveSize, source: 'archive' } : null);
+    const publish = (p: ArchiveProgress) => {
       const payload: RestoreProgressPayload = {
         uuid: backupUuid,
         bytes_read: p.bytesRead,
         bytes_written: p.bytesWritten,
         files_done: p.filesDone,
-        total_bytes: p.totalBytes,
+        ...total.fields(p.bytesRead),
       };
       hub.publish(serverUuid, WS_EVENTS.restoreProgress, payload);
-    });
+    };
+    let last: ArchiveProgress = { bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null };
+    const progress = throttle<ArchiveProgress>(500, publish);
+    publish({ bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null });
     let successful = false;
     let error: string | undefined;
     let reason: string | undefined;
@@ -178,7 +189,10 @@ export class RestoreService {
       const result = await extractArchive(input, serverDir, {
         signal: job.controller.signal,
         readLimit: config.system.backups.writeLimit || undefined,
-        onProgress: (p) => progress.push(p),
+        onProgress: (p) => {
+          last = p;
+          progress.push(p);
+        },
         onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
         logger,
       });
@@ -186,7 +200,8 @@ export class RestoreService {
       logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
       error = errorMessage(err);
-      reason = failureReasonOf(err, job.controller.signal);
+      // The reason says why, then how far it got and what the server's files are now.
+      reason = describeRestoreFailure(failureReasonOf(err, job.controller.signal), { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize, truncated: job.truncated });
       logger.warn({ err: error, reason }, 'restore failed');
     } finally {
       input.destroy();
@@ -196,7 +211,7 @@ export class RestoreService {
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.recent.add({ kind: 'restore', backup_uuid: backupUuid, server_uuid: serverUuid, successful, ...(reason ? { failure_reason: reason } : {}) });
     this.#release(job);
-    const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
+    const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(reason ? { error: reason } : error ? { error } : {}) };
     try {
       await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful, ...(reason ? { failure_reason: reason } : {}) }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
     } catch (err) {
@@ -204,6 +219,17 @@ export class RestoreService {
     }
     hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : 'local'} backup.`);
     hub.publish(serverUuid, WS_EVENTS.restoreCompleted, payload);
+  }
+
+  /**
+   * Stops the server's running restore at a user's request (backwing). Resolves once the job has
+   * ended and its failure report is queued; files already written stay (see the report's reason).
+   */
+  async cancel(serverUuid: string): Promise<void> {
+    const job = this.#running.get(serverUuid);
+    if (!job) throw daemonErrors.noRunningRestore();
+    job.controller.abort(new JobCancelled(FailureReasons.cancelled));
+    await job.done;
   }
 
   async close(): Promise<void> {

@@ -96,6 +96,8 @@ export function answersAllowed(addresses: readonly LookupAddress[], allow: HostA
 export interface GuardedResponse {
   status: number;
   contentType: string;
+  /** The announced body length, or null when the server did not say (chunked). */
+  contentLength: number | null;
   body: Readable;
 }
 
@@ -185,7 +187,8 @@ export async function guardedGet(rawUrl: string, options: GuardedGetOptions): Pr
       url = checkUrl(new URL(res.headers.location, url).toString());
       continue;
     }
-    return { status, contentType: String(res.headers['content-type'] ?? ''), body: res };
+    const length = Number(res.headers['content-length']);
+    return { status, contentType: String(res.headers['content-type'] ?? ''), contentLength: Number.isSafeInteger(length) && length >= 0 && res.headers['content-length'] !== undefined ? length : null, body: res };
   }
 }
 

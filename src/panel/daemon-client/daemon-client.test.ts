@@ -96,7 +96,7 @@ test('daemon 404 on delete is reported with daemonStatus 404 so the service can 
     const e = daemonError(err);
     assert.equal(e.status, 404);
     assert.equal(e.daemonStatus, 404);
-    assert.equal(e.message, 'An error occurred on the remote host: The requested resource does not exist on this instance.. (request id: r-404)');
+    assert.equal(e.message, 'An error occurred on the remote host: The requested resource does not exist on this instance. (request id: r-404)');
     return true;
   });
 });

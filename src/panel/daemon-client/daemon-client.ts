@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest } from '../../wire/daemon-api.ts';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -22,6 +22,12 @@ export interface DaemonClient {
   restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
   /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
   deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  /** backwing daemons only. Rejects with daemonStatus 404 when that backup is not running there. */
+  cancelBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  /** backwing daemons only. Rejects with daemonStatus 404 when no restore is running there. */
+  cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
+  /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
+  ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
   /**
    * backwing: what the daemon holds (`GET /api/backwing/inventory`). Null when the daemon does not
    * have the route (an upstream Wings: 404/405) or answers something that is not an inventory.
@@ -140,7 +146,8 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         { daemonStatus: res.status, requestId, daemonError: parsed.error });
     }
     if (res.status >= 400) {
-      const detail = parsed.error ?? (res.statusText || `HTTP ${res.status}`);
+      // The daemon's sentence usually ends with a period already; one is enough.
+      const detail = (parsed.error ?? (res.statusText || `HTTP ${res.status}`)).replace(/[.\s]+$/, '');
       throw new DaemonConnectionError(res.status,
         `An error occurred on the remote host: ${detail}. (request id: ${rid})`,
         { daemonStatus: res.status, requestId, daemonError: parsed.error });
@@ -184,6 +191,22 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     },
     async removeArchive(node, backupUuid) {
       await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);
+    },
+    async cancelBackup(node, serverUuid, backupUuid) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/cancel`);
+    },
+    async cancelRestore(node, serverUuid) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/restore/cancel`);
+    },
+    async ignoreFile(node, serverUuid) {
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/ignore-file`);
+      try {
+        const doc = JSON.parse(text) as DaemonIgnoreFile;
+        if (typeof doc.state === 'string' && typeof doc.content === 'string') return doc;
+      } catch {
+        // fall through: a daemon without this route (Wings) answers something else
+      }
+      throw new DaemonConnectionError(502, 'The machine running this server did not return its .pteroignore file.', {});
     },
   };
 }

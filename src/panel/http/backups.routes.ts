@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
+import { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import type { PanelContext } from '../context.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
@@ -21,6 +22,8 @@ const CreateBody = Type.Object({
 });
 
 const RestoreBody = Type.Object({ truncate: Type.Boolean() });
+
+const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
 
 export function backupObject(b: BackupRow): BackupObjectT {
   return { object: 'backup', attributes: toBackupAttributes(b) };
@@ -69,6 +72,19 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return backupObject(row);
   });
 
+  app.get(`${base}/ignore-file`, {
+    schema: {
+      tags: ['backups'], params: ServerParams,
+      summary: "The server's .pteroignore (backwing extension)",
+      description: "backwing extension. Needs backup.create. What the node's .pteroignore says, so the create dialog can show what every backup leaves out besides the request's own patterns. The node reads it without following a symbolic link, up to 32 KiB; `state` says why `content` may be empty (absent, symlink, not_a_file, too_large, unreadable).",
+      response: { 200: IgnoreFileObject },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.create' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    return { object: 'ignore_file' as const, attributes: await svc.ignoreFile(scope) };
+  });
+
   app.get(`${base}/:backup`, {
     schema: { tags: ['backups'], params: BackupParams, response: { 200: BackupObject } },
     preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
@@ -98,6 +114,33 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const scope = scopeOf(request);
     const { truncate } = request.body as { truncate: boolean };
     await svc.restore(scope, backupOf(request), truncate, scope.auth.actor);
+    return reply.code(204).send();
+  });
+
+  app.post(`${base}/:backup/cancel`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, response: { 204: Type.Null() },
+      summary: 'Cancel a running backup (backwing extension)',
+      description: 'backwing extension. Needs backup.delete. The daemon stops the backup and removes its temporary files; the backup then completes as failed with failure_reason "cancelled". 409 when it is not running.',
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    await svc.cancelBackup(scope, backupOf(request), scope.auth.actor);
+    return reply.code(204).send();
+  });
+
+  app.post('/api/client/servers/:server/restore/cancel', {
+    schema: {
+      tags: ['backups'], params: ServerParams, response: { 204: Type.Null() },
+      summary: 'Cancel the running restore (backwing extension)',
+      description: 'backwing extension. Needs backup.restore. The daemon stops the restore; files already written stay, the server leaves the restoring state when the daemon reports, and the restore-failed activity entry says how far it got. 409 when no restore is running.',
+    },
+    // The server is restoring, which every other route refuses with 409.
+    preValidation: serverScopeHook(ctx, { permission: 'backup.restore', allowAnyState: true }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    await svc.cancelRestore(scope, scope.auth.actor);
     return reply.code(204).send();
   });
 

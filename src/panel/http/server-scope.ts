@@ -28,8 +28,9 @@ export interface ScopeOptions {
 }
 
 /**
- * Upstream's order (panel-backups.md §1.1): auth → server → backup scoped to the server (404) →
- * access (404) → server state (409) → permission (403). Runs as a preValidation hook so a caller
+ * Upstream's order (panel-backups.md §1.1), with access checked before the backup (both 404, so the
+ * status is upstream's; the message names what is missing): auth → server → access (404) → backup
+ * (404) → server state (409) → permission (403). Runs as a preValidation hook so a caller
  * without permission gets 403 before a bad body would give 422.
  */
 export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
@@ -37,14 +38,15 @@ export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
     const auth = await authenticateClient(ctx, request);
     const params = request.params as { server?: string; backup?: string };
     const server = params.server ? await ctx.repos.servers.findByRouteKey(params.server) : undefined;
-    if (!server) throw PanelErrors.resourceNotFound();
+    if (!server) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
+    // Access before the backup lookup: someone who cannot see the server learns nothing of its backups.
+    const access = await resolveAccess(ctx.repos, auth.actor, server);
+    if (!access) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
     let backup: BackupRow | undefined;
     if (params.backup !== undefined) {
       backup = await ctx.repos.backups.findLiveForServer(server.id, params.backup);
-      if (!backup) throw PanelErrors.resourceNotFound();
+      if (!backup) throw PanelErrors.backupNotFoundNamed(params.backup);
     }
-    const access = await resolveAccess(ctx.repos, auth.actor, server);
-    if (!access) throw PanelErrors.serverNotFound();
     const node = await ctx.repos.nodes.findById(server.node_id);
     if (!node) throw PanelErrors.unexpected();
     if (!opts.allowAnyState) assertServerUsable(server, node);

@@ -57,15 +57,25 @@ export class ActivityService {
   async logRestoreAbandoned(serverId: number, reason: string, repos: Repos = this.d.repos): Promise<void> {
     const subjects: ActivityEntry['subjects'] = [{ type: 'server', id: serverId }];
     const properties: Record<string, unknown> = { reason };
-    const started = await repos.activity.latestForSubject('server', serverId, 'server:backup.restore');
-    const backupSubject = started ? (await repos.activity.subjectsOf([started.id])).find((x) => x.subject_type === 'backup') : undefined;
-    if (started && backupSubject) {
-      subjects.unshift({ type: 'backup', id: backupSubject.subject_id });
-      try {
-        properties.name = (JSON.parse(started.properties) as { name?: unknown }).name;
-      } catch { /* the name is a nicety */ }
+    const last = await this.lastRestoreRequest(serverId, repos);
+    if (last?.backupId !== undefined) {
+      subjects.unshift({ type: 'backup', id: last.backupId });
+      properties.name = last.name;
     }
     await this.log({ event: 'server:backup.restore-failed', actor: null, properties, subjects }, repos);
+  }
+
+  /** The backup (id, name) of the server's newest restore request, from its activity entry. */
+  async lastRestoreRequest(serverId: number, repos: Repos = this.d.repos): Promise<{ backupId?: number; name?: string } | undefined> {
+    const started = await repos.activity.latestForSubject('server', serverId, 'server:backup.restore');
+    if (!started) return undefined;
+    const backupSubject = (await repos.activity.subjectsOf([started.id])).find((x) => x.subject_type === 'backup');
+    let name: string | undefined;
+    try {
+      const v = (JSON.parse(started.properties) as { name?: unknown }).name;
+      if (typeof v === 'string') name = v;
+    } catch { /* the name is a nicety */ }
+    return { ...(backupSubject ? { backupId: backupSubject.subject_id } : {}), ...(name !== undefined ? { name } : {}) };
   }
 
   /** Withdraws an entry written ahead of an action that then failed. */

@@ -3,6 +3,7 @@ import { errorMessage } from '../../core/app-error.ts';
 import { crashPoint } from '../../core/crash-points.ts';
 import { deliveryUncertain, isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
+import type { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
@@ -195,6 +196,51 @@ export class BackupsService {
     if (actor) {
       await this.activity.log({ event: 'server:backup.delete', actor, properties: { name: backup.name, failed: backup.is_successful !== 1 }, subjects: this.subjects(backup, server) });
     }
+  }
+
+  /**
+   * Stops a running backup (backwing). The daemon removes its temp files and reports it failed
+   * ("cancelled"); that report completes the row. A daemon that no longer runs it answers 404: the
+   * backup finished meanwhile, which is a 409 here.
+   */
+  async cancelBackup(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<void> {
+    if (backup.completed_at !== null) throw PanelErrors.backupNotRunning();
+    const activityId = await this.activity.record({ event: 'server:backup.cancel', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
+    try {
+      await this.d.daemon.cancelBackup(nodeConnection(target.node), target.server.uuid, backup.uuid);
+    } catch (err) {
+      await this.activity.remove(activityId);
+      if (isDaemonConnectionError(err) && err.daemonStatus === 404) throw PanelErrors.backupNotRunning();
+      throw err;
+    }
+  }
+
+  /**
+   * Stops the server's running restore (backwing). Files already written stay; the daemon's failed
+   * restore report releases the server and says how far it got.
+   */
+  async cancelRestore(target: BackupTarget, actor: Actor): Promise<void> {
+    const { server, node } = target;
+    if (server.status !== 'restoring_backup') throw PanelErrors.restoreNotRunning();
+    const last = await this.activity.lastRestoreRequest(server.id);
+    const activityId = await this.activity.record({
+      event: 'server:backup.restore-cancel',
+      actor,
+      properties: last?.name !== undefined ? { name: last.name } : {},
+      subjects: [...(last?.backupId !== undefined ? [{ type: 'backup', id: last.backupId }] : []), { type: 'server', id: server.id }],
+    });
+    try {
+      await this.d.daemon.cancelRestore(nodeConnection(node), server.uuid);
+    } catch (err) {
+      await this.activity.remove(activityId);
+      if (isDaemonConnectionError(err) && err.daemonStatus === 404) throw PanelErrors.restoreNotRunning();
+      throw err;
+    }
+  }
+
+  /** The server's .pteroignore as its node reads it (backwing daemons; Wings has no such route). */
+  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile> {
+    return this.d.daemon.ignoreFile(nodeConnection(target.node), target.server.uuid);
   }
 
   /**

@@ -1,6 +1,7 @@
 /** The real stack, started the way a user starts it: `backwing up --json` in a child process. */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,12 +27,14 @@ export interface Stack extends UpInfo {
   serverDir: string;
   stderr: () => string;
   stop(): Promise<void>;
+  /** Stops the processes but keeps --data, for a restart with edited config. */
+  halt(): Promise<void>;
 }
 
 const BIN = join(REPO, 'bin/backwing.js');
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'backwing-web-'));
+export async function startStack(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Stack> {
+  const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'backwing-web-'));
   const child = spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--panel-port', '0', '--daemon-port', '0', '--json', '--log-level', 'warn'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +52,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       serverDir: join(dataDir, 'volumes', info.server_uuid),
       stderr: () => err,
       stop: () => stopChild(child).finally(() => rm(dataDir, { recursive: true, force: true })),
+      halt: () => stopChild(child),
     };
   } catch (e) {
     await stopChild(child);
@@ -112,4 +116,14 @@ export async function clientApi<T = unknown>(stack: Stack, method: string, path:
   });
   const text = await res.text();
   return { status: res.status, json: (text === '' ? undefined : JSON.parse(text)) as T };
+}
+
+/** Restarts a halted stack with `system.backups.write_limit` set (MiB/s), so jobs run long enough to watch. */
+export async function restartWithWriteLimit(stack: Stack, mib: number, env: Record<string, string> = {}): Promise<Stack> {
+  await stack.halt();
+  const file = join(stack.dataDir, 'daemon', 'config.yml');
+  const doc = parseYaml(await readFile(file, 'utf8')) as { system: { backups: Record<string, unknown> } };
+  doc.system.backups.write_limit = mib;
+  await writeFile(file, stringifyYaml(doc));
+  return startStack(env, { dataDir: stack.dataDir });
 }

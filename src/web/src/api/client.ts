@@ -8,6 +8,7 @@ import type {
   SignedUrl,
   WebsocketCredentials,
 } from '../../../wire/client-api.ts';
+import type { DaemonIgnoreFile } from '../../../wire/daemon-api.ts';
 import type {
   RetentionPolicyAttributes,
   RetentionPolicyObject,
@@ -57,10 +58,17 @@ export interface ActivityEntry {
     id?: string | number;
     event: string;
     description?: string | null;
+    is_api?: boolean;
     properties?: Record<string, unknown>;
     timestamp?: string;
     created_at?: string;
+    actor?: { uuid?: string; email?: string; username?: string } | null;
   };
+}
+
+export interface ActivityPage {
+  data: ActivityEntry[];
+  meta?: { pagination?: { current_page: number; total_pages: number; total: number } };
 }
 
 const s = (server: string) => `/api/client/servers/${encodeURIComponent(server)}`;
@@ -76,7 +84,7 @@ export const api = {
   servers: () => request<ServerListResponse>('GET', '/api/client'),
   server: (server: string) => request<ServerObject>('GET', s(server)),
   websocket: (server: string) => request<WebsocketCredentials>('GET', `${s(server)}/websocket`),
-  activity: (server: string) => request<{ data: ActivityEntry[] }>('GET', `${s(server)}/activity`),
+  activity: (server: string, page = 1) => request<ActivityPage>('GET', `${s(server)}/activity?page=${page}&per_page=50`),
 
   backups: (server: string, page: number) => request<BackupList>('GET', `${s(server)}/backups?page=${page}`),
   backup: (server: string, uuid: string) => request<BackupObject>('GET', b(server, uuid)),
@@ -87,6 +95,9 @@ export const api = {
   restore: (server: string, uuid: string, truncate: boolean) =>
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate }),
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
+  cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
+  cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
+  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),
 
   schedules: (server: string) => request<ScheduleList>('GET', `${s(server)}/schedules`),
   createSchedule: (server: string, body: ScheduleBody) => request<ScheduleObject>('POST', `${s(server)}/schedules`, body),

@@ -1,4 +1,5 @@
 /** One place that knows how the panel speaks: cookies, the XSRF header, and its error bodies. */
+import { parseRetryAfter, tryAgainSentence } from '../../../core/retry-after.ts';
 
 export interface ApiErrorItem {
   code?: string;
@@ -13,9 +14,11 @@ export class ApiError extends Error {
   readonly code: string | undefined;
   readonly items: ApiErrorItem[];
 
-  constructor(status: number, items: ApiErrorItem[], fallback: string) {
+  constructor(status: number, items: ApiErrorItem[], fallback: string, retryAfterSeconds: number | null = null) {
     const details = items.map((i) => i.detail).filter((d): d is string => typeof d === 'string' && d !== '');
-    super(details.length > 0 ? details.join(' ') : fallback);
+    const base = details.length > 0 ? details.join(' ') : fallback;
+    // A throttle refusal says when it will work, not only that it did not.
+    super(retryAfterSeconds !== null ? `${base} ${tryAgainSentence(retryAfterSeconds)}` : base);
     this.name = 'ApiError';
     this.status = status;
     this.code = items[0]?.code;
@@ -83,7 +86,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     const items = Array.isArray((json as { errors?: unknown } | undefined)?.errors)
       ? ((json as { errors: ApiErrorItem[] }).errors)
       : [];
-    const err = new ApiError(res.status, items, statusWords(res.status));
+    const err = new ApiError(res.status, items, statusWords(res.status), parseRetryAfter(res.headers.get('Retry-After'), Date.now()));
     if (res.status === 401 && !path.startsWith('/auth/') && onUnauthorized) onUnauthorized();
     throw err;
   }

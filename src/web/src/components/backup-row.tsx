@@ -1,10 +1,12 @@
 import type { BackupAttributes } from '../api/client.ts';
-import type { BackupProgressPayload } from '../../../wire/ws-events.ts';
-import { backupState, type RowActions } from '../lib/backup-state.ts';
+import { useRef } from 'react';
+import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events.ts';
+import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
+import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
-import { ArchiveIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, TrashIcon, UnlockIcon } from './icons.tsx';
+import { ArchiveIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
 
-export type RowAction = 'download' | 'restore' | 'lock' | 'delete';
+export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel';
 
 interface Props {
   backup: BackupAttributes;
@@ -13,11 +15,14 @@ interface Props {
   busyAction: RowAction | null;
   now: number;
   onAction: (action: RowAction, backup: BackupAttributes) => void;
+  /** A blocked button was pressed: show why instead of trying. */
+  onBlocked: (reason: string) => void;
 }
 
-export function ProgressBar({ done, total, label }: { done: number; total: number | null; label: string }) {
+export function ProgressBar({ done, total, source, label }: { done: number; total: number | null; source?: TotalSource; label: string }) {
   const fraction = progressFraction(done, total);
-  const pct = fraction === null ? null : Math.round(fraction * 100);
+  const pct = fraction === null ? null : Math.floor(fraction * 100);
+  const timeLeft = useTimeLeft(done, total, source);
   return (
     <div className="progress-wrap">
       <div className={`progress ${pct === null ? 'progress-indeterminate' : ''}`} role="progressbar" aria-label={label}
@@ -27,19 +32,41 @@ export function ProgressBar({ done, total, label }: { done: number; total: numbe
       </div>
       <span className="progress-text">
         {pct === null ? `${formatBytes(done)} read` : `${pct}% · ${formatBytes(done)} of ${formatBytes(total ?? 0)}`}
+        {timeLeft && <span className="progress-eta" data-testid="eta"> · {timeLeft}</span>}
       </span>
     </div>
   );
 }
 
-export function BackupRow({ backup, progress, actions, busyAction, now, onAction }: Props) {
+/** "about 3 min left (estimated from …)" from the values this bar has shown, or null while unknown. */
+function useTimeLeft(done: number, total: number | null, source: TotalSource | undefined): string | null {
+  const meter = useRef<{ m: RateMeter; last: number } | null>(null);
+  if (meter.current === null) meter.current = { m: new RateMeter(), last: -1 };
+  // Render runs for every new frame; only a new value is a sample.
+  if (done !== meter.current.last) {
+    meter.current.m.push(done, Date.now());
+    meter.current.last = done;
+  }
+  return total === null ? null : describeTimeLeft(meter.current.m.secondsLeft(total), source);
+}
+
+export function BackupRow({ backup, progress, actions, busyAction, now, onAction, onBlocked }: Props) {
   const state = backupState(backup);
-  const anyAction = actions.download || actions.restore || actions.lock || actions.delete;
+  const anyAction = actions.download || actions.restore || actions.lock || actions.delete || actions.cancel;
   const icon = state === 'running'
     ? <Spinner />
     : backup.is_locked && state === 'completed'
       ? <LockIcon className="icon-locked" />
       : <ArchiveIcon className="icon-muted" />;
+
+  // A blocked button stays focusable (aria-disabled, not disabled) and names its reason, so keyboard
+  // and screen-reader users learn it before pressing; pressing it shows the reason, nothing else.
+  const reasonId = `why-${backup.uuid}`;
+  const blockedReasons = Object.entries(actions.blocked).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const blockable = (action: 'restore' | 'delete', reason: string | undefined) => reason
+    ? { 'aria-disabled': true, 'aria-describedby': `${reasonId}-${action}`, 'data-blocked': reason, onClick: () => onBlocked(reason) }
+    : { onClick: () => onAction(action, backup) };
+  const failure = state === 'failed' ? failureReason(backup) : null;
 
   return (
     <li className={`backup backup-${state}`} data-uuid={backup.uuid} data-state={state} data-locked={backup.is_locked ? 'true' : 'false'}
@@ -57,9 +84,17 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
           )}
         </div>
         {state === 'running' ? (
-          <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} label={`Progress of ${backup.name}`} />
+          <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} source={progress?.total_source} label={`Progress of ${backup.name}`} />
+        ) : state === 'failed' ? (
+          <p className="backup-failure" data-testid="failure-reason">{failure ? `Why: ${failure}` : 'The node did not say why.'}</p>
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
+        )}
+        {backup.ignored_files.length > 0 && (
+          <p className="backup-ignored" data-testid="ignored-patterns">
+            Left out: {backup.ignored_files.map((p, i) => <span key={i}>{i > 0 && ', '}<code>{p}</code></span>)}
+            <span className="muted"> (and the server's .pteroignore)</span>
+          </p>
         )}
       </div>
       <div className="backup-size">
@@ -74,6 +109,12 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
       <div className="backup-actions">
         {anyAction && (
           <>
+            {actions.cancel && (
+              <button type="button" className="btn btn-small btn-ghost btn-ghost-danger" onClick={() => onAction('cancel', backup)}
+                disabled={busyAction !== null} aria-label={`Cancel ${backup.name}`} title="Stop this backup">
+                <StopIcon /><span className="btn-text">Cancel</span>
+              </button>
+            )}
             {actions.download && (
               <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('download', backup)}
                 disabled={busyAction !== null} aria-label={`Download ${backup.name}`} title="Download">
@@ -81,8 +122,8 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               </button>
             )}
             {actions.restore && (
-              <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('restore', backup)}
-                disabled={busyAction !== null} aria-label={`Restore ${backup.name}`} title="Restore">
+              <button type="button" className="btn btn-small btn-ghost" {...blockable('restore', actions.blocked.restore)}
+                disabled={busyAction !== null} aria-label={`Restore ${backup.name}`} title={actions.blocked.restore ?? 'Restore'}>
                 <RestoreIcon /><span className="btn-text">Restore</span>
               </button>
             )}
@@ -95,13 +136,14 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               </button>
             )}
             {actions.delete && (
-              <button type="button" className="btn btn-small btn-ghost btn-ghost-danger" onClick={() => onAction('delete', backup)}
-                disabled={busyAction !== null} aria-label={`Delete ${backup.name}`} title="Delete">
+              <button type="button" className="btn btn-small btn-ghost btn-ghost-danger" {...blockable('delete', actions.blocked.delete)}
+                disabled={busyAction !== null} aria-label={`Delete ${backup.name}`} title={actions.blocked.delete ?? 'Delete'}>
                 <TrashIcon /><span className="btn-text">Delete</span>
               </button>
             )}
           </>
         )}
+        {blockedReasons.map(([key, reason]) => <span key={key} id={`${reasonId}-${key}`} className="sr-only">{reason}</span>)}
       </div>
     </li>
   );

@@ -6,6 +6,8 @@ import { Modal, ModalActions } from './modal.tsx';
 interface ConfirmDialogProps {
   title: string;
   confirmLabel: string;
+  /** The dismiss button's label (default "Cancel"), e.g. "Keep running" when the action itself is a cancel. */
+  dismissLabel?: string;
   danger?: boolean;
   children: ReactNode;
   onConfirm: () => Promise<void>;
@@ -13,7 +15,7 @@ interface ConfirmDialogProps {
 }
 
 /** Yes/no dialog whose confirm runs a request; a refusal stays visible inside the dialog. */
-export function ConfirmDialog({ title, confirmLabel, danger, children, onConfirm, onClose }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, confirmLabel, dismissLabel, danger, children, onConfirm, onClose }: ConfirmDialogProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -34,7 +36,7 @@ export function ConfirmDialog({ title, confirmLabel, danger, children, onConfirm
         <div className="modal-body">
           {children}
           <ErrorAlert message={error} />
-          <ModalActions onCancel={onClose} busy={busy} cancelLabel={error ? 'Close' : 'Cancel'} label={confirmLabel} onConfirm={confirm} danger={danger} />
+          <ModalActions onCancel={onClose} busy={busy} cancelLabel={error ? 'Close' : dismissLabel ?? 'Cancel'} label={confirmLabel} onConfirm={confirm} danger={danger} />
         </div>
       )}
     </Modal>

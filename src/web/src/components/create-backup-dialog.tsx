@@ -1,4 +1,5 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { DaemonIgnoreFile } from '../../../wire/daemon-api.ts';
 import { api, type BackupAttributes } from '../api/client.ts';
 import { errorText } from '../api/http.ts';
 import { normaliseIgnored } from '../lib/format.ts';
@@ -22,7 +23,16 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
   const [locked, setLocked] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { name: useId(), nameHint: useId(), ignored: useId(), ignoredHint: useId(), locked: useId(), lockedHint: useId() };
+  const ids = { name: useId(), nameHint: useId(), ignored: useId(), ignoredHint: useId(), locked: useId(), lockedHint: useId(), file: useId() };
+  const [ignoreFile, setIgnoreFile] = useState<DaemonIgnoreFile | { error: string } | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    api.ignoreFile(server)
+      .then((r) => { if (live) setIgnoreFile(r.attributes); })
+      .catch((err: unknown) => { if (live) setIgnoreFile({ error: errorText(err) }); });
+    return () => { live = false; };
+  }, [server]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -63,6 +73,10 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
               These add to the server's own <code>.pteroignore</code>, which always applies. When in doubt, keep a file in the backup.
             </div>
           </div>
+          <section className="field ignore-file" aria-labelledby={ids.file} data-testid="pteroignore">
+            <h3 id={ids.file} className="field-label">Always ignored: the server's <code>.pteroignore</code></h3>
+            <PteroignoreView file={ignoreFile} />
+          </section>
           {canLock && (
             <div className="field field-switch">
               <input id={ids.locked} type="checkbox" role="switch" className="switch" checked={locked}
@@ -79,4 +93,27 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
       )}
     </Modal>
   );
+}
+
+/** What the node's .pteroignore leaves out of every backup, or why it does not apply. */
+function PteroignoreView({ file }: { file: DaemonIgnoreFile | { error: string } | null }) {
+  if (file === null) return <p className="hint">Reading it from the node…</p>;
+  if ('error' in file) return <p className="hint">It could not be read: {file.error}</p>;
+  switch (file.state) {
+    case 'absent':
+      return <p className="hint">This server has no <code>.pteroignore</code>; only the patterns above are left out.</p>;
+    case 'symlink':
+      return <p className="hint">It is a symbolic link, so backups do not use it.</p>;
+    case 'not_a_file':
+      return <p className="hint">It is not a regular file, so backups do not use it.</p>;
+    case 'unreadable':
+      return <p className="hint hint-danger">The node may not read it, so backups of this server will fail until its permissions are fixed.</p>;
+    case 'too_large':
+      return <p className="hint hint-danger">It is larger than 32 KiB: backups of this server are refused until it is smaller.</p>;
+    default: {
+      const lines = file.content.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+      if (lines.length === 0) return <p className="hint">It is there but lists no patterns.</p>;
+      return <pre className="ignore-file-content" tabIndex={0} aria-label="Patterns in .pteroignore">{file.content.trimEnd()}</pre>;
+    }
+  }
 }

@@ -8,6 +8,12 @@ export function backupState(b: Pick<BackupAttributes, 'is_successful' | 'complet
   return b.is_successful ? 'completed' : 'failed';
 }
 
+/** The stored reason a backup failed, or null (a panel without it, upstream, sends none). */
+export function failureReason(b: BackupAttributes): string | null {
+  const r = b.failure_reason;
+  return typeof r === 'string' && r.trim() !== '' ? r : null;
+}
+
 export type Permission = 'backup.create' | 'backup.read' | 'backup.delete' | 'backup.download' | 'backup.restore'
   | 'schedule.create' | 'schedule.read' | 'schedule.update' | 'schedule.delete';
 
@@ -20,22 +26,45 @@ export interface RowActions {
   restore: boolean;
   lock: boolean;
   delete: boolean;
+  /** Stop a running backup (backwing; needs backup.delete like the panel's route). */
+  cancel: boolean;
+  /**
+   * Why a shown button would be refused right now. The button stays visible and focusable
+   * (aria-disabled) and says why, instead of asking for confirmation and then failing.
+   */
+  blocked: { restore?: string; delete?: string };
 }
 
+export const BLOCKED = {
+  restoreWhileBackup: 'A backup of this server is running; restore when it has finished.',
+  deleteLocked: 'This backup is locked: unlock it first.',
+} as const;
+
 /**
- * Which buttons a row offers. Hidden, not disabled, when the user's permissions forbid them;
- * a locked backup keeps its Delete so the user reads the panel's own refusal.
+ * Which buttons a row offers. Hidden when the user's permissions forbid them; shown but blocked,
+ * with the reason, when the panel would refuse them now (a locked backup, a backup running).
  */
-export function rowActions(b: Pick<BackupAttributes, 'is_successful' | 'completed_at'>, perms: readonly string[], restoring: boolean): RowActions {
+export function rowActions(
+  b: Pick<BackupAttributes, 'is_successful' | 'completed_at' | 'is_locked'>,
+  perms: readonly string[],
+  restoring: boolean,
+  backupRunning = false,
+): RowActions {
   const state = backupState(b);
-  const none = { download: false, restore: false, lock: false, delete: false };
-  if (restoring || state === 'running') return none;
+  const none: RowActions = { download: false, restore: false, lock: false, delete: false, cancel: false, blocked: {} };
+  if (restoring) return none;
+  if (state === 'running') return { ...none, cancel: can(perms, 'backup.delete') };
   if (state === 'failed') return { ...none, delete: can(perms, 'backup.delete') };
   return {
     download: can(perms, 'backup.download'),
     restore: can(perms, 'backup.restore'),
     lock: can(perms, 'backup.delete'),
     delete: can(perms, 'backup.delete'),
+    cancel: false,
+    blocked: {
+      ...(backupRunning ? { restore: BLOCKED.restoreWhileBackup } : {}),
+      ...(b.is_locked ? { delete: BLOCKED.deleteLocked } : {}),
+    },
   };
 }
 

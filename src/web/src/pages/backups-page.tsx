@@ -10,17 +10,22 @@ import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Breadcrumb } from '../components/breadcrumb.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
-import { PlusIcon, RestoreIcon, Spinner } from '../components/icons.tsx';
+import { PlusIcon, RestoreIcon, Spinner, StopIcon } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
 import { useServerSocket } from '../lib/use-server-socket.ts';
+import { automaticDeletionNotice } from '../lib/activity-text.ts';
 
 const RESTORING = 'restoring_backup';
+/** Automatic deletions this recent are announced when the page opens. */
+const RECENT_DELETION_MS = 5 * 60_000;
 
 type DialogState =
   | { kind: 'create' }
   | { kind: 'restore'; backup: BackupAttributes }
   | { kind: 'delete'; backup: BackupAttributes }
   | { kind: 'unlock'; backup: BackupAttributes }
+  | { kind: 'cancel'; backup: BackupAttributes }
+  | { kind: 'cancel-restore' }
   | null;
 
 interface ListState {
@@ -46,6 +51,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   listRef.current = list;
   /** When we saw each restore end: a straggling progress frame must not bring the restoring view back. */
   const finishedRestores = useRef(new Map<string, number>());
+  /** Backups this page cancelled: their failure is what was asked for, not news to alarm about. */
+  const cancelledHere = useRef(new Set<string>());
+  /** Backups deleted from this page: their disappearance needs no announcement. */
+  const deletedHere = useRef(new Set<string>());
 
   const perms = server?.meta?.user_permissions ?? [];
   const restoring = server?.attributes.status === RESTORING;
@@ -71,7 +80,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           const old = prev.backups.find((o) => o.uuid === b.uuid);
           if (!old || old.completed_at !== null || b.completed_at === null) continue;
           if (b.is_successful) setNotice(`${b.name} completed.`);
-          else {
+          else if (!cancelledHere.current.has(b.uuid)) {
             setNotice(null);
             setActionError(`${b.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
           }
@@ -79,6 +88,11 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       }
       setList(next);
       setLoadError(null);
+      // Rows that went away on their own (same page, not deleted here): say who removed them.
+      if (prev && prev.page === next.page) {
+        const gone = prev.backups.filter((o) => !next.backups.some((b) => b.uuid === o.uuid) && !deletedHere.current.has(o.uuid));
+        if (gone.length > 0) void announceAutomaticDeletions(gone.map((b) => b.uuid));
+      }
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
         // Every backup route answers 409 while a restore runs; the server view shows why.
@@ -87,6 +101,38 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         return;
       }
       setLoadError(errorText(err));
+    }
+  }, [serverId]);
+
+  /** Activity entries already announced, so a deletion is told once. */
+  const announced = useRef(new Set<string>());
+  /**
+   * The retention policy or a schedule's rotation removed backups: tell the user on this page —
+   * rows it showed that vanished, and any such deletion of the last few minutes (it may have
+   * happened before the list was first shown). The row goes before its entry is written, so look
+   * a few times when rows vanished.
+   */
+  const announceAutomaticDeletions = useCallback(async (goneUuids: string[]) => {
+    for (let attempt = 0; attempt < (goneUuids.length > 0 ? 4 : 1); attempt++) {
+      let recent;
+      try {
+        recent = await api.activity(serverId, 1);
+      } catch {
+        return; // only an announcement; the list itself is already right
+      }
+      const fresh = recent.data.filter((e) => {
+        const id = String(e.attributes.id ?? '');
+        if (announced.current.has(id)) return false;
+        const uuid = String(e.attributes.properties?.uuid ?? '');
+        const at = Date.parse(e.attributes.timestamp ?? '');
+        return goneUuids.includes(uuid) || (Number.isFinite(at) && Date.now() - at < RECENT_DELETION_MS);
+      });
+      const text = automaticDeletionNotice(fresh);
+      if (text) {
+        for (const e of fresh) announced.current.add(String(e.attributes.id ?? ''));
+        return setNotice(text);
+      }
+      if (attempt < 3) await new Promise((r) => setTimeout(r, 1000));
     }
   }, [serverId]);
 
@@ -110,7 +156,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       const s = await loadServer();
       if (cancelled || !s) return;
       if (s.attributes.status === RESTORING) setRestore({ name: null, progress: null });
-      else if (can(s.meta?.user_permissions ?? [], 'backup.read')) await loadList(page);
+      else if (can(s.meta?.user_permissions ?? [], 'backup.read')) {
+        await loadList(page);
+        void announceAutomaticDeletions([]);
+      }
     })();
     return () => { cancelled = true; };
     // Only a new server starts from scratch; page changes are handled below.
@@ -136,7 +185,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     if (s && s.attributes.status === RESTORING) return;
     setRestore(null);
     if (payload && payload.is_successful === false) {
-      setActionError(`The restore failed${payload.error ? `: ${payload.error}` : '.'} The server's files may be incomplete.`);
+      // The daemon's reason says how far it got and what the files are now.
+      setActionError(payload.error ? `The restore did not finish — ${payload.error}.` : "The restore did not finish. The server's files may be incomplete; restore again.");
     } else {
       setNotice('The restore finished. Your server files have been replaced by the backup.');
     }
@@ -175,7 +225,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       });
       // Announce only what this page showed running (polling may have announced it already).
       if (seen && p.is_successful) setNotice(`${seen.name} completed.`);
-      else if (seen) {
+      else if (seen && !cancelledHere.current.has(p.uuid)) {
         setNotice(null);
         setActionError(`${seen.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
       }
@@ -184,6 +234,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       // The retention policy runs once the panel has recorded the success; look again to drop what it removed.
       if (p.is_successful) {
         for (const ms of [3000, 10000]) setTimeout(() => { void loadList(listRef.current?.page ?? 1); }, ms);
+        // Pruned rows on another page (or gone before we looked) are announced too.
+        setTimeout(() => { void announceAutomaticDeletions([]); }, 4000);
       }
     },
     restoreProgress: (p) => {
@@ -218,6 +270,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     setNotice(null);
     if (action === 'restore') return setDialog({ kind: 'restore', backup });
     if (action === 'delete') return setDialog({ kind: 'delete', backup });
+    if (action === 'cancel') return setDialog({ kind: 'cancel', backup });
     if (action === 'lock' && backup.is_locked) return setDialog({ kind: 'unlock', backup });
     setBusy({ uuid: backup.uuid, action });
     try {
@@ -289,8 +342,13 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               {restore?.name ? <>Your server is being restored from <strong>{restore.name}</strong>. </> : <>Your server is currently being restored from a backup. </>}
               You cannot create, download or delete backups until it finishes. This page updates by itself.
             </p>
-            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} label="Restore progress" />
+            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} source={restore?.progress?.total_source} label="Restore progress" />
           </div>
+          {can(perms, 'backup.restore') && (
+            <button type="button" className="btn btn-small btn-secondary restoring-cancel" onClick={() => setDialog({ kind: 'cancel-restore' })}>
+              <StopIcon /> Cancel restore
+            </button>
+          )}
         </div>
       )}
 
@@ -321,9 +379,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             <ul className="backups card" aria-label="Backups">
               {list.backups.map((b) => (
                 <BackupRow key={b.uuid} backup={b} progress={progress[b.uuid]} now={now}
-                  actions={rowActions(b, perms, restoring)}
+                  actions={rowActions(b, perms, restoring, anyRunning)}
                   busyAction={busy?.uuid === b.uuid ? busy.action : null}
-                  onAction={(a, bk) => { void onAction(a, bk); }} />
+                  onAction={(a, bk) => { void onAction(a, bk); }}
+                  onBlocked={(reason) => { setActionError(null); setNotice(reason); }} />
               ))}
             </ul>
           )}
@@ -374,6 +433,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
           onConfirm={async () => {
             await api.deleteBackup(serverId, dialog.backup.uuid);
             const gone = dialog.backup;
+            deletedHere.current.add(gone.uuid);
             setDialog(null);
             setList((prev) => prev && {
               ...prev,
@@ -383,6 +443,38 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             setNotice(`${gone.name} was deleted.`);
           }}>
           <p>This is a permanent operation. The backup cannot be recovered once deleted.</p>
+        </ConfirmDialog>
+      )}
+
+      {dialog?.kind === 'cancel' && (
+        <ConfirmDialog title={`Cancel "${dialog.backup.name}"`} confirmLabel="Stop backup" dismissLabel="Keep running" danger onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            cancelledHere.current.add(dialog.backup.uuid);
+            try {
+              await api.cancelBackup(serverId, dialog.backup.uuid);
+            } catch (err) {
+              cancelledHere.current.delete(dialog.backup.uuid);
+              throw err;
+            }
+            setDialog(null);
+            setNotice(`${dialog.backup.name} was cancelled. Its partial archive was removed; it stays in the list as failed until you delete it.`);
+            void loadList(listRef.current?.page ?? 1);
+          }}>
+          <p>The backup stops now and what it has written so far is removed. Your server's files are not touched.</p>
+        </ConfirmDialog>
+      )}
+
+      {dialog?.kind === 'cancel-restore' && (
+        <ConfirmDialog title="Cancel the restore" confirmLabel="Stop restore" dismissLabel="Keep restoring" danger onClose={() => setDialog(null)}
+          onConfirm={async () => {
+            await api.cancelRestore(serverId);
+            setDialog(null);
+          }}>
+          <p>
+            The restore stops now. Files already restored stay; the file it is writing may be left
+            incomplete; the rest keep their current contents (or are missing, if the restore started by
+            deleting all files). Restore again to get a complete copy of the backup.
+          </p>
         </ConfirmDialog>
       )}
 
