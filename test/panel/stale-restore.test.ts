@@ -16,7 +16,7 @@ for (const db of dbs) {
     let h: Harness;
     let now = new Date('2030-01-01T12:00:00.000Z');
     before(async () => {
-      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', clock: () => now, env: { BACKUP_PRUNE_AGE: '360' }, daemonTimeoutMs: 300 });
+      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', clock: () => now, env: { BACKUP_PRUNE_AGE: '360' }, daemonTimeoutMs: 1_500 }); // generous: a loaded CI machine answers a stub slowly; the delayed call below outlasts it
     });
     after(async () => {
       await h?.close();
@@ -59,7 +59,7 @@ for (const db of dbs) {
     test('a restore call that got no answer keeps the server restoring (the daemon may be at it); refused connections roll back', async () => {
       const server = await h.server(h.owner.id);
       const backup = await h.fixtureBackup(server, { name: 'late-answer' });
-      h.stub!.delay('POST', new RegExp(`${backup.uuid}/restore$`), 2_000);
+      h.stub!.delay('POST', new RegExp(`${backup.uuid}/restore$`), 4_000);
       const r = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${backup.uuid}/restore`, { body: { truncate: false } });
       assert.equal(r.status, 504, r.text);
       assert.equal(r.body.errors[0].code, 'DaemonConnectionException');
