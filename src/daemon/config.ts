@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
+import { parseControlConfig, parseSystemUser, type ControlConfig } from './control/control-config.ts';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1';
 
@@ -23,6 +24,8 @@ export interface DaemonConfig {
     readonly stateDirectory: string;
     readonly data: string;
     readonly backupDirectory: string;
+    /** Wings' `system.user`: restored files are given this owner. null = the daemon's own ids. */
+    readonly user: { readonly uid: number; readonly gid: number } | null;
     readonly backups: {
       /** Bytes per second; 0 = unlimited. */
       readonly writeLimit: number;
@@ -40,6 +43,8 @@ export interface DaemonConfig {
   /** port null = /metrics is served on the API listener; otherwise only on this separate one. */
   readonly metrics: { readonly host: string; readonly port: number | null };
   readonly allowedOrigins: readonly string[];
+  /** Server control and save hooks (docs/server-control.md). */
+  readonly control: ControlConfig;
   /** Where the config came from, for error messages. */
   readonly source: string;
 }
@@ -65,7 +70,7 @@ export const DAEMON_DEFAULTS = {
 
 const MIB = 1024 * 1024;
 
-class ConfigReader {
+export class ConfigReader {
   constructor(private readonly root: Record<string, unknown>, private readonly source: string) {}
 
   fail(key: string, problem: string): never {
@@ -176,6 +181,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       stateDirectory: join(rootDirectory, 'state'),
       data: r.string('system.data', DAEMON_DEFAULTS['system.data']),
       backupDirectory: r.string('system.backup_directory', DAEMON_DEFAULTS['system.backup_directory']),
+      user: parseSystemUser(r),
       backups: {
         // Wings treats values below 1 MiB/s as unlimited; so do we.
         writeLimit: Math.floor(r.number('system.backups.write_limit', DAEMON_DEFAULTS['system.backups.write_limit'], 0, 1_000_000)) * MIB,
@@ -193,6 +199,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
     },
     allowedOrigins: origins,
+    control: parseControlConfig(r),
     source,
   };
   if (!Number.isInteger(config.api.port)) r.fail('api.port', 'must be an integer');

@@ -21,6 +21,8 @@ import { EventHub } from './ws/event-hub.ts';
 import { buildDaemonApp } from './http/app.ts';
 import type { DaemonHttpDeps } from './http/deps.ts';
 import { canonicalUuid } from './uuid.ts';
+import { createServerControl } from './control/server-control.ts';
+import { SaveHookRunner } from './control/save-hooks.ts';
 
 export interface DaemonHandle {
   url: string;
@@ -54,7 +56,7 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
  * archive removed), every journaled restore is reported failed, and the panel is told to reset
  * the states of our servers — all through the outbox, so a panel that is down still hears it.
  */
-async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger): Promise<void> {
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, owedAfterSteps: OwedAfterStep[]): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
   for (const { id, entry } of await journal.leftovers()) {
@@ -62,6 +64,10 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     if (!uuid) {
       await journal.remove(id);
       continue;
+    }
+    // The job died between its save hook's before- and after-step: the game still holds its saves.
+    if (entry.kind === 'backup' && Array.isArray(entry.save_hook_after) && entry.save_hook_after.length > 0) {
+      owedAfterSteps.push({ serverUuid: entry.server_uuid, commands: entry.save_hook_after.filter((c): c is string => typeof c === 'string') });
     }
     if (outbox.hasReportFor(id)) {
       // The job queued its report but died before dropping its journal entry: it is reported.
@@ -80,6 +86,11 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');
   }
   await outbox.enqueue('/servers/reset', null);
+}
+
+interface OwedAfterStep {
+  serverUuid: string;
+  commands: string[];
 }
 
 function displayUrl(host: string, port: number): string {
@@ -104,11 +115,21 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
   await store.init();
   await journal.init();
   await outbox.load();
-  await recoverFromCrash(journal, store, outbox, logger);
+  const owedAfterSteps: OwedAfterStep[] = [];
+  await recoverFromCrash(journal, store, outbox, logger, owedAfterSteps);
   outbox.resume();
 
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const control = createServerControl(config.control);
+  const hooks = new SaveHookRunner(control, config.control.saveHooks.timeoutMs, logger.child({ part: 'save-hook' }));
+  // In the background: a game that is down must not hold up the daemon's start.
+  const owed = Promise.all(owedAfterSteps.map(async (o) => {
+    const uuid = canonicalUuid(o.serverUuid);
+    if (!uuid) return;
+    logger.warn({ server_uuid: uuid, commands: o.commands.length }, 'sending the save hook after-step a crashed backup owed');
+    await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
+  }));
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, control, hooks });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,
     logger,
@@ -116,6 +137,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     backups,
     restores,
     store,
+    control,
     verifier: new TokenVerifier(config.token),
     downloadIds: new OneTimeIds(),
     hub,
@@ -150,7 +172,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     closing ??= (async () => {
       logger.info('daemon shutting down');
       // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
-      await Promise.all([backups.close(), restores.close()]);
+      await Promise.all([backups.close(), restores.close(), owed]);
       await outbox.close();
       lifetime.abort(new Error('daemon closed'));
       await loading.catch(() => undefined);
@@ -181,6 +203,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       backups: unused as never,
       restores: unused as never,
       store: unused as never,
+      control: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

@@ -6,6 +6,7 @@ import type { BackupService } from '../services/backup.service.ts';
 import type { RestoreService } from '../services/restore.service.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
+import type { ServerControl } from '../control/server-control.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
 
 /** What the HTTP layer may call. Routes stay thin: rules live in these services. */
@@ -16,6 +17,7 @@ export interface DaemonHttpDeps {
   backups: BackupService;
   restores: RestoreService;
   store: BackupStore;
+  control: ServerControl;
   verifier: TokenVerifier;
   downloadIds: OneTimeIds;
   hub: EventHub;

@@ -22,6 +22,7 @@ import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
+import type { ServerControl } from '../control/server-control.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
@@ -46,6 +47,8 @@ export interface RestoreServiceDeps {
   hub: EventHub;
   metrics: DaemonMetrics;
   logger: Logger;
+  /** With power control the server is stopped first, restored, and started again if it was up. */
+  control: ServerControl;
   /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
   backupRunningFor(serverUuid: string): boolean;
 }
@@ -55,6 +58,15 @@ const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip']);
 /** Empties a directory but keeps the directory itself (its ownership and mode stay as they are). */
 async function truncateDirectory(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+interface RestoreSource {
+  /** Opened before the 202; null when it is fetched after the server has stopped. */
+  input: Readable | null;
+  downloadUrl: string;
+  /** Truncate after stopping (without power control it happens before the 202, as before). */
+  truncate: boolean;
+  stopFirst: boolean;
 }
 
 export class RestoreService {
@@ -91,6 +103,9 @@ export class RestoreService {
     if (!registry.beginRestore(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
+    // With power control, stopping can take minutes: it happens after the 202, and so do the
+    // truncation and (for S3) the download, so nothing is touched until the server is offline.
+    const stopFirst = this.deps.control.canPower;
     let input: Readable | null = null;
     let journalId: string | null = null;
     try {
@@ -104,24 +119,18 @@ export class RestoreService {
         });
         input = fh.createReadStream();
       } else {
-        const res = await guardedGet(downloadUrl, {
-          allowlist: this.#allowlist,
-          signal: controller.signal,
-          idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
-        });
-        input = res.body;
-        if (res.status !== 200) {
-          throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
-        }
-        if (!GZIP_TYPES.has(mediaType(res.contentType))) {
-          throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
+        input = await this.#download(downloadUrl, controller.signal);
+        // Checked now (the panel hears a bad link as a 400); fetched again once the server is down.
+        if (stopFirst) {
+          input.destroy();
+          input = null;
         }
       }
       journalId = await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
       // close() only aborts jobs it can see; one still starting must not run on past it.
       if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
-      if (truncate) await truncateDirectory(serverDir);
+      if (truncate && !stopFirst) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
       if (journalId) await journal.remove(journalId).catch(() => undefined);
@@ -132,9 +141,48 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, job).finally(() => this.#release(job));
+    const source: RestoreSource = { input, downloadUrl, truncate: truncate && stopFirst, stopFirst };
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, source, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
+  }
+
+  async #download(url: string, signal: AbortSignal): Promise<Readable> {
+    const res = await guardedGet(url, {
+      allowlist: this.#allowlist,
+      signal,
+      idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
+    });
+    if (res.status !== 200) {
+      res.body.destroy();
+      throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
+    }
+    if (!GZIP_TYPES.has(mediaType(res.contentType))) {
+      res.body.destroy();
+      throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
+    }
+    return res.body;
+  }
+
+  /**
+   * With power control: stop the server (waiting until offline), then truncate and fetch. Returns
+   * whether it was up, so it is started again only then. A server that will not stop fails the
+   * restore before anything is touched.
+   */
+  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger): Promise<{ input: Readable; wasUp: boolean }> {
+    let wasUp = false;
+    if (source.stopFirst) {
+      const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
+        source.input?.destroy();
+        throw new Error(`The server could not be stopped before the restore: ${errorMessage(err)}. Nothing was changed.`);
+      });
+      wasUp = before !== 'offline';
+      logger.info({ was: before }, 'server stopped for the restore');
+      this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
+      if (source.truncate) await truncateDirectory(serverDir);
+    }
+    const input = source.input ?? (await this.#download(source.downloadUrl, signal));
+    return { input, wasUp };
   }
 
   /** Clears the restoring state; done before the report goes out so the panel can act on it at once. */
@@ -146,7 +194,7 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', source: RestoreSource, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
@@ -162,9 +210,13 @@ export class RestoreService {
     });
     let successful = false;
     let error: string | undefined;
+    let input: Readable | null = source.input;
+    let wasUp = false;
     logger.info('restore started');
     try {
+      ({ input, wasUp } = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger));
       const result = await extractArchive(input, serverDir, {
+        ...(config.system.user ? { owner: config.system.user } : {}),
         signal: job.controller.signal,
         readLimit: config.system.backups.writeLimit || undefined,
         onProgress: (p) => progress.push(p),
@@ -177,8 +229,18 @@ export class RestoreService {
       error = errorMessage(err);
       logger.warn({ err: error }, 'restore failed');
     } finally {
-      input.destroy();
+      input?.destroy();
       progress.flush();
+    }
+    // Started again only after a good restore: half-restored files are no world to start on.
+    if (successful && wasUp) {
+      try {
+        await this.deps.control.startAndWait({ uuid: serverUuid, dir: serverDir });
+        hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server started again after the restore.');
+      } catch (err) {
+        logger.warn({ err: errorMessage(err) }, 'server did not start again after the restore');
+        hub.publish(serverUuid, WS_EVENTS.daemonMessage, `The restore completed but the server did not start again: ${errorMessage(err)}`);
+      }
     }
     metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
