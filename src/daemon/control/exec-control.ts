@@ -56,7 +56,7 @@ export class ExecControl implements CommandBackend, PowerBackend {
     const r = await run(expandArgv(this.settings.state!, server), this.settings.timeoutMs, signal);
     // `systemctl is-active` exits 3 for inactive: the printed word decides, not the exit code.
     const state = parseStateOutput(r.stdout);
-    if (!state) throw new ControlError(`the state command printed no known state (exit ${r.code})`);
+    if (!state) throw new ControlError(`the state command printed no known state (exit ${r.code}, printed ${JSON.stringify(r.stdout.trim().slice(0, 40))})`);
     return state;
   }
 

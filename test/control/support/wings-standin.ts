@@ -13,6 +13,7 @@ export interface WingsCall {
   method: string;
   path: string;
   body?: any;
+  at: number;
 }
 
 export interface WingsStandInOptions {
@@ -91,7 +92,7 @@ export async function startWingsStandIn(o: WingsStandInOptions): Promise<WingsSt
       } catch {
         return json(res, 400, { error: 'invalid json' });
       }
-      calls.push({ method: req.method ?? '', path: url.pathname + url.search, ...(body === undefined ? {} : { body }) });
+      calls.push({ method: req.method ?? '', path: url.pathname + url.search, at: Date.now(), ...(body === undefined ? {} : { body }) });
       const auth = req.headers.authorization;
       if (!auth || !auth.startsWith('Bearer ')) return json(res, 401, { error: 'The required authorization heads were not present in the request.' });
       if (auth.slice(7) !== o.token) return json(res, 403, { error: 'You are not authorized to access this endpoint.' });
