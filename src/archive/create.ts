@@ -13,7 +13,7 @@ import { ParallelGzip, SLICE } from './parallel-gzip.ts';
 import { ProgressThrottle } from './progress.ts';
 import { compareBytewise } from './sort-names.ts';
 import { BLOCK, encodeHeader, headerSpace, TYPE, type HeaderFields } from './tar-header.ts';
-import type { CompressionLevel, CreateOptions, CreateResult } from './types.ts';
+import type { ChangedFiles, CompressionLevel, CreateOptions, CreateResult } from './types.ts';
 
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const OPEN_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
@@ -100,6 +100,50 @@ const YIELD_EVERY_MS = 20;
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** Seam for tests that change a file at an exact moment: after its bytes were read, before the re-check. */
+export const createTestHooks: { afterRead?: (rel: string, pass: 1 | 2) => void } = {};
+
+/**
+ * A changed file is re-read once at the end when it is at most this large. The re-read happens
+ * while the game keeps running, so it only helps when it is quick compared with how often the file
+ * is rewritten: 64 MiB is well under a second from the page cache or an SSD, covers every config,
+ * player, region and small database file a game server has, and bounds the bytes stored twice;
+ * bigger files that change mid-read (logs being appended, large databases) would most likely change
+ * again anyway. All re-reads together are capped too, so a busy tree cannot double the archive.
+ */
+export const REREAD_MAX_FILE = 64 << 20;
+export const REREAD_MAX_TOTAL = 256 << 20;
+const CHANGED_NAMES_KEPT = 20;
+
+class ChangedFileLog {
+  count = 0;
+  inconsistent = 0;
+  readonly #names: string[] = [];
+  #rereads: Array<{ abs: PathName; relText: string; rawName: Buffer | undefined }> = [];
+  #rereadBytes = 0;
+
+  note(relText: string, abs: PathName, rawName: Buffer | undefined, size: number): void {
+    this.count++;
+    if (this.#names.length < CHANGED_NAMES_KEPT) this.#names.push(relText);
+    if (size <= REREAD_MAX_FILE && this.#rereadBytes + size <= REREAD_MAX_TOTAL) {
+      this.#rereadBytes += size;
+      this.#rereads.push({ abs, relText, rawName });
+    } else {
+      this.inconsistent++;
+    }
+  }
+
+  takeRereads(): Array<{ abs: PathName; relText: string; rawName: Buffer | undefined }> {
+    const r = this.#rereads;
+    this.#rereads = [];
+    return r;
+  }
+
+  result(): ChangedFiles {
+    return { count: this.count, names: [...this.#names], inconsistent: this.inconsistent };
+  }
 }
 
 /**
@@ -220,7 +264,7 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
     const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
     // Deep enough that a main thread delayed by a busy scheduler does not leave the compressors idle.
     const gz = new ParallelGzip(sink, level, 2 * availableParallelism() + 2);
-    let stats: { files: number; bytesRead: number };
+    let stats: { files: number; bytesRead: number; changedFiles: ChangedFiles };
     try {
       stats = await walk(resolvePath(root), gz, sink, opts);
     } catch (err) {
@@ -230,7 +274,7 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
       throw err;
     }
     await sink.finish();
-    return { size: sink.size, checksum: sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead };
+    return { size: sink.size, checksum: sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead, changedFiles: stats.changedFiles };
   } catch (err) {
     destroyOutput(output, err);
     throw err;
@@ -244,7 +288,7 @@ function destroyOutput(output: Writable, err: unknown): void {
   output.destroy(err instanceof Error ? err : new Error(String(err)));
 }
 
-async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions): Promise<{ files: number; bytesRead: number }> {
+async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions): Promise<{ files: number; bytesRead: number; changedFiles: ChangedFiles }> {
   const logger = opts.logger ?? silentLogger();
   const signal = opts.signal;
   throwIfAborted(signal);
@@ -260,7 +304,7 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
   const progress = new ProgressThrottle(opts.onProgress);
   let files = 0;
   let skippedSpecial = 0;
-  let changed = 0;
+  let skippedGone = 0;
   let rawNames = 0;
   let sinceYield = 0;
   const snapshot = () => ({ bytesRead: tar.bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
@@ -287,6 +331,39 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       throw new ArchiveError('E_ARCHIVE_IO', `cannot read directory ${display(abs)}: ${(err as Error).message}`, { cause: err });
     }
   };
+
+  /**
+   * Archives one regular file: header from the fstat of the opened fd, exactly that many bytes, then
+   * a second fstat. A size or mtime that moved (or a short read) means the copy may mix old and new
+   * bytes; the entry itself stays well-formed either way (cut at, or zero-padded to, its size).
+   */
+  const archiveFile = async (abs: PathName, relText: string, rawName: Buffer | undefined, pass: 1 | 2): Promise<'gone' | { changed: boolean; size: number }> => {
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, OPEN_FLAGS);
+    } catch (err) {
+      if (isGone(err) || (err as NodeJS.ErrnoException).code === 'ELOOP') return 'gone';
+      throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${relText}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      // The name may have been replaced between lstat and open: trust only what fd points at.
+      const fst = fs.fstatSync(fd);
+      if (!fst.isFile()) return 'gone';
+      await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
+      const got = await tar.content(fd, fst.size);
+      createTestHooks.afterRead?.(relText, pass);
+      const after = fs.fstatSync(fd);
+      const changed = got < fst.size || after.size !== fst.size || after.mtimeMs !== fst.mtimeMs;
+      if (got < fst.size) logger.warn({ file: relText, expected: fst.size, read: got }, 'file shrank during backup; padded with zeros');
+      return { changed, size: after.size };
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new ArchiveError('E_ARCHIVE_IO', `cannot read ${relText}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const changes = new ChangedFileLog();
 
   const stack: Frame[] = [{ rel: '', abs: root, names: readNames(root) ?? [], i: 0 }];
   while (stack.length > 0) {
@@ -324,37 +401,13 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       stack.push({ rel, abs, names, i: 0 });
     } else if (st.isFile()) {
       if (matcher.matches(relText, false)) continue;
-      let fd: number;
-      try {
-        fd = fs.openSync(abs, OPEN_FLAGS);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (isGone(err) || code === 'ELOOP') {
-          changed++;
-          continue;
-        }
-        throw new ArchiveError('E_ARCHIVE_IO', `cannot open ${relText}: ${(err as Error).message}`, { cause: err });
+      const r = await archiveFile(abs, relText, rawName, 1);
+      if (r === 'gone') {
+        skippedGone++;
+        continue;
       }
-      try {
-        // The name may have been replaced between lstat and open: trust only what fd points at.
-        const fst = fs.fstatSync(fd);
-        if (!fst.isFile()) {
-          changed++;
-          continue;
-        }
-        await tar.header({ name: relText, ...(rawName ? { rawName } : {}), type: TYPE.file, mode: fst.mode & 0o7777, uid: fst.uid, gid: fst.gid, size: fst.size, mtime: Math.floor(fst.mtimeMs / 1000) });
-        const got = await tar.content(fd, fst.size);
-        if (got < fst.size) {
-          changed++;
-          logger.warn({ file: relText, expected: fst.size, read: got }, 'file shrank during backup; padded with zeros');
-        }
-        files++;
-      } catch (err) {
-        if (err instanceof AppError) throw err;
-        throw new ArchiveError('E_ARCHIVE_IO', `cannot read ${relText}: ${(err as Error).message}`, { cause: err });
-      } finally {
-        fs.closeSync(fd);
-      }
+      files++;
+      if (r.changed) changes.note(relText, abs, rawName, r.size);
     } else if (st.isSymbolicLink()) {
       if (matcher.matches(relText, false)) continue;
       let target: Buffer;
@@ -372,9 +425,16 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       skippedSpecial++;
     }
   }
+  // Second copies go after everything else: extraction keeps the last entry of a name (as GNU tar).
+  for (const c of changes.takeRereads()) {
+    throwIfAborted(signal);
+    const r = await archiveFile(c.abs, c.relText, c.rawName, 2);
+    if (r === 'gone' || r.changed) changes.inconsistent++;
+  }
   await tar.end();
-  if (skippedSpecial || changed) logger.info({ skippedSpecial, changed }, 'archive skipped special files or files that changed');
+  if (skippedSpecial || skippedGone) logger.info({ skippedSpecial, skippedGone }, 'archive skipped special files and files that vanished or changed type');
+  if (changes.count) logger.info({ changed: changes.count, inconsistent: changes.inconsistent }, 'files changed while being read');
   if (rawNames) logger.info({ rawNames }, 'archived names that are not valid UTF-8 as raw bytes');
   progress.final(snapshot());
-  return { files, bytesRead: tar.bytesRead };
+  return { files, bytesRead: tar.bytesRead, changedFiles: changes.result() };
 }

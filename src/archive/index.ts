@@ -1,6 +1,7 @@
 /** Public API of the archive engine: standard multi-member .tar.gz, created in parallel, extracted safely. */
 export type {
   ArchiveProgress,
+  ChangedFiles,
   ChecksumType,
   CompressionLevel,
   CreateOptions,
