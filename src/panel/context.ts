@@ -2,6 +2,7 @@
  * The panel without HTTP: database, repositories and services wired together. The CLI, the HTTP
  * app and tests all start from here.
  */
+import { ServerControlService } from './services/server-control.service.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
@@ -33,6 +34,7 @@ export interface PanelServices {
   subusers: SubusersService;
   backups: BackupsService;
   remote: RemoteService;
+  serverControl: ServerControlService;
   activity: ActivityService;
 }
 
@@ -91,6 +93,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     subusers: new SubusersService(deps, users),
     backups: new BackupsService(deps, activity),
     remote: new RemoteService(deps, activity),
+    serverControl: new ServerControlService(deps, activity),
     activity,
   };
   let closed = false;

@@ -23,6 +23,7 @@ export type SaveHook = Static<typeof SaveHook>;
 export const ChangedFiles = Type.Object({
   count: Type.Integer({ minimum: 0 }),
   names: Type.Array(Type.String(), { description: 'The first (at most 20) names, relative to the server root' }),
+  inconsistent: Type.Optional(Type.Integer({ minimum: 0, description: 'Of those, how many may still be inconsistent in the archive (changed again on the re-read, or too large to re-read)' })),
 });
 export type ChangedFiles = Static<typeof ChangedFiles>;
 
@@ -71,3 +72,27 @@ export function checkSaveHook(raw: unknown, allowed: readonly string[]): { hook:
   }
   return { hook: { preset: 'custom', before: lists.before, after: lists.after } };
 }
+
+/**
+ * `GET|PUT /api/client/servers/{server}/backup-control` (backwing extension): the node's control
+ * and the server's save hook. PUT takes `{ save_hook: SaveHook | null }` (null = the node default).
+ */
+export const BackupControlObject = Type.Object({
+  object: Type.Literal('backup_control'),
+  attributes: Type.Object({
+    /** null when the node's daemon could not be asked just now. */
+    control: Type.Union([NodeControlInfo, Type.Null()]),
+    /** The owner's choice; null = the node's default applies. */
+    save_hook: Type.Union([SaveHook, Type.Null()]),
+    /** The preset a backup made now would use. */
+    effective_save_hook: Type.String(),
+    /** True: a restore stops the server, restores and starts it again. False: stop it yourself first. null: unknown. */
+    restore_stops_server: Type.Union([Type.Boolean(), Type.Null()]),
+  }),
+});
+export type BackupControlObject = Static<typeof BackupControlObject>;
+
+export const BackupControlUpdate = Type.Object({
+  save_hook: Type.Union([SaveHook, Type.Null()]),
+});
+export type BackupControlUpdate = Static<typeof BackupControlUpdate>;

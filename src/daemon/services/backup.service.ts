@@ -59,10 +59,10 @@ export interface BackupServiceDeps {
   hooks: SaveHookRunner;
 }
 
-/** Until the archive engine's CreateResult carries it (COMMON.md contract), read it if present. */
-function changedFilesOf(result: CreateResult): ChangedFiles | undefined {
-  const c = (result as CreateResult & { changedFiles?: ChangedFiles }).changedFiles;
-  return c && Number.isInteger(c.count) && Array.isArray(c.names) ? { count: c.count, names: c.names.slice(0, 20) } : undefined;
+/** Always sent (an upstream panel ignores it), so the panel can tell "none changed" from "not known". */
+function changedFilesOf(result: CreateResult): ChangedFiles {
+  const c = result.changedFiles;
+  return { count: c.count, names: c.names.slice(0, 20), inconsistent: c.inconsistent };
 }
 
 /** Wings' failure report shape: empty strings and zero rather than nulls, which upstream panels accept. */
@@ -214,7 +214,7 @@ export class BackupService {
       if (job.controller.signal.aborted) throw new Error('backup deleted while finishing');
       progress.flush();
       const changed = changedFilesOf(result);
-      report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts, ...(changed ? { changed_files: changed } : {}) };
+      report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts, changed_files: changed };
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);

@@ -4,7 +4,7 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
-import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest } from '../../wire/daemon-api.ts';
+import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest, DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -21,6 +21,8 @@ export interface DaemonClient {
   restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
   /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
   deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  /** `GET /api/system`; backwing daemons add `control` (absent on Wings). */
+  systemInfo(node: NodeConnection): Promise<Partial<DaemonSystemInfo>>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -91,7 +93,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<void> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -117,10 +119,10 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       text = await res.text();
     } catch (err) {
       // The status line arrived but the body did not: for a 2xx the daemon accepted the call.
-      if (res.status >= 200 && res.status < 300) return;
+      if (res.status >= 200 && res.status < 300 && method !== 'GET') return '';
       log.warn({ err: errorMessage(err), status: res.status }, 'daemon response body lost');
     }
-    if (res.status >= 200 && res.status < 300) return;
+    if (res.status >= 200 && res.status < 300) return text;
 
     const parsed = readErrorBody(text);
     const requestId = parsed.requestId ?? res.headers.get('x-request-id') ?? undefined;
@@ -145,18 +147,27 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
 
   const seg = encodeURIComponent;
   return {
-    createServer(node, uuid) {
+    async createServer(node, uuid) {
       const body: DaemonCreateServerRequest = { uuid, start_on_completion: false };
-      return call(node, 'POST', '/api/servers', body);
+      await call(node, 'POST', '/api/servers', body);
     },
-    createBackup(node, serverUuid, body) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup`, body);
+    async createBackup(node, serverUuid, body) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup`, body);
     },
-    restoreBackup(node, serverUuid, backupUuid, body) {
-      return call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
+    async restoreBackup(node, serverUuid, backupUuid, body) {
+      await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
     },
-    deleteBackup(node, serverUuid, backupUuid) {
-      return call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    async deleteBackup(node, serverUuid, backupUuid) {
+      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    },
+    async systemInfo(node) {
+      const text = await call(node, 'GET', '/api/system');
+      try {
+        const v = JSON.parse(text) as unknown;
+        return v && typeof v === 'object' ? (v as Partial<DaemonSystemInfo>) : {};
+      } catch {
+        throw new DaemonConnectionError(502, 'The machine running this server answered with something other than JSON.', { daemonStatus: 200 });
+      }
     },
   };
 }

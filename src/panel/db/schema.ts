@@ -94,6 +94,19 @@ export interface BackupsTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** JSON `{count, names, inconsistent?}` from the daemon's report (backwing); null = not reported. */
+  changed_files: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ServerSaveHooksTable {
+  id: Id;
+  server_id: number;
+  preset: string;
+  /** JSON arrays of console commands (custom preset only). */
+  before_commands: string;
+  after_commands: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface ActivityLogsTable {
@@ -126,6 +139,7 @@ export interface DB {
   backups: BackupsTable;
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
+  server_save_hooks: ServerSaveHooksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -136,5 +150,6 @@ export type ServerRow = Selectable<ServersTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type ActivityLogRow = Selectable<ActivityLogsTable>;
+export type ServerSaveHookRow = Selectable<ServerSaveHooksTable>;
 export type NewBackup = Insertable<BackupsTable>;
 export type BackupUpdate = Updateable<BackupsTable>;

@@ -4,6 +4,7 @@ import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
+import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import { SubusersRepository } from './subusers.repository.ts';
 import { UsersRepository } from './users.repository.ts';
@@ -17,6 +18,7 @@ export interface Repos {
   subusers: SubusersRepository;
   backups: BackupsRepository;
   activity: ActivityRepository;
+  saveHooks: ServerSaveHooksRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect): Repos {
@@ -29,8 +31,9 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     subusers: new SubusersRepository(db),
     backups: new BackupsRepository(db),
     activity: new ActivityRepository(db),
+    saveHooks: new ServerSaveHooksRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };

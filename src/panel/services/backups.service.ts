@@ -78,7 +78,9 @@ export class BackupsService {
       ? await this.activity.record({ event: 'server:backup.start', actor, properties: { name: row.name, locked: row.is_locked === 1 }, subjects: this.subjects(row, server) })
       : null;
     try {
-      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n') });
+      // backwing: the owner's save hook; none stored = the node's default (the field is left out).
+      const saveHook = await this.d.repos.saveHooks.find(server.id);
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...(saveHook ? { save_hook: saveHook } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);

@@ -15,6 +15,7 @@ const TEXT: Record<string, string> = {
   'server:backup.retention-delete': 'Deleted the :name backup under the retention policy',
   'server:backup.retention-failed': 'Could not delete the :name backup under the retention policy: :reason',
   'server:backup.retention-update': 'Updated the retention policy',
+  'server:backup.save-hook': 'Set the save hook to :preset',
   'server:schedule.create': 'Created the :name schedule',
   'server:schedule.update': 'Updated the :name schedule',
   'server:schedule.delete': 'Deleted the :name schedule',
@@ -34,6 +35,7 @@ export function activitySentence(event: string, properties: Record<string, unkno
   return template.replace(/:(\w+)/g, (_, key: string) => {
     const v = props[key];
     if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (v === null && key === 'preset') return "the node's default";
     return v === undefined || v === null ? '' : String(v);
   }).replace(/\s+/g, ' ').trim();
 }
