@@ -26,6 +26,8 @@ export interface HarnessOptions {
   clock?: () => Date;
   /** The panel's timeout on daemon calls (default: the client's own). */
   daemonTimeoutMs?: number;
+  /** YAML appended to the real daemon's config (e.g. a `control:` section). */
+  daemonYaml?: string;
 }
 
 export interface ApiResponse<T = any> {
@@ -108,7 +110,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       apiHost: '127.0.0.1', apiPort: 0, rootDirectory: daemonRoot, dataDirectory: join(daemonRoot, 'volumes'),
       backupDirectory: join(daemonRoot, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
     });
-    daemon = await startDaemon(parseDaemonConfig(yaml, 'test'), { logger: silentLogger() });
+    daemon = await startDaemon(parseDaemonConfig(yaml + (o.daemonYaml ?? ''), 'test'), { logger: silentLogger() });
     await ctx.services.nodes.update(created.id, { url: daemon.url });
   }
   const node = (await ctx.repos.nodes.findById(created.id))!;
