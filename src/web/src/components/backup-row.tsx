@@ -32,6 +32,20 @@ export function ProgressBar({ done, total, label }: { done: number; total: numbe
   );
 }
 
+/** "3 files changed while being backed up: a, b, c…": a hint that the game was writing meanwhile. */
+export function ChangedFilesNote({ backup }: { backup: BackupAttributes }) {
+  const c = backup.changed_files;
+  if (!c || c.count === 0) return null;
+  const shown = c.names.slice(0, 3);
+  const more = c.count - shown.length;
+  return (
+    <p className="backup-changed" data-testid="changed-files" title={c.names.join('\n')}>
+      {c.count} file{c.count === 1 ? '' : 's'} changed while being backed up: {shown.join(', ')}{more > 0 ? ` and ${more} more` : ''}
+      {c.inconsistent ? ` (${c.inconsistent} may be inconsistent)` : ''}
+    </p>
+  );
+}
+
 export function BackupRow({ backup, progress, actions, busyAction, now, onAction }: Props) {
   const state = backupState(backup);
   const anyAction = actions.download || actions.restore || actions.lock || actions.delete;
@@ -56,6 +70,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
             </span>
           )}
         </div>
+        {state === 'completed' && <ChangedFilesNote backup={backup} />}
         {state === 'running' ? (
           <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} label={`Progress of ${backup.name}`} />
         ) : (
