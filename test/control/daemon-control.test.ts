@@ -158,6 +158,7 @@ test('restore when the server will not stop: a clear failure, nothing truncated 
   assert.equal(readFileSync(join(dir, 'world/level.dat'), 'utf8'), 'newer');
   assert.equal(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'keep');
   assert.deepEqual(e.wings.powerActions(e.server), ['stop']);
+  assert.match(e.daemon.stderr(), /The server could not be stopped before the restore: the server did not stop within 1 s \(still running\)\. Nothing was changed\./);
   // Not stuck restoring: another restore is accepted.
   assert.equal((await e.call('POST', `/api/servers/${e.server}/backup/${id}/restore`, { adapter: 'wings' })).status, 202);
 });

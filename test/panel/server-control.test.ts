@@ -82,13 +82,21 @@ for (const db of dbs) {
       assert.equal(wings.commands(s.uuid).length, 3);
     });
 
-    test('a subuser needs backup.create to change the hook; backup.read can read it', async () => {
+    test('a subuser needs backup.create to pick a preset, and only the owner may write custom commands', async () => {
       const s = await server();
-      const sub = await h.user(`sub-${s.id}@example.com`);
-      await h.ctx.services.subusers.create(s, { email: sub.user.email, permissions: ['backup.read'] });
+      const reader = await h.user(`reader-${s.id}@example.com`);
+      await h.ctx.services.subusers.create(s, { email: reader.user.email, permissions: ['backup.read'] });
+      const creator = await h.user(`creator-${s.id}@example.com`);
+      await h.ctx.services.subusers.create(s, { email: creator.user.email, permissions: ['backup.read', 'backup.create'] });
       const path = `/api/client/servers/${s.identifier}/backup-control`;
-      assert.equal((await h.api('GET', path, { key: sub.key })).status, 200);
-      assert.equal((await h.api('PUT', path, { key: sub.key, body: { save_hook: { preset: 'minecraft-java' } } })).status, 403);
+      assert.equal((await h.api('GET', path, { key: reader.key })).status, 200);
+      assert.equal((await h.api('PUT', path, { key: reader.key, body: { save_hook: { preset: 'minecraft-java' } } })).status, 403);
+      assert.equal((await h.api('PUT', path, { key: creator.key, body: { save_hook: { preset: 'minecraft-java' } } })).status, 200);
+      const custom = { save_hook: { preset: 'custom', before: ['say backing up'], after: ['say done'] } };
+      assert.equal((await h.api('PUT', path, { key: creator.key, body: custom })).status, 403);
+      const owner = await h.api('PUT', path, { body: custom });
+      assert.equal(owner.status, 200, owner.text);
+      assert.deepEqual(owner.body.attributes.save_hook, { preset: 'custom', before: ['say backing up'], after: ['say done'] });
     });
 
     test('changed files from the daemon report are stored and returned', async () => {

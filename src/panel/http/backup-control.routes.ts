@@ -1,7 +1,8 @@
 /**
  * backwing extension: the server's save hook and what its node does around backups and restores.
  * Reading needs `backup.read`; choosing the hook needs `backup.create`, since it decides what a
- * backup sends to the game's console (and only among presets the node's admin allows).
+ * backup sends to the game's console (and only among presets the node's admin allows). Custom
+ * commands need every permission (owner or root admin): they are console commands.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -44,6 +45,6 @@ export async function backupControlRoutes(app: FastifyInstance, opts: { ctx: Pan
   }, async (request) => {
     const scope = scopeOf(request);
     const body = request.body as BackupControlUpdate;
-    return toObject(await svc.setSaveHook(scope.server, scope.node, body.save_hook, scope.auth.actor));
+    return toObject(await svc.setSaveHook(scope.server, scope.node, body.save_hook, scope.auth.actor, scope.access));
   });
 }

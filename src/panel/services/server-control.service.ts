@@ -7,6 +7,7 @@ import { errorMessage } from '../../core/app-error.ts';
 import { checkSaveHook, type NodeControlInfo, type SaveHook } from '../../wire/server-control.ts';
 import type { NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
+import type { ServerAccess } from './access.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 
@@ -60,7 +61,10 @@ export class ServerControlService {
    * Sets the owner's hook after checking it against what the node allows now; `null` goes back to
    * the node's default. A node that cannot be asked refuses the change rather than store a guess.
    */
-  async setSaveHook(server: ServerRow, node: NodeRow, raw: unknown, actor: Actor): Promise<BackupControlView> {
+  async setSaveHook(server: ServerRow, node: NodeRow, raw: unknown, actor: Actor, access: ServerAccess): Promise<BackupControlView> {
+    // Custom commands are console access in disguise: only those who hold every permission (the
+    // owner, a root admin) may write them; a subuser with backup.create picks among the presets.
+    if ((raw as { preset?: unknown } | null)?.preset === 'custom' && !access.all) throw PanelErrors.forbidden();
     if (raw === null) {
       await this.d.repos.saveHooks.remove(server.id);
     } else {

@@ -18,7 +18,14 @@ const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l)
  * The server's save hook (a backwing extension): what a backup asks the game before and after it
  * reads the files. The node's admin decides which presets exist; changing it needs backup.create.
  */
-export function SaveHookCard({ server, control, canEdit, onSaved }: { server: string; control: BackupControl | null; canEdit: boolean; onSaved: (c: BackupControl) => void }) {
+export function SaveHookCard({ server, control, canEdit, canCustom, onSaved }: {
+  server: string;
+  control: BackupControl | null;
+  canEdit: boolean;
+  /** Custom commands are console access: only the owner (or a root admin) may write them. */
+  canCustom: boolean;
+  onSaved: (c: BackupControl) => void;
+}) {
   const id = useId();
   const [choice, setChoice] = useState('');
   const [before, setBefore] = useState('');
@@ -35,7 +42,9 @@ export function SaveHookCard({ server, control, canEdit, onSaved }: { server: st
   }, [control]);
 
   const node = control?.control ?? null;
-  const presets = node?.save_hooks ?? [];
+  const allowedCount = node?.save_hooks.length ?? 0;
+  const presets = (node?.save_hooks ?? []).filter((p) => p !== 'custom' || canCustom || control?.save_hook?.preset === 'custom');
+  const editable = canEdit && (choice !== 'custom' || canCustom);
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -59,14 +68,14 @@ export function SaveHookCard({ server, control, canEdit, onSaved }: { server: st
         <h2 id={`${id}-title`}>Consistent backups</h2>
         {!control && <div className="loading"><Spinner label="Loading server control" /></div>}
         {control && !node && <p className="hint">The node could not be asked what it supports; try again later.</p>}
-        {node && presets.length <= 1 && (
+        {node && allowedCount <= 1 && (
           <p className="hint">This node has no server control: backups are taken while the game keeps writing, so stop or pause saving yourself for a consistent copy.</p>
         )}
-        {node && presets.length > 1 && (
+        {node && allowedCount > 1 && (
           <p className="hint">Before each backup the game can be asked to save and hold its files; afterwards it is given its saving back, also when the backup fails.</p>
         )}
       </div>
-      {node && presets.length > 1 && (
+      {node && allowedCount > 1 && (
         <form className="save-hook-form" onSubmit={(e) => { void onSubmit(e); }} noValidate>
           <div className="field">
             <label htmlFor={`${id}-preset`}>Save hook</label>
@@ -79,11 +88,11 @@ export function SaveHookCard({ server, control, canEdit, onSaved }: { server: st
             <div className="save-hook-custom">
               <div className="field">
                 <label htmlFor={`${id}-before`}>Before the backup</label>
-                <textarea id={`${id}-before`} rows={3} value={before} disabled={!canEdit} onChange={(e) => setBefore(e.target.value)} placeholder="one console command per line" />
+                <textarea id={`${id}-before`} rows={3} value={before} disabled={!editable} onChange={(e) => setBefore(e.target.value)} placeholder="one console command per line" />
               </div>
               <div className="field">
                 <label htmlFor={`${id}-after`}>After the backup (runs whatever happens)</label>
-                <textarea id={`${id}-after`} rows={3} value={after} disabled={!canEdit} onChange={(e) => setAfter(e.target.value)} placeholder="one console command per line" />
+                <textarea id={`${id}-after`} rows={3} value={after} disabled={!editable} onChange={(e) => setAfter(e.target.value)} placeholder="one console command per line" />
               </div>
             </div>
           )}

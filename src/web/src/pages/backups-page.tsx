@@ -349,7 +349,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               )}
             </footer>
           )}
-          {control && <SaveHookCard server={serverId} control={control} canEdit={canCreate} onSaved={setControl} />}
+          {control && <SaveHookCard server={serverId} control={control} canEdit={canCreate} canCustom={perms.includes('*')} onSaved={setControl} />}
           <ActivityPanel server={serverId} now={now} />
         </>
       )}
