@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
-import { parseControlConfig, parseSystemUser, type ControlConfig } from './control/control-config.ts';
+import { parseControlConfig, parseSystemUser, type ControlConfig, type WingsNodeFacts } from './control/control-config.ts';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1';
 
@@ -137,7 +137,8 @@ function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   if (isIP(entry) === 0 && !/^[a-z0-9.-]+$/i.test(entry)) r.fail(key, `has an invalid host "${entry}"`);
 }
 
-export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+/** `fromWings`: facts read from Wings' config.yml by `--wings-config`; the YAML's own keys win. */
+export function parseDaemonConfig(text: string, source: string, fromWings: WingsNodeFacts = {}): DaemonConfig {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -181,7 +182,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       stateDirectory: join(rootDirectory, 'state'),
       data: r.string('system.data', DAEMON_DEFAULTS['system.data']),
       backupDirectory: r.string('system.backup_directory', DAEMON_DEFAULTS['system.backup_directory']),
-      user: parseSystemUser(r),
+      user: parseSystemUser(r, fromWings),
       backups: {
         // Wings treats values below 1 MiB/s as unlimited; so do we.
         writeLimit: Math.floor(r.number('system.backups.write_limit', DAEMON_DEFAULTS['system.backups.write_limit'], 0, 1_000_000)) * MIB,
@@ -199,7 +200,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
     },
     allowedOrigins: origins,
-    control: parseControlConfig(r),
+    control: parseControlConfig(r, fromWings),
     source,
   };
   if (!Number.isInteger(config.api.port)) r.fail('api.port', 'must be an integer');

@@ -104,3 +104,17 @@ test('server.properties and new console lines', () => {
   assert.deepEqual(newLogLines(['a', 'b'], ['x', 'y']), ['x', 'y']);
   assert.deepEqual(newLogLines(['a', 'b'], ['a', 'b']), []);
 });
+
+test('facts from Wings\' config (--wings-config): control defaults to wings, system.user filled; the YAML still wins', () => {
+  const facts = { wings: { url: 'http://127.0.0.1:8080/', token: 'wings-token-from-config-yml' }, user: { uid: 988, gid: 988 } };
+  const c = parseDaemonConfig(base, 'cfg.yml', facts);
+  assert.equal(c.control.type, 'wings');
+  assert.equal(c.control.power, 'wings');
+  assert.equal(c.control.wings?.url, 'http://127.0.0.1:8080');
+  assert.equal(c.control.wings?.token.reveal(), 'wings-token-from-config-yml');
+  assert.deepEqual(c.system.user, { uid: 988, gid: 988 });
+  assert.ok(c.control.saveHooks.allowed.includes('minecraft-java'));
+  const own = parseDaemonConfig(`${base}system: { user: { uid: 1000, gid: 1000 } }\ncontrol: { type: none }\n`, 'cfg.yml', facts);
+  assert.equal(own.control.type, 'none');
+  assert.deepEqual(own.system.user, { uid: 1000, gid: 1000 });
+});

@@ -58,6 +58,16 @@ export interface KeyReader {
   number(key: string, fallback: number, min: number, max: number): number;
 }
 
+/**
+ * What a daemon running beside Wings learns from Wings' own config.yml (`--wings-config`): Wings'
+ * API address and node token, and `system.user`. Used where the daemon config says nothing else;
+ * with Wings beside us, control defaults to `wings`.
+ */
+export interface WingsNodeFacts {
+  wings?: { url: string; token: string };
+  user?: { uid: number; gid: number };
+}
+
 export const CONTROL_DEFAULTS = {
   'control.type': 'none',
   'control.rcon.host': '127.0.0.1',
@@ -97,8 +107,10 @@ function hookFrom(r: KeyReader, key: string, raw: unknown, allowed: readonly str
   return checked.hook;
 }
 
-function wingsSettings(r: KeyReader): ControlConfig['wings'] {
-  if (r.raw('control.wings') === undefined || r.raw('control.wings') === null) return null;
+function wingsSettings(r: KeyReader, facts: WingsNodeFacts): ControlConfig['wings'] {
+  if (r.raw('control.wings') === undefined || r.raw('control.wings') === null) {
+    return facts.wings ? { url: facts.wings.url.replace(/\/+$/, ''), token: new Secret(facts.wings.token) } : null;
+  }
   const url = r.string('control.wings.url');
   try {
     const u = new URL(url);
@@ -109,14 +121,14 @@ function wingsSettings(r: KeyReader): ControlConfig['wings'] {
   return { url: url.replace(/\/+$/, ''), token: new Secret(r.string('control.wings.token')) };
 }
 
-export function parseControlConfig(r: KeyReader): ControlConfig {
-  const type = r.string('control.type', CONTROL_DEFAULTS['control.type']);
+export function parseControlConfig(r: KeyReader, facts: WingsNodeFacts = {}): ControlConfig {
+  const type = r.string('control.type', facts.wings ? 'wings' : CONTROL_DEFAULTS['control.type']);
   if (!(CONTROL_KINDS as readonly string[]).includes(type)) r.fail('control.type', `must be one of ${CONTROL_KINDS.join(', ')}`);
   const kind = type as ControlKind;
   const power = r.string('control.power', kind === 'wings' || kind === 'exec' ? kind : 'none');
   if (power !== 'none' && power !== 'wings' && power !== 'exec') r.fail('control.power', 'must be none, wings or exec (RCON cannot stop or start a server)');
 
-  const wings = wingsSettings(r);
+  const wings = wingsSettings(r, facts);
   if ((kind === 'wings' || power === 'wings') && !wings) r.fail('control.wings', 'is required (url and token of Wings on this node) when control uses wings');
 
   let exec: ExecSettings | null = null;
@@ -185,8 +197,8 @@ export function parseControlConfig(r: KeyReader): ControlConfig {
 }
 
 /** Wings' `system.user.uid/gid`: the owner restored files get. Absent = the daemon's own ids. */
-export function parseSystemUser(r: KeyReader): { uid: number; gid: number } | null {
-  if (r.raw('system.user') === undefined || r.raw('system.user') === null) return null;
+export function parseSystemUser(r: KeyReader, facts: WingsNodeFacts = {}): { uid: number; gid: number } | null {
+  if (r.raw('system.user') === undefined || r.raw('system.user') === null) return facts.user ? { uid: facts.user.uid, gid: facts.user.gid } : null;
   const uid = r.number('system.user.uid', -1, 0, 2 ** 31 - 1);
   const gid = r.number('system.user.gid', -1, 0, 2 ** 31 - 1);
   if (uid < 0 || !Number.isInteger(uid)) r.fail('system.user.uid', 'must be an integer (the uid the game runs as)');
