@@ -222,3 +222,30 @@ test('exec: state/stop/start/command programs run without a shell with the uuid;
   assert.ok(lines.some((l) => l === `state ${e.server}`));
   assert.equal(readFileSync(stateFile, 'utf8').trim(), 'active');
 });
+
+test('a file appended to while it is read is counted in the report (changed_files); untouched backups report zero', async () => {
+  const e = await env({ control: {}, writeLimitMiB: 8 });
+  const dir = join(e.daemon.data, e.server);
+  // Incompressible and larger than the pipeline reads ahead, so reading it spans the write limit.
+  writeTree(dir, { 'z.log': random(24 * 1024 * 1024) });
+  const clean = await backup(e);
+  assert.deepEqual(clean.report.body.changed_files, { count: 0, names: [], inconsistent: 0 });
+
+  let appending = true;
+  const appender = (async () => {
+    const { appendFile } = await import('node:fs/promises');
+    while (appending) {
+      await appendFile(join(dir, 'z.log'), 'a line the game wrote meanwhile\n');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  try {
+    const { report } = await backup(e);
+    assert.equal(report.body.successful, true);
+    assert.ok(report.body.changed_files.count >= 1, JSON.stringify(report.body.changed_files));
+    assert.ok(report.body.changed_files.names.includes('z.log'));
+  } finally {
+    appending = false;
+    await appender;
+  }
+});
