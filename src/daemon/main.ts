@@ -128,7 +128,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     logger.warn({ server_uuid: uuid, commands: o.commands.length }, 'sending the save hook after-step a crashed backup owed');
     await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
   }));
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, control, hooks });
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,

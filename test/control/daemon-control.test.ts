@@ -11,6 +11,7 @@ import { startDaemonProcess, type DaemonProcess } from '../daemon/support/daemon
 import { tempDir, api, uuid, waitUntil, writeTree, random } from '../daemon/support/helpers.ts';
 import { startWingsStandIn, type WingsStandIn, type WingsStandInOptions } from './support/wings-standin.ts';
 import { startRconServer } from './support/rcon-server.ts';
+import { buildTarGz } from '../daemon/support/hostile-tar.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 after(async () => {
@@ -248,4 +249,19 @@ test('a file appended to while it is read is counted in the report (changed_file
     appending = false;
     await appender;
   }
+});
+
+test('an S3 restore whose link dies while the server stops: failed, files untouched, and the server is started again', async () => {
+  const e = await env({ control: { type: 'wings' }, wings: { powerDelayMs: 500 } });
+  const dir = join(e.daemon.data, e.server);
+  e.panel.blobs.set('once', { status: 200, contentType: 'application/gzip', body: buildTarGz([{ name: 'world/level.dat', content: Buffer.from('from s3') }]) });
+  const id = uuid();
+  const res = await e.call('POST', `/api/servers/${e.server}/backup/${id}/restore`, { adapter: 's3', truncate_directory: true, download_url: `${e.panel.url}/blob/once` });
+  assert.equal(res.status, 202, res.text);
+  // Checked before the 202, fetched again once the server is down: by then the link is gone.
+  e.panel.blobs.delete('once');
+  const done = await e.panel.waitForReport((r) => r.path === `/backups/${id}/restore`, 30_000);
+  assert.equal(done.body.successful, false);
+  assert.equal(readFileSync(join(dir, 'world/level.dat'), 'utf8'), 'level', 'not truncated: truncation waits for the download');
+  assert.deepEqual(e.wings.powerActions(e.server), ['stop', 'start']);
 });

@@ -22,7 +22,6 @@ import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { uploadArchiveToS3 } from './s3-upload.ts';
-import type { ServerControl } from '../control/server-control.ts';
 import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hooks.ts';
 import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
 
@@ -55,7 +54,6 @@ export interface BackupServiceDeps {
   hub: EventHub;
   metrics: DaemonMetrics;
   logger: Logger;
-  control: ServerControl;
   hooks: SaveHookRunner;
 }
 

@@ -67,6 +67,8 @@ interface RestoreSource {
   /** Truncate after stopping (without power control it happens before the 202, as before). */
   truncate: boolean;
   stopFirst: boolean;
+  /** Set once a file may have changed (truncation or extraction began). */
+  touched?: boolean;
 }
 
 export class RestoreService {
@@ -165,24 +167,29 @@ export class RestoreService {
   }
 
   /**
-   * With power control: stop the server (waiting until offline), then truncate and fetch. Returns
-   * whether it was up, so it is started again only then. A server that will not stop fails the
-   * restore before anything is touched.
+   * With power control: stop the server (waiting until offline), then fetch and truncate. Tells
+   * `stopped` whether it was up, so it is started again only then. A server that will not stop
+   * fails the restore before anything is touched.
    */
-  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger): Promise<{ input: Readable; wasUp: boolean }> {
-    let wasUp = false;
-    if (source.stopFirst) {
-      const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
-        source.input?.destroy();
-        throw new Error(`The server could not be stopped before the restore: ${errorMessage(err)}. Nothing was changed.`);
-      });
-      wasUp = before !== 'offline';
-      logger.info({ was: before }, 'server stopped for the restore');
-      this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
-      if (source.truncate) await truncateDirectory(serverDir);
-    }
+  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable> {
+    if (!source.stopFirst) return source.input!;
+    const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
+      source.input?.destroy();
+      throw new Error(`The server could not be stopped before the restore: ${errorMessage(err)}. Nothing was changed.`);
+    });
+    stopped(before !== 'offline');
+    logger.info({ was: before }, 'server stopped for the restore');
+    this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
+    // The archive answers before anything is truncated, as without control.
     const input = source.input ?? (await this.#download(source.downloadUrl, signal));
-    return { input, wasUp };
+    if (source.truncate) {
+      source.touched = true;
+      await truncateDirectory(serverDir).catch((err: unknown) => {
+        input.destroy();
+        throw err;
+      });
+    }
+    return input;
   }
 
   /** Clears the restoring state; done before the report goes out so the panel can act on it at once. */
@@ -214,7 +221,9 @@ export class RestoreService {
     let wasUp = false;
     logger.info('restore started');
     try {
-      ({ input, wasUp } = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger));
+      const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
+      input = prepared;
+      source.touched = true;
       const result = await extractArchive(input, serverDir, {
         ...(config.system.user ? { owner: config.system.user } : {}),
         signal: job.controller.signal,
@@ -232,8 +241,9 @@ export class RestoreService {
       input?.destroy();
       progress.flush();
     }
-    // Started again only after a good restore: half-restored files are no world to start on.
-    if (successful && wasUp) {
+    // Started again after a good restore, or when nothing was touched (the download failed before
+    // any file changed); never on half-restored files.
+    if (wasUp && (successful || !source.touched)) {
       try {
         await this.deps.control.startAndWait({ uuid: serverUuid, dir: serverDir });
         hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server started again after the restore.');
