@@ -396,8 +396,10 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
       const names = readNames(abs);
       if (!names) continue;
       const dirRaw = rawName ? Buffer.concat([rawName, SLASH]) : undefined;
-      await tar.header({ name: `${relText}/`, ...(dirRaw ? { rawName: dirRaw } : {}), type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
-      files++;
+      if (opts.directoryEntries !== false) {
+        await tar.header({ name: `${relText}/`, ...(dirRaw ? { rawName: dirRaw } : {}), type: TYPE.dir, mode, uid: st.uid, gid: st.gid, size: 0, mtime });
+        files++;
+      }
       stack.push({ rel, abs, names, i: 0 });
     } else if (st.isFile()) {
       if (matcher.matches(relText, false)) continue;

@@ -21,6 +21,13 @@ export interface CreateOptions {
   signal?: AbortSignal;
   onProgress?: (p: ArchiveProgress) => void;
   logger?: Logger;
+  /**
+   * false: no entries for directories, only for what is in them — as Wings writes its archives.
+   * Wings (v1.11) cannot restore an archive with directory entries, so a sidecar beside Wings
+   * writes none and Wings can still restore its backups after switching back. Empty directories
+   * are then not kept (nor are they by Wings). Default true.
+   */
+  directoryEntries?: boolean;
 }
 
 export interface ChangedFiles {

@@ -92,3 +92,13 @@ test('renderDaemonConfig round-trips through the parser', () => {
   assert.equal(c.system.backupDirectory, '/b');
   assert.deepEqual(c.system.backups.restoreHostAllowlist, ['127.0.0.1']);
 });
+
+test('system.user gives the owner of restored files: both ids or neither', () => {
+  assert.equal(parseDaemonConfig(base, 'x').system.user, null);
+  assert.deepEqual(parseDaemonConfig(`${base}system: {user: {uid: 988, gid: 988}}\n`, 'x').system.user, { uid: 988, gid: 988 });
+  assert.match(configError(`${base}system: {user: {uid: 988}}\n`), /system\.user\.gid must be a non-negative integer/);
+  const c = parseDaemonConfig(base, 'x');
+  assert.equal(c.panelKind, 'backwing');
+  assert.equal(c.wings, null);
+  assert.equal(c.system.backupLayout, 'flat');
+});

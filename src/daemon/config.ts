@@ -9,9 +9,24 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
-import { parseControlConfig, parseSystemUser, type ControlConfig, type WingsNodeFacts } from './control/control-config.ts';
+import { parseControlConfig, type ControlConfig } from './control/control-config.ts';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1';
+
+/**
+ * Where local archives live: Pterodactyl Wings' flat `<backup_directory>/<uuid>.tar.gz`, or
+ * Pelican Wings' `<backup_directory>/<server uuid>/<uuid>.tar.gz`.
+ */
+export type BackupLayout = 'flat' | 'per-server';
+
+/** Set when the daemon runs as a sidecar beside Wings (`backwing daemon --wings-config`). */
+export interface WingsSidecarConfig {
+  /** The Wings config file everything was read from. */
+  readonly configPath: string;
+  readonly flavor: 'pterodactyl' | 'pelican';
+  /** Wings' own API (state, power, commands) and the node token it accepts (`Bearer <token>`). */
+  readonly api: { readonly url: string; readonly token: Secret };
+}
 
 export interface DaemonConfig {
   readonly uuid: string;
@@ -20,6 +35,7 @@ export interface DaemonConfig {
   readonly api: { readonly host: string; readonly port: number };
   readonly remote: string;
   readonly system: {
+    readonly backupLayout: BackupLayout;
     readonly rootDirectory: string;
     readonly stateDirectory: string;
     readonly data: string;
@@ -45,6 +61,12 @@ export interface DaemonConfig {
   readonly allowedOrigins: readonly string[];
   /** Server control and save hooks (docs/server-control.md). */
   readonly control: ControlConfig;
+  /**
+   * Who reads our reports. 'upstream' (a Pterodactyl or Pelican panel): reports carry Wings'
+   * fields only, and no `/servers/reset` is sent at start (it would also clear Wings' installs).
+   */
+  readonly panelKind: 'backwing' | 'upstream';
+  readonly wings: WingsSidecarConfig | null;
   /** Where the config came from, for error messages. */
   readonly source: string;
 }
@@ -112,6 +134,17 @@ export class ConfigReader {
   }
 }
 
+/** `system.user.uid/gid`: both or neither, non-negative integers. */
+export function gameUser(r: ConfigReader): { uid: number; gid: number } | null {
+  const uid = r.raw('system.user.uid');
+  const gid = r.raw('system.user.gid');
+  if ((uid === undefined || uid === null) && (gid === undefined || gid === null)) return null;
+  for (const [key, v] of [['system.user.uid', uid], ['system.user.gid', gid]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) r.fail(key, 'must be a non-negative integer');
+  }
+  return { uid: uid as number, gid: gid as number };
+}
+
 function compressionLevel(r: ConfigReader): number {
   const key = 'system.backups.compression_level';
   const v = r.raw(key) ?? DAEMON_DEFAULTS[key];
@@ -124,7 +157,7 @@ function compressionLevel(r: ConfigReader): number {
   return r.fail(key, 'must be none, best_speed, best_compression or 0-9');
 }
 
-function validateAllowlistEntry(r: ConfigReader, entry: string): void {
+export function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   const key = 'system.backups.restore_host_allowlist';
   const slash = entry.indexOf('/');
   if (slash >= 0) {
@@ -137,8 +170,8 @@ function validateAllowlistEntry(r: ConfigReader, entry: string): void {
   if (isIP(entry) === 0 && !/^[a-z0-9.-]+$/i.test(entry)) r.fail(key, `has an invalid host "${entry}"`);
 }
 
-/** `fromWings`: facts read from Wings' config.yml by `--wings-config`; the YAML's own keys win. */
-export function parseDaemonConfig(text: string, source: string, fromWings: WingsNodeFacts = {}): DaemonConfig {
+/** A reader over a YAML mapping; anything else is one config error line. */
+export function yamlConfigReader(text: string, source: string): ConfigReader {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -146,7 +179,11 @@ export function parseDaemonConfig(text: string, source: string, fromWings: Wings
     throw daemonErrors.config(`${source}: not valid YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw daemonErrors.config(`${source}: must be a YAML mapping`);
-  const r = new ConfigReader(doc as Record<string, unknown>, source);
+  return new ConfigReader(doc as Record<string, unknown>, source);
+}
+
+export function parseDaemonConfig(text: string, source: string): DaemonConfig {
+  const r = yamlConfigReader(text, source);
 
   const uuid = r.string('uuid');
   const tokenId = r.string('token_id');
@@ -178,11 +215,12 @@ export function parseDaemonConfig(text: string, source: string, fromWings: Wings
     },
     remote: remote.replace(/\/+$/, ''),
     system: {
+      backupLayout: 'flat',
       rootDirectory,
       stateDirectory: join(rootDirectory, 'state'),
       data: r.string('system.data', DAEMON_DEFAULTS['system.data']),
       backupDirectory: r.string('system.backup_directory', DAEMON_DEFAULTS['system.backup_directory']),
-      user: parseSystemUser(r, fromWings),
+      user: gameUser(r),
       backups: {
         // Wings treats values below 1 MiB/s as unlimited; so do we.
         writeLimit: Math.floor(r.number('system.backups.write_limit', DAEMON_DEFAULTS['system.backups.write_limit'], 0, 1_000_000)) * MIB,
@@ -200,7 +238,9 @@ export function parseDaemonConfig(text: string, source: string, fromWings: Wings
       port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
     },
     allowedOrigins: origins,
-    control: parseControlConfig(r, fromWings),
+    control: parseControlConfig(r),
+    panelKind: 'backwing',
+    wings: null,
     source,
   };
   if (!Number.isInteger(config.api.port)) r.fail('api.port', 'must be an integer');

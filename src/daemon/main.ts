@@ -53,10 +53,11 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
 
 /**
  * After a crash: temp files go, every journaled backup is reported failed (and its half-made
- * archive removed), every journaled restore is reported failed, and the panel is told to reset
- * the states of our servers — all through the outbox, so a panel that is down still hears it.
+ * archive removed), every journaled restore is reported failed, and (unless `resetServers` is off,
+ * beside Wings) the panel is told to reset the states of our servers — all through the outbox, so a
+ * panel that is down still hears it.
  */
-async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, owedAfterSteps: OwedAfterStep[]): Promise<void> {
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[] }): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
   for (const { id, entry } of await journal.leftovers()) {
@@ -67,7 +68,7 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     }
     // The job died between its save hook's before- and after-step: the game still holds its saves.
     if (entry.kind === 'backup' && Array.isArray(entry.save_hook_after) && entry.save_hook_after.length > 0) {
-      owedAfterSteps.push({ serverUuid: entry.server_uuid, commands: entry.save_hook_after.filter((c): c is string => typeof c === 'string') });
+      opts.owedAfterSteps.push({ serverUuid: entry.server_uuid, commands: entry.save_hook_after.filter((c): c is string => typeof c === 'string') });
     }
     if (outbox.hasReportFor(id)) {
       // The job queued its report but died before dropping its journal entry: it is reported.
@@ -77,7 +78,8 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     if (entry.kind === 'backup') {
       // Whatever reached the disk (an archive renamed into place, even its sidecar) belongs to a
       // job we now report failed: remove it so nothing claims a success the panel never heard of.
-      if (entry.adapter === 'wings') await store.remove(uuid);
+      const server = canonicalUuid(entry.server_uuid);
+      if (entry.adapter === 'wings' && server) await store.remove(uuid, server);
       await outbox.enqueue(`/backups/${uuid}`, failedBackupReport());
     } else {
       await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
@@ -85,7 +87,9 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     await journal.remove(id);
     logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');
   }
-  await outbox.enqueue('/servers/reset', null);
+  // An upstream panel's reset also clears the `installing` state of servers Wings is installing;
+  // beside Wings, every interrupted restore was reported above one by one instead.
+  if (opts.resetServers) await outbox.enqueue('/servers/reset', null);
 }
 
 interface OwedAfterStep {
@@ -109,14 +113,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
   const panel = new HttpPanelClient(config, lifetime.signal);
   const outbox = new ReportOutbox(config.system.stateDirectory, panel, logger.child({ part: 'outbox' }), metrics);
   const journal = new JobJournal(config.system.stateDirectory);
-  const store = new BackupStore(config.system.backupDirectory);
-  const registry = new ServerRegistry(config.system.data, panel, logger.child({ part: 'servers' }));
+  const store = new BackupStore(config.system.backupDirectory, config.system.backupLayout);
+  const registry = new ServerRegistry(config.system.data, panel, logger.child({ part: 'servers' }), { sidecar: config.wings !== null });
   const hub = new EventHub();
   await store.init();
   await journal.init();
   await outbox.load();
   const owedAfterSteps: OwedAfterStep[] = [];
-  await recoverFromCrash(journal, store, outbox, logger, owedAfterSteps);
+  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps });
   outbox.resume();
 
   const control = createServerControl(config.control);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startFakePanel, type FakePanel } from '../daemon/support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from '../daemon/support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, random } from '../daemon/support/helpers.ts';
-import { startWingsStandIn, type WingsStandIn, type WingsStandInOptions } from './support/wings-standin.ts';
+import { startWingsWithGame, type WingsWithGame, type WingsWithGameOptions } from './support/wings-with-game.ts';
 import { startRconServer } from './support/rcon-server.ts';
 import { buildTarGz } from '../daemon/support/hostile-tar.ts';
 
@@ -23,17 +23,17 @@ const WINGS_TOKEN = 'wings-node-token-0123456789';
 interface Env {
   server: string;
   panel: FakePanel;
-  wings: WingsStandIn;
+  wings: WingsWithGame;
   daemon: DaemonProcess;
   call: ReturnType<typeof api>;
   restart(): Promise<void>;
 }
 
-async function env(o: { control: Record<string, unknown>; wings?: Partial<WingsStandInOptions>; writeLimitMiB?: number; system?: Record<string, unknown> }): Promise<Env> {
+async function env(o: { control: Record<string, unknown>; wings?: Partial<WingsWithGameOptions>; writeLimitMiB?: number; system?: Record<string, unknown> }): Promise<Env> {
   const server = uuid();
   const dir = tempDir('bw-control-');
   const panel = await startFakePanel({ servers: [server] });
-  const wings = await startWingsStandIn({ token: WINGS_TOKEN, servers: [server], ...o.wings });
+  const wings = await startWingsWithGame({ token: WINGS_TOKEN, servers: [server], ...o.wings });
   cleanups.push(() => dir.cleanup(), () => panel.close(), () => wings.close());
   const control = { ...o.control, ...(o.control.type === 'wings' || o.control.power === 'wings' ? { wings: { url: wings.url, token: WINGS_TOKEN } } : {}) };
   const start = async () => {

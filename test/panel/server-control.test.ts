@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startHarness, waitFor, type Harness } from './support/harness.ts';
-import { startWingsStandIn, type WingsStandIn } from '../control/support/wings-standin.ts';
+import { startWingsWithGame, type WingsWithGame } from '../control/support/wings-with-game.ts';
 
 const dbs = await testDatabaseUrls();
 const WINGS_TOKEN = 'wings-node-token-for-panel-tests';
@@ -19,10 +19,10 @@ const WINGS_TOKEN = 'wings-node-token-for-panel-tests';
 for (const db of dbs) {
   describe(`server control through the panel (${db.name})`, () => {
     let h: Harness;
-    let wings: WingsStandIn;
+    let wings: WingsWithGame;
     before(async () => {
       // Servers are created after the daemon starts; the stand-in answers for any uuid it is told about.
-      wings = await startWingsStandIn({ token: WINGS_TOKEN, servers: [] });
+      wings = await startWingsWithGame({ token: WINGS_TOKEN, servers: [] });
       const control = { control: { type: 'wings', wings: { url: wings.url, token: WINGS_TOKEN }, save_hooks: { allowed: ['minecraft-java', 'custom'] } } };
       h = await startHarness({ databaseUrl: await db.url(), daemonYaml: stringify(control) });
     });

@@ -58,7 +58,7 @@ test('bad control config: one line naming the key', () => {
   assert.match(problem('control: { save_hooks: { allowed: [minecraft-java] } }\n'), /control\.save_hooks\.allowed needs control\.type/);
   assert.match(problem('control: { type: rcon, servers: { not-a-uuid: {} } }\n'), /control\.servers\.not-a-uuid is not a server uuid/);
   assert.match(problem('control: { type: rcon, rcon: { port: 70000 } }\n'), /control\.rcon\.port must be between 1 and 65535/);
-  assert.match(problem('system: { user: { uid: 1000 } }\n'), /system\.user\.gid must be an integer/);
+  assert.match(problem('system: { user: { uid: 1000 } }\n'), /system\.user\.gid must be a non-negative integer/);
   assert.match(problem('control: { type: wings, wings: { url: "ftp://x", token: t } }\n'), /control\.wings\.url must be an http\(s\) URL/);
 });
 
@@ -105,16 +105,14 @@ test('server.properties and new console lines', () => {
   assert.deepEqual(newLogLines(['a', 'b'], ['a', 'b']), []);
 });
 
-test('facts from Wings\' config (--wings-config): control defaults to wings, system.user filled; the YAML still wins', () => {
-  const facts = { wings: { url: 'http://127.0.0.1:8080/', token: 'wings-token-from-config-yml' }, user: { uid: 988, gid: 988 } };
-  const c = parseDaemonConfig(base, 'cfg.yml', facts);
+test('beside Wings (--wings-config): control defaults to wings with Wings\' API and token', async () => {
+  const { parseWingsConfig } = await import('../wings-config.ts');
+  const text = 'uuid: n1\ntoken_id: abc\ntoken: wings-token-0123456789\nremote: https://panel.example.com\napi: { host: 0.0.0.0, port: 8080 }\nsystem: { user: { uid: 988, gid: 988 } }\n';
+  const c = parseWingsConfig(text, '/etc/pterodactyl/config.yml');
   assert.equal(c.control.type, 'wings');
   assert.equal(c.control.power, 'wings');
-  assert.equal(c.control.wings?.url, 'http://127.0.0.1:8080');
-  assert.equal(c.control.wings?.token.reveal(), 'wings-token-from-config-yml');
+  assert.equal(c.control.wings?.url, c.wings?.api.url);
+  assert.equal(c.control.wings?.token.reveal(), 'wings-token-0123456789');
   assert.deepEqual(c.system.user, { uid: 988, gid: 988 });
-  assert.ok(c.control.saveHooks.allowed.includes('minecraft-java'));
-  const own = parseDaemonConfig(`${base}system: { user: { uid: 1000, gid: 1000 } }\ncontrol: { type: none }\n`, 'cfg.yml', facts);
-  assert.equal(own.control.type, 'none');
-  assert.deepEqual(own.system.user, { uid: 1000, gid: 1000 });
+  assert.equal(createServerControl(c.control).info().restore_stops_server, true);
 });

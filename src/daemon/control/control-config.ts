@@ -9,6 +9,12 @@ import { canonicalUuid } from '../uuid.ts';
 
 export type PowerKind = 'none' | 'wings' | 'exec';
 
+/** Wings' API beside us and the node token it accepts (`Bearer <token>`). */
+export interface WingsApi {
+  readonly url: string;
+  readonly token: Secret;
+}
+
 export interface RconSettings {
   readonly host?: string;
   readonly port?: number;
@@ -34,7 +40,7 @@ export interface ControlConfig {
   /** How the server is stopped, started and its state read. */
   readonly power: PowerKind;
   /** Wings' API beside us: filled from the config, or by `--wings-config` from Wings' own file. */
-  readonly wings: { readonly url: string; readonly token: Secret } | null;
+  readonly wings: WingsApi | null;
   readonly rcon: RconSettings & { readonly timeoutMs: number };
   readonly exec: ExecSettings | null;
   readonly stopTimeoutMs: number;
@@ -56,16 +62,6 @@ export interface KeyReader {
   raw(key: string): unknown;
   string(key: string, fallback?: string): string;
   number(key: string, fallback: number, min: number, max: number): number;
-}
-
-/**
- * What a daemon running beside Wings learns from Wings' own config.yml (`--wings-config`): Wings'
- * API address and node token, and `system.user`. Used where the daemon config says nothing else;
- * with Wings beside us, control defaults to `wings`.
- */
-export interface WingsNodeFacts {
-  wings?: { url: string; token: string };
-  user?: { uid: number; gid: number };
 }
 
 export const CONTROL_DEFAULTS = {
@@ -107,10 +103,8 @@ function hookFrom(r: KeyReader, key: string, raw: unknown, allowed: readonly str
   return checked.hook;
 }
 
-function wingsSettings(r: KeyReader, facts: WingsNodeFacts): ControlConfig['wings'] {
-  if (r.raw('control.wings') === undefined || r.raw('control.wings') === null) {
-    return facts.wings ? { url: facts.wings.url.replace(/\/+$/, ''), token: new Secret(facts.wings.token) } : null;
-  }
+function wingsSettings(r: KeyReader, besideWings: WingsApi | null): ControlConfig['wings'] {
+  if (r.raw('control.wings') === undefined || r.raw('control.wings') === null) return besideWings;
   const url = r.string('control.wings.url');
   try {
     const u = new URL(url);
@@ -121,14 +115,18 @@ function wingsSettings(r: KeyReader, facts: WingsNodeFacts): ControlConfig['wing
   return { url: url.replace(/\/+$/, ''), token: new Secret(r.string('control.wings.token')) };
 }
 
-export function parseControlConfig(r: KeyReader, facts: WingsNodeFacts = {}): ControlConfig {
-  const type = r.string('control.type', facts.wings ? 'wings' : CONTROL_DEFAULTS['control.type']);
+/**
+ * `besideWings`: Wings' API and node token when the daemon runs as a sidecar (`--wings-config`,
+ * read from Wings' own config.yml); control then defaults to `wings`.
+ */
+export function parseControlConfig(r: KeyReader, besideWings: WingsApi | null = null): ControlConfig {
+  const type = r.string('control.type', besideWings ? 'wings' : CONTROL_DEFAULTS['control.type']);
   if (!(CONTROL_KINDS as readonly string[]).includes(type)) r.fail('control.type', `must be one of ${CONTROL_KINDS.join(', ')}`);
   const kind = type as ControlKind;
   const power = r.string('control.power', kind === 'wings' || kind === 'exec' ? kind : 'none');
   if (power !== 'none' && power !== 'wings' && power !== 'exec') r.fail('control.power', 'must be none, wings or exec (RCON cannot stop or start a server)');
 
-  const wings = wingsSettings(r, facts);
+  const wings = wingsSettings(r, besideWings);
   if ((kind === 'wings' || power === 'wings') && !wings) r.fail('control.wings', 'is required (url and token of Wings on this node) when control uses wings');
 
   let exec: ExecSettings | null = null;
@@ -194,14 +192,4 @@ export function parseControlConfig(r: KeyReader, facts: WingsNodeFacts = {}): Co
     },
     servers,
   };
-}
-
-/** Wings' `system.user.uid/gid`: the owner restored files get. Absent = the daemon's own ids. */
-export function parseSystemUser(r: KeyReader, facts: WingsNodeFacts = {}): { uid: number; gid: number } | null {
-  if (r.raw('system.user') === undefined || r.raw('system.user') === null) return facts.user ? { uid: facts.user.uid, gid: facts.user.gid } : null;
-  const uid = r.number('system.user.uid', -1, 0, 2 ** 31 - 1);
-  const gid = r.number('system.user.gid', -1, 0, 2 ** 31 - 1);
-  if (uid < 0 || !Number.isInteger(uid)) r.fail('system.user.uid', 'must be an integer (the uid the game runs as)');
-  if (gid < 0 || !Number.isInteger(gid)) r.fail('system.user.gid', 'must be an integer (the gid the game runs as)');
-  return { uid, gid };
 }

@@ -13,7 +13,7 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup',
     { schema: { summary: 'Start a backup', tags: ['backups'], params: ServerParams, body: DaemonBackupRequest, response: { 202: Empty, ...errors } } },
     async (req, reply) => {
-      const server = deps.registry.require(req.params.server);
+      const server = await deps.registry.resolve(req.params.server);
       await deps.backups.start(server.uuid, server.dir, req.body);
       return reply.code(202).send();
     },
@@ -23,7 +23,7 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup/:backup/restore',
     { schema: { summary: 'Restore a backup', tags: ['backups'], params: BackupParams, body: DaemonRestoreRequest, response: { 202: Empty, ...errors } } },
     async (req, reply) => {
-      const server = deps.registry.require(req.params.server);
+      const server = await deps.registry.resolve(req.params.server);
       await deps.restores.start(server.uuid, server.dir, req.params.backup, req.body);
       return reply.code(202).send();
     },
@@ -33,7 +33,7 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup/delete-all',
     { schema: { summary: "Delete every local backup of a server", tags: ['backups'], params: ServerParams, response: { 204: Empty, ...errors } } },
     async (req, reply) => {
-      const server = deps.registry.require(req.params.server);
+      const server = await deps.registry.resolve(req.params.server);
       await deps.backups.deleteAll(server.uuid);
       return reply.code(204).send();
     },
@@ -43,7 +43,7 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup/:backup',
     { schema: { summary: 'Delete a local backup (aborts it if running)', tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors } } },
     async (req, reply) => {
-      const server = deps.registry.require(req.params.server);
+      const server = await deps.registry.resolve(req.params.server);
       await deps.backups.delete(server.uuid, req.params.backup);
       return reply.code(204).send();
     },

@@ -61,9 +61,9 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
         throw err;
       }
       const serverUuid = canonicalUuid(claims.server_uuid);
-      if (!serverUuid || !deps.registry.has(serverUuid)) throw daemonErrors.resourceNotFound();
+      if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
       const backupUuid = canonicalUuid(claims.backup_uuid);
-      const found = backupUuid ? await deps.store.owned(serverUuid, backupUuid) : null;
+      const found = backupUuid ? await deps.store.claim(serverUuid, backupUuid) : null;
       if (!found || !backupUuid) throw daemonErrors.backupNotFound();
       // Open before answering: a DELETE racing in can then only make this a clean 404, never a
       // 500 from a stream that fails to open after the headers were decided. Size from the handle.

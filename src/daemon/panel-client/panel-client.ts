@@ -18,6 +18,24 @@ export interface PanelClient {
   post(path: string, body: unknown): Promise<number>;
 }
 
+/**
+ * The fields Wings sends, per report path. An upstream panel gets exactly these: whatever
+ * backwing adds to a report (failure reasons, changed files…) stays between backwing's parts.
+ */
+const WINGS_REPORT_FIELDS: Array<[RegExp, readonly string[]]> = [
+  [/^\/backups\/[^/]+$/, ['successful', 'checksum', 'checksum_type', 'size', 'parts']],
+  [/^\/backups\/[^/]+\/restore$/, ['successful']],
+];
+
+export function wingsShaped(path: string, body: unknown): unknown {
+  const fields = WINGS_REPORT_FIELDS.find(([re]) => re.test(path))?.[1];
+  if (!fields || body === null || typeof body !== 'object') return body;
+  const src = body as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (f in src) out[f] = src[f];
+  return out;
+}
+
 function panelMessage(status: number, text: string): string {
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; detail?: string }[] };
@@ -34,9 +52,11 @@ export class HttpPanelClient implements PanelClient {
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
   readonly #signal: AbortSignal;
+  readonly #upstream: boolean;
 
   constructor(config: DaemonConfig, signal: AbortSignal) {
     this.#base = `${config.remote}/api/remote`;
+    this.#upstream = config.panelKind === 'upstream';
     this.#timeoutMs = config.remoteQuery.timeoutMs;
     this.#signal = signal;
     this.#headers = {
@@ -89,7 +109,7 @@ export class HttpPanelClient implements PanelClient {
   }
 
   async post(path: string, body: unknown): Promise<number> {
-    return (await this.#send('POST', path, body)).status;
+    return (await this.#send('POST', path, this.#upstream ? wingsShaped(path, body) : body)).status;
   }
 }
 

@@ -57,7 +57,7 @@ export interface BackupServiceDeps {
   hooks: SaveHookRunner;
 }
 
-/** Always sent (an upstream panel ignores it), so the panel can tell "none changed" from "not known". */
+/** Sent to a backwing panel even when zero, so it can tell "none changed" from "not known". */
 function changedFilesOf(result: CreateResult): ChangedFiles {
   const c = result.changedFiles;
   return { count: c.count, names: c.names.slice(0, 20), inconsistent: c.inconsistent };
@@ -102,7 +102,7 @@ export class BackupService {
     const hook = this.#hookFor(serverUuid, req.save_hook);
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
-    if (this.#running.has(uuid) || (await store.exists(uuid))) throw daemonErrors.backupExists();
+    if (this.#running.has(uuid) || (await store.exists(uuid, serverUuid))) throw daemonErrors.backupExists();
     // Re-check after the await, in the same synchronous block that claims the job: an identical
     // request or a restore of this server may have started meanwhile.
     if (this.#running.has(uuid)) throw daemonErrors.backupExists();
@@ -169,6 +169,8 @@ export class BackupService {
       level: config.system.backups.compressionLevel,
       checksum: config.system.backups.checksum,
       writeLimit: config.system.backups.writeLimit || undefined,
+      // Beside Wings, archives stay restorable by Wings itself after switching back.
+      directoryEntries: config.wings === null,
       signal: job.controller.signal,
       onProgress: (p: ArchiveProgress) => progress.push(p),
       logger,
@@ -185,7 +187,7 @@ export class BackupService {
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       if (adapter === 'wings') {
-        result = await createArchiveFile(serverDir, store.archivePath(uuid), archiveOpts);
+        result = await createArchiveFile(serverDir, await store.prepareArchive(uuid, job.serverUuid), archiveOpts);
         await store.writeSidecar(uuid, {
           server_uuid: job.serverUuid,
           checksum: result.checksum,
@@ -200,6 +202,7 @@ export class BackupService {
           spoolDir: store.dir,
           concurrency: config.system.backups.s3PartConcurrency,
           maxPartSize: config.system.backups.s3MaxPartSize,
+          upstreamPanel: config.panelKind === 'upstream',
           signal: job.controller.signal,
           logger,
         });
@@ -212,14 +215,16 @@ export class BackupService {
       if (job.controller.signal.aborted) throw new Error('backup deleted while finishing');
       progress.flush();
       const changed = changedFilesOf(result);
-      report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts, changed_files: changed };
+      report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
+      // An upstream panel (beside Wings) gets exactly Wings' fields.
+      if (config.panelKind === 'backwing') report.changed_files = changed;
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);
       logger.info({ size: result.size, files: result.files }, 'backup completed');
     } catch (err) {
       progress.flush();
-      if (adapter === 'wings') await store.remove(uuid).catch(() => undefined);
+      if (adapter === 'wings') await store.remove(uuid, job.serverUuid).catch(() => undefined);
       report = failedBackupReport();
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
@@ -256,17 +261,18 @@ export class BackupService {
     const job = this.#running.get(uuid);
     if (job && job.serverUuid === serverUuid) {
       await this.abort(uuid);
-      await this.deps.store.remove(uuid);
+      await this.deps.store.remove(uuid, serverUuid);
       return;
     }
-    if (!(await this.deps.store.owned(serverUuid, uuid))) throw daemonErrors.backupNotFound();
-    await this.deps.store.remove(uuid);
+    const found = await this.deps.store.claim(serverUuid, uuid);
+    if (!found) throw daemonErrors.backupNotFound();
+    await this.deps.store.removeFound(found);
   }
 
   async deleteAll(serverUuid: string): Promise<number> {
     await this.abortForServer(serverUuid);
     const owned = await this.deps.store.listOwnedBy(serverUuid);
-    for (const uuid of owned) await this.deps.store.remove(uuid);
+    for (const found of owned) await this.deps.store.removeFound(found);
     return owned.length;
   }
 

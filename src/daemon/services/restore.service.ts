@@ -112,7 +112,7 @@ export class RestoreService {
     let journalId: string | null = null;
     try {
       if (adapter === 'wings') {
-        const owned = await store.owned(serverUuid, backupUuid);
+        const owned = await store.claim(serverUuid, backupUuid);
         if (!owned) throw daemonErrors.backupNotFound();
         // Opened now, before anything is truncated: a DELETE racing in afterwards cannot leave us
         // with an emptied server and no archive to restore from.

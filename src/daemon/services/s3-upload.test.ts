@@ -129,3 +129,21 @@ test('non-extendable panel: temp file, exact size asked, temp file removed', asy
     rmSync(spool, { recursive: true, force: true });
   }
 });
+
+test('a known upstream panel (sidecar beside Wings) is asked once, with the final size, as Wings asks', async () => {
+  const sink = await partSink();
+  const spool = mkdtempSync(join(tmpdir(), 'bw-s3-'));
+  try {
+    const data = randomBytes(6 * MiB + 7);
+    const { panel, sizes } = fakePanel(sink.base, 5 * MiB, false);
+    const out = await uploadArchiveToS3(producer(data), {
+      panel, backupUuid: 'b', spoolDir: spool, concurrency: 2, signal: new AbortController().signal, logger: silentLogger(), upstreamPanel: true,
+    });
+    assert.equal(out.mode, 'tempfile');
+    assert.deepEqual(sizes, [data.length], 'no ?size=1 probe');
+    assert.deepEqual(Buffer.concat([sink.parts.get(1)!.body, sink.parts.get(2)!.body]), data);
+  } finally {
+    await sink.close();
+    rmSync(spool, { recursive: true, force: true });
+  }
+});

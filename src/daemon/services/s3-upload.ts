@@ -34,6 +34,11 @@ export interface S3UploadOptions {
   urlMaxAgeMs?: number;
   /** Cap on the spooled part size in streaming mode (never below S3's 5 MiB minimum). */
   maxPartSize?: number;
+  /**
+   * The panel is known to be upstream (sidecar beside Wings): skip the `?size=1` probe, which an
+   * upstream panel answers by opening a multipart upload, and ask once with the final size, as Wings.
+   */
+  upstreamPanel?: boolean;
 }
 
 export interface S3UploadOutcome<R> {
@@ -220,8 +225,8 @@ async function uploadFileInParts(file: string, size: number, opts: S3UploadOptio
 }
 
 export async function uploadArchiveToS3<R>(produce: ArchiveProducer<R>, opts: S3UploadOptions): Promise<S3UploadOutcome<R>> {
-  const first = await withRetry(() => opts.panel.getUploadUrls(opts.backupUuid, 1), opts.signal);
-  if (first.extendable === true && first.part_size > 0) {
+  const first = opts.upstreamPanel ? null : await withRetry(() => opts.panel.getUploadUrls(opts.backupUuid, 1), opts.signal);
+  if (first && first.extendable === true && first.part_size > 0) {
     const book = new UrlBook(first, opts);
     const spooler = new PartSpooler(book, opts);
     // Errors surface through produce()'s rejection; an unobserved 'error' event must not crash us.

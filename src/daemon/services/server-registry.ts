@@ -13,13 +13,31 @@ import { canonicalUuid } from '../uuid.ts';
 import { daemonErrors } from '../errors.ts';
 
 const PER_PAGE = 50;
+/** Beside Wings: the shortest time between two re-reads of the node's server list. */
+const REFRESH_INTERVAL_MS = 5_000;
+
+export interface ServerRegistryOptions {
+  /**
+   * Beside Wings, servers are created through Wings and never announced to us, and their
+   * directories are Wings' to create (with the game user as owner): an unknown server makes us
+   * re-read the node's list from the panel instead, and we create no directories.
+   */
+  sidecar?: boolean;
+}
 
 export class ServerRegistry {
   readonly #servers = new Set<string>();
   readonly #restoring = new Set<string>();
   #loaded = false;
+  #refreshing: Promise<void> | null = null;
+  #refreshedAt = 0;
 
-  constructor(private readonly dataDir: string, private readonly panel: PanelClient, private readonly logger: Logger) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly panel: PanelClient,
+    private readonly logger: Logger,
+    private readonly opts: ServerRegistryOptions = {},
+  ) {}
 
   get loaded(): boolean {
     return this.#loaded;
@@ -36,6 +54,34 @@ export class ServerRegistry {
     return { uuid, dir: this.directory(uuid) };
   }
 
+  /** `require`, but beside Wings an unknown server first re-reads the node's list (throttled, shared). */
+  async resolve(rawUuid: string): Promise<{ uuid: string; dir: string }> {
+    const uuid = canonicalUuid(rawUuid);
+    if (uuid && !this.#servers.has(uuid) && this.opts.sidecar) await this.#refresh();
+    return this.require(rawUuid);
+  }
+
+  async knows(rawUuid: string): Promise<boolean> {
+    try {
+      await this.resolve(rawUuid);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #refresh(): Promise<void> {
+    if (this.#refreshing) return this.#refreshing;
+    if (Date.now() - this.#refreshedAt < REFRESH_INTERVAL_MS) return Promise.resolve();
+    this.#refreshing = this.loadOnce()
+      .then(() => undefined, (err: unknown) => this.logger.warn({ err: errorMessage(err) }, 'cannot re-read servers from panel'))
+      .finally(() => {
+        this.#refreshedAt = Date.now();
+        this.#refreshing = null;
+      });
+    return this.#refreshing;
+  }
+
   directory(uuid: string): string {
     return join(this.dataDir, uuid);
   }
@@ -43,7 +89,7 @@ export class ServerRegistry {
   async add(rawUuid: string): Promise<string> {
     const uuid = canonicalUuid(rawUuid);
     if (!uuid) throw daemonErrors.badRequest('The server identifier must be a valid UUID.');
-    await mkdir(this.directory(uuid), { recursive: true, mode: 0o755 });
+    if (!this.opts.sidecar) await mkdir(this.directory(uuid), { recursive: true, mode: 0o755 });
     this.#servers.add(uuid);
     return uuid;
   }

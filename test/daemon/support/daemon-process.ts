@@ -71,10 +71,20 @@ export function writeDaemonConfig(o: DaemonProcessOptions): string {
 
 export async function startDaemonProcess(o: DaemonProcessOptions): Promise<DaemonProcess> {
   const configPath = writeDaemonConfig(o);
-  const proc = spawn(process.execPath, [join(REPO, 'bin/backwing.js'), 'daemon', '--config', configPath, '--log-level', o.logLevel ?? process.env.DAEMON_LOG_LEVEL ?? 'warn'], {
+  const proc = await spawnDaemon(['--config', configPath], o.logLevel);
+  return { ...proc, root: o.root, data: join(o.root, 'volumes'), backups: join(o.root, 'backups'), state: join(o.root, 'state') };
+}
+
+/** The daemon as a sidecar beside Wings: `backwing daemon --wings-config <file> …`. */
+export async function startSidecarProcess(wingsConfig: string, args: string[] = [], opts: { env?: Record<string, string>; logLevel?: string } = {}): Promise<Omit<DaemonProcess, 'root' | 'data' | 'backups' | 'state'>> {
+  return spawnDaemon(['--wings-config', wingsConfig, ...args], opts.logLevel, opts.env);
+}
+
+async function spawnDaemon(args: string[], logLevel?: string, env: Record<string, string> = {}): Promise<Omit<DaemonProcess, 'root' | 'data' | 'backups' | 'state'>> {
+  const proc = spawn(process.execPath, [join(REPO, 'bin/backwing.js'), 'daemon', ...args, '--log-level', logLevel ?? process.env.DAEMON_LOG_LEVEL ?? 'warn'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => {
@@ -102,10 +112,6 @@ export async function startDaemonProcess(o: DaemonProcessOptions): Promise<Daemo
     url: listening.url,
     listening,
     proc,
-    root: o.root,
-    data: join(o.root, 'volumes'),
-    backups: join(o.root, 'backups'),
-    state: join(o.root, 'state'),
     stderr: () => err,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;

@@ -20,6 +20,7 @@ import {
   GetObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { WaitableList } from './helpers.ts';
 
 export interface Report {
   path: string;
@@ -74,12 +75,12 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
   const token = opts.token ?? randomBytes(24).toString('hex');
   const tokenId = opts.tokenId ?? randomBytes(8).toString('hex');
   const key = new TextEncoder().encode(token);
-  const reports: Report[] = [];
+  const log = new WaitableList<Report>();
+  const reports = log.items;
   const remoteCalls: string[] = [];
   const blobs = new Map<string, Blob>();
   const partRequests: { part: number; status: number; bytes: number }[] = [];
   let failing = { n: 0, status: 500 };
-  const waiters = new Set<() => void>();
 
   let fauxqs: FauxqsServer | null = null;
   let s3: S3Client | null = null;
@@ -159,24 +160,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
     failReports(n, status) {
       failing = { n, status };
     },
-    waitForReport(pred, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = reports.find(pred);
-          if (hit) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(hit);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no matching report within ${timeoutMs} ms; got ${JSON.stringify(reports)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitForReport: (pred, timeoutMs) => log.waitFor(pred, timeoutMs),
     async signDownload(claims, expSeconds = 900) {
       return new SignJWT({ unique_id: randomBytes(8).toString('hex'), ...claims })
         .setProtectedHeader({ alg: 'HS256' })
@@ -222,8 +206,7 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
       failing.n--;
       return reply.code(failing.status).send({ errors: [{ code: 'Fail', status: String(failing.status), detail: 'injected' }] });
     }
-    reports.push({ path, body, at: Date.now() });
-    for (const w of [...waiters]) w();
+    log.push({ path, body, at: Date.now() });
     return reply.code(204).send();
   };
   app.post('/api/remote/servers/reset', async (req, reply) => record('/servers/reset', req.body, reply));

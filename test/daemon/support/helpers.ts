@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, mkdirSync, writeFileSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, dirname, relative } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export function tempDir(prefix = 'bw-daemon-'): { path: string; cleanup(): void } {
@@ -60,4 +61,41 @@ export function api(base: string, token: string) {
     }
     return { status: res.status, headers: res.headers, text, json };
   };
+}
+
+/** A list that tests can wait on: `waitFor` resolves with the first item matching, now or later. */
+export class WaitableList<T> {
+  readonly items: T[] = [];
+  readonly #waiters = new Set<() => void>();
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const w of [...this.#waiters]) w();
+  }
+
+  waitFor(pred: (item: T) => boolean, timeoutMs = 20_000, what = 'report'): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hit = this.items.find(pred);
+        if (!hit) return;
+        this.#waiters.delete(check);
+        clearTimeout(timer);
+        resolve(hit);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`no matching ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.items)}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+/** An archive as Wings' users have them, made by GNU tar (`tar -czf … -C tree .`), no sidecar; returns the tree. */
+export function gnuTarArchive(archive: string, tree: Record<string, string | Buffer>, scratch: string): string {
+  writeTree(scratch, tree);
+  mkdirSync(dirname(archive), { recursive: true });
+  execFileSync('tar', ['-czf', archive, '-C', scratch, '.']);
+  return scratch;
 }

@@ -1,6 +1,7 @@
 /**
- * A stand-in for Wings' server routes (wings-control.md §1) in front of a stand-in game. Real HTTP
- * on loopback; every call is recorded. Power answers 202 and acts later, as Wings does; commands
+ * Wings with a game behind it: Wings' server routes (wings-control.md §1) in front of a stand-in
+ * game, over real HTTP on loopback; every call is recorded. (test/daemon/support/wings-standin.ts is
+ * the other Wings stand-in: HTTPS and the websocket, for the sidecar proxy tests.) Power answers 202 and acts later, as Wings does; commands
  * answer 204 and the game's answer only shows up in `GET …/logs`; commands to a stopped server get
  * 502. The game prints what Minecraft prints for the save commands.
  */
@@ -16,7 +17,7 @@ export interface WingsCall {
   at: number;
 }
 
-export interface WingsStandInOptions {
+export interface WingsWithGameOptions {
   token: string;
   servers: string[];
   /** How long stop/start take after the 202. */
@@ -31,7 +32,7 @@ export interface WingsStandInOptions {
   saveDelayMs?: number;
 }
 
-export interface WingsStandIn {
+export interface WingsWithGame {
   url: string;
   calls: WingsCall[];
   states: Map<string, State>;
@@ -42,7 +43,7 @@ export interface WingsStandIn {
   close(): Promise<void>;
 }
 
-export async function startWingsStandIn(o: WingsStandInOptions): Promise<WingsStandIn> {
+export async function startWingsWithGame(o: WingsWithGameOptions): Promise<WingsWithGame> {
   const calls: WingsCall[] = [];
   const states = new Map<string, State>(o.servers.map((s) => [s, 'running']));
   const logs = new Map<string, string[]>(o.servers.map((s) => [s, ['[Server thread/INFO]: Done (3.2s)! For help, type "help"']]));
