@@ -2,7 +2,6 @@
  * The panel without HTTP: database, repositories and services wired together. The CLI, the HTTP
  * app and tests all start from here.
  */
-import { ServerControlService } from './services/server-control.service.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
@@ -17,6 +16,7 @@ import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
 import { RemoteService } from './services/remote.service.ts';
+import { ServerControlService } from './services/server-control.service.ts';
 import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';

@@ -265,3 +265,14 @@ test('an S3 restore whose link dies while the server stops: failed, files untouc
   assert.equal(readFileSync(join(dir, 'world/level.dat'), 'utf8'), 'level', 'not truncated: truncation waits for the download');
   assert.deepEqual(e.wings.powerActions(e.server), ['stop', 'start']);
 });
+
+test('bedrock: a save query that never says ready fails the backup after save_hooks.timeout, and save resume still runs', async () => {
+  const e = await env({ control: { type: 'wings', save_hooks: { default: 'minecraft-bedrock', timeout: 2 } }, wings: { queryNotReady: 1_000_000 } });
+  const { report } = await backup(e);
+  assert.equal(report.body.successful, false);
+  const cmds = e.wings.commands(e.server);
+  assert.equal(cmds[0], 'save hold');
+  assert.ok(cmds.filter((c) => c === 'save query').length >= 1);
+  assert.equal(cmds.at(-1), 'save resume');
+  assert.match(e.daemon.stderr(), /save hook minecraft-bedrock: the game did not confirm \\"save query\\" within 2 s/);
+});

@@ -76,7 +76,9 @@ export class SaveHookRunner {
             await this.control.command(server, step.command, { timeoutMs: Math.min(POLL_TRY_MS, left()), expect: step.expect, signal });
             break;
           } catch (err) {
-            if (!(err instanceof ControlError) || err.offline || Date.now() >= deadline) throw err;
+            if (!(err instanceof ControlError) || err.offline) throw err;
+            // Each try has its own short clock; what failed is the whole wait.
+            if (Date.now() >= deadline) throw new ControlError(`the game did not confirm "${step.command}" within ${Math.round(this.timeoutMs / 1000)} s`);
             await sleep(POLL_EVERY_MS, undefined, { signal });
           }
         }
@@ -85,9 +87,6 @@ export class SaveHookRunner {
           // No state available (rcon only) and nothing listens: the game is not running.
           this.logger.info({ preset: plan.preset, reason: err.message }, 'save hook skipped: the game is not reachable');
           return false;
-        }
-        if (err instanceof ControlError && Date.now() >= deadline && !/within/.test(err.message)) {
-          throw new ControlError(`save hook ${plan.preset}: the game did not confirm "${step.command}" within ${Math.round(this.timeoutMs / 1000)} s`);
         }
         throw err instanceof ControlError ? new ControlError(`save hook ${plan.preset}: ${err.message}`) : err;
       }
