@@ -276,3 +276,14 @@ test('bedrock: a save query that never says ready fails the backup after save_ho
   assert.equal(cmds.at(-1), 'save resume');
   assert.match(e.daemon.stderr(), /save hook minecraft-bedrock: the game did not confirm \\"save query\\" within 2 s/);
 });
+
+test('daemon shutdown (SIGTERM) during a backup: the after-step is sent before the process exits', async () => {
+  const e = await env({ control: { type: 'wings', save_hooks: { default: 'minecraft-java' } }, writeLimitMiB: 1 });
+  writeTree(join(e.daemon.data, e.server), { 'a.bin': random(4 * 1024 * 1024) });
+  const id = uuid();
+  assert.equal((await e.call('POST', `/api/servers/${e.server}/backup`, { adapter: 'wings', uuid: id })).status, 202);
+  await waitUntil(() => readdirSync(e.daemon.backups).some((n) => n.endsWith('.tmp')), 10_000, 'archive being written');
+  assert.equal(await e.daemon.stop(), 0);
+  assert.deepEqual(e.wings.commands(e.server), ['save-off', 'save-all flush', 'save-on']);
+  assert.equal((await e.panel.waitForReport((r) => r.path === `/backups/${id}`)).body.successful, false);
+});
