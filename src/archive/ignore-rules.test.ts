@@ -174,3 +174,13 @@ test('hostile patterns within the limits stay fast (no backtracking blow-up)', (
   // Not a speed benchmark: a generous bound that only a catastrophic (exponential) matcher exceeds.
   assert.ok(ms < 20_000, `matching took ${ms} ms`);
 });
+
+test('a segment of three or more stars is `**`, as in git (found by the comparison with `ignore`)', () => {
+  check('***/x\n/a/****/y', [
+    ['x', true],
+    ['a/b/x', true],
+    ['a/y', true],
+    ['a/b/c/y', true],
+    ['b/y', false],
+  ]);
+});

@@ -95,7 +95,9 @@ function parseLine(raw: string, lineNo: number, source: string): Rule | null {
   let hasGlobstar = false;
   for (const part of line.split('/')) {
     if (part === '') continue; // `a//b` behaves like `a/b`
-    if (part === '**') {
+    // Git's wildmatch treats any run of two or more stars that fills a whole segment as `**`
+    // (found by the generated comparison with the `ignore` package: `***/x` matched `a/b/x` there).
+    if (part.length >= 2 && /^\*+$/.test(part)) {
       if (segments.length > 0 && segments[segments.length - 1]!.globstar) continue;
       segments.push({ globstar: true });
       hasGlobstar = true;

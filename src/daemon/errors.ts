@@ -42,6 +42,7 @@ export const daemonErrors = {
   downloadSource: (message: string, cause?: unknown) => new AppError('E_RESTORE_SOURCE', 400, message, { cause }),
   rangeNotSatisfiable: (size: number) =>
     new AppError('E_RANGE', 416, DaemonMessages.rangeNotSatisfiable, { headers: { 'Content-Range': `bytes */${size}` } }),
-  panel: (message: string, status: number | null, cause?: unknown) =>
-    new AppError('E_PANEL', 502, message, { cause, retryable: status === null || status >= 500, meta: { status } }),
+  /** `detail` is the panel's own error detail, kept for the failure reason of a 424 (src/wire REMOTE_S3_REFUSED_STATUS). */
+  panel: (message: string, status: number | null, cause?: unknown, detail?: string) =>
+    new AppError('E_PANEL', 502, message, { cause, retryable: status === null || status >= 500, meta: { status, ...(detail ? { detail } : {}) } }),
 } as const;

@@ -16,9 +16,11 @@ import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
+import { InventoryService } from './services/inventory.service.ts';
+import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
 import { EventHub } from './ws/event-hub.ts';
-import { buildDaemonApp } from './http/app.ts';
+import { buildDaemonApp, type BuildDaemonAppOptions } from './http/app.ts';
 import type { DaemonHttpDeps } from './http/deps.ts';
 import { canonicalUuid } from './uuid.ts';
 import { createServerControl } from './control/server-control.ts';
@@ -80,9 +82,9 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
       // job we now report failed: remove it so nothing claims a success the panel never heard of.
       const server = canonicalUuid(entry.server_uuid);
       if (entry.adapter === 'wings' && server) await store.remove(uuid, server);
-      await outbox.enqueue(`/backups/${uuid}`, failedBackupReport());
+      await outbox.enqueue(`/backups/${uuid}`, failedBackupReport(FailureReasons.restarted));
     } else {
-      await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false });
+      await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false, failure_reason: FailureReasons.restarted });
     }
     await journal.remove(id);
     logger.warn({ kind: entry.kind, backup_uuid: uuid, server_uuid: entry.server_uuid }, 'job interrupted by a previous crash reported failed');
@@ -102,7 +104,7 @@ function displayUrl(host: string, port: number): string {
   return `http://${h}:${port}`;
 }
 
-export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger } = {}): Promise<DaemonHandle> {
+export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger; onRoute?: BuildDaemonAppOptions['onRoute'] } = {}): Promise<DaemonHandle> {
   const logger = opts.logger ?? createLogger({ name: 'daemon' });
   const startedAt = Date.now();
   await mkdir(config.system.stateDirectory, { recursive: true, mode: 0o700 });
@@ -142,13 +144,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger 
     restores,
     store,
     control,
+    inventory: new InventoryService({ store, backups, restores, outbox, logger: logger.child({ part: 'inventory' }) }),
     verifier: new TokenVerifier(config.token),
     downloadIds: new OneTimeIds(),
     hub,
     metrics,
     startedAt,
   };
-  const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null });
+  const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null, onRoute: opts.onRoute });
   let metricsServer: http.Server | null = null;
   let metricsUrl: string | undefined;
   try {
@@ -208,6 +211,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       restores: unused as never,
       store: unused as never,
       control: unused as never,
+      inventory: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

@@ -24,6 +24,10 @@ export interface PanelConfig {
   pruneAgeMinutes: number;
   /** How often the prune timer runs. */
   pruneIntervalSeconds: number;
+  /** How often the reconciler compares every node with the database (issue 12); 0 disables the timer. */
+  reconcileIntervalSeconds: number;
+  /** How old an intent must be before the reconciler acts on it (at most 120 s). */
+  reconcileGraceSeconds: number;
   /** Built web UI; served at `/` when the directory exists. */
   webDistDir?: string;
   /** Lifetime of a browser session. */
@@ -130,6 +134,8 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     },
     pruneAgeMinutes: readInt(env, 'BACKUP_PRUNE_AGE', 360, 0),
     pruneIntervalSeconds: readInt(env, 'BACKUP_PRUNE_INTERVAL', 300, 1),
+    reconcileIntervalSeconds: readInt(env, 'RECONCILE_INTERVAL', 60, 0),
+    reconcileGraceSeconds: readInt(env, 'RECONCILE_GRACE', 90, 0),
     webDistDir: webDir ?? DEFAULT_WEB_DIST_DIR,
     sessionTtlSeconds: readInt(env, 'SESSION_LIFETIME_SECONDS', 7 * 24 * 3600, 60),
     secureCookies: appUrl.startsWith('https:'),
@@ -137,6 +143,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
     ...overrides,
   };
+  if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);
   if (config.backupDriver === 's3' && !config.s3) throw configError('AWS_BACKUPS_BUCKET', 'is required when APP_BACKUP_DRIVER=s3');
   return Object.freeze(config);
 }

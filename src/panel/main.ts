@@ -8,6 +8,7 @@ import { openPanelContext, type PanelContext, type PanelContextOptions } from '.
 import { buildPanelApp } from './http/app.ts';
 import { createPanelMetrics } from './http/metrics.plugin.ts';
 import { startScheduler } from './scheduler/schedule-module.ts';
+import { startReconciler } from './reconcile/reconciler.ts';
 
 export interface PanelHandle {
   url: string;
@@ -61,7 +62,7 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
-  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx)];
+  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx)];
   for (const t of opts.backgroundTasks ?? []) tasks.push(t(ctx));
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;

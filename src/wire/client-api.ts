@@ -26,6 +26,8 @@ export const BackupAttributes = Type.Object({
   completed_at: Nullable(Type.String()),
   /** backwing: files that changed while the backup read them; null = not reported (Wings, failed, running). */
   changed_files: Type.Optional(Nullable(ChangedFiles)),
+  /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
+  failure_reason: Nullable(Type.String()),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

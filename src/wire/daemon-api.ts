@@ -53,3 +53,35 @@ export const DaemonSystemInfo = Type.Object({
   control: Type.Optional(NodeControlInfo),
 });
 export type DaemonSystemInfo = Static<typeof DaemonSystemInfo>;
+
+/**
+ * backwing extension: `GET /api/backwing/inventory` — what the daemon holds, for the panel's
+ * reconciler (issue 12). An upstream Wings answers 404; the panel then relies on its prune age.
+ */
+export const DaemonInventoryArchive = Type.Object({
+  uuid: Type.String({ description: 'Backup uuid (the file is <uuid>.tar.gz in the backup directory)' }),
+  server_uuid: Type.Union([Type.String(), Type.Null()], { description: 'Owner from the sidecar; null when the sidecar is missing or unreadable' }),
+  size: Type.Integer({ description: 'Bytes of the archive (0 when only a sidecar is left)' }),
+  age_seconds: Type.Integer({ description: "Seconds since the archive (or sidecar) was last written, by the daemon's clock" }),
+});
+export type DaemonInventoryArchive = Static<typeof DaemonInventoryArchive>;
+
+export const DaemonInventoryJob = Type.Object({
+  kind: Type.Union([Type.Literal('backup'), Type.Literal('restore')]),
+  backup_uuid: Type.String(),
+  server_uuid: Type.Union([Type.String(), Type.Null()]),
+  /**
+   * running: in progress now. finished: ended in this process's lifetime (last 15 minutes).
+   * report_pending: its report waits in the outbox (e.g. the panel was down, or the daemon restarted).
+   */
+  state: Type.Union([Type.Literal('running'), Type.Literal('finished'), Type.Literal('report_pending')]),
+  successful: Type.Optional(Type.Boolean()),
+  failure_reason: Type.Optional(Type.String()),
+});
+export type DaemonInventoryJob = Static<typeof DaemonInventoryJob>;
+
+export const DaemonInventory = Type.Object({
+  archives: Type.Array(DaemonInventoryArchive),
+  jobs: Type.Array(DaemonInventoryJob),
+});
+export type DaemonInventory = Static<typeof DaemonInventory>;

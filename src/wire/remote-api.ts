@@ -58,14 +58,27 @@ export const RemoteBackupStatus = Type.Object({
   parts: Type.Optional(Type.Union([Type.Array(RemoteUploadedPart), Type.Null()])),
   /** backwing: files that changed while they were read (an upstream panel ignores the field). */
   changed_files: Type.Optional(ChangedFiles),
+  failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
 
 /** `POST /api/remote/backups/{uuid}/restore` — the result of a restore. */
 export const RemoteRestoreStatus = Type.Object({
   successful: Type.Boolean(),
+  failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the restore failed. Upstream panels read `successful` only.' })),
 });
 export type RemoteRestoreStatus = Static<typeof RemoteRestoreStatus>;
+
+/**
+ * backwing: the status the panel answers `GET /api/remote/backups/{uuid}` with when S3 itself
+ * refused the request in a way a retry cannot fix (403 credentials/SignatureDoesNotMatch/
+ * AccessDenied, 404 NoSuchBucket): 424 Failed Dependency, a 4xx, so a daemon's retry loop
+ * (which retries 5xx and network errors only) gives up at once. The error's `detail` is a short
+ * user-safe reason the daemon passes on as `failure_reason`. S3 failures that may pass (5xx,
+ * throttling, unreachable) stay 502/503.
+ */
+export const REMOTE_S3_REFUSED_STATUS = 424;
+export const REMOTE_S3_REFUSED_CODE = 'S3RefusedException';
 
 /** Panel error bodies everywhere (client and remote API). */
 export const PanelErrorItem = Type.Object({

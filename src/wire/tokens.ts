@@ -34,3 +34,9 @@ export interface WebsocketClaims {
 
 export const DOWNLOAD_TOKEN_TTL_SECONDS = 15 * 60;
 export const WEBSOCKET_TOKEN_TTL_SECONDS = 10 * 60;
+/**
+ * How far the daemon's clock may trail the panel's. A token whose `exp` lies further ahead than
+ * its lifetime plus this was not minted by a panel following these rules (a leaked node token,
+ * a forged year-long link) and is refused.
+ */
+export const TOKEN_CLOCK_SKEW_SECONDS = 5 * 60;

@@ -252,7 +252,7 @@ test('crash recovery reports each interrupted job exactly once and leaves no arc
   call = api(daemon.url, panel.token);
   await waitUntil(() => readdirSync(outboxDir).length === 0, 15_000, 'outbox drained');
   const of = (path: string) => panel.reports.filter((r) => r.path === path).map((r) => r.body);
-  assert.deepEqual(of(`/backups/${renamed}`), [{ successful: false, checksum: '', checksum_type: '', size: 0, parts: null }]);
+  assert.deepEqual(of(`/backups/${renamed}`), [{ successful: false, checksum: '', checksum_type: '', size: 0, parts: null, failure_reason: 'interrupted: the daemon was restarted' }]);
   assert.deepEqual(readdirSync(daemon.backups).filter((n) => n.startsWith(renamed)), [], 'failed backup left nothing');
   assert.deepEqual(of(`/backups/${queued}`), [success]);
   assert.ok(existsSync(join(daemon.backups, `${queued}.tar.gz`)), 'reported backup kept');

@@ -9,7 +9,7 @@ import type { BackupAttributes } from '../../wire/client-api.ts';
 function backup(over: Partial<BackupAttributes> = {}): BackupAttributes {
   return {
     uuid: 'b', name: 'n', ignored_files: [], is_successful: false, is_locked: false, checksum: null,
-    checksum_type: null, sha256_hash: null, bytes: 0, created_at: '2026-01-01T00:00:00+00:00', completed_at: null, ...over,
+    checksum_type: null, sha256_hash: null, bytes: 0, created_at: '2026-01-01T00:00:00+00:00', completed_at: null, failure_reason: null, ...over,
   };
 }
 

@@ -35,14 +35,15 @@ interface RunResult {
   stderr: string;
 }
 
-function run(argv: string[], timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+/** `role` names the program in messages (they become user-visible failure reasons: no paths). */
+function run(role: string, argv: string[], timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, shell: false, windowsHide: true, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
       if (err && typeof (err as { code?: unknown }).code !== 'number') {
         const e = err as NodeJS.ErrnoException & { killed?: boolean };
         if (signal?.aborted) return reject(signal.reason);
-        if (e.killed) return reject(new ControlError(`${argv[0]} did not finish within ${Math.round(timeoutMs / 1000)} s`));
-        return reject(new ControlError(`${argv[0]} could not be run (${e.code ?? e.message})`));
+        if (e.killed) return reject(new ControlError(`the ${role} command did not finish within ${Math.round(timeoutMs / 1000)} s`));
+        return reject(new ControlError(`the ${role} command could not be run (${e.code ?? 'error'})`));
       }
       resolve({ code: err ? Number((err as { code: number }).code) : 0, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -53,21 +54,21 @@ export class ExecControl implements CommandBackend, PowerBackend {
   constructor(private readonly settings: ExecSettings) {}
 
   async state(server: ServerRef, signal?: AbortSignal): Promise<PowerState> {
-    const r = await run(expandArgv(this.settings.state!, server), this.settings.timeoutMs, signal);
+    const r = await run('state', expandArgv(this.settings.state!, server), this.settings.timeoutMs, signal);
     // `systemctl is-active` exits 3 for inactive: the printed word decides, not the exit code.
     const state = parseStateOutput(r.stdout);
-    if (!state) throw new ControlError(`the state command printed no known state (exit ${r.code}, printed ${JSON.stringify(r.stdout.trim().slice(0, 40))})`);
+    if (!state) throw new ControlError(`the state command printed no known state (exit ${r.code})`);
     return state;
   }
 
   async power(server: ServerRef, action: 'start' | 'stop', signal?: AbortSignal): Promise<void> {
-    const r = await run(expandArgv(action === 'start' ? this.settings.start! : this.settings.stop!, server), this.settings.timeoutMs, signal);
-    if (r.code !== 0) throw new ControlError(`the ${action} command failed (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split('\n')[0]!.slice(0, 200)}` : ''})`);
+    const r = await run(action, expandArgv(action === 'start' ? this.settings.start! : this.settings.stop!, server), this.settings.timeoutMs, signal);
+    if (r.code !== 0) throw new ControlError(`the ${action} command failed (exit ${r.code})`);
   }
 
   async send(server: ServerRef, command: string, opts: CommandOptions): Promise<string> {
-    const r = await run(expandArgv(this.settings.command!, { ...server, command }), Math.min(opts.timeoutMs, this.settings.timeoutMs), opts.signal);
-    if (r.code !== 0) throw new ControlError(`the console command program failed (exit ${r.code})`);
+    const r = await run('console', expandArgv(this.settings.command!, { ...server, command }), Math.min(opts.timeoutMs, this.settings.timeoutMs), opts.signal);
+    if (r.code !== 0) throw new ControlError(`the console command failed (exit ${r.code})`);
     if (opts.expect && !opts.expect.test(r.stdout)) throw new ControlError(`the game did not confirm "${command}"`);
     return r.stdout;
   }

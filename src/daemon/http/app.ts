@@ -3,7 +3,7 @@
  * encapsulated scope; the download, websocket, metrics and docs routes sit outside it.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type RouteOptions } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,10 +12,12 @@ import type { DaemonHttpDeps } from './deps.ts';
 import { bearerGuard } from './auth.ts';
 import { daemonErrorHandler } from './error-handler.ts';
 import { backupRoutes } from './backup.routes.ts';
+import { inventoryRoutes } from './inventory.routes.ts';
 import { systemRoutes } from './system.routes.ts';
 import { downloadRoutes } from './download.routes.ts';
 import { wsRoutes } from './ws.routes.ts';
-import { DaemonMessages } from '../errors.ts';
+import { DaemonMessages, daemonErrors } from '../errors.ts';
+import { describeJsonProblem, parseBoundedJson } from '../../core/json-limits.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-credentials': 'true',
@@ -24,7 +26,14 @@ const CORS_HEADERS = {
   'access-control-max-age': '7200',
 };
 
-export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolean; metrics?: boolean } = {}): Promise<FastifyInstance> {
+export interface BuildDaemonAppOptions {
+  docs?: boolean;
+  metrics?: boolean;
+  /** Sees every route as it is registered (tests enumerate the routes from the app itself). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildDaemonApp(deps: DaemonHttpDeps, opts: BuildDaemonAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger,
     genReqId: () => randomUUID(),
@@ -40,16 +49,21 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     },
   });
 
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
+
   // Pterodactyl clients send `Content-Type: application/json` with an empty body.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
+    let parsed: ReturnType<typeof parseBoundedJson>;
     try {
-      done(null, JSON.parse(body as string));
+      parsed = parseBoundedJson(body as string);
     } catch (err) {
       (err as { statusCode?: number }).statusCode = 400;
-      done(err as Error, undefined);
+      return done(err as Error, undefined);
     }
+    if ('problem' in parsed) return done(daemonErrors.badRequest(describeJsonProblem(parsed.problem)), undefined);
+    done(null, parsed.value);
   });
 
   let panelOrigin = '';
@@ -93,6 +107,7 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: { docs?: boolea
     });
     await scope.register(async (s) => systemRoutes(s, deps));
     await scope.register(async (s) => backupRoutes(s, deps));
+    await scope.register(async (s) => inventoryRoutes(s, deps));
   });
   await app.register(async (s) => downloadRoutes(s, deps));
   await app.register(async (s) => wsRoutes(s, deps));

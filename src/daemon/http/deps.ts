@@ -7,6 +7,7 @@ import type { RestoreService } from '../services/restore.service.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
 import type { ServerControl } from '../control/server-control.ts';
+import type { InventoryService } from '../services/inventory.service.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
 
 /** What the HTTP layer may call. Routes stay thin: rules live in these services. */
@@ -18,6 +19,7 @@ export interface DaemonHttpDeps {
   restores: RestoreService;
   store: BackupStore;
   control: ServerControl;
+  inventory: InventoryService;
   verifier: TokenVerifier;
   downloadIds: OneTimeIds;
   hub: EventHub;

@@ -36,14 +36,18 @@ export function wingsShaped(path: string, body: unknown): unknown {
   return out;
 }
 
-function panelMessage(status: number, text: string): string {
+function firstPanelError(text: string): { code?: string; detail?: string } | undefined {
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; detail?: string }[] };
-    const first = body.errors?.[0];
-    if (first) return `Error response from Panel: ${first.code ?? '_MissingResponseCode'}: ${first.detail ?? ''} (HTTP/${status})`;
+    return body.errors?.[0];
   } catch {
-    // not JSON: fall through
+    return undefined; // not JSON
   }
+}
+
+function panelMessage(status: number, text: string): string {
+  const first = firstPanelError(text);
+  if (first) return `Error response from Panel: ${first.code ?? '_MissingResponseCode'}: ${first.detail ?? ''} (HTTP/${status})`;
   return `Error response from Panel: _MissingResponseCode: (HTTP/${status})`;
 }
 
@@ -87,7 +91,10 @@ export class HttpPanelClient implements PanelClient {
 
   async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const { status, text } = await this.#send(method, path, body);
-    if (status < 200 || status >= 300) throw daemonErrors.panel(panelMessage(status, text), status);
+    if (status < 200 || status >= 300) {
+      const detail = firstPanelError(text)?.detail;
+      throw daemonErrors.panel(panelMessage(status, text), status, undefined, typeof detail === 'string' ? detail.slice(0, 300) : undefined);
+    }
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;

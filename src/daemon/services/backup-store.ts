@@ -245,6 +245,51 @@ export class BackupStore {
     return out;
   }
 
+  /** The directories archives may be in: the flat one, then each per-server one (both layouts). */
+  async #directories(): Promise<Array<{ dir: string; directoryServer: string | null }>> {
+    const out: Array<{ dir: string; directoryServer: string | null }> = [{ dir: this.dir, directoryServer: null }];
+    for (const name of (await readdir(this.dir)).sort()) {
+      if (canonicalUuid(name) === name && (await realDirectory(join(this.dir, name)))) out.push({ dir: join(this.dir, name), directoryServer: name });
+    }
+    return out;
+  }
+
+  /**
+   * Every archive (or lone sidecar, left by a crash between the two removals) in both layouts,
+   * with its owner and age, for the panel's reconciler. Temp files do not count.
+   */
+  async listArchives(nowMs = Date.now()): Promise<Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }>> {
+    const age = (mtimeMs: number): number => Math.max(0, Math.floor((nowMs - mtimeMs) / 1000));
+    const out: Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }> = [];
+    const withArchive = new Set<string>();
+    for (const a of await this.scan()) {
+      withArchive.add(a.sidecarPath);
+      const sidecarMtime = (await regularFile(a.sidecarPath))?.mtime.getTime() ?? 0;
+      out.push({ uuid: a.uuid, serverUuid: a.directoryServer ?? a.sidecar?.server_uuid ?? null, size: a.size, ageSeconds: age(Math.max(a.mtime.getTime(), sidecarMtime)) });
+    }
+    for (const { dir, directoryServer } of await this.#directories()) {
+      for (const name of await readdir(dir)) {
+        const m = /^(.+)\.json$/.exec(name);
+        const uuid = m ? canonicalUuid(m[1]) : null;
+        const path = join(dir, name);
+        if (!uuid || uuid !== m![1] || withArchive.has(path)) continue;
+        const st = await regularFile(path);
+        if (!st) continue; // removed while we looked
+        const sidecar = await this.readSidecarAt(path);
+        out.push({ uuid, serverUuid: directoryServer ?? sidecar?.server_uuid ?? null, size: 0, ageSeconds: age(st.mtime.getTime()) });
+      }
+    }
+    return out;
+  }
+
+  /** Removes every copy of a backup's archive and sidecar, in either layout, whoever owns it. */
+  async removeEverywhere(uuid: string): Promise<void> {
+    for (const { dir } of await this.#directories()) {
+      await rm(join(dir, `${uuid}.tar.gz`), { force: true });
+      await rm(join(dir, `${uuid}.json`), { force: true });
+    }
+  }
+
   /** Removes temporary files a crashed run left behind (archives being written, spooled parts). */
   async removeTemporaryFiles(): Promise<string[]> {
     const removed: string[] = [];

@@ -24,6 +24,8 @@ import type { ServerRegistry } from './server-registry.ts';
 import { uploadArchiveToS3 } from './s3-upload.ts';
 import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hooks.ts';
 import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
+import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
+import { RecentJobs } from './recent-jobs.ts';
 
 export interface BackupRequest {
   adapter: unknown;
@@ -63,9 +65,13 @@ function changedFilesOf(result: CreateResult): ChangedFiles {
   return { count: c.count, names: c.names.slice(0, 20), inconsistent: c.inconsistent };
 }
 
-/** Wings' failure report shape: empty strings and zero rather than nulls, which upstream panels accept. */
-export function failedBackupReport(): RemoteBackupStatus {
-  return { successful: false, checksum: '', checksum_type: '', size: 0, parts: null };
+/**
+ * Wings' failure report shape: empty strings and zero rather than nulls, which upstream panels
+ * accept, plus backwing's `failure_reason` (upstream's FormRequest keeps validated fields only, so
+ * an upstream panel ignores it).
+ */
+export function failedBackupReport(reason: string): RemoteBackupStatus {
+  return { successful: false, checksum: '', checksum_type: '', size: 0, parts: null, failure_reason: reason };
 }
 
 export class BackupService {
@@ -73,8 +79,15 @@ export class BackupService {
   #closing = false;
   /** Every job until fully done (report queued), for close(). */
   readonly #jobs = new Set<Promise<void>>();
+  /** Finished jobs, kept a while so the panel's reconciler can tell "finished" from "never heard of". */
+  readonly recent = new RecentJobs();
 
   constructor(private readonly deps: BackupServiceDeps) {}
+
+  /** Running backups, for the reconciliation inventory. */
+  running(): Array<{ backupUuid: string; serverUuid: string; adapter: 'wings' | 's3' }> {
+    return [...this.#running.entries()].map(([backupUuid, j]) => ({ backupUuid, serverUuid: j.serverUuid, adapter: j.adapter }));
+  }
 
   get runningCount(): number {
     return this.#running.size;
@@ -225,15 +238,17 @@ export class BackupService {
     } catch (err) {
       progress.flush();
       if (adapter === 'wings') await store.remove(uuid, job.serverUuid).catch(() => undefined);
-      report = failedBackupReport();
+      report = failedBackupReport(failureReasonOf(err, job.controller.signal));
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
-      logger.warn({ err: errorMessage(err) }, 'backup failed');
+      logger.warn({ err: errorMessage(err), reason: report.failure_reason }, 'backup failed');
     }
     // Whatever happened (success, failure, DELETE, shutdown): the game gets its saving back
     // before the report goes out. The journal entry still names these commands until then.
     if (owesAfter) await this.deps.hooks.after(server, job.hook.after);
     metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    // Recorded before the job is forgotten: an inventory taken in between still knows of it.
+    this.recent.add({ kind: 'backup', backup_uuid: uuid, server_uuid: job.serverUuid, successful: report.successful, ...(report.failure_reason ? { failure_reason: report.failure_reason } : {}) });
     this.#release(uuid, job);
     const journalId = job.journalId;
     try {
@@ -249,7 +264,7 @@ export class BackupService {
   async abort(uuid: string): Promise<boolean> {
     const job = this.#running.get(uuid);
     if (!job) return false;
-    job.controller.abort(new Error('backup deleted'));
+    job.controller.abort(new JobCancelled(FailureReasons.cancelled));
     await job.done;
     return true;
   }
@@ -283,7 +298,7 @@ export class BackupService {
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
+    for (const job of this.#running.values()) job.controller.abort(new JobCancelled(FailureReasons.shutDown));
     await Promise.all([...this.#jobs]);
   }
 }

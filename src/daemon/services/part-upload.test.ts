@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { putPart } from './part-upload.ts';
+import { AppError } from '../../core/app-error.ts';
 
 async function withServer(handler: (attempt: number, req: http.IncomingMessage, res: http.ServerResponse) => void, fn: (url: string) => Promise<void>) {
   let attempt = 0;
@@ -79,6 +80,25 @@ test('4xx is final (one attempt); 5xx is retried until it succeeds', async () =>
         assert.equal(await putPart(url, { file, start: 0, length: 1000 }, { signal: new AbortController().signal }), '"ok"');
       },
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a URL the panel refuses (backup deleted: 404) is final: one fetch, no PUT, no retry loop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bw-part-'));
+  const file = join(dir, 'archive');
+  writeFileSync(file, randomBytes(1000));
+  try {
+    let fetches = 0;
+    let retries = 0;
+    const refused = new AppError('E_PANEL', 502, 'Error response from Panel: NotFoundHttpException: gone (HTTP/404)', { retryable: false, meta: { status: 404 } });
+    await assert.rejects(
+      putPart(async () => { fetches++; throw refused; }, { file, start: 0, length: 1000 }, { signal: new AbortController().signal, onRetry: () => retries++ }),
+      (err) => err === refused,
+    );
+    assert.equal(fetches, 1);
+    assert.equal(retries, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 /**
  * PUT of one multipart part to a presigned URL. Every attempt re-opens the part's bytes from disk
  * (upstream Wings re-sent an already drained body, so its retries could never succeed). 5xx and
- * network errors are retried with backoff; any other non-200 is final.
+ * network errors of the PUT are retried with backoff; any other non-200 is final, and so is a
+ * failure to get the part's URL from the panel.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -67,8 +68,11 @@ export async function putPart(url: string | (() => Promise<string>), src: PartSo
   const budget = opts.budgetMs ?? 5 * 60_000;
   let delay = 500;
   for (let attempt = 1; ; attempt++) {
+    // Outside the retry: fetching URLs has its own retry (withRetry), so whatever it throws is
+    // final. A 404 there means the panel deleted the backup; retrying it kept a cancelled job
+    // alive for the whole part budget (issue 12, defect 3).
+    const target = typeof url === 'string' ? url : await url();
     try {
-      const target = typeof url === 'string' ? url : await url();
       return await putOnce(target, src, opts.signal);
     } catch (err) {
       if (opts.signal.aborted) throw err;

@@ -110,6 +110,11 @@ export class ReportOutbox {
     }
   }
 
+  /** Paths and bodies of the reports still waiting (for the reconciliation inventory). */
+  pending(): Array<{ path: string; body: unknown }> {
+    return [...this.#pending.values()].map((p) => ({ path: p.entry.path, body: p.entry.body }));
+  }
+
   /** Whether a report for this job is still waiting on disk. */
   hasReportFor(job: string): boolean {
     for (const p of this.#pending.values()) if (p.entry.job === job) return true;

@@ -23,6 +23,9 @@ import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
 import type { ServerControl } from '../control/server-control.ts';
+import { ControlError } from '../control/types.ts';
+import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
+import { RecentJobs } from './recent-jobs.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
@@ -32,6 +35,7 @@ export interface RestoreRequest {
 
 interface RunningRestore {
   serverUuid: string;
+  backupUuid: string;
   journalId: string;
   released?: boolean;
   controller: AbortController;
@@ -77,6 +81,8 @@ export class RestoreService {
   #closing = false;
   /** Every job until fully done (report queued), for close(). */
   readonly #jobs = new Set<Promise<void>>();
+  /** Finished restores, for the reconciliation inventory. */
+  readonly recent = new RecentJobs();
 
   constructor(private readonly deps: RestoreServiceDeps) {
     this.#allowlist = new HostAllowlist(deps.config.system.backups.restoreHostAllowlist);
@@ -84,6 +90,11 @@ export class RestoreService {
 
   get runningCount(): number {
     return this.#running.size;
+  }
+
+  /** Running restores, for the reconciliation inventory. */
+  running(): Array<{ backupUuid: string; serverUuid: string }> {
+    return [...this.#running.values()].map((j) => ({ backupUuid: j.backupUuid, serverUuid: j.serverUuid }));
   }
 
   async start(serverUuid: string, serverDir: string, rawBackup: string, req: RestoreRequest): Promise<void> {
@@ -140,7 +151,7 @@ export class RestoreService {
       throw err;
     }
 
-    const job: RunningRestore = { serverUuid, controller, done: Promise.resolve(), journalId: journalId! };
+    const job: RunningRestore = { serverUuid, backupUuid, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
     const source: RestoreSource = { input, downloadUrl, truncate: truncate && stopFirst, stopFirst };
@@ -175,7 +186,8 @@ export class RestoreService {
     if (!source.stopFirst) return source.input!;
     const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
       source.input?.destroy();
-      throw new Error(`The server could not be stopped before the restore: ${errorMessage(err)}. Nothing was changed.`);
+      if (signal.aborted) throw err;
+      throw new ControlError(`the server could not be stopped before the restore (${errorMessage(err)}); nothing was changed`);
     });
     stopped(before !== 'offline');
     logger.info({ was: before }, 'server stopped for the restore');
@@ -219,6 +231,7 @@ export class RestoreService {
     let error: string | undefined;
     let input: Readable | null = source.input;
     let wasUp = false;
+    let reason: string | undefined;
     logger.info('restore started');
     try {
       const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
@@ -236,7 +249,8 @@ export class RestoreService {
       logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
       error = errorMessage(err);
-      logger.warn({ err: error }, 'restore failed');
+      reason = failureReasonOf(err, job.controller.signal);
+      logger.warn({ err: error, reason }, 'restore failed');
     } finally {
       input?.destroy();
       progress.flush();
@@ -254,10 +268,11 @@ export class RestoreService {
     }
     metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.recent.add({ kind: 'restore', backup_uuid: backupUuid, server_uuid: serverUuid, successful, ...(reason ? { failure_reason: reason } : {}) });
     this.#release(job);
     const payload: RestoreCompletedPayload = { uuid: backupUuid, is_successful: successful, ...(error ? { error } : {}) };
     try {
-      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
+      await outbox.enqueue(`/backups/${backupUuid}/restore`, { successful, ...(reason ? { failure_reason: reason } : {}) }, { job: job.journalId, beforeSend: () => journal.remove(job.journalId) });
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }
@@ -267,7 +282,7 @@ export class RestoreService {
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const job of this.#running.values()) job.controller.abort(new Error('daemon shutting down'));
+    for (const job of this.#running.values()) job.controller.abort(new JobCancelled(FailureReasons.shutDown));
     await Promise.all([...this.#jobs]);
   }
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { Secret } from '../../core/secret.ts';
 import { TokenVerifier, TokenInvalid, OneTimeIds } from './token-verifier.ts';
+import { DOWNLOAD_TOKEN_TTL_SECONDS, TOKEN_CLOCK_SKEW_SECONDS } from '../../wire/tokens.ts';
 
 const KEY = 'node-token-node-token-node-token';
 const key = new TextEncoder().encode(KEY);
@@ -34,4 +35,14 @@ test('one-time ids: the first claim wins, replays lose until expiry', () => {
   assert.equal(ids.claim('x', exp), true);
   assert.equal(ids.claim('x', exp), false);
   assert.equal(ids.claim('y', exp), true);
+});
+
+test('download tokens that expire further away than the panel ever issues (15 min + clock skew) are refused', async () => {
+  const now = 1_900_000_000;
+  const v = new TokenVerifier(new Secret(KEY), () => now * 1000);
+  const sign = (expAt: number) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(expAt).sign(key);
+  const longest = now + DOWNLOAD_TOKEN_TTL_SECONDS + TOKEN_CLOCK_SKEW_SECONDS;
+  assert.equal((await v.download(await sign(longest))).unique_id, 'u');
+  await assert.rejects(v.download(await sign(longest + 1)), /expires too far in the future/);
+  await assert.rejects(v.download(await sign(now + 365 * 24 * 3600)), TokenInvalid, 'a year-long link');
 });

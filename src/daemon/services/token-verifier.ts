@@ -3,7 +3,7 @@
  * download tokens.
  */
 import { jwtVerify, errors as joseErrors } from 'jose';
-import type { BackupDownloadClaims, WebsocketClaims } from '../../wire/tokens.ts';
+import { DOWNLOAD_TOKEN_TTL_SECONDS, TOKEN_CLOCK_SKEW_SECONDS, type BackupDownloadClaims, type WebsocketClaims } from '../../wire/tokens.ts';
 import type { Secret } from '../../core/secret.ts';
 
 export class TokenInvalid extends Error {}
@@ -17,22 +17,29 @@ function scopeAllows(scope: unknown, wanted: string): boolean {
 export class TokenVerifier {
   readonly #key: Uint8Array;
 
-  constructor(token: Secret) {
+  constructor(token: Secret, private readonly nowMs: () => number = Date.now) {
     this.#key = new TextEncoder().encode(token.reveal());
   }
 
-  async #verify(jwt: string): Promise<Record<string, unknown>> {
+  /** `ttlSeconds`: the longest lifetime the panel gives this kind of token (null: not bounded). */
+  async #verify(jwt: string, ttlSeconds: number | null): Promise<Record<string, unknown>> {
+    let payload: Record<string, unknown>;
+    const now = Math.floor(this.nowMs() / 1000);
     try {
-      const { payload } = await jwtVerify(jwt, this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'] });
-      return payload as Record<string, unknown>;
+      payload = (await jwtVerify(jwt, this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'], currentDate: new Date(now * 1000) })).payload as Record<string, unknown>;
     } catch (err) {
       if (err instanceof joseErrors.JOSEError || err instanceof TypeError) throw new TokenInvalid(err.message);
       throw new TokenInvalid(String(err));
     }
+    // A panel never issues longer-lived tokens: one that claims to be is forged or from a leaked key.
+    if (ttlSeconds !== null && (typeof payload.exp !== 'number' || payload.exp > now + ttlSeconds + TOKEN_CLOCK_SKEW_SECONDS)) {
+      throw new TokenInvalid('token expires too far in the future');
+    }
+    return payload;
   }
 
   async download(jwt: string): Promise<BackupDownloadClaims> {
-    const p = await this.#verify(jwt);
+    const p = await this.#verify(jwt, DOWNLOAD_TOKEN_TTL_SECONDS);
     if (typeof p.server_uuid !== 'string' || typeof p.backup_uuid !== 'string' || typeof p.unique_id !== 'string' || p.unique_id === '') {
       throw new TokenInvalid('missing claims');
     }
@@ -41,7 +48,9 @@ export class TokenVerifier {
   }
 
   async websocket(jwt: string): Promise<WebsocketClaims> {
-    const p = await this.#verify(jwt);
+    // Not bounded: a websocket token only opens a stream of events, the daemon re-checks its expiry
+    // while the socket lives, and panels (upstream's too) renew it; a download link is the secret.
+    const p = await this.#verify(jwt, null);
     if (typeof p.server_uuid !== 'string' || !Array.isArray(p.permissions)) throw new TokenInvalid('missing claims');
     if (!scopeAllows(p.scope, 'websocket')) throw new TokenInvalid('wrong scope');
     return p as unknown as WebsocketClaims;

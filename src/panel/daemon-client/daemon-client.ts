@@ -4,7 +4,8 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
-import type { DaemonBackupRequest, DaemonRestoreRequest, DaemonCreateServerRequest, DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { Value } from 'typebox/value';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -23,6 +24,13 @@ export interface DaemonClient {
   deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
   /** `GET /api/system`; backwing daemons add `control` (absent on Wings). */
   systemInfo(node: NodeConnection): Promise<Partial<DaemonSystemInfo>>;
+  /**
+   * backwing: what the daemon holds (`GET /api/backwing/inventory`). Null when the daemon does not
+   * have the route (an upstream Wings: 404/405) or answers something that is not an inventory.
+   */
+  inventory(node: NodeConnection): Promise<DaemonInventory | null>;
+  /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
+  removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -119,7 +127,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       text = await res.text();
     } catch (err) {
       // The status line arrived but the body did not: for a 2xx the daemon accepted the call.
-      if (res.status >= 200 && res.status < 300 && method !== 'GET') return '';
+      if (res.status >= 200 && res.status < 300) return '';
       log.warn({ err: errorMessage(err), status: res.status }, 'daemon response body lost');
     }
     if (res.status >= 200 && res.status < 300) return text;
@@ -168,6 +176,25 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       } catch {
         throw new DaemonConnectionError(502, 'The machine running this server answered with something other than JSON.', { daemonStatus: 200 });
       }
+    },
+    async inventory(node) {
+      let text: string;
+      try {
+        text = await call(node, 'GET', '/api/backwing/inventory');
+      } catch (err) {
+        if (isDaemonConnectionError(err) && (err.daemonStatus === 404 || err.daemonStatus === 405)) return null;
+        throw err;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return null;
+      }
+      return Value.Check(DaemonInventory, parsed) ? parsed : null;
+    },
+    async removeArchive(node, backupUuid) {
+      await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);
     },
   };
 }

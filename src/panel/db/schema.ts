@@ -96,6 +96,10 @@ export interface BackupsTable {
   deleted_at: string | null;
   /** JSON `{count, names, inconsistent?}` from the daemon's report (backwing); null = not reported. */
   changed_files: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Why the backup failed (short, user-safe); null while in progress or when successful. */
+  failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
+  purged_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ServerSaveHooksTable {
@@ -107,6 +111,14 @@ export interface ServerSaveHooksTable {
   after_commands: string;
   created_at: string;
   updated_at: string;
+}
+
+/** One row per node: which panel process reconciles it until when. */
+export interface ReconcileLeasesTable {
+  node_id: number;
+  holder: string | null;
+  until: string | null;
+  last_run_at: string | null;
 }
 
 export interface ActivityLogsTable {
@@ -137,6 +149,7 @@ export interface DB {
   servers: ServersTable;
   subusers: SubusersTable;
   backups: BackupsTable;
+  reconcile_leases: ReconcileLeasesTable;
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
   server_save_hooks: ServerSaveHooksTable;

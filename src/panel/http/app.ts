@@ -3,7 +3,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import type { PanelContext } from '../context.ts';
@@ -29,6 +29,8 @@ export interface BuildPanelAppOptions {
   docs?: boolean;
   /** Overrides the metrics registry found on the context. */
   metrics?: PanelMetricsRegistry;
+  /** Sees every route as it is registered (tests enumerate the routes from the app itself). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Paths that never fall back to the web UI's index.html. */
@@ -52,6 +54,7 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
     },
   }) as unknown as FastifyInstance;
 
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   installTolerantJsonParser(app);
   installErrorHandler(app);
   await app.register(cookie);

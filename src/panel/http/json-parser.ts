@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../core/app-error.ts';
+import { describeJsonProblem, parseBoundedJson } from '../../core/json-limits.ts';
 
 /**
  * Pterodactyl clients (nodeactyl, jspteroapi) send `Content-Type: application/json` with an empty
@@ -10,11 +11,15 @@ export function installTolerantJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let parsed: ReturnType<typeof parseBoundedJson>;
     try {
-      done(null, JSON.parse(text));
+      parsed = parseBoundedJson(text);
     } catch {
-      done(new AppError('BadRequestHttpException', 400, 'The request body is not valid JSON.'), undefined);
+      return done(new AppError('BadRequestHttpException', 400, 'The request body is not valid JSON.'), undefined);
     }
+    // Bounded before anything walks the value (the normaliser and the NUL check recurse).
+    if ('problem' in parsed) return done(new AppError('BadRequestHttpException', 400, describeJsonProblem(parsed.problem)), undefined);
+    done(null, parsed.value);
   });
 }
 

@@ -18,7 +18,10 @@ function nodeOf(request: FastifyRequest): NodeRow {
 }
 
 const UuidParams = Type.Object({ uuid: Type.String() });
-const RestoreStatusBody = Type.Object({ successful: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])) });
+const RestoreStatusBody = Type.Object({
+  successful: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
+  failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the restore failed' })),
+});
 
 /** `/api/remote/*`: what daemons call, authenticated with `Bearer <token_id>.<token>` of their node. */
 export async function remoteRoutes(app: FastifyInstance, opts: { ctx: PanelContext }): Promise<void> {
@@ -55,8 +58,8 @@ export async function remoteRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   });
 
   app.post('/api/remote/backups/:uuid/restore', { schema: { tags: ['remote'], params: UuidParams, body: RestoreStatusBody, response: { 204: Type.Null() } } }, async (request, reply) => {
-    const body = (request.body ?? {}) as { successful?: boolean | null };
-    await remote.reportRestore(nodeOf(request), (request.params as { uuid: string }).uuid, body.successful === true);
+    const body = (request.body ?? {}) as { successful?: boolean | null; failure_reason?: string | null };
+    await remote.reportRestore(nodeOf(request), (request.params as { uuid: string }).uuid, body.successful === true, body.failure_reason);
     return reply.code(204).send();
   });
 }

@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.changed_files'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -23,6 +23,17 @@ export interface BackupPatch {
   upload_id?: string | null;
   /** JSON text, as stored. */
   changed_files?: string | null;
+  failure_reason?: string | null;
+}
+
+/** The column is text, but a reason is a sentence: anything longer is cut (never rejected). */
+export const MAX_FAILURE_REASON_LENGTH = 500;
+
+export function clampReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null) return null;
+  const t = reason.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (t === '') return null;
+  return t.length > MAX_FAILURE_REASON_LENGTH ? `${t.slice(0, MAX_FAILURE_REASON_LENGTH - 1)}…` : t;
 }
 
 /** The columns a patch sets (booleans stored as 0/1), always with a fresh updated_at. */
@@ -35,6 +46,7 @@ function patchValues(patch: BackupPatch, at: string) {
     ...(patch.completed_at !== undefined ? { completed_at: patch.completed_at } : {}),
     ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
     ...(patch.changed_files !== undefined ? { changed_files: patch.changed_files } : {}),
+    ...(patch.failure_reason !== undefined ? { failure_reason: clampReason(patch.failure_reason) } : {}),
     updated_at: at,
   };
 }
@@ -165,10 +177,44 @@ export class BackupsRepository {
   }
 
   /** Marks the given in-progress backups failed; rows completed meanwhile are left alone. */
-  async markFailed(ids: number[], at: string): Promise<number> {
+  async markFailed(ids: number[], at: string, reason: string | null = null): Promise<number> {
     if (ids.length === 0) return 0;
-    const r = await this.db.updateTable('backups').set({ is_successful: 0, completed_at: at, updated_at: at })
+    const r = await this.db.updateTable('backups').set({ is_successful: 0, completed_at: at, updated_at: at, failure_reason: clampReason(reason) })
       .where('id', 'in', ids).where('completed_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows);
+  }
+
+  /** Live backups of the given servers still in progress and created at or before `createdBefore`. */
+  async findInProgressForServers(serverIds: number[], createdBefore: string): Promise<BackupRow[]> {
+    if (serverIds.length === 0) return [];
+    return this.db.selectFrom('backups').select(COLUMNS)
+      .where('backups.server_id', 'in', serverIds).where('backups.completed_at', 'is', null).where('backups.deleted_at', 'is', null)
+      .where('backups.created_at', '<=', createdBefore).orderBy('backups.id').execute();
+  }
+
+  /** Deleted backups of the given servers whose archive is not confirmed gone, deleted at or before `deletedBefore`. */
+  async findUnpurged(serverIds: number[], deletedBefore: string): Promise<BackupRow[]> {
+    if (serverIds.length === 0) return [];
+    return this.db.selectFrom('backups').select(COLUMNS)
+      .where('backups.server_id', 'in', serverIds).where('backups.deleted_at', 'is not', null).where('backups.purged_at', 'is', null)
+      .where('backups.deleted_at', '<=', deletedBefore).orderBy('backups.id').execute();
+  }
+
+  /** Records that a deleted backup's archive is gone. False when it was not deleted (or already purged). */
+  async markPurged(id: number, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('backups').set({ purged_at: at })
+      .where('id', '=', id).where('deleted_at', 'is not', null).where('purged_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Rows (deleted ones too) for these uuids, any server: what the panel knows of a node's archives. */
+  async findAnyByUuids(uuids: string[]): Promise<BackupRow[]> {
+    const out: BackupRow[] = [];
+    // Chunked: a node may hold thousands of archives and both databases cap bound parameters.
+    for (let i = 0; i < uuids.length; i += 500) {
+      const chunk = uuids.slice(i, i + 500).map((u) => u.toLowerCase());
+      out.push(...(await this.db.selectFrom('backups').select(COLUMNS).where('backups.uuid', 'in', chunk).execute()));
+    }
+    return out;
   }
 }

@@ -62,6 +62,11 @@ export class ServersRepository {
     return { rows, total: Number(n) };
   }
 
+  /** Every server of a node (the reconciler compares them with what the node's daemon holds). */
+  async allOnNode(nodeId: number): Promise<ServerRow[]> {
+    return this.db.selectFrom('servers').select(COLUMNS).where('servers.node_id', '=', nodeId).orderBy('servers.id').execute();
+  }
+
   async setStatus(id: number, status: string | null, at: string): Promise<void> {
     await this.db.updateTable('servers').set({ status, updated_at: at }).where('id', '=', id).execute();
   }

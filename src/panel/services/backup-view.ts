@@ -60,5 +60,6 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     created_at: atom(b.created_at),
     completed_at: atom(b.completed_at),
     changed_files: parseChangedFiles(b.changed_files),
+    failure_reason: isFailed(b) ? b.failure_reason : null,
   };
 }

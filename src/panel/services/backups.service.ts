@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
+import { crashPoint } from '../../core/crash-points.ts';
 import { deliveryUncertain, isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
@@ -77,6 +78,7 @@ export class BackupsService {
     const activityId = actor
       ? await this.activity.record({ event: 'server:backup.start', actor, properties: { name: row.name, locked: row.is_locked === 1 }, subjects: this.subjects(row, server) })
       : null;
+    await crashPoint('backup.create:before-daemon');
     try {
       // backwing: the owner's save hook; none stored = the node's default (the field is left out).
       const saveHook = await this.d.repos.saveHooks.find(server.id);
@@ -151,6 +153,7 @@ export class BackupsService {
     const at = isoNow(this.d.clock);
     if (!(await this.d.repos.servers.transitionStatus(server.id, null, 'restoring_backup', at))) throw PanelErrors.serverStateNotRestorable();
     const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
+    await crashPoint('backup.restore:before-daemon');
     try {
       await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
     } catch (err) {
@@ -180,28 +183,49 @@ export class BackupsService {
     if (!(await this.d.repos.backups.claimDeletion(backup.id, isoNow(this.d.clock), automatic))) {
       throw (await this.d.repos.backups.findLiveForServer(server.id, backup.uuid)) ? PanelErrors.backupLocked() : PanelErrors.resourceNotFound();
     }
+    // Re-read after the claim: an upload id the daemon obtained since `backup` was read must be aborted too.
+    backup = (await this.d.repos.backups.findById(backup.id)) ?? backup;
+    await crashPoint('backup.delete:before-remove');
     try {
-      if (backup.disk === 's3') {
-        const key = this.d.s3!.objectKey(server.uuid, backup.uuid);
-        if (backup.upload_id && backup.completed_at === null) {
-          await this.d.s3!.abortUpload(key, backup.upload_id).catch((err: unknown) => {
-            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
-          });
-        }
-        await this.d.s3!.deleteObject(key);
-      } else {
-        await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
-          // The daemon no longer having it is what we wanted.
-          if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
-        });
-      }
+      await this.removeArchive(backup, server, node);
     } catch (err) {
       await this.d.repos.backups.restoreSoftDeleted(backup.id, isoNow(this.d.clock));
       throw err;
     }
+    await crashPoint('backup.delete:before-purged');
+    await this.d.repos.backups.markPurged(backup.id, isoNow(this.d.clock));
     if (actor) {
       await this.activity.log({ event: 'server:backup.delete', actor, properties: { name: backup.name, failed: backup.is_successful !== 1 }, subjects: this.subjects(backup, server) });
     }
+  }
+
+  /**
+   * Removes a deleted backup's archive wherever it lives; safe to repeat (the reconciler finishes
+   * deletes a crash interrupted). S3: the daemon's job is cancelled if it still streams, the
+   * multipart upload aborted, the object deleted. Local: the daemon deletes file and sidecar.
+   */
+  async removeArchive(backup: BackupRow, server: ServerRow, node: NodeRow): Promise<void> {
+    if (backup.disk === 's3') {
+      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
+      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+      if (backup.completed_at === null) {
+        // The daemon is streaming it: stop the job now rather than when its next part fails.
+        await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
+          this.d.logger.info({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'daemon did not cancel the s3 backup job (it may have finished)');
+        });
+        if (backup.upload_id) {
+          await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
+          });
+        }
+      }
+      await this.d.s3.deleteObject(key);
+      return;
+    }
+    await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
+      // The daemon no longer having it is what we wanted.
+      if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
+    });
   }
 
   /** Marks unfinished backups older than the prune age failed. Returns how many. */
@@ -214,19 +238,42 @@ export class BackupsService {
     let marked = 0;
     for (const b of stale) {
       // One row at a time: with several panels on one database only the one that flips the row logs it.
-      if ((await this.d.repos.backups.markFailed([b.id], now.toISOString())) === 0) continue;
-      marked++;
-      const server = await this.d.repos.servers.findById(b.server_id);
-      if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
-        await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
-          this.d.logger.warn({ backup_uuid: b.uuid, err: errorMessage(err) }, 'abort multipart upload of stale backup failed');
-        });
-      }
-      this.d.metrics.backupFinished({ driver: b.disk, successful: false, bytes: 0, durationSeconds: null });
-      await this.activity.log({ event: 'server:backup.fail', actor: null, properties: { name: b.name, reason: `not completed within ${ageMinutes} minutes` }, subjects: [{ type: 'backup', id: b.id }, { type: 'server', id: b.server_id }] });
+      if (await this.failUnfinished(b, `not completed within ${ageMinutes} minutes`, now)) marked++;
     }
     this.d.logger.info({ count: marked, age_minutes: ageMinutes }, 'marked stale backups as failed');
     return marked;
+  }
+
+  /**
+   * Marks one in-progress backup failed with `reason`, aborts its S3 upload, logs `server:backup.fail`.
+   * False when it completed (or was failed by another panel process) meanwhile.
+   */
+  async failUnfinished(b: BackupRow, reason: string, now: Date = this.d.clock()): Promise<boolean> {
+    if ((await this.d.repos.backups.markFailed([b.id], now.toISOString(), reason)) === 0) return false;
+    const server = await this.d.repos.servers.findById(b.server_id);
+    if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
+      await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
+        this.d.logger.warn({ backup_uuid: b.uuid, err: errorMessage(err) }, 'abort multipart upload of a failed backup failed');
+      });
+    }
+    this.d.metrics.backupFinished({ driver: b.disk, successful: false, bytes: 0, durationSeconds: null });
+    await this.activity.log({ event: 'server:backup.fail', actor: null, properties: { name: b.name, reason }, subjects: [{ type: 'backup', id: b.id }, { type: 'server', id: b.server_id }] });
+    return true;
+  }
+
+  /**
+   * Releases one server from `restoring_backup` if nothing changed it since `s` was read, logging the
+   * restore as failed with `reason`. False when a report, a reset or another panel got there first.
+   */
+  async releaseRestore(s: ServerRow, reason: string, now: Date = this.d.clock()): Promise<boolean> {
+    const won = await this.d.tx(async (repos) => {
+      // Guarded on updated_at: a restore that just finished and a new one that just started both win.
+      if (!(await repos.servers.transitionStatusIfUnchanged(s.id, 'restoring_backup', null, s.updated_at, now.toISOString()))) return false;
+      await this.activity.logRestoreAbandoned(s.id, reason, repos);
+      return true;
+    });
+    if (won) this.d.metrics.restoreFinished(false);
+    return won;
   }
 
   /**
@@ -240,15 +287,7 @@ export class BackupsService {
     const cutoff = new Date(now.getTime() - ageMinutes * 60_000).toISOString();
     let released = 0;
     for (const s of await this.d.repos.servers.findInStatusSince('restoring_backup', cutoff)) {
-      // Guarded on updated_at: a restore that just finished and a new one that just started both win.
-      const won = await this.d.tx(async (repos) => {
-        if (!(await repos.servers.transitionStatusIfUnchanged(s.id, 'restoring_backup', null, s.updated_at, now.toISOString()))) return false;
-        await this.activity.logRestoreAbandoned(s.id, `no restore report within ${ageMinutes} minutes`, repos);
-        return true;
-      });
-      if (!won) continue;
-      released++;
-      this.d.metrics.restoreFinished(false);
+      if (await this.releaseRestore(s, `no restore report within ${ageMinutes} minutes`, now)) released++;
     }
     if (released > 0) this.d.logger.warn({ count: released, age_minutes: ageMinutes }, 'released servers stuck restoring a backup');
     return released;

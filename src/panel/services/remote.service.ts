@@ -2,6 +2,7 @@ import { errorMessage } from '../../core/app-error.ts';
 import type { RemoteBackupStatus, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
+import { clampReason } from '../repositories/backups.repository.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 
@@ -9,6 +10,11 @@ import { isoNow, type ServiceDeps } from './deps.ts';
 const MAX_CHECKSUM_LENGTH = 191;
 
 export type BackupCompletedListener = (e: { backup: BackupRow; server: ServerRow; successful: boolean }) => void | Promise<void>;
+
+/** The reason stored with a failed backup, as the activity entry repeats it. */
+function failureReasonOf(body: RemoteBackupStatus): string {
+  return clampReason(body.failure_reason) ?? 'the daemon reported the backup failed';
+}
 
 function toRemoteServer(s: ServerRow): RemoteServer {
   return { uuid: s.uuid, settings: { uuid: s.uuid, suspended: s.status === 'suspended' } };
@@ -25,12 +31,18 @@ function changedFilesJson(c: RemoteBackupStatus['changed_files']): string | null
 
 export class RemoteService {
   private readonly completedListeners: BackupCompletedListener[] = [];
+  private readonly resetListeners: Array<(node: NodeRow) => void> = [];
 
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
 
   /** Called after a backup's result is stored (schedules run retention from here). Errors are logged, never thrown to the daemon. */
   onBackupCompleted(listener: BackupCompletedListener): void {
     this.completedListeners.push(listener);
+  }
+
+  /** Called when a node's daemon says it restarted (the reconciler looks at that node at once). */
+  onServersReset(listener: (node: NodeRow) => void): void {
+    this.resetListeners.push(listener);
   }
 
   async listServers(node: NodeRow, page: number, perPage: number): Promise<RemoteServerList> {
@@ -113,7 +125,7 @@ export class RemoteService {
     const at = now.toISOString();
     const patch = body.successful
       ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files) }
-      : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at };
+      : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at, failure_reason: failureReasonOf(body) };
     // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
     if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();
     const durationSeconds = Math.max(0, (now.getTime() - new Date(backup.created_at).getTime()) / 1000);
@@ -121,7 +133,7 @@ export class RemoteService {
     await this.activity.log({
       event: body.successful ? 'server:backup.complete' : 'server:backup.fail',
       actor: null,
-      properties: { name: backup.name },
+      properties: body.successful ? { name: backup.name } : { name: backup.name, reason: failureReasonOf(body) },
       subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
     });
     const updated = (await this.d.repos.backups.findById(backup.id))!;
@@ -135,7 +147,7 @@ export class RemoteService {
   }
 
   /** A restore finished: the server leaves `restoring_backup` whatever the outcome. */
-  async reportRestore(node: NodeRow, uuid: string, successful: boolean): Promise<void> {
+  async reportRestore(node: NodeRow, uuid: string, successful: boolean, failureReason?: string | null): Promise<void> {
     // The backup may have been deleted while it was being restored; the server must still be released.
     const { backup, server } = await this.ownedBackup(node, uuid, { includeDeleted: true });
     // One transaction: whoever sees the server usable again also sees why in the activity log.
@@ -145,7 +157,7 @@ export class RemoteService {
       await this.activity.log({
         event: successful ? 'server:backup.restore-complete' : 'server:backup.restore-failed',
         actor: null,
-        properties: { name: backup.name },
+        properties: successful ? { name: backup.name } : { name: backup.name, reason: clampReason(failureReason) ?? 'the daemon reported the restore failed' },
         subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
       }, repos);
     });
@@ -157,7 +169,14 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      await this.activity.logRestoreAbandoned(s.id, 'daemon restarted during the restore');
+      await this.activity.logRestoreAbandoned(s.id, 'interrupted: the daemon was restarted');
+    }
+    for (const l of this.resetListeners) {
+      try {
+        l(node);
+      } catch (err) {
+        this.d.logger.error({ node: node.uuid, err: errorMessage(err) }, 'servers-reset listener failed');
+      }
     }
     return reset.length;
   }

@@ -122,7 +122,7 @@ test('abort ends the upload: later parts are refused, a second abort is harmless
   await store.abortUpload(key, uploadId);
 });
 
-test('S3 failures become AppError S3StorageException 502', async () => {
+test('S3 failures become AppError S3StorageException 502, refusals a 424', async () => {
   const store = createS3BackupStore(cfg);
   const key = store.objectKey(randomUUID(), randomUUID());
   const { uploadId, parts } = await store.presignUpload(key, null, 10);
@@ -137,7 +137,8 @@ test('S3 failures become AppError S3StorageException 502', async () => {
   await store.abortUpload(key, uploadId);
 
   const missing = createS3BackupStore({ ...cfg, bucket: 'no-such-bucket' });
-  await assert.rejects(missing.presignUpload('a/b.tar.gz', null, 10), (err: unknown) => err instanceof AppError && err.code === 'S3StorageException' && err.status === 502);
+  // A missing bucket is a refusal no retry fixes: 424 with a user-safe reason (issue 12).
+  await assert.rejects(missing.presignUpload('a/b.tar.gz', null, 10), (err: unknown) => err instanceof AppError && err.code === 'S3RefusedException' && err.status === 424 && err.message === 'the S3 bucket does not exist (NoSuchBucket)' && !err.retryable);
 });
 
 test('a size of zero or too many parts is refused before touching S3', async () => {

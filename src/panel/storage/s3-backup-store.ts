@@ -18,6 +18,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
+import { REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS } from '../../wire/remote-api.ts';
 
 export interface PanelS3Config {
   bucket: string;
@@ -73,10 +74,37 @@ export function buildS3Client(cfg: PanelS3Config): S3Client {
   });
 }
 
+/** S3 answers no retry can change: the user must fix the configuration. */
+const REFUSALS: Record<string, string> = {
+  SignatureDoesNotMatch: 'S3 refused the credentials (SignatureDoesNotMatch)',
+  InvalidAccessKeyId: 'S3 refused the credentials (InvalidAccessKeyId)',
+  AccessDenied: 'S3 denied access to the bucket (AccessDenied)',
+  AllAccessDisabled: 'S3 denied access to the bucket (AllAccessDisabled)',
+  NoSuchBucket: 'the S3 bucket does not exist (NoSuchBucket)',
+  InvalidBucketName: 'the S3 bucket name is invalid (InvalidBucketName)',
+  PermanentRedirect: 'the S3 bucket is in another region or endpoint (PermanentRedirect)',
+  AuthorizationHeaderMalformed: 'S3 refused the credentials (AuthorizationHeaderMalformed)',
+  ExpiredToken: 'S3 refused the credentials (ExpiredToken)',
+  InvalidToken: 'S3 refused the credentials (InvalidToken)',
+};
+
+/**
+ * S3's error as the panel's. A refusal (403 credentials, 404 bucket, …) becomes a 424 with a short
+ * user-safe detail (REMOTE_S3_REFUSED_STATUS in src/wire): a daemon asking for part URLs gives up
+ * at once and reports the detail as its failure reason. Everything else stays a retryable 502.
+ */
 function s3Failure(op: string, err: unknown): AppError {
   if (err instanceof AppError) return err;
   const name = (err as { name?: string } | null)?.name;
   const httpStatus = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const refusal = name ? REFUSALS[name] : undefined;
+  if (refusal || httpStatus === 403) {
+    return new AppError(REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS, refusal ?? `S3 refused the request (${name ?? 'HTTP 403'})`, {
+      cause: err,
+      meta: { operation: op, s3_error: name, s3_status: httpStatus },
+      retryable: false,
+    });
+  }
   return new AppError('S3StorageException', 502, `S3 ${op} failed: ${name ? `${name}: ` : ''}${errorMessage(err)}`, {
     cause: err,
     meta: { operation: op, s3_error: name, s3_status: httpStatus },

@@ -28,6 +28,10 @@ export interface HarnessOptions {
   daemonTimeoutMs?: number;
   /** YAML appended to the real daemon's config (e.g. a `control:` section). */
   daemonYaml?: string;
+  /** The real daemon's write limit (MiB/s), to keep a backup running long enough to interfere with. */
+  daemonWriteLimitMiB?: number;
+  /** Sees every route of the real daemon as it is registered. */
+  onDaemonRoute?: (route: import('fastify').RouteOptions) => void;
 }
 
 export interface ApiResponse<T = any> {
@@ -79,7 +83,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     Object.assign(env, {
       AWS_BACKUPS_BUCKET: BUCKET, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT: `http://127.0.0.1:${s3.port}`,
       AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_USE_PATH_STYLE_ENDPOINT: 'true', BACKUP_MAX_PART_SIZE: String(5 * MiB),
-    });
+    }, o.env);
   }
   // The daemon must know the panel URL before it starts, so listen first and fix APP_URL after.
   let config = loadPanelConfig(env);
@@ -109,8 +113,9 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       uuid: created.uuid, tokenId: created.tokenId, token: created.token, remote: url,
       apiHost: '127.0.0.1', apiPort: 0, rootDirectory: daemonRoot, dataDirectory: join(daemonRoot, 'volumes'),
       backupDirectory: join(daemonRoot, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
+      writeLimitMiB: o.daemonWriteLimitMiB,
     });
-    daemon = await startDaemon(parseDaemonConfig(yaml + (o.daemonYaml ?? ''), 'test'), { logger: silentLogger() });
+    daemon = await startDaemon(parseDaemonConfig(yaml + (o.daemonYaml ?? ''), 'test'), { logger: silentLogger(), onRoute: o.onDaemonRoute });
     await ctx.services.nodes.update(created.id, { url: daemon.url });
   }
   const node = (await ctx.repos.nodes.findById(created.id))!;
