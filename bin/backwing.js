@@ -1,6 +1,17 @@
 #!/usr/bin/env node
-// Launcher: the sources are TypeScript run through tsx, so a fresh `npm ci` needs no build step.
-import { register } from 'tsx/esm/api';
+// Launcher. An installed package (and a checkout after `npm ci`, whose `prepare` builds it) runs the
+// compiled JavaScript in dist/: no TypeScript loader at run time. In a source checkout the
+// TypeScript sources run through tsx instead when BACKWING_FROM_SOURCE=1 (set by the test runner, so
+// every process the suite spawns runs the current sources, never a stale build) or when nothing is
+// built yet. tsx is a dev dependency: that path exists only in a checkout.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const built = existsSync(new URL('../dist/cli/main.js', import.meta.url));
+const sources = existsSync(new URL('../src/cli/main.ts', import.meta.url));
+if (sources && (!built || process.env.BACKWING_FROM_SOURCE === '1')) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+} else {
+  await import('../dist/cli/main.js');
+}

@@ -2,6 +2,9 @@
 // Runs every *.test.ts under src/ and test/ with node's built-in runner in one invocation, so the
 // closing summary covers the whole suite. Node 20 does not expand globs in --test arguments, so
 // the files are listed here. Extra arguments are substrings that filter the file list.
+// The suite tests the current TypeScript sources: test files run through tsx, and
+// BACKWING_FROM_SOURCE=1 makes bin/backwing.js run src/ through tsx too, so the CLI and services the
+// tests spawn never run a stale dist/ build. (The packaged build is tested by test/build/package.test.ts.)
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -28,6 +31,6 @@ if (files.length === 0) {
 }
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...passThrough, ...files], {
   stdio: 'inherit',
-  env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  env: { ...process.env, BACKWING_FROM_SOURCE: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
 });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

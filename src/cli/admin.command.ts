@@ -7,7 +7,7 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isAppError } from '../core/app-error.ts';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
 import type { PanelContext } from '../panel/context.ts';
 import { daemonListenFromUrl } from '../panel/http/application/node-configuration.ts';

@@ -2,10 +2,9 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
-import { createArchiveFile, extractArchive, listArchive, verifyArchive, type ArchiveProgress, type ChecksumType, type CompressionLevel } from '../archive/index.ts';
+import type { ArchiveProgress, ChecksumType, CompressionLevel } from '../archive/index.ts';
 import { isAppError } from '../core/app-error.ts';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 
 function parseLevel(v: string): CompressionLevel {
   if (v === 'best_speed' || v === 'best_compression' || v === 'none') return v;
@@ -24,9 +23,13 @@ function parseRate(v: string): number {
   return n;
 }
 
-/** A progress bar on stderr when it is a terminal; nothing otherwise (scripts read stdout). */
-function progressBar(label: string, total: number | null): { update: (p: ArchiveProgress) => void; stop: () => void } | null {
+/**
+ * A progress bar on stderr when it is a terminal; nothing otherwise (scripts read stdout). The bar
+ * library and the engine are imported inside the actions: start-up time counts for a CLI.
+ */
+async function progressBar(label: string, total: number | null): Promise<{ update: (p: ArchiveProgress) => void; stop: () => void } | null> {
   if (!process.stderr.isTTY) return null;
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: `${label} {bar} {percentage}% | {mib} MiB | {files} entries`, hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -89,8 +92,9 @@ export function registerArchiveCommands(program: Command): void {
           throw new CliError(`cannot read ignore file: ${(err as Error).message}`, 2);
         }
       }
-      const bar = progressBar('create ', process.stderr.isTTY ? treeBytes(dir) : null);
+      const bar = await progressBar('create ', process.stderr.isTTY ? treeBytes(dir) : null);
       try {
+        const { createArchiveFile } = await import('../archive/index.ts');
         const r = await createArchiveFile(dir, o.output, { ignore, level: o.level, checksum: o.checksum, writeLimit: o.writeLimit, onProgress: bar?.update });
         bar?.stop();
         if (o.json) process.stdout.write(`${JSON.stringify({ file: o.output, size: r.size, checksum: `${r.checksumType}:${r.checksum}`, checksum_type: r.checksumType, files: r.files, bytes_read: r.bytesRead })}\n`);
@@ -109,8 +113,9 @@ export function registerArchiveCommands(program: Command): void {
     .action(async (file: string, o: { directory: string; json?: boolean }) => {
       fs.mkdirSync(o.directory, { recursive: true });
       const input = openInput(file);
-      const bar = progressBar('extract', fs.statSync(file).size);
+      const bar = await progressBar('extract', fs.statSync(file).size);
       try {
+        const { extractArchive } = await import('../archive/index.ts');
         const r = await extractArchive(input, o.directory, {
           onProgress: bar?.update,
           onSkip: o.json ? undefined : (name, reason) => process.stderr.write(`skipped ${JSON.stringify(name)}: ${reason}\n`),
@@ -135,6 +140,7 @@ export function registerArchiveCommands(program: Command): void {
         throw err;
       });
       try {
+        const { listArchive } = await import('../archive/index.ts');
         for await (const e of listArchive(openInput(file))) {
           let line: string;
           if (o.json) line = `${JSON.stringify({ ...e, mtime: e.mtime.toISOString() })}\n`;
@@ -156,6 +162,7 @@ export function registerArchiveCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       try {
+        const { verifyArchive } = await import('../archive/index.ts');
         const r = await verifyArchive(openInput(file));
         if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, ...r })}\n`);
         else process.stdout.write(`ok: ${r.members} gzip member(s)${r.parallelIndexed ? ' (indexed)' : ''}, ${r.entries} entries, ${r.bytes} tar bytes\n`);

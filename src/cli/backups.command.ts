@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { BackupAttributes } from '../wire/client-api.ts';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 import { EXIT } from './client/exit-codes.ts';
 import { PanelApi } from './client/panel-api.ts';
 import { createProgress, formatBytes, shouldShowProgress } from './client/progress.ts';

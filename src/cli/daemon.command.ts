@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 import { isAppError } from '../core/app-error.ts';
 import type { LevelWithSilent } from 'pino';
 import type { DaemonConfig } from '../daemon/config.ts';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { isAppError } from '../core/app-error.ts';
 import { createLogger } from '../core/logger.ts';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 
 export interface PanelConfigOptions {
   config?: string;

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../core/logger.ts';
-import { CliError } from './cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

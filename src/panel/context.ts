@@ -21,7 +21,7 @@ import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';
 import { UsersService } from './services/users.service.ts';
-import { createS3BackupStore, type S3BackupStore } from './storage/s3-backup-store.ts';
+import type { S3BackupStore } from './storage/s3-backup-store.ts';
 
 export interface PanelServices {
   users: UsersService;
@@ -60,6 +60,12 @@ export interface PanelContextOptions {
   skipMigrations?: boolean;
 }
 
+/** The AWS SDK costs ~25 MiB of memory, so it is loaded only by a panel that uses S3. */
+async function openS3BackupStore(s3: NonNullable<PanelConfig['s3']>, logger: Logger): Promise<S3BackupStore> {
+  const { createS3BackupStore } = await import('./storage/s3-backup-store.ts');
+  return createS3BackupStore(s3, logger);
+}
+
 export async function openPanelContext(config: PanelConfig, opts: PanelContextOptions = {}): Promise<PanelContext> {
   const logger = opts.logger ?? silentLogger();
   const database = createDatabase(config.databaseUrl);
@@ -77,7 +83,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     clock: opts.clock ?? (() => new Date()),
     logger,
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),
-    s3: opts.s3 ?? (config.s3 ? createS3BackupStore(config.s3, logger) : undefined),
+    s3: opts.s3 ?? (config.s3 ? await openS3BackupStore(config.s3, logger) : undefined),
     metrics: opts.metrics ?? noopMetrics,
   };
   const users = new UsersService(deps);

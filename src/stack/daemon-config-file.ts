@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parse, stringify } from 'yaml';
 import { parseDaemonConfig, renderDaemonConfig, type DaemonConfig } from '../daemon/config.ts';
-import { CliError } from '../cli/cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 import { readTextIfExists, type DataLayout } from './data-layout.ts';
 
 export interface DaemonCredentials {

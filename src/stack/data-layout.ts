@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CliError } from '../cli/cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 
 export interface DataLayout {
   root: string;

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.ts';
 import { isAppError } from '../core/app-error.ts';
-import { CliError } from '../cli/cli-error.ts';
+import { CliError } from '../core/cli-error.ts';
 import { loadPanelConfig } from '../panel/config.ts';
 import { startPanel, type PanelHandle } from '../panel/main.ts';
 import { startDaemon, type DaemonHandle } from '../daemon/main.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { downloadWithResume, parseContentRange, partPath } from './download.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 
 const BODY = randomBytes(3 * 1024 * 1024 + 17);
 const SHA = createHash('sha256').update(BODY).digest('hex');

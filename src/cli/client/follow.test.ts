@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { followJob } from './follow.ts';
 import type { PanelApi } from './panel-api.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 import type { BackupAttributes } from '../../wire/client-api.ts';
 

@@ -13,7 +13,7 @@ import {
   type RestoreCompletedPayload,
   type WsFrame,
 } from '../../wire/ws-events.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 import type { PanelApi } from './panel-api.ts';
 

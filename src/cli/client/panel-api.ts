@@ -10,7 +10,7 @@ import type {
   SignedUrl,
   WebsocketCredentials,
 } from '../../wire/client-api.ts';
-import { CliError } from '../cli-error.ts';
+import { CliError } from '../../core/cli-error.ts';
 import { EXIT } from './exit-codes.ts';
 
 export interface PanelApiOptions {

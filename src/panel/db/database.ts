@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import pg from 'pg';
+import type BetterSqlite3 from 'better-sqlite3';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import { AppError } from '../../core/app-error.ts';
 import type { DB } from './schema.ts';
@@ -17,8 +18,21 @@ export interface Database {
 /** Either the root handle or an open transaction; repositories accept both. */
 export type Executor = Kysely<DB> | Transaction<DB>;
 
-// pg returns int8 as strings by default; byte counts and ids fit in a double comfortably.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+/**
+ * Each driver is loaded only when its database is opened: a SQLite panel never pays pg's memory
+ * (~15 MiB RSS), and the reverse. Both are CommonJS, so a synchronous require keeps this function sync.
+ */
+const require = createRequire(import.meta.url);
+
+let pgModule: typeof pg | undefined;
+function loadPg(): typeof pg {
+  if (!pgModule) {
+    pgModule = require('pg') as typeof pg;
+    // pg returns int8 as strings by default; byte counts and ids fit in a double comfortably.
+    pgModule.types.setTypeParser(20, (v: string) => Number(v));
+  }
+  return pgModule;
+}
 
 /** `sqlite:<path>` (relative to cwd; `sqlite::memory:` for tests) or `postgres://…`. */
 export function createDatabase(url: string): Database {
@@ -27,7 +41,8 @@ export function createDatabase(url: string): Database {
     if (path === '') throw new AppError('E_CONFIG', 500, 'invalid configuration: DATABASE_URL sqlite: needs a file path');
     const file = path === ':memory:' ? ':memory:' : resolve(path);
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    const sqlite = new BetterSqlite3(file);
+    const Sqlite = require('better-sqlite3') as typeof BetterSqlite3;
+    const sqlite = new Sqlite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     // CLI commands and the running panel may share the file; wait rather than fail on a lock.
@@ -36,7 +51,7 @@ export function createDatabase(url: string): Database {
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const pool = new (loadPg().Pool)({ connectionString: url, max: 10 });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

@@ -1,4 +1,7 @@
-/** An expected CLI failure: printed as one line, exit code chosen by the command. */
+/**
+ * An expected failure of a command: the CLI prints it as one line and exits with `exitCode`. In core
+ * so lower layers (src/stack) can throw it without importing the CLI.
+ */
 export class CliError extends Error {
   readonly exitCode: number;
   constructor(message: string, exitCode = 1) {
