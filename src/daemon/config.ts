@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
+import { parseControlConfig, type ControlConfig } from './control/control-config.ts';
 
 export type ChecksumAlgorithm = 'sha256' | 'sha1';
 
@@ -58,6 +59,8 @@ export interface DaemonConfig {
   /** port null = /metrics is served on the API listener; otherwise only on this separate one. */
   readonly metrics: { readonly host: string; readonly port: number | null };
   readonly allowedOrigins: readonly string[];
+  /** Server control and save hooks (docs/server-control.md). */
+  readonly control: ControlConfig;
   /**
    * Who reads our reports. 'upstream' (a Pterodactyl or Pelican panel): reports carry Wings'
    * fields only, and no `/servers/reset` is sent at start (it would also clear Wings' installs).
@@ -235,6 +238,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
       port: r.raw('metrics.port') === undefined || r.raw('metrics.port') === null ? null : r.number('metrics.port', 0, 0, 65535),
     },
     allowedOrigins: origins,
+    control: parseControlConfig(r),
     panelKind: 'backwing',
     wings: null,
     source,

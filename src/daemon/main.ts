@@ -24,6 +24,8 @@ import { EventHub } from './ws/event-hub.ts';
 import { buildDaemonApp, type BuildDaemonAppOptions } from './http/app.ts';
 import type { DaemonHttpDeps } from './http/deps.ts';
 import { canonicalUuid } from './uuid.ts';
+import { createServerControl } from './control/server-control.ts';
+import { SaveHookRunner } from './control/save-hooks.ts';
 
 export interface DaemonHandle {
   url: string;
@@ -58,7 +60,7 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
  * beside Wings) the panel is told to reset the states of our servers — all through the outbox, so a
  * panel that is down still hears it.
  */
-async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean }): Promise<void> {
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[] }): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
   for (const { id, entry } of await journal.leftovers()) {
@@ -66,6 +68,10 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
     if (!uuid) {
       await journal.remove(id);
       continue;
+    }
+    // The job died between its save hook's before- and after-step: the game still holds its saves.
+    if (entry.kind === 'backup' && Array.isArray(entry.save_hook_after) && entry.save_hook_after.length > 0) {
+      opts.owedAfterSteps.push({ serverUuid: entry.server_uuid, commands: entry.save_hook_after.filter((c): c is string => typeof c === 'string') });
     }
     if (outbox.hasReportFor(id)) {
       // The job queued its report but died before dropping its journal entry: it is reported.
@@ -87,6 +93,11 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
   // An upstream panel's reset also clears the `installing` state of servers Wings is installing;
   // beside Wings, every interrupted restore was reported above one by one instead.
   if (opts.resetServers) await outbox.enqueue('/servers/reset', null);
+}
+
+interface OwedAfterStep {
+  serverUuid: string;
+  commands: string[];
 }
 
 function displayUrl(host: string, port: number): string {
@@ -111,12 +122,22 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   await store.init();
   await journal.init();
   await outbox.load();
-  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing' });
+  const owedAfterSteps: OwedAfterStep[] = [];
+  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps });
   outbox.resume();
 
   const sizes = new SourceSizes(config.system.stateDirectory);
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, sizes });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const control = createServerControl(config.control);
+  const hooks = new SaveHookRunner(control, config.control.saveHooks.timeoutMs, logger.child({ part: 'save-hook' }));
+  // In the background: a game that is down must not hold up the daemon's start.
+  const owed = Promise.all(owedAfterSteps.map(async (o) => {
+    const uuid = canonicalUuid(o.serverUuid);
+    if (!uuid) return;
+    logger.warn({ server_uuid: uuid, commands: o.commands.length }, 'sending the save hook after-step a crashed backup owed');
+    await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
+  }));
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,
     logger,
@@ -124,6 +145,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     backups,
     restores,
     store,
+    control,
     inventory: new InventoryService({ store, backups, restores, outbox, logger: logger.child({ part: 'inventory' }) }),
     verifier: new TokenVerifier(config.token),
     downloadIds: new OneTimeIds(),
@@ -159,7 +181,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     closing ??= (async () => {
       logger.info('daemon shutting down');
       // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
-      await Promise.all([backups.close(), restores.close()]);
+      await Promise.all([backups.close(), restores.close(), owed]);
       await outbox.close();
       lifetime.abort(new Error('daemon closed'));
       await loading.catch(() => undefined);
@@ -190,6 +212,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       backups: unused as never,
       restores: unused as never,
       store: unused as never,
+      control: unused as never,
       inventory: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,

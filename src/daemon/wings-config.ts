@@ -11,6 +11,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
+import { parseControlConfig } from './control/control-config.ts';
 import { ConfigReader, DAEMON_DEFAULTS, yamlConfigReader, gameUser, validateAllowlistEntry, type BackupLayout, type DaemonConfig } from './config.ts';
 
 export const WINGS_CONFIG_PATHS = { pterodactyl: '/etc/pterodactyl/config.yml', pelican: '/etc/pelican/config.yml' } as const;
@@ -175,6 +176,8 @@ export function parseWingsConfig(text: string, source: string, opts: SidecarOpti
     allowedOrigins: r.stringList('allowed_origins'),
     panelKind: 'upstream',
     wings: { configPath: source, flavor, api: { url: wingsUrl, token: new Secret(token) } },
+    // Wings is right here: its API stops, starts and takes console commands (docs/server-control.md).
+    control: parseControlConfig(r, { url: wingsUrl, token: new Secret(token) }),
     source,
   };
   return Object.freeze(config);

@@ -16,6 +16,7 @@ import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
 import { RemoteService } from './services/remote.service.ts';
+import { ServerControlService } from './services/server-control.service.ts';
 import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';
@@ -33,6 +34,7 @@ export interface PanelServices {
   subusers: SubusersService;
   backups: BackupsService;
   remote: RemoteService;
+  serverControl: ServerControlService;
   activity: ActivityService;
 }
 
@@ -97,6 +99,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     subusers: new SubusersService(deps, users),
     backups: new BackupsService(deps, activity),
     remote: new RemoteService(deps, activity),
+    serverControl: new ServerControlService(deps, activity),
     activity,
   };
   let closed = false;

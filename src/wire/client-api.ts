@@ -3,6 +3,7 @@
  * Pterodactyl (nodeactyl, jspteroapi, the upstream UI) read exactly these fields.
  */
 import { Type, type Static } from 'typebox';
+import { ChangedFiles } from './server-control.ts';
 
 export const BACKUP_PERMISSIONS = ['backup.create', 'backup.read', 'backup.delete', 'backup.download', 'backup.restore'] as const;
 export type BackupPermission = (typeof BACKUP_PERMISSIONS)[number];
@@ -23,6 +24,8 @@ export const BackupAttributes = Type.Object({
   bytes: Type.Integer(),
   created_at: Type.String(),
   completed_at: Nullable(Type.String()),
+  /** backwing: files that changed while the backup read them; null = not reported (Wings, failed, running). */
+  changed_files: Type.Optional(Nullable(ChangedFiles)),
   /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
   failure_reason: Nullable(Type.String()),
 });

@@ -5,6 +5,7 @@
  * Wings-style error messages listed in src/daemon, which a schema-level rejection would not give.
  */
 import { Type, type Static } from 'typebox';
+import { NodeControlInfo, SaveHook } from './server-control.ts';
 
 export const BACKUP_ADAPTERS = ['wings', 's3'] as const;
 export type BackupAdapterName = (typeof BACKUP_ADAPTERS)[number];
@@ -14,6 +15,8 @@ export const DaemonBackupRequest = Type.Object({
   adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
+  /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
+  save_hook: Type.Optional(SaveHook),
 });
 export type DaemonBackupRequest = Static<typeof DaemonBackupRequest>;
 
@@ -46,6 +49,8 @@ export const DaemonSystemInfo = Type.Object({
   uptime_seconds: Type.Number(),
   running_backups: Type.Integer(),
   running_restores: Type.Integer(),
+  /** backwing: what server control this node has (absent on Wings). */
+  control: Type.Optional(NodeControlInfo),
 });
 export type DaemonSystemInfo = Static<typeof DaemonSystemInfo>;
 

@@ -3,6 +3,7 @@
  * Shapes follow Pterodactyl's; fields marked "backwing" are extensions an upstream panel lacks.
  */
 import { Type, type Static } from 'typebox';
+import { ChangedFiles } from './server-control.ts';
 
 export const RemoteServerSettings = Type.Object({
   uuid: Type.String(),
@@ -55,6 +56,8 @@ export const RemoteBackupStatus = Type.Object({
   checksum_type: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   size: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
   parts: Type.Optional(Type.Union([Type.Array(RemoteUploadedPart), Type.Null()])),
+  /** backwing: files that changed while they were read (an upstream panel ignores the field). */
+  changed_files: Type.Optional(ChangedFiles),
   failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;

@@ -15,6 +15,7 @@ import { tempDir, writeTree, readTree, uuid, gnuTarArchive } from './support/hel
 import { startUpstreamPanel } from './support/upstream-panel.ts';
 import { startSidecarProcess } from './support/daemon-process.ts';
 import { httpRequest } from './support/http-request.ts';
+import { startWingsWithGame } from '../control/support/wings-with-game.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/backwing.js', import.meta.url));
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
@@ -38,6 +39,8 @@ test("Pelican: token values from ${VAR} and file://, per-server archives served 
   const S1 = uuid();
   const S2 = uuid();
   const panel = await startUpstreamPanel({ servers: [S1, S2] });
+  // Wings itself (state, power): the sidecar stops the server before a restore through it.
+  const wings = await startWingsWithGame({ token: panel.token, servers: [S1, S2] });
   let daemon: Awaited<ReturnType<typeof startSidecarProcess>> | undefined;
   try {
     const root = join(dir.path, 'pelican');
@@ -55,7 +58,7 @@ test("Pelican: token values from ${VAR} and file://, per-server archives served 
       uuid: uuid(),
       token_id: '${PANEL_NODE_ID}',
       token: 'file://${CREDENTIALS_DIRECTORY}/token',
-      api: { host: '0.0.0.0', port: 8080, ssl: { enabled: false } },
+      api: { host: '0.0.0.0', port: Number(new URL(wings.url).port), ssl: { enabled: false } },
       system: { root_directory: root, data, backup_directory: backups, user: { uid: 999, gid: 999 }, backups: { remove_backups_on_server_delete: true, restore_host_allowlist: [] } },
       remote: panel.url,
     }));
@@ -76,6 +79,7 @@ test("Pelican: token values from ${VAR} and file://, per-server archives served 
     assert.equal((await node.restore(S1, mine, true)).status, 202);
     assert.deepEqual((await panel.waitForReport((r) => r.path === `/backups/${mine}/restore`)).body, { successful: true });
     assert.deepEqual(readTree(join(data, S1)), readTree(tree));
+    assert.deepEqual(wings.powerActions(S1), ['stop', 'start'], 'stopped through Wings, restored, started again');
 
     // New backups go where Pelican's Wings puts them, so switching back keeps them.
     const { uuid: fresh } = await node.backup(S1);
@@ -86,6 +90,7 @@ test("Pelican: token values from ${VAR} and file://, per-server archives served 
   } finally {
     await daemon?.stop();
     await panel.close();
+    await wings.close();
     dir.cleanup();
   }
 });

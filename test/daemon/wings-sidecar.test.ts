@@ -76,7 +76,8 @@ before(async () => {
   };
   const cfgPath = join(dir.path, 'config.yml');
   writeFileSync(cfgPath, stringify(config));
-  daemon = await startSidecarProcess(cfgPath, ['--listen', '127.0.0.1:0']);
+  // The sidecar calls Wings itself too (state and power around restores): trust the node's certificate.
+  daemon = await startSidecarProcess(cfgPath, ['--listen', '127.0.0.1:0'], { env: { NODE_EXTRA_CA_CERTS: cert } });
   nginx = await startNginx(join(dir.path, 'nginx'), renderShippedConf({
     wings: `127.0.0.1:${wings.port}`,
     backwing: `127.0.0.1:${daemon.listening.port}`,

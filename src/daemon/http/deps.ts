@@ -6,6 +6,7 @@ import type { BackupService } from '../services/backup.service.ts';
 import type { RestoreService } from '../services/restore.service.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
+import type { ServerControl } from '../control/server-control.ts';
 import type { InventoryService } from '../services/inventory.service.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
 
@@ -17,6 +18,7 @@ export interface DaemonHttpDeps {
   backups: BackupService;
   restores: RestoreService;
   store: BackupStore;
+  control: ServerControl;
   inventory: InventoryService;
   verifier: TokenVerifier;
   downloadIds: OneTimeIds;

@@ -16,6 +16,7 @@ export async function systemRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
       uptime_seconds: Math.round((Date.now() - deps.startedAt) / 1000),
       running_backups: deps.backups.runningCount,
       running_restores: deps.restores.runningCount,
+      control: deps.control.info(),
     }),
   );
 

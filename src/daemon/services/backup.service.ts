@@ -25,6 +25,8 @@ import { uploadArchiveToS3 } from './s3-upload.ts';
 import { JobTotal } from './job-total.ts';
 import type { SourceSizes } from './source-sizes.ts';
 import { scanTree } from './tree-scan.ts';
+import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hooks.ts';
+import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 
@@ -32,10 +34,14 @@ export interface BackupRequest {
   adapter: unknown;
   uuid: unknown;
   ignore?: unknown;
+  /** backwing: the owner's save hook; absent (upstream panels) = the server's default from the config. */
+  save_hook?: unknown;
 }
 
 interface RunningBackup {
   serverUuid: string;
+  serverDir: string;
+  hook: HookPlan;
   released?: boolean;
   adapter: 'wings' | 's3';
   controller: AbortController;
@@ -54,6 +60,13 @@ export interface BackupServiceDeps {
   metrics: DaemonMetrics;
   logger: Logger;
   sizes: SourceSizes;
+  hooks: SaveHookRunner;
+}
+
+/** Sent to a backwing panel even when zero, so it can tell "none changed" from "not known". */
+function changedFilesOf(result: CreateResult): ChangedFiles {
+  const c = result.changedFiles;
+  return { count: c.count, names: c.names.slice(0, 20), inconsistent: c.inconsistent };
 }
 
 /**
@@ -103,6 +116,7 @@ export class BackupService {
     } catch (err) {
       throw daemonErrors.badIgnore(errorMessage(err));
     }
+    const hook = this.#hookFor(serverUuid, req.save_hook);
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
     if (this.#running.has(uuid) || (await store.exists(uuid, serverUuid))) throw daemonErrors.backupExists();
@@ -112,10 +126,17 @@ export class BackupService {
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
-    const job: RunningBackup = { serverUuid, adapter, controller, done: Promise.resolve(), journalId: '' };
+    const job: RunningBackup = { serverUuid, serverDir, hook, adapter, controller, done: Promise.resolve(), journalId: '' };
     this.#running.set(uuid, job);
     try {
-      job.journalId = await journal.add({ kind: 'backup', server_uuid: serverUuid, backup_uuid: uuid, adapter, started_at: new Date().toISOString() });
+      job.journalId = await journal.add({
+        kind: 'backup',
+        server_uuid: serverUuid,
+        backup_uuid: uuid,
+        adapter,
+        started_at: new Date().toISOString(),
+        ...(hook.after.length > 0 ? { save_hook_after: hook.after } : {}),
+      });
     } catch (err) {
       this.#running.delete(uuid);
       throw err;
@@ -124,6 +145,18 @@ export class BackupService {
     job.done = this.#run(uuid, serverDir, adapter, ignore, job).finally(() => this.#release(uuid, job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
+  }
+
+  /** The request's hook (checked against what the node allows), else the server's or node's default. */
+  #hookFor(serverUuid: string, raw: unknown): HookPlan {
+    const { control } = this.deps.config;
+    let hook: SaveHook = control.servers.get(serverUuid)?.saveHook ?? control.saveHooks.default;
+    if (raw !== undefined && raw !== null) {
+      const checked = checkSaveHook(raw, control.saveHooks.allowed);
+      if ('problem' in checked) throw daemonErrors.badRequest(checked.problem);
+      hook = checked.hook;
+    }
+    return planFor(hook, control.saveHooks.sourceCommand);
   }
 
   /** Forgets the job before its report goes out, so the panel may act on the report at once. */
@@ -182,7 +215,12 @@ export class BackupService {
     let report: RemoteBackupStatus;
     let event: BackupCompletedPayload;
     logger.info('backup started');
+    const server = { uuid: job.serverUuid, dir: job.serverDir };
+    let owesAfter = false;
     try {
+      owesAfter = job.hook.after.length > 0;
+      // Skipped (game offline) = nothing held, so nothing owed either.
+      if (job.hook.before.length > 0) owesAfter = (await this.deps.hooks.before(server, job.hook, job.controller.signal)) && owesAfter;
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       if (adapter === 'wings') {
@@ -218,7 +256,10 @@ export class BackupService {
       total.finish(result.bytesRead);
       publish({ bytesRead: result.bytesRead, bytesWritten: result.size, filesDone: result.files, totalBytes: null });
       await this.deps.sizes.remember(job.serverUuid, result.bytesRead).catch(() => undefined);
+      const changed = changedFilesOf(result);
       report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
+      // An upstream panel (beside Wings) gets exactly Wings' fields.
+      if (config.panelKind === 'backwing') report.changed_files = changed;
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);
@@ -232,6 +273,9 @@ export class BackupService {
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
       logger.warn({ err: errorMessage(err), reason: report.failure_reason }, 'backup failed');
     }
+    // Whatever happened (success, failure, DELETE, shutdown): the game gets its saving back
+    // before the report goes out. The journal entry still names these commands until then.
+    if (owesAfter) await this.deps.hooks.after(server, job.hook.after);
     await scan;
     metrics.backupDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     // Recorded before the job is forgotten: an inventory taken in between still knows of it.

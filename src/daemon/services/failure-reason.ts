@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../core/app-error.ts';
 import { REMOTE_S3_REFUSED_STATUS } from '../../wire/remote-api.ts';
+import { ControlError } from '../control/types.ts';
 
 export const FailureReasons = {
   cancelled: 'cancelled',
@@ -74,5 +75,7 @@ export function failureReasonOf(err: unknown, signal?: AbortSignal): string {
   if (appErrorIn(err, 'E_ARCHIVE_ROOT')) return "the server's directory is missing";
   if (appErrorIn(err, 'E_ARCHIVE_UNSAFE')) return 'the archive tried to write outside the server directory';
   if (appErrorIn(err, 'E_RESTORE_SOURCE')) return 'the backup link did not serve an archive';
+  // Server control (save hooks, stop before a restore) words its own failures for users.
+  if (err instanceof ControlError) return err.message;
   return FailureReasons.unexpected;
 }

@@ -15,6 +15,11 @@ export interface JournalEntry {
   backup_uuid: string;
   adapter: string;
   started_at: string;
+  /**
+   * Console commands the job owes the game (a save hook's after-step), written before the
+   * before-step runs: a restarted daemon sends them if the job never finished.
+   */
+  save_hook_after?: string[];
 }
 
 /** A file that parses as JSON may still be `null` or another shape; recovery must not trip on it. */

@@ -24,6 +24,8 @@ import type { ServerRegistry } from './server-registry.ts';
 import { JobTotal } from './job-total.ts';
 import { describeRestoreFailure } from './restore-outcome.ts';
 import { checkUrl, guardedGet, HostAllowlist, mediaType } from './ssrf-guard.ts';
+import type { ServerControl } from '../control/server-control.ts';
+import { ControlError } from '../control/types.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 
@@ -52,6 +54,8 @@ export interface RestoreServiceDeps {
   hub: EventHub;
   metrics: DaemonMetrics;
   logger: Logger;
+  /** With power control the server is stopped first, restored, and started again if it was up. */
+  control: ServerControl;
   /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
   backupRunningFor(serverUuid: string): boolean;
 }
@@ -61,6 +65,19 @@ const GZIP_TYPES = new Set(['application/gzip', 'application/x-gzip']);
 /** Empties a directory but keeps the directory itself (its ownership and mode stay as they are). */
 async function truncateDirectory(dir: string): Promise<void> {
   for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+interface RestoreSource {
+  /** Opened before the 202; null when it is fetched after the server has stopped. */
+  input: Readable | null;
+  /** The archive's size in bytes when known (local file size, or the link's Content-Length). */
+  archiveSize: number | null;
+  downloadUrl: string;
+  /** Truncate after stopping (without power control it happens before the 202, as before). */
+  truncate: boolean;
+  stopFirst: boolean;
+  /** Set once a file may have changed (truncation or extraction began). */
+  touched?: boolean;
 }
 
 export class RestoreService {
@@ -104,6 +121,9 @@ export class RestoreService {
     if (!registry.beginRestore(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
+    // With power control, stopping can take minutes: it happens after the 202, and so do the
+    // truncation and (for S3) the download, so nothing is touched until the server is offline.
+    const stopFirst = this.deps.control.canPower;
     let input: Readable | null = null;
     let archiveSize: number | null = null;
     let journalId: string | null = null;
@@ -119,25 +139,20 @@ export class RestoreService {
         archiveSize = (await fh.stat()).size;
         input = fh.createReadStream();
       } else {
-        const res = await guardedGet(downloadUrl, {
-          allowlist: this.#allowlist,
-          signal: controller.signal,
-          idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
-        });
-        input = res.body;
-        archiveSize = res.contentLength;
-        if (res.status !== 200) {
-          throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
-        }
-        if (!GZIP_TYPES.has(mediaType(res.contentType))) {
-          throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
+        const fetched = await this.#download(downloadUrl, controller.signal);
+        input = fetched.body;
+        archiveSize = fetched.size;
+        // Checked now (the panel hears a bad link as a 400); fetched again once the server is down.
+        if (stopFirst) {
+          input.destroy();
+          input = null;
         }
       }
       journalId = await journal.add({ kind: 'restore', server_uuid: serverUuid, backup_uuid: backupUuid, adapter, started_at: new Date().toISOString() });
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
       // close() only aborts jobs it can see; one still starting must not run on past it.
       if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
-      if (truncate) await truncateDirectory(serverDir);
+      if (truncate && !stopFirst) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
       if (journalId) await journal.remove(journalId).catch(() => undefined);
@@ -148,9 +163,59 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, input, archiveSize, job).finally(() => this.#release(job));
+    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst, stopFirst };
+    job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, source, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
+  }
+
+  async #download(url: string, signal: AbortSignal): Promise<{ body: Readable; size: number | null }> {
+    const res = await guardedGet(url, {
+      allowlist: this.#allowlist,
+      signal,
+      idleTimeoutMs: this.deps.config.system.backups.restoreIdleTimeoutMs,
+    });
+    if (res.status !== 200) {
+      res.body.destroy();
+      throw daemonErrors.downloadSource(`The provided backup link returned an invalid response status: ${res.status}`);
+    }
+    if (!GZIP_TYPES.has(mediaType(res.contentType))) {
+      res.body.destroy();
+      throw daemonErrors.downloadSource(`The provided backup link is not a supported content type. "${res.contentType}" is not application/x-gzip.`);
+    }
+    return { body: res.body, size: res.contentLength };
+  }
+
+  /**
+   * With power control: stop the server (waiting until offline), then fetch and truncate. Tells
+   * `stopped` whether it was up, so it is started again only then. A server that will not stop
+   * fails the restore before anything is touched.
+   */
+  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable> {
+    if (!source.stopFirst) return source.input!;
+    const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
+      source.input?.destroy();
+      if (signal.aborted) throw err;
+      throw new ControlError(`the server could not be stopped before the restore (${errorMessage(err)}); nothing was changed`);
+    });
+    stopped(before !== 'offline');
+    logger.info({ was: before }, 'server stopped for the restore');
+    this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
+    // The archive answers before anything is truncated, as without control.
+    let input = source.input;
+    if (!input) {
+      const fetched = await this.#download(source.downloadUrl, signal);
+      input = fetched.body;
+      source.archiveSize = fetched.size;
+    }
+    if (source.truncate) {
+      source.touched = true;
+      await truncateDirectory(serverDir).catch((err: unknown) => {
+        input.destroy();
+        throw err;
+      });
+    }
+    return input;
   }
 
   /** Clears the restoring state; done before the report goes out so the panel can act on it at once. */
@@ -162,12 +227,12 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', input: Readable, archiveSize: number | null, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', source: RestoreSource, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
     // Progress is compressed bytes consumed against the archive's size: both known exactly.
-    const total = new JobTotal(archiveSize !== null ? { bytes: archiveSize, source: 'archive' } : null);
+    const total = new JobTotal(source.archiveSize !== null ? { bytes: source.archiveSize, source: 'archive' } : null);
     const publish = (p: ArchiveProgress) => {
       const payload: RestoreProgressPayload = {
         uuid: backupUuid,
@@ -183,10 +248,18 @@ export class RestoreService {
     publish({ bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: null });
     let successful = false;
     let error: string | undefined;
+    let input: Readable | null = source.input;
+    let wasUp = false;
     let reason: string | undefined;
     logger.info('restore started');
     try {
+      const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
+      input = prepared;
+      // A link fetched again after the stop may only now say how large the archive is.
+      if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
+      source.touched = true;
       const result = await extractArchive(input, serverDir, {
+        ...(config.system.user ? { owner: config.system.user } : {}),
         signal: job.controller.signal,
         readLimit: config.system.backups.writeLimit || undefined,
         onProgress: (p) => {
@@ -201,11 +274,22 @@ export class RestoreService {
     } catch (err) {
       error = errorMessage(err);
       // The reason says why, then how far it got and what the server's files are now.
-      reason = describeRestoreFailure(failureReasonOf(err, job.controller.signal), { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize, truncated: job.truncated });
+      reason = describeRestoreFailure(failureReasonOf(err, job.controller.signal), { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: job.truncated });
       logger.warn({ err: error, reason }, 'restore failed');
     } finally {
-      input.destroy();
+      input?.destroy();
       progress.flush();
+    }
+    // Started again after a good restore, or when nothing was touched (the download failed before
+    // any file changed); never on half-restored files.
+    if (wasUp && (successful || !source.touched)) {
+      try {
+        await this.deps.control.startAndWait({ uuid: serverUuid, dir: serverDir });
+        hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server started again after the restore.');
+      } catch (err) {
+        logger.warn({ err: errorMessage(err) }, 'server did not start again after the restore');
+        hub.publish(serverUuid, WS_EVENTS.daemonMessage, `The restore completed but the server did not start again: ${errorMessage(err)}`);
+      }
     }
     metrics.restores.inc({ adapter, outcome: successful ? 'success' : job.controller.signal.aborted ? 'aborted' : 'failure' });
     metrics.restoreDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);

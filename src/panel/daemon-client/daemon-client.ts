@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -28,6 +28,8 @@ export interface DaemonClient {
   cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
   /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
   ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
+  /** `GET /api/system`; backwing daemons add `control` (absent on Wings). */
+  systemInfo(node: NodeConnection): Promise<Partial<DaemonSystemInfo>>;
   /**
    * backwing: what the daemon holds (`GET /api/backwing/inventory`). Null when the daemon does not
    * have the route (an upstream Wings: 404/405) or answers something that is not an inventory.
@@ -172,6 +174,15 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     },
     async deleteBackup(node, serverUuid, backupUuid) {
       await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    },
+    async systemInfo(node) {
+      const text = await call(node, 'GET', '/api/system');
+      try {
+        const v = JSON.parse(text) as unknown;
+        return v && typeof v === 'object' ? (v as Partial<DaemonSystemInfo>) : {};
+      } catch {
+        throw new DaemonConnectionError(502, 'The machine running this server answered with something other than JSON.', { daemonStatus: 200 });
+      }
     },
     async inventory(node) {
       let text: string;

@@ -94,10 +94,23 @@ export interface BackupsTable {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  /** JSON `{count, names, inconsistent?}` from the daemon's report (backwing); null = not reported. */
+  changed_files: ColumnType<string | null, string | null | undefined, string | null>;
   /** Why the backup failed (short, user-safe); null while in progress or when successful. */
   failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
   purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ServerSaveHooksTable {
+  id: Id;
+  server_id: number;
+  preset: string;
+  /** JSON arrays of console commands (custom preset only). */
+  before_commands: string;
+  after_commands: string;
+  created_at: string;
+  updated_at: string;
 }
 
 /** One row per node: which panel process reconciles it until when. */
@@ -139,6 +152,7 @@ export interface DB {
   reconcile_leases: ReconcileLeasesTable;
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
+  server_save_hooks: ServerSaveHooksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -149,5 +163,6 @@ export type ServerRow = Selectable<ServersTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type ActivityLogRow = Selectable<ActivityLogsTable>;
+export type ServerSaveHookRow = Selectable<ServerSaveHooksTable>;
 export type NewBackup = Insertable<BackupsTable>;
 export type BackupUpdate = Updateable<BackupsTable>;

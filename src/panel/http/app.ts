@@ -10,6 +10,7 @@ import type { PanelContext } from '../context.ts';
 import { AppError } from '../../core/app-error.ts';
 import { PanelErrors } from '../errors.ts';
 import { backupRoutes } from './backups.routes.ts';
+import { backupControlRoutes } from './backup-control.routes.ts';
 import { clientRoutes } from './client.routes.ts';
 import { docsPlugin } from './docs.plugin.ts';
 import { installErrorHandler, sendAppError } from './error-handler.ts';
@@ -80,6 +81,7 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   await app.register(sessionRoutes, { ctx });
   await app.register(clientRoutes, { ctx });
   await app.register(backupRoutes, { ctx });
+  await app.register(backupControlRoutes, { ctx });
   await app.register(remoteRoutes, { ctx });
 
   // ---- Route plugins of other areas (application API, subusers, schedules, retention) go here. ----

@@ -5,6 +5,7 @@ import { BackupsRepository } from './backups.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
+import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import { SubusersRepository } from './subusers.repository.ts';
 import { UsersRepository } from './users.repository.ts';
@@ -18,6 +19,7 @@ export interface Repos {
   subusers: SubusersRepository;
   backups: BackupsRepository;
   activity: ActivityRepository;
+  saveHooks: ServerSaveHooksRepository;
   reconcileLeases: ReconcileLeasesRepository;
 }
 
@@ -31,9 +33,10 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     subusers: new SubusersRepository(db),
     backups: new BackupsRepository(db),
     activity: new ActivityRepository(db),
+    saveHooks: new ServerSaveHooksRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };

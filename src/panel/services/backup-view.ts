@@ -1,5 +1,6 @@
 import type { BackupRow } from '../db/schema.ts';
 import type { BackupAttributes } from '../../wire/client-api.ts';
+import type { ChangedFiles } from '../../wire/server-control.ts';
 
 /** Upstream prints ATOM dates in the app timezone (UTC): `2024-10-24T12:04:30+00:00`. */
 export function atom(iso: string): string;
@@ -15,6 +16,18 @@ export function parseIgnored(json: string): string[] {
     return Array.isArray(v) ? v.map(String) : [];
   } catch {
     return [];
+  }
+}
+
+/** The stored JSON, defensively: a row written by hand or by an older version reads as null. */
+export function parseChangedFiles(json: string | null | undefined): ChangedFiles | null {
+  if (!json) return null;
+  try {
+    const v = JSON.parse(json) as Partial<ChangedFiles> | null;
+    if (!v || !Number.isInteger(v.count) || !Array.isArray(v.names)) return null;
+    return { count: v.count!, names: v.names.map(String).slice(0, 20), ...(Number.isInteger(v.inconsistent) ? { inconsistent: v.inconsistent } : {}) };
+  } catch {
+    return null;
   }
 }
 
@@ -46,6 +59,7 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     bytes: Number(b.bytes),
     created_at: atom(b.created_at),
     completed_at: atom(b.completed_at),
+    changed_files: parseChangedFiles(b.changed_files),
     failure_reason: isFailed(b) ? b.failure_reason : null,
   };
 }

@@ -81,7 +81,9 @@ export class BackupsService {
       : null;
     await crashPoint('backup.create:before-daemon');
     try {
-      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n') });
+      // backwing: the owner's save hook; none stored = the node's default (the field is left out).
+      const saveHook = await this.d.repos.saveHooks.find(server.id);
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...(saveHook ? { save_hook: saveHook } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);

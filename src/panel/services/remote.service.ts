@@ -21,6 +21,14 @@ function toRemoteServer(s: ServerRow): RemoteServer {
 }
 
 /** What daemons report back through `/api/remote`. Every method takes the authenticated node. */
+/** backwing's changed-files report, bounded before it is stored (a daemon is trusted, not unlimited). */
+function changedFilesJson(c: RemoteBackupStatus['changed_files']): string | null {
+  if (!c || !Number.isSafeInteger(c.count) || c.count < 0 || !Array.isArray(c.names)) return null;
+  const names = c.names.filter((n): n is string => typeof n === 'string').slice(0, 20).map((n) => n.slice(0, 4096));
+  const inconsistent = Number.isSafeInteger(c.inconsistent) && c.inconsistent! >= 0 ? { inconsistent: c.inconsistent } : {};
+  return JSON.stringify({ count: c.count, names, ...inconsistent });
+}
+
 export class RemoteService {
   private readonly completedListeners: BackupCompletedListener[] = [];
   private readonly resetListeners: Array<(node: NodeRow) => void> = [];
@@ -116,7 +124,7 @@ export class RemoteService {
     const now = this.d.clock();
     const at = now.toISOString();
     const patch = body.successful
-      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at }
+      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files) }
       : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at, failure_reason: failureReasonOf(body) };
     // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
     if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();

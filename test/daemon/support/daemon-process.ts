@@ -33,6 +33,8 @@ export interface DaemonProcessOptions {
   logLevel?: string;
   s3MaxPartSizeMiB?: number;
   extra?: Record<string, unknown>;
+  /** Merged into the `system:` section (e.g. `user: {uid, gid}`). */
+  system?: Record<string, unknown>;
 }
 
 export function writeDaemonConfig(o: DaemonProcessOptions): string {
@@ -57,6 +59,7 @@ export function writeDaemonConfig(o: DaemonProcessOptions): string {
         ...(o.s3MaxPartSizeMiB ? { s3_max_part_size: o.s3MaxPartSizeMiB } : {}),
         restore_idle_timeout: 2,
       },
+      ...o.system,
     },
     remote_query: { timeout: 5 },
     ...o.extra,

@@ -20,6 +20,8 @@ export interface WingsStandin {
 export async function startWingsStandin(opts: { cert: Buffer; key: Buffer; token: string; panelOrigin: string }): Promise<WingsStandin> {
   const calls: string[] = [];
   const wsOrigins: string[] = [];
+  // Power acts after the 202, as Wings does; every server starts out running.
+  const states = new Map<string, string>();
   const wss = new WebSocketServer({ noServer: true });
   const json = (res: import('node:http').ServerResponse, status: number, body?: unknown) => {
     res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' }).end(body === undefined ? undefined : JSON.stringify(body));
@@ -34,8 +36,18 @@ export async function startWingsStandin(opts: { cert: Buffer; key: Buffer; token
       if (auth.slice(7) !== opts.token) return json(res, 403, { error: 'You are not authorized to access this endpoint.' });
     }
     const m = /^\/api\/servers\/([^/]+)(\/.*)?$/.exec(path);
-    if (m && req.method === 'GET' && !m[2]) return json(res, 200, { state: 'running', is_suspended: false, utilization: {}, configuration: {} });
-    if (m && req.method === 'POST' && m[2] === '/power') return json(res, 202);
+    if (m && req.method === 'GET' && !m[2]) return json(res, 200, { state: states.get(m[1]!) ?? 'running', is_suspended: false, utilization: {}, configuration: {} });
+    if (m && req.method === 'POST' && m[2] === '/power') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const action = (JSON.parse(body || '{}') as { action?: string }).action;
+        json(res, 202);
+        if (action === 'stop') setTimeout(() => states.set(m[1]!, 'offline'), 100);
+        if (action === 'start') setTimeout(() => states.set(m[1]!, 'running'), 100);
+      });
+      return;
+    }
     if (m && req.method === 'POST' && m[2] === '/commands') return json(res, 204);
     if (path === '/api/system') return json(res, 200, { architecture: 'amd64', version: '1.11.11' });
     return json(res, 200, { wings: true, route: `${req.method} ${path}` });

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   clock?: () => Date;
   /** The panel's timeout on daemon calls (default: the client's own). */
   daemonTimeoutMs?: number;
+  /** YAML appended to the real daemon's config (e.g. a `control:` section). */
+  daemonYaml?: string;
   /** The real daemon's write limit (MiB/s), to keep a backup running long enough to interfere with. */
   daemonWriteLimitMiB?: number;
   /** Sees every route of the real daemon as it is registered. */
@@ -113,7 +115,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       backupDirectory: join(daemonRoot, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
       writeLimitMiB: o.daemonWriteLimitMiB,
     });
-    daemon = await startDaemon(parseDaemonConfig(yaml, 'test'), { logger: silentLogger(), onRoute: o.onDaemonRoute });
+    daemon = await startDaemon(parseDaemonConfig(yaml + (o.daemonYaml ?? ''), 'test'), { logger: silentLogger(), onRoute: o.onDaemonRoute });
     await ctx.services.nodes.update(created.id, { url: daemon.url });
   }
   const node = (await ctx.repos.nodes.findById(created.id))!;

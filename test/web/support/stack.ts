@@ -33,8 +33,10 @@ export interface Stack extends UpInfo {
 
 const BIN = join(REPO, 'bin/backwing.js');
 
+/** `opts.dataDir`: run on an existing --data directory (a restart), which stop() then leaves in place. */
 export async function startStack(env: Record<string, string> = {}, opts: { dataDir?: string } = {}): Promise<Stack> {
   const dataDir = opts.dataDir ?? await mkdtemp(join(tmpdir(), 'backwing-web-'));
+  const removeData = () => (opts.dataDir ? Promise.resolve() : rm(dataDir, { recursive: true, force: true }));
   const child = spawn(process.execPath, [BIN, 'up', '--data', dataDir, '--panel-port', '0', '--daemon-port', '0', '--json', '--log-level', 'warn'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,12 +53,12 @@ export async function startStack(env: Record<string, string> = {}, opts: { dataD
       adminPassword,
       serverDir: join(dataDir, 'volumes', info.server_uuid),
       stderr: () => err,
-      stop: () => stopChild(child).finally(() => rm(dataDir, { recursive: true, force: true })),
+      stop: () => stopChild(child).finally(removeData),
       halt: () => stopChild(child),
     };
   } catch (e) {
     await stopChild(child);
-    await rm(dataDir, { recursive: true, force: true });
+    await removeData();
     throw e;
   }
 }

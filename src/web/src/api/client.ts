@@ -19,8 +19,11 @@ import type {
   TaskAttributes,
   TaskObject,
 } from '../../../wire/schedules.ts';
+import type { BackupControlObject, SaveHook } from '../../../wire/server-control.ts';
 import { request } from './http.ts';
 
+export type BackupControl = BackupControlObject['attributes'];
+export type { SaveHook };
 export type { BackupAttributes, RetentionPolicyAttributes, RetentionPreview, ScheduleAttributes, ServerAttributes, ServerObject, TaskAttributes };
 
 export interface ScheduleBody {
@@ -98,6 +101,9 @@ export const api = {
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
   ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),
+  backupControl: (server: string) => request<BackupControlObject>('GET', `${s(server)}/backup-control`),
+  saveBackupControl: (server: string, saveHook: SaveHook | null) =>
+    request<BackupControlObject>('PUT', `${s(server)}/backup-control`, { save_hook: saveHook }),
 
   schedules: (server: string) => request<ScheduleList>('GET', `${s(server)}/schedules`),
   createSchedule: (server: string, body: ScheduleBody) => request<ScheduleObject>('POST', `${s(server)}/schedules`, body),

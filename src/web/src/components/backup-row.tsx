@@ -38,6 +38,20 @@ export function ProgressBar({ done, total, source, label }: { done: number; tota
   );
 }
 
+/** "3 files changed while being backed up: a, b, c…": a hint that the game was writing meanwhile. */
+export function ChangedFilesNote({ backup }: { backup: BackupAttributes }) {
+  const c = backup.changed_files;
+  if (!c || c.count === 0) return null;
+  const shown = c.names.slice(0, 3);
+  const more = c.count - shown.length;
+  return (
+    <p className="backup-changed" data-testid="changed-files" title={c.names.join('\n')}>
+      {c.count} file{c.count === 1 ? '' : 's'} changed while being backed up: {shown.join(', ')}{more > 0 ? ` and ${more} more` : ''}
+      {c.inconsistent ? ` (${c.inconsistent} may be inconsistent)` : ''}
+    </p>
+  );
+}
+
 /** "about 3 min left (estimated from …)" from the values this bar has shown, or null while unknown. */
 function useTimeLeft(done: number, total: number | null, source: TotalSource | undefined): string | null {
   const meter = useRef<{ m: RateMeter; last: number } | null>(null);
@@ -83,6 +97,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
             </span>
           )}
         </div>
+        {state === 'completed' && <ChangedFilesNote backup={backup} />}
         {state === 'running' ? (
           <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} source={progress?.total_source} label={`Progress of ${backup.name}`} />
         ) : state === 'failed' ? (

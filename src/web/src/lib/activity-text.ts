@@ -26,6 +26,7 @@ const SENTENCES: Record<string, (p: Props) => string> = {
   'server:backup.retention-delete': (p) => `Deleted backup ${q(p.name)} under the retention policy${str(p.reason) ? ` (${String(p.reason)})` : ''}`,
   'server:backup.retention-failed': (p) => `Could not delete backup ${q(p.name)} under the retention policy${why(p)}`,
   'server:backup.retention-update': () => 'Updated the retention policy',
+  'server:backup.save-hook': (p) => `Set the save hook to ${str(p.preset) ? `"${String(p.preset)}"` : "the node's default"}`,
   'server:schedule.create': (p) => `Created schedule ${q(p.name, 'a schedule')}`,
   'server:schedule.update': (p) => `Updated schedule ${q(p.name, 'a schedule')}`,
   'server:schedule.delete': (p) => `Deleted schedule ${q(p.name, 'a schedule')}`,

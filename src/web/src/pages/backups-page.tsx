@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { BackupCompletedPayload, BackupProgressPayload, RestoreCompletedPayload, RestoreProgressPayload } from '../../../wire/ws-events.ts';
-import { api, type BackupAttributes, type ServerObject } from '../api/client.ts';
+import { api, type BackupAttributes, type BackupControl, type ServerObject } from '../api/client.ts';
 import { ApiError, errorText } from '../api/http.ts';
 import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row.tsx';
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
+import { SaveHookCard } from '../components/save-hook-card.tsx';
 import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Breadcrumb } from '../components/breadcrumb.tsx';
@@ -47,6 +48,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   const [dialog, setDialog] = useState<DialogState>(null);
   const [busy, setBusy] = useState<{ uuid: string; action: RowAction } | null>(null);
   const [now, setNow] = useState(() => Date.now());
+  /** The node's server control and this server's save hook (backwing); null until loaded. */
+  const [control, setControl] = useState<BackupControl | null>(null);
   const listRef = useRef<ListState | null>(null);
   listRef.current = list;
   /** When we saw each restore end: a straggling progress frame must not bring the restoring view back. */
@@ -159,6 +162,10 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       else if (can(s.meta?.user_permissions ?? [], 'backup.read')) {
         await loadList(page);
         void announceAutomaticDeletions([]);
+      }
+      if (can(s.meta?.user_permissions ?? [], 'backup.read')) {
+        // Optional: an upstream-shaped panel has no such route, and the page works without it.
+        api.backupControl(serverId).then((c) => { if (!cancelled) setControl(c.attributes); }, () => undefined);
       }
     })();
     return () => { cancelled = true; };
@@ -401,6 +408,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               )}
             </footer>
           )}
+          {control && <SaveHookCard server={serverId} control={control} canEdit={canCreate} canCustom={perms.includes('*')} onSaved={setControl} />}
           <ActivityPanel server={serverId} now={now} />
         </>
       )}
@@ -418,7 +426,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       )}
 
       {dialog?.kind === 'restore' && (
-        <RestoreDialog backup={dialog.backup} onClose={() => setDialog(null)}
+        <RestoreDialog backup={dialog.backup} stopsServer={control?.restore_stops_server ?? null} onClose={() => setDialog(null)}
           onConfirm={async (truncate) => {
             await api.restore(serverId, dialog.backup.uuid, truncate);
             setDialog(null);
