@@ -5,6 +5,11 @@
  */
 const MAX_NAME = 60;
 
+/** True for names `backupFileName` can produce: safe to put in a Content-Disposition header as is. */
+export function isSafeBackupFileName(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_NAME + 16 && /^[A-Za-z0-9_][A-Za-z0-9._-]*\.tar\.gz$/.test(v);
+}
+
 export function backupFileName(name: string, uuid: string): string {
   const safe = name
     .normalize('NFKD')

@@ -12,6 +12,11 @@ export interface BackupDownloadClaims {
   user_uuid?: string;
   user_id?: number;
   scope?: string; // backwing sets 'backup-download'
+  /**
+   * backwing: the name the browser saves the archive as (`<name>-<short uuid>.tar.gz`). Wings
+   * ignores it; the daemon uses it only when it passes `isSafeBackupFileName`.
+   */
+  file_name?: string;
   exp: number;
   iat?: number;
   nbf?: number;

@@ -60,6 +60,11 @@ for (const db of dbs) {
         }
         const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
         assert.equal(res.status, 200);
+        // Saved under the backup's name, as the CLI does (the S3 emulator ignores the override, so
+        // the presigned URL itself is checked there).
+        const saveAs = `flow-${uuid.slice(0, 8)}.tar.gz`;
+        if (driver === 's3') assert.match(String(new URL(url).searchParams.get('response-content-disposition')), new RegExp(`filename="${saveAs}"`));
+        else assert.equal(res.headers.get('content-disposition'), `attachment; filename="${saveAs}"`);
         const archive = Buffer.from(await res.arrayBuffer());
         assert.equal(archive.length, attrs.bytes);
         assert.equal(`sha256:${createHash('sha256').update(archive).digest('hex')}`, attrs.checksum);

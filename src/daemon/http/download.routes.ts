@@ -15,6 +15,7 @@ import { Type } from 'typebox';
 import { DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
+import { isSafeBackupFileName } from '../../core/file-name.ts';
 import { TokenInvalid } from '../services/token-verifier.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -89,7 +90,8 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
       if (refusal || range === 'unsatisfiable') throw refusal;
       reply.headers({
         'content-type': 'application/gzip',
-        'content-disposition': `attachment; filename="${backupUuid}.tar.gz"`,
+        // The panel's name for it when it sent one (backwing), else Wings' `<uuid>.tar.gz`.
+        'content-disposition': `attachment; filename="${isSafeBackupFileName(claims.file_name) ? claims.file_name : `${backupUuid}.tar.gz`}"`,
         'accept-ranges': 'bytes',
         'cache-control': 'no-store',
       });

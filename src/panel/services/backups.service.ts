@@ -10,6 +10,7 @@ import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
+import { backupFileName } from '../../core/file-name.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -129,7 +130,7 @@ export class BackupsService {
     if (backup.disk === 's3') {
       if (!this.d.s3) throw PanelErrors.s3NotConfigured();
       const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
-      return this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, `${backup.uuid}.tar.gz`);
+      return this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
     }
     const token = await signDownloadToken(nodeConnection(target.node), {
       serverUuid: target.server.uuid,
@@ -137,6 +138,8 @@ export class BackupsService {
       userUuid: actor?.userUuid,
       userId: actor?.userId,
       panelUrl: this.d.config.appUrl,
+      // The browser saves it under the backup's name, as the CLI does (an upstream Wings ignores it).
+      fileName: backupFileName(backup.name, backup.uuid),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
   }
