@@ -274,7 +274,13 @@ export class RestoreService {
     } catch (err) {
       error = errorMessage(err);
       // The reason says why, then how far it got and what the server's files are now.
-      reason = describeRestoreFailure(failureReasonOf(err, job.controller.signal), { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: job.truncated });
+      // With power control the truncation waits for the stop: a server that would not stop kept
+      // its files, and the stop's own message already says that nothing was changed.
+      const deletedFirst = job.truncated && (!source.stopFirst || source.touched === true);
+      const why = failureReasonOf(err, job.controller.signal);
+      reason = err instanceof ControlError && !source.touched
+        ? why
+        : describeRestoreFailure(why, { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: deletedFirst });
       logger.warn({ err: error, reason }, 'restore failed');
     } finally {
       input?.destroy();
