@@ -6,27 +6,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { tempDir, writeTree, uuid, random, waitUntil } from './support/helpers.ts';
 import { startUpstreamPanel } from './support/upstream-panel.ts';
 import { startSidecarProcess } from './support/daemon-process.ts';
 import { startWingsWithGame } from '../control/support/wings-with-game.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/backwing.js', import.meta.url));
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('sidecar + control file: each preset in order for backups the upstream panel asks for, the after-step after a failure and after kill -9', async () => {
   const dir = tempDir('bw-sidecar-hooks-');
@@ -105,39 +94,6 @@ test('sidecar + control file: each preset in order for backups the upstream pane
     await daemon?.stop();
     await panel.close();
     await wings.close();
-    dir.cleanup();
-  }
-});
-
-test('a control file the sidecar cannot use: exit 2, one line naming the key in that file', async () => {
-  const dir = tempDir('bw-badcontrol-');
-  try {
-    const wingsCfg = join(dir.path, 'config.yml');
-    writeFileSync(wingsCfg, stringify({ uuid: 'n', token_id: 'id', token: 't'.repeat(32), remote: 'http://127.0.0.1:1', system: { root_directory: dir.path } }));
-    mkdirSync(join(dir.path, 'etc'));
-    const cases: Array<[string, object, RegExp]> = [
-      ['preset.yml', { control: { save_hooks: { default: 'minecraft-jav' } } }, /preset\.yml: control\.save_hooks\.default is invalid/],
-      ['typo.yml', { control: { save_hook: { default: 'minecraft-java' } } }, /typo\.yml: control\.save_hook is not a control setting/],
-      ['server.yml', { control: { servers: { 'not-a-uuid': { save_hook: 'none' } } } }, /server\.yml: control\.servers\.not-a-uuid is not a server uuid/],
-    ];
-    for (const [name, doc, expected] of cases) {
-      const path = join(dir.path, 'etc', name);
-      writeFileSync(path, stringify(doc));
-      const res = await run(['daemon', '--wings-config', wingsCfg, '--control-config', path]);
-      assert.equal(res.code, 2, `${name}: ${res.stderr}`);
-      assert.match(res.stderr, expected);
-      assert.equal(res.stderr.trim().split('\n').length, 1, 'one line');
-    }
-    const missing = await run(['daemon', '--wings-config', wingsCfg, '--control-config', join(dir.path, 'nope.yml')]);
-    assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /nope\.yml: cannot read the control file \(ENOENT\)/);
-    const own = await run(['daemon', '--config', wingsCfg, '--control-config', join(dir.path, 'etc', 'preset.yml')]);
-    assert.equal(own.code, 2);
-    assert.match(own.stderr, /--control-config go with --wings-config/);
-    const help = await run(['daemon', '--help']);
-    assert.match(help.stdout, /--control-config <file>/);
-    assert.match(help.stdout, /\/etc\/backwing\/control\.yml/);
-  } finally {
     dir.cleanup();
   }
 });
