@@ -26,6 +26,8 @@ export interface WingsSidecarConfig {
   readonly flavor: 'pterodactyl' | 'pelican';
   /** Wings' own API (state, power, commands) and the node token it accepts (`Bearer <token>`). */
   readonly api: { readonly url: string; readonly token: Secret };
+  /** backwing's control file (`--control-config`), when the `control:` settings came from it. */
+  readonly controlPath?: string;
 }
 
 export interface DaemonConfig {
@@ -93,14 +95,19 @@ export const DAEMON_DEFAULTS = {
 const MIB = 1024 * 1024;
 
 export class ConfigReader {
-  constructor(private readonly root: Record<string, unknown>, private readonly source: string) {}
+  constructor(private readonly doc: Record<string, unknown>, private readonly source: string) {}
 
   fail(key: string, problem: string): never {
     throw daemonErrors.config(`${this.source}: ${key} ${problem}`);
   }
 
+  /** The whole document (a mapping), for a file whose every key must be known. */
+  root(): Readonly<Record<string, unknown>> {
+    return this.doc;
+  }
+
   raw(key: string): unknown {
-    let node: unknown = this.root;
+    let node: unknown = this.doc;
     for (const part of key.split('.')) {
       if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
       node = (node as Record<string, unknown>)[part];

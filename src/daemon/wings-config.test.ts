@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { parseWingsConfig, defaultWingsConfigPath, WINGS_CONFIG_PATHS } from './wings-config.ts';
+import { parseWingsConfig, defaultWingsConfigPath, defaultControlConfigPath, WINGS_CONFIG_PATHS, CONTROL_CONFIG_PATH } from './wings-config.ts';
 import { AppError } from '../core/app-error.ts';
 
 const TOKEN = 'a'.repeat(64);
@@ -178,4 +178,42 @@ test('the default path is Pterodactyl, else Pelican', () => {
   assert.equal(defaultWingsConfigPath(() => false), WINGS_CONFIG_PATHS.pterodactyl);
   assert.equal(defaultWingsConfigPath((p) => p === WINGS_CONFIG_PATHS.pelican), WINGS_CONFIG_PATHS.pelican);
   assert.equal(defaultWingsConfigPath(() => true), WINGS_CONFIG_PATHS.pterodactyl);
+});
+
+test("the control file, not Wings' config, gives the sidecar its control settings; Wings' url and token fill the rest", () => {
+  const S = '0b6e3c1a-5f2d-4c8b-9a7e-3d4c5b6a7f80';
+  // Wings drops keys it does not know, but a control section left in its file must not win over the control file.
+  const withStale = `${pterodactyl}control: {save_hooks: {default: source}}\n`;
+  const control = { path: '/etc/backwing/control.yml', text: `control:\n  save_hooks:\n    default: minecraft-java\n    timeout: 30\n  servers:\n    ${S}:\n      save_hook: minecraft-bedrock\n` };
+  const c = parseWingsConfig(withStale, '/etc/pterodactyl/config.yml', { control });
+  assert.equal(c.control.type, 'wings');
+  assert.equal(c.control.power, 'wings');
+  assert.equal(c.control.wings?.url, 'http://127.0.0.1:8080');
+  assert.equal(c.control.wings?.token.reveal(), TOKEN);
+  assert.deepEqual(c.control.saveHooks.default, { preset: 'minecraft-java' });
+  assert.equal(c.control.saveHooks.timeoutMs, 30_000);
+  assert.deepEqual(c.control.servers.get(S)?.saveHook, { preset: 'minecraft-bedrock' });
+  assert.equal(c.wings?.controlPath, '/etc/backwing/control.yml');
+  // Without the file: today's behaviour, read from Wings' config.
+  assert.deepEqual(parseWingsConfig(withStale, '/etc/pterodactyl/config.yml').control.saveHooks.default, { preset: 'source' });
+  assert.equal(parseWingsConfig(pterodactyl, '/etc/pterodactyl/config.yml').wings?.controlPath, undefined);
+});
+
+test('a control file the sidecar cannot use: one line naming the key in that file', () => {
+  const bad = (text: string) => configError(pterodactyl, { control: { path: '/etc/backwing/control.yml', text } });
+  assert.match(bad('control: {save_hooks: {default: minecraft-jav}}'), /^\/etc\/backwing\/control\.yml: control\.save_hooks\.default is invalid/);
+  assert.match(bad('control: {save_hooks: {allowed: [none]}, servers: {x: {save_hook: none}}}'), /control\.yml: control\.servers\.x is not a server uuid/);
+  assert.match(bad('control: {type: ssh}'), /control\.yml: control\.type must be one of/);
+  // Every key in this file is backwing's: a typo is reported rather than silently ignored.
+  assert.match(bad('save_hooks: {default: minecraft-java}'), /control\.yml: save_hooks is not a control setting \(known: control\)/);
+  assert.match(bad('control: {save_hook: {default: minecraft-java}}'), /control\.yml: control\.save_hook is not a control setting/);
+  assert.match(bad('control: {save_hooks: {defualt: minecraft-java}}'), /control\.yml: control\.save_hooks\.defualt is not a control setting/);
+  assert.match(bad('control: [a]'), /control\.yml: control must be a mapping/);
+  assert.match(bad('- control'), /control\.yml: must be a YAML mapping/);
+});
+
+test('the default control file is /etc/backwing/control.yml when it exists, else none', () => {
+  assert.equal(defaultControlConfigPath(() => false), null);
+  assert.equal(defaultControlConfigPath((p) => p === CONTROL_CONFIG_PATH), CONTROL_CONFIG_PATH);
+  assert.equal(CONTROL_CONFIG_PATH, '/etc/backwing/control.yml');
 });

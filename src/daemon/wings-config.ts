@@ -11,10 +11,13 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Secret } from '../core/secret.ts';
 import { daemonErrors } from './errors.ts';
-import { parseControlConfig } from './control/control-config.ts';
+import { parseControlConfig, type ControlConfig, type WingsApi } from './control/control-config.ts';
 import { ConfigReader, DAEMON_DEFAULTS, yamlConfigReader, gameUser, validateAllowlistEntry, type BackupLayout, type DaemonConfig } from './config.ts';
 
 export const WINGS_CONFIG_PATHS = { pterodactyl: '/etc/pterodactyl/config.yml', pelican: '/etc/pelican/config.yml' } as const;
+
+/** backwing's own file for the sidecar's `control:` section (Wings rewrites its config.yml at boot, dropping it). */
+export const CONTROL_CONFIG_PATH = '/etc/backwing/control.yml';
 
 type Flavor = 'pterodactyl' | 'pelican';
 
@@ -36,6 +39,16 @@ export interface SidecarOptions {
   flavor?: Flavor;
   /** Environment for Pelican's `WINGS_TOKEN_ID`/`WINGS_TOKEN` and `${VAR}` values (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The control file's text and path (`--control-config`, default /etc/backwing/control.yml):
+   * when given, the `control:` section comes from it, not from Wings' config.
+   */
+  control?: { text: string; path: string };
+}
+
+/** The control file when `--control-config` is not given: /etc/backwing/control.yml if it exists, else none. */
+export function defaultControlConfigPath(exists: (p: string) => boolean = existsSync): string | null {
+  return exists(CONTROL_CONFIG_PATH) ? CONTROL_CONFIG_PATH : null;
 }
 
 /** Pterodactyl's path when it exists, else Pelican's when that exists, else Pterodactyl's. */
@@ -93,6 +106,31 @@ function wingsApiUrl(r: ConfigReader, port: number): string {
   return `http://${isIP(local) === 6 ? `[${local}]` : local}:${port}`;
 }
 
+/** The keys a control file may hold: the `control:` section of the daemon config, nothing else. */
+const CONTROL_FILE_KEYS: Record<string, readonly string[]> = {
+  '': ['control'],
+  control: ['type', 'power', 'wings', 'rcon', 'exec', 'stop_timeout', 'start_timeout', 'save_hooks', 'servers'],
+  'control.save_hooks': ['allowed', 'default', 'timeout', 'source_command'],
+};
+
+/**
+ * The sidecar's control settings from backwing's own file. Unlike Wings' config (full of keys we do
+ * not read), every key in this file is ours, so an unknown one is a typo worth one error line:
+ * otherwise `save_hook: minecraft-java` would silently leave backups without their save hook.
+ */
+function parseControlFile(file: { text: string; path: string }, besideWings: WingsApi): ControlConfig {
+  const r = yamlConfigReader(file.text, file.path);
+  for (const [section, known] of Object.entries(CONTROL_FILE_KEYS)) {
+    const node = section === '' ? r.root() : r.raw(section);
+    if (node === undefined || node === null) continue;
+    if (typeof node !== 'object' || Array.isArray(node)) r.fail(section, 'must be a mapping');
+    for (const key of Object.keys(node)) {
+      if (!known.includes(key)) r.fail(section ? `${section}.${key}` : key, `is not a control setting (known: ${known.join(', ')})`);
+    }
+  }
+  return parseControlConfig(r, besideWings);
+}
+
 function flavorOf(r: ConfigReader, source: string): Flavor {
   if (source.startsWith('/etc/pelican/')) return 'pelican';
   return PELICAN_ONLY_KEYS.some((k) => r.raw(k) !== undefined) ? 'pelican' : 'pterodactyl';
@@ -145,6 +183,7 @@ export function parseWingsConfig(text: string, source: string, opts: SidecarOpti
   for (const entry of allowlist) validateAllowlistEntry(r, entry);
 
   const root = r.string('system.root_directory', FLAVOR_ROOTS[flavor]);
+  const besideWings: WingsApi = { url: wingsUrl, token: new Secret(token) };
   const config: DaemonConfig = {
     uuid,
     tokenId,
@@ -175,9 +214,10 @@ export function parseWingsConfig(text: string, source: string, opts: SidecarOpti
     metrics: { host: DAEMON_DEFAULTS['metrics.host'], port: null },
     allowedOrigins: r.stringList('allowed_origins'),
     panelKind: 'upstream',
-    wings: { configPath: source, flavor, api: { url: wingsUrl, token: new Secret(token) } },
+    wings: { configPath: source, flavor, api: besideWings, ...(opts.control ? { controlPath: opts.control.path } : {}) },
     // Wings is right here: its API stops, starts and takes console commands (docs/server-control.md).
-    control: parseControlConfig(r, { url: wingsUrl, token: new Secret(token) }),
+    // The control file, when there is one, replaces Wings' config as the source of these settings.
+    control: opts.control ? parseControlFile(opts.control, besideWings) : parseControlConfig(r, besideWings),
     source,
   };
   return Object.freeze(config);
@@ -191,4 +231,13 @@ export function loadWingsConfig(path: string, opts: SidecarOptions = {}): Daemon
     throw daemonErrors.config(`${path}: cannot read the Wings config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return parseWingsConfig(text, path, opts);
+}
+
+/** Reads the control file for `SidecarOptions.control`; unreadable is one config error line. */
+export function readControlFile(path: string): { text: string; path: string } {
+  try {
+    return { text: readFileSync(path, 'utf8'), path };
+  } catch (err) {
+    throw daemonErrors.config(`${path}: cannot read the control file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }

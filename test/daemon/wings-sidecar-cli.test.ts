@@ -29,6 +29,14 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
+/** A config the daemon refuses: exit 2 and one stderr line matching `expected`. */
+async function assertRefused(what: string, args: string[], expected: RegExp, env?: Record<string, string>): Promise<void> {
+  const res = await run(args, env);
+  assert.equal(res.code, 2, `${what}: ${res.stderr}`);
+  assert.match(res.stderr, expected);
+  assert.equal(res.stderr.trim().split('\n').length, 1, `${what}: one line`);
+}
+
 /** Every file under dir with its sha1, to prove a command changed nothing but what it may. */
 function snapshot(dir: string): Record<string, string> {
   return Object.fromEntries(Object.entries(readTree(dir)).map(([k, v]) => [k, sha1(Buffer.from(v, 'base64'))]));
@@ -174,10 +182,7 @@ test('a Wings config the sidecar cannot use: one line naming the key, exit 2', a
     for (const [name, doc, expected, env] of cases) {
       const path = join(dir.path, name);
       writeFileSync(path, stringify(doc));
-      const res = await run(['daemon', '--wings-config', path], env);
-      assert.equal(res.code, 2, `${name}: ${res.stderr}`);
-      assert.match(res.stderr, expected);
-      assert.equal(res.stderr.trim().split('\n').length, 1, 'one line');
+      await assertRefused(name, ['daemon', '--wings-config', path], expected, env);
     }
     const missing = await run(['daemon', '--wings-config', join(dir.path, 'nope.yml')]);
     assert.equal(missing.code, 2);
@@ -185,6 +190,36 @@ test('a Wings config the sidecar cannot use: one line naming the key, exit 2', a
     const both = await run(['daemon', '--config', 'a', '--wings-config', 'b']);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /either --config or --wings-config/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("backwing's control file beside Wings (--control-config) it cannot use: exit 2, one line naming the key in that file", async () => {
+  const dir = tempDir('bw-badcontrol-');
+  try {
+    const wingsCfg = join(dir.path, 'config.yml');
+    writeFileSync(wingsCfg, stringify({ uuid: 'n', token_id: 'id', token: 't'.repeat(32), remote: 'http://127.0.0.1:1', system: { root_directory: dir.path } }));
+    mkdirSync(join(dir.path, 'etc'));
+    const cases: Array<[string, object, RegExp]> = [
+      ['preset.yml', { control: { save_hooks: { default: 'minecraft-jav' } } }, /preset\.yml: control\.save_hooks\.default is invalid/],
+      ['typo.yml', { control: { save_hook: { default: 'minecraft-java' } } }, /typo\.yml: control\.save_hook is not a control setting/],
+      ['server.yml', { control: { servers: { 'not-a-uuid': { save_hook: 'none' } } } }, /server\.yml: control\.servers\.not-a-uuid is not a server uuid/],
+    ];
+    for (const [name, doc, expected] of cases) {
+      const path = join(dir.path, 'etc', name);
+      writeFileSync(path, stringify(doc));
+      await assertRefused(name, ['daemon', '--wings-config', wingsCfg, '--control-config', path], expected);
+    }
+    const missing = await run(['daemon', '--wings-config', wingsCfg, '--control-config', join(dir.path, 'nope.yml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.yml: cannot read the control file \(ENOENT\)/);
+    const own = await run(['daemon', '--config', wingsCfg, '--control-config', join(dir.path, 'etc', 'preset.yml')]);
+    assert.equal(own.code, 2);
+    assert.match(own.stderr, /--control-config go with --wings-config/);
+    const help = await run(['daemon', '--help']);
+    assert.match(help.stdout, /--control-config <file>/);
+    assert.match(help.stdout, /\/etc\/backwing\/control\.yml/);
   } finally {
     dir.cleanup();
   }

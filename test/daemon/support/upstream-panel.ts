@@ -30,6 +30,8 @@ export interface UpstreamReport {
   path: string;
   body: any;
   status: number;
+  /** When it arrived (Date.now()), to order it against other stand-ins' calls. */
+  at: number;
 }
 
 export interface UpstreamPanel {
@@ -138,7 +140,7 @@ export async function startUpstreamPanel(opts: { servers: string[] }): Promise<U
   });
 
   const record = (path: string, body: unknown, status: number) => {
-    log.push({ path, body, status });
+    log.push({ path, body, status, at: Date.now() });
   };
   const noteUnknown = (kind: string, path: string, body: unknown) => {
     if (body && typeof body === 'object') for (const k of Object.keys(body)) if (!WINGS_FIELDS[kind]!.includes(k)) panel.unknownFields.push(`${path}: ${k}`);
