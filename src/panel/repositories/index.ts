@@ -3,6 +3,7 @@ import { ActivityRepository } from './activity.repository.ts';
 import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
+import { NotificationsRepository } from './notifications.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
 import { SessionsRepository } from './sessions.repository.ts';
@@ -19,6 +20,7 @@ export interface Repos {
   backups: BackupsRepository;
   activity: ActivityRepository;
   reconcileLeases: ReconcileLeasesRepository;
+  notifications: NotificationsRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect): Repos {
@@ -32,8 +34,9 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     backups: new BackupsRepository(db),
     activity: new ActivityRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
+    notifications: new NotificationsRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, NotificationsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository };

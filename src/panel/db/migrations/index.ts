@@ -6,9 +6,11 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_schedules.ts';
 import * as m0004 from './0004_reconciliation.ts';
+import * as m0006 from './0006_notifications.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_schedules': m0002,
   '0004_reconciliation': m0004,
+  '0006_notifications': m0006,
 };
