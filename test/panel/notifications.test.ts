@@ -212,6 +212,21 @@ for (const db of dbs) {
       }
     });
 
+    test('a restore cut short by a daemon restart notifies restore.failed with the shared reason', async () => {
+      const server = await h.server(h.owner.id);
+      await addWebhook(server, { url: `${rx.url}/reset` });
+      const b = await h.fixtureBackup(server, { name: 'pre-reset' });
+      const r = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${b.uuid}/restore`, { body: { truncate: false } });
+      assert.equal(r.status, 204, r.text);
+      assert.equal((await h.api('POST', '/api/remote/servers/reset', { key: null, headers: { authorization: h.nodeAuth() } })).status, 204);
+      await dispatcher.drainOnce();
+      const hits = rx.hits.filter((x) => x.path === '/reset').map((x) => JSON.parse(x.body));
+      assert.equal(hits.length, 1);
+      assert.equal(hits[0].event, 'restore.failed');
+      assert.equal(hits[0].backup.name, 'pre-reset');
+      assert.equal(hits[0].backup.failure_reason, 'interrupted: the daemon was restarted');
+    });
+
     test('a notifier that fails does not fail the daemon report', async () => {
       const broken = new RemoteService(h.ctx.deps, h.ctx.services.activity, { jobFinished: async () => { throw new Error('queue down'); } });
       const server = await h.server(h.owner.id);

@@ -174,7 +174,11 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      await this.activity.logRestoreAbandoned(s.id, 'interrupted: the daemon was restarted');
+      const reason = 'interrupted: the daemon was restarted';
+      await this.activity.logRestoreAbandoned(s.id, reason);
+      const last = await this.activity.lastRestoreRequest(s.id);
+      const backup = last?.backupId === undefined ? undefined : await this.d.repos.backups.findById(last.backupId);
+      if (backup) await this.notify({ event: 'restore.failed', server: s, backup, failureReason: reason, occurredAt: isoNow(this.d.clock) });
     }
     for (const l of this.resetListeners) {
       try {
