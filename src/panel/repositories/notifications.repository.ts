@@ -1,18 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Executor } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
-import type { DeliveryChannel, NotificationDeliveryRow, NotificationFormat, NotificationTables, NotificationWebhookRow } from '../db/notifications.schema.ts';
+import type { NotificationDeliveriesTable, NotificationDeliveryRow, NotificationFormat, NotificationTables, NotificationWebhookRow } from '../db/notifications.schema.ts';
 
-export interface NewDelivery {
-  event: string;
-  channel: DeliveryChannel;
-  scope: 'panel' | 'server';
-  webhook_id: number | null;
-  server_id: number | null;
-  target: string;
-  format: NotificationFormat;
-  payload: string;
-}
+/** One row to queue: what to send where; the queue columns get their starting values. */
+export type NewDelivery = Pick<NotificationDeliveriesTable, 'event' | 'channel' | 'scope' | 'webhook_id' | 'server_id' | 'target' | 'format' | 'payload'>;
 
 /** The outcome of one attempt, written by the process that holds the claim. */
 export type AttemptOutcome =
