@@ -31,7 +31,8 @@ export interface DispatcherDeps {
  * expires and the row is tried again (at-least-once across crashes, once otherwise).
  */
 export class NotificationDispatcher {
-  readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  // Fits claimed_by (varchar(64)) whatever the host name.
+  readonly holder = `${hostname().slice(0, 40)}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(private readonly d: DispatcherDeps) {}
 

@@ -107,7 +107,7 @@ export function NotificationsCard({ server }: { server: string }) {
           <p id={`${idBase}-secret-hint`} className={`hint ${fields.secret ? 'hint-danger' : ''}`}>{fields.secret ?? '8 to 255 characters; never shown again'}</p>
         </div>
         <ErrorAlert message={error} />
-        <div className="notice" role="status" aria-live="polite">{notice}</div>
+        <div className="card-notice" role="status" aria-live="polite">{notice}</div>
         <div className="card-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>{busy && <Spinner />} Add webhook</button>
         </div>
