@@ -3,7 +3,7 @@
  * delivered; 429, 5xx and network errors retried; any other status final. E-mail: SMTP 5xx replies
  * final, everything else (4xx, connection) retried.
  */
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { errorMessage } from '../../core/app-error.ts';
 import type { NotifyConfig } from '../config.ts';
 import { emailText, renderWebhookBody, signature, titleOf, type GenericBody } from './bodies.ts';
@@ -38,9 +38,11 @@ export async function sendWebhook(target: WebhookTarget, body: GenericBody, now:
 /** One transport per SMTP URL, kept for the process (nodemailer pools nothing unless asked). */
 const transports = new Map<string, Transporter>();
 
-function transportFor(cfg: NotifyConfig): Transporter {
+async function transportFor(cfg: NotifyConfig): Promise<Transporter> {
   let t = transports.get(cfg.smtpUrl!);
   if (!t) {
+    // Loaded only by a panel that sends e-mail.
+    const { createTransport } = await import('nodemailer');
     const ms = cfg.timeoutSeconds * 1000;
     t = createTransport({ url: cfg.smtpUrl!, connectionTimeout: ms, greetingTimeout: ms, socketTimeout: ms });
     transports.set(cfg.smtpUrl!, t);
@@ -51,7 +53,7 @@ function transportFor(cfg: NotifyConfig): Transporter {
 export async function sendEmail(cfg: NotifyConfig, to: string, body: GenericBody): Promise<SendResult> {
   if (!cfg.smtpUrl) return { ok: false, retry: false, error: 'SMTP_URL is no longer set' };
   try {
-    await transportFor(cfg).sendMail({ from: cfg.emailFrom, to, subject: `[backwing] ${titleOf(body)}`, text: emailText(body) });
+    await (await transportFor(cfg)).sendMail({ from: cfg.emailFrom, to, subject: `[backwing] ${titleOf(body)}`, text: emailText(body) });
     return { ok: true };
   } catch (err) {
     const code = (err as { responseCode?: number }).responseCode;
