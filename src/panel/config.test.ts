@@ -75,3 +75,25 @@ test('loadEnvFile reads KEY=VALUE lines; the real environment wins', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('notification settings: defaults, lists, and one-line errors for bad values', () => {
+  const d = loadPanelConfig({});
+  assert.deepEqual(d.notify.webhookUrls, []);
+  assert.equal(d.notify.webhookFormat, 'generic');
+  assert.equal(d.notify.smtpUrl, undefined);
+  assert.equal(d.notify.emailFrom, 'backwing@127.0.0.1');
+  assert.deepEqual([d.notify.drainIntervalMs, d.notify.maxAttempts, d.notify.retryBaseSeconds], [5000, 8, 30]);
+  const c = loadPanelConfig({
+    NOTIFY_WEBHOOK_URLS: 'https://a.example/hook, http://b.example/x', NOTIFY_WEBHOOK_FORMAT: 'Discord', NOTIFY_WEBHOOK_SECRET: 's3cret',
+    SMTP_URL: 'smtp://user:pw@mail.example:587', NOTIFY_EMAIL_TO: 'a@example.com b@example.com',
+  });
+  assert.deepEqual(c.notify.webhookUrls, ['https://a.example/hook', 'http://b.example/x']);
+  assert.equal(c.notify.webhookFormat, 'discord');
+  assert.deepEqual(c.notify.emailTo, ['a@example.com', 'b@example.com']);
+  configError({ NOTIFY_WEBHOOK_URLS: 'ftp://x.example/' }, 'NOTIFY_WEBHOOK_URLS');
+  configError({ NOTIFY_WEBHOOK_FORMAT: 'slack' }, 'NOTIFY_WEBHOOK_FORMAT');
+  configError({ SMTP_URL: 'mail.example:25', NOTIFY_EMAIL_TO: 'a@example.com' }, 'SMTP_URL');
+  configError({ SMTP_URL: 'smtp://mail.example' }, 'NOTIFY_EMAIL_TO');
+  configError({ SMTP_URL: 'smtp://mail.example', NOTIFY_EMAIL_TO: 'nobody' }, 'NOTIFY_EMAIL_TO');
+  configError({ NOTIFY_MAX_ATTEMPTS: '0' }, 'NOTIFY_MAX_ATTEMPTS');
+});

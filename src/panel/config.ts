@@ -38,6 +38,30 @@ export interface PanelConfig {
   clientRateLimitPerMinute: number;
   /** Failed sign-ins per IP address and email within 5 minutes before /auth/login answers 429. */
   loginAttemptLimit: number;
+  /** Job notifications (docs/notifications.md). */
+  notify: NotifyConfig;
+}
+
+export type NotifyFormat = 'generic' | 'discord';
+
+export interface NotifyConfig {
+  /** Panel-wide (admin) webhooks: every server's job events go to each. */
+  webhookUrls: string[];
+  /** Signs panel webhook bodies (HMAC-SHA256); unsigned when unset. */
+  webhookSecret?: string;
+  webhookFormat: NotifyFormat;
+  /** smtp:// or smtps:// URL (credentials in the URL); e-mail is off when unset. */
+  smtpUrl?: string;
+  emailTo: string[];
+  emailFrom: string;
+  /** How often the queue is drained. */
+  drainIntervalMs: number;
+  /** Attempts before a delivery is recorded as failed. */
+  maxAttempts: number;
+  /** First retry delay; doubles each attempt, capped at one hour. */
+  retryBaseSeconds: number;
+  /** Per-request timeout of a webhook call or an SMTP send. */
+  timeoutSeconds: number;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,6 +96,41 @@ function readStr(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (raw === undefined) return undefined;
   const v = raw.trim();
   return v === '' ? undefined : v;
+}
+
+function readHttpUrl(name: string, raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return raw;
+  } catch { /* fall through */ }
+  throw configError(name, `must list http(s) URLs, got "${raw}"`);
+}
+
+function readList(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (readStr(env, name) ?? '').split(/[\s,]+/).filter((v) => v !== '');
+}
+
+function readNotifyConfig(env: NodeJS.ProcessEnv, appUrl: string): NotifyConfig {
+  const webhookUrls = readList(env, 'NOTIFY_WEBHOOK_URLS').map((u) => readHttpUrl('NOTIFY_WEBHOOK_URLS', u));
+  const format = (readStr(env, 'NOTIFY_WEBHOOK_FORMAT') ?? 'generic').toLowerCase();
+  if (format !== 'generic' && format !== 'discord') throw configError('NOTIFY_WEBHOOK_FORMAT', `must be generic or discord, got "${format}"`);
+  const smtpUrl = readStr(env, 'SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^\s]+$/.test(smtpUrl)) throw configError('SMTP_URL', 'must be an smtp:// or smtps:// URL');
+  const emailTo = readList(env, 'NOTIFY_EMAIL_TO');
+  if (smtpUrl !== undefined && emailTo.length === 0) throw configError('NOTIFY_EMAIL_TO', 'is required when SMTP_URL is set');
+  for (const a of emailTo) if (!/^[^\s@]+@[^\s@]+$/.test(a)) throw configError('NOTIFY_EMAIL_TO', `must list e-mail addresses, got "${a}"`);
+  return {
+    webhookUrls,
+    webhookSecret: readStr(env, 'NOTIFY_WEBHOOK_SECRET'),
+    webhookFormat: format,
+    smtpUrl,
+    emailTo,
+    emailFrom: readStr(env, 'NOTIFY_EMAIL_FROM') ?? `backwing@${new URL(appUrl).hostname.replace(/^\[|\]$/g, '') || 'localhost'}`,
+    drainIntervalMs: readInt(env, 'NOTIFY_DRAIN_INTERVAL_MS', 5000, 10),
+    maxAttempts: readInt(env, 'NOTIFY_MAX_ATTEMPTS', 8, 1),
+    retryBaseSeconds: readInt(env, 'NOTIFY_RETRY_BASE_SECONDS', 30, 0),
+    timeoutSeconds: readInt(env, 'NOTIFY_TIMEOUT_SECONDS', 10, 1),
+  };
 }
 
 export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PanelConfig> = {}): PanelConfig {
@@ -141,6 +200,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     secureCookies: appUrl.startsWith('https:'),
     clientRateLimitPerMinute: readInt(env, 'APP_API_CLIENT_RATELIMIT', 720, 0),
     loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
+    notify: readNotifyConfig(env, appUrl),
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);

@@ -22,6 +22,8 @@ import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';
 import { UsersService } from './services/users.service.ts';
 import type { S3BackupStore } from './storage/s3-backup-store.ts';
+import { NotificationQueue } from './notify/notification-queue.ts';
+import { ServerWebhooksService } from './notify/server-webhooks.service.ts';
 
 export interface PanelServices {
   users: UsersService;
@@ -36,6 +38,8 @@ export interface PanelServices {
   remote: RemoteService;
   serverControl: ServerControlService;
   activity: ActivityService;
+  /** The owner's per-server notification webhooks (docs/notifications.md). */
+  webhooks: ServerWebhooksService;
 }
 
 export interface PanelContext {
@@ -98,9 +102,10 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
     backups: new BackupsService(deps, activity),
-    remote: new RemoteService(deps, activity),
+    remote: new RemoteService(deps, activity, new NotificationQueue(deps)),
     serverControl: new ServerControlService(deps, activity),
     activity,
+    webhooks: new ServerWebhooksService(deps),
   };
   let closed = false;
   return {

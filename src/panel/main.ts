@@ -9,6 +9,7 @@ import { buildPanelApp } from './http/app.ts';
 import { createPanelMetrics } from './http/metrics.plugin.ts';
 import { startScheduler } from './scheduler/schedule-module.ts';
 import { startReconciler } from './reconcile/reconciler.ts';
+import { NotificationDispatcher, startNotificationTimer } from './notify/dispatcher.ts';
 
 export interface PanelHandle {
   url: string;
@@ -62,7 +63,8 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
-  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx)];
+  const notifications = startNotificationTimer(new NotificationDispatcher(ctx.deps), config.notify.drainIntervalMs, logger);
+  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx), notifications];
   for (const t of opts.backgroundTasks ?? []) tasks.push(t(ctx));
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;

@@ -16,6 +16,7 @@ import { docsPlugin } from './docs.plugin.ts';
 import { installErrorHandler, sendAppError } from './error-handler.ts';
 import { installTolerantJsonParser, normaliseBody } from './json-parser.ts';
 import { metricsPlugin, type PanelMetricsRegistry } from './metrics.plugin.ts';
+import { notificationRoutes } from './notifications.routes.ts';
 import { remoteRoutes } from './remote.routes.ts';
 import { nulPath } from './route-values.ts';
 import { retentionRoutes } from './retention.routes.ts';
@@ -102,6 +103,7 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   await app.register(subuserRoutes, { ctx });
   await app.register(scheduleRoutes, { ctx });
   await app.register(retentionRoutes, { ctx });
+  await app.register(notificationRoutes, { ctx });
   // ---- end of route plugins ----
 
   const webDir = ctx.config.webDistDir;

@@ -32,6 +32,7 @@ export const docsPlugin: FastifyPluginAsync<{ appUrl?: string }> = async (app: F
         { name: 'client', description: 'Client API (Pterodactyl-compatible)' },
         { name: 'backups', description: 'Server backups (client API)' },
         { name: 'subusers', description: 'Server subusers (client API)' },
+        { name: 'notifications', description: 'Per-server notification webhooks (backwing extension)' },
         { name: 'application', description: 'Provisioning: users, nodes, servers' },
         { name: 'remote', description: 'Daemon → panel callbacks' },
       ],

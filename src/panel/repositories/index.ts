@@ -3,6 +3,7 @@ import { ActivityRepository } from './activity.repository.ts';
 import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
+import { NotificationsRepository } from './notifications.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
 import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
@@ -21,6 +22,7 @@ export interface Repos {
   activity: ActivityRepository;
   saveHooks: ServerSaveHooksRepository;
   reconcileLeases: ReconcileLeasesRepository;
+  notifications: NotificationsRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect): Repos {
@@ -35,8 +37,9 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     activity: new ActivityRepository(db),
     saveHooks: new ServerSaveHooksRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
+    notifications: new NotificationsRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, NotificationsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };

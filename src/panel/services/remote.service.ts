@@ -5,6 +5,7 @@ import { PanelErrors } from '../errors.ts';
 import { clampReason } from '../repositories/backups.repository.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
+import { noopNotifier, type JobEvent, type JobNotifier } from './notifier-port.ts';
 
 /** The stored `<type>:<hex>` column is varchar(191). */
 const MAX_CHECKSUM_LENGTH = 191;
@@ -33,7 +34,16 @@ export class RemoteService {
   private readonly completedListeners: BackupCompletedListener[] = [];
   private readonly resetListeners: Array<(node: NodeRow) => void> = [];
 
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly notifier: JobNotifier = noopNotifier) {}
+
+  /** Queues the job's notifications; a failure is logged and never reaches the daemon's report. */
+  private async notify(e: JobEvent): Promise<void> {
+    try {
+      await this.notifier.jobFinished(e);
+    } catch (err) {
+      this.d.logger.error({ backup_uuid: e.backup.uuid, event: e.event, err: errorMessage(err) }, 'queueing notifications failed');
+    }
+  }
 
   /** Called after a backup's result is stored (schedules run retention from here). Errors are logged, never thrown to the daemon. */
   onBackupCompleted(listener: BackupCompletedListener): void {
@@ -137,6 +147,7 @@ export class RemoteService {
       subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
     });
     const updated = (await this.d.repos.backups.findById(backup.id))!;
+    await this.notify({ event: body.successful ? 'backup.completed' : 'backup.failed', server, backup: updated, failureReason: body.successful ? null : failureReasonOf(body), occurredAt: at });
     for (const l of this.completedListeners) {
       try {
         await l({ backup: updated, server, successful: body.successful });
@@ -150,6 +161,7 @@ export class RemoteService {
   async reportRestore(node: NodeRow, uuid: string, successful: boolean, failureReason?: string | null): Promise<void> {
     // The backup may have been deleted while it was being restored; the server must still be released.
     const { backup, server } = await this.ownedBackup(node, uuid, { includeDeleted: true });
+    const reason = successful ? null : clampReason(failureReason) ?? 'the daemon reported the restore failed';
     // One transaction: whoever sees the server usable again also sees why in the activity log.
     await this.d.tx(async (repos) => {
       // Only undo our own state: a server suspended meanwhile stays suspended.
@@ -157,11 +169,12 @@ export class RemoteService {
       await this.activity.log({
         event: successful ? 'server:backup.restore-complete' : 'server:backup.restore-failed',
         actor: null,
-        properties: successful ? { name: backup.name } : { name: backup.name, reason: clampReason(failureReason) ?? 'the daemon reported the restore failed' },
+        properties: successful ? { name: backup.name } : { name: backup.name, reason },
         subjects: [{ type: 'backup', id: backup.id }, { type: 'server', id: server.id }],
       }, repos);
     });
     this.d.metrics.restoreFinished(successful);
+    await this.notify({ event: successful ? 'restore.completed' : 'restore.failed', server, backup, failureReason: reason, occurredAt: isoNow(this.d.clock) });
   }
 
   /** The daemon restarted: nothing it was installing or restoring is still running. */
@@ -169,7 +182,11 @@ export class RemoteService {
     const reset = await this.d.repos.servers.resetStatuses(node.id, ['installing', 'restoring_backup'], isoNow(this.d.clock));
     for (const s of reset.filter((r) => r.status === 'restoring_backup')) {
       this.d.metrics.restoreFinished(false);
-      await this.activity.logRestoreAbandoned(s.id, 'interrupted: the daemon was restarted');
+      const reason = 'interrupted: the daemon was restarted';
+      await this.activity.logRestoreAbandoned(s.id, reason);
+      const last = await this.activity.lastRestoreRequest(s.id);
+      const backup = last?.backupId === undefined ? undefined : await this.d.repos.backups.findById(last.backupId);
+      if (backup) await this.notify({ event: 'restore.failed', server: s, backup, failureReason: reason, occurredAt: isoNow(this.d.clock) });
     }
     for (const l of this.resetListeners) {
       try {

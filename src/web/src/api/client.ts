@@ -20,6 +20,7 @@ import type {
   TaskObject,
 } from '../../../wire/schedules.ts';
 import type { BackupControlObject, SaveHook } from '../../../wire/server-control.ts';
+import type { NotificationWebhookList, NotificationWebhookObject } from '../../../wire/notifications.ts';
 import { request } from './http.ts';
 
 export type BackupControl = BackupControlObject['attributes'];
@@ -114,6 +115,10 @@ export const api = {
   updateTask: (server: string, id: number, task: number, body: TaskBody) =>
     request<TaskObject>('POST', `${sch(server, id)}/tasks/${task}`, body),
 
+  webhooks: (server: string) => request<NotificationWebhookList>('GET', `${s(server)}/notifications/webhooks`),
+  addWebhook: (server: string, body: { url: string; secret?: string; format: 'generic' | 'discord' }) =>
+    request<NotificationWebhookObject>('POST', `${s(server)}/notifications/webhooks`, body),
+  removeWebhook: (server: string, uuid: string) => request<void>('DELETE', `${s(server)}/notifications/webhooks/${encodeURIComponent(uuid)}`),
   retention: (server: string) => request<RetentionPolicyObject>('GET', `${s(server)}/backups/retention`),
   saveRetention: (server: string, policy: RetentionPolicyAttributes) =>
     request<RetentionPolicyObject>('PUT', `${s(server)}/backups/retention`, policy),

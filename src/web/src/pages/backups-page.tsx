@@ -11,6 +11,7 @@ import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Breadcrumb } from '../components/breadcrumb.tsx';
 import { ActivityPanel } from '../components/activity-panel.tsx';
+import { NotificationsCard } from '../components/notifications-card.tsx';
 import { PlusIcon, RestoreIcon, Spinner, StopIcon } from '../components/icons.tsx';
 import { backupState, can, limitInfo, rowActions } from '../lib/backup-state.ts';
 import { useServerSocket } from '../lib/use-server-socket.ts';
@@ -409,6 +410,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             </footer>
           )}
           {control && <SaveHookCard server={serverId} control={control} canEdit={canCreate} canCustom={perms.includes('*')} onSaved={setControl} />}
+          {can(perms, 'backup.delete') && <NotificationsCard server={serverId} />}
           <ActivityPanel server={serverId} now={now} />
         </>
       )}
