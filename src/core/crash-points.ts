@@ -13,6 +13,7 @@ export const CRASH_POINTS = [
   'backup.delete:before-remove',
   'backup.delete:before-purged',
   'backup.restore:before-daemon',
+  'backup.report:after-s3-complete',
 ] as const;
 export type CrashPointName = (typeof CRASH_POINTS)[number];
 

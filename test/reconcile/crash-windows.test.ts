@@ -15,7 +15,8 @@ import { BUCKET, startHarness, waitFor, type Harness } from '../panel/support/ha
 import type { ServerRow } from '../../src/panel/db/schema.ts';
 import { ReconcileReasons } from '../../src/panel/services/reconcile.service.ts';
 import { reconcilerFor, startReconciler } from '../../src/panel/reconcile/reconciler.ts';
-import { crashAt, liveServer, type LivePanel } from './support.ts';
+import { armCrashPoint } from '../../src/core/crash-points.ts';
+import { crashAt, liveServer, restartPanel, type LivePanel } from './support.ts';
 
 const dbs = await testDatabaseUrls();
 const AGREE_WITHIN_MS = 15_000;
@@ -169,6 +170,35 @@ for (const db of dbs) {
       await live?.app.close().catch(() => undefined);
       await live?.ctx.close().catch(() => undefined);
       await h?.close();
+    });
+
+    test('S3 report: dead after S3 completed the upload, before the row → the retried report lands, the backup is successful', async () => {
+      const server = await liveServer(h, live);
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'world.bin'), randomBytes(512 * 1024));
+      let hit!: () => void;
+      const reached = new Promise<void>((r) => { hit = r; });
+      const disarm = armCrashPoint('backup.report:after-s3-complete', hit);
+      let uuid: string;
+      try {
+        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} });
+        assert.equal(created.status, 200, created.text);
+        uuid = created.body.attributes.uuid as string;
+        await waitFor('the report to reach the crash point', async () => Promise.race([reached.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), 30_000);
+      } finally {
+        disarm();
+      }
+      live = await restartPanel(h, live);
+      const key = `${server.uuid}/${uuid}.tar.gz`;
+      await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      // Before the fix, completing again answered NoSuchUpload and the retried report failed for good.
+      const row = await waitFor('the retried report to land', async () => {
+        const b = await live.ctx.repos.backups.findAnyByUuid(uuid);
+        return b?.completed_at ? b : null;
+      }, AGREE_WITHIN_MS);
+      assert.ok(row.is_successful, `the backup is successful (failure: ${row.failure_reason})`);
+      assert.match(String(row.checksum), /^sha256:/);
     });
 
     test('S3 upload: dead while deleting a backup that streams → job cancelled, upload aborted, no object', async () => {

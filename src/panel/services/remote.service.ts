@@ -1,3 +1,4 @@
+import { crashPoint } from '../../core/crash-points.ts';
 import { errorMessage } from '../../core/app-error.ts';
 import type { RemoteBackupStatus, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
@@ -125,6 +126,8 @@ export class RemoteService {
         if (body.successful) throw PanelErrors.remoteNoUploadId();
       } else if (body.successful) {
         await this.d.s3.completeUpload(key, backup.upload_id, body.parts ?? null);
+        // S3 holds the object now; the row says so only after the update below (the daemon retries).
+        await crashPoint('backup.report:after-s3-complete');
       } else {
         await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
           this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');

@@ -95,6 +95,10 @@ test('multipart round trip: presign, extend the same upload, complete, download,
 
   // Unordered parts are accepted: S3 needs ascending order, the daemon need not care.
   await store.completeUpload(key, first.uploadId, [{ etag: etag2, part_number: 2 }, { etag: etag1, part_number: 1 }]);
+  // A report repeated after a panel died between completing and recording: already done, not an error.
+  await store.completeUpload(key, first.uploadId, [{ etag: etag1, part_number: 1 }, { etag: etag2, part_number: 2 }]);
+  // …but an upload that never became an object still fails.
+  await assert.rejects(store.completeUpload(store.objectKey(server, randomUUID()), first.uploadId, [{ etag: etag1, part_number: 1 }]), AppError);
 
   const url = await store.presignedGetUrl(key, 300, 'backup.tar.gz');
   const res = await fetch(url);

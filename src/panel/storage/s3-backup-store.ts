@@ -12,6 +12,7 @@ import {
   ListPartsCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -129,6 +130,16 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
     }
   }
 
+  /** HEAD of the key: false when S3 says it is not there (or cannot say). */
+  async function objectExists(key: string): Promise<boolean> {
+    try {
+      await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   const store: S3BackupStore = {
     objectKey(serverUuid, backupUuid) {
       return `${serverUuid}/${backupUuid}.tar.gz`;
@@ -174,6 +185,13 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
         logger.debug({ key, parts: completed.length }, 's3 multipart upload completed');
       } catch (err) {
+        // The daemon's report is retried after a panel that completed the upload died before
+        // recording it: the upload is gone because it became the object. Only this backup writes
+        // this key, so the object being there means the completion happened.
+        if ((err as { name?: string }).name === 'NoSuchUpload' && (await objectExists(key))) {
+          logger.info({ key }, 's3 multipart upload was already completed (a repeated report)');
+          return;
+        }
         throw s3Failure('complete upload', err);
       }
     },
