@@ -187,6 +187,17 @@ for (const db of await testDatabaseUrls()) {
       assertError(await h.api('GET', `/api/application/servers/${s.id}`, { key: adminKey }), 404, 'NotFoundHttpException');
     });
 
+    test('servers: an identifier made only of digits is found as an identifier (a numeric id still wins)', async () => {
+      // Identifiers are the uuid's first 8 hex characters, so about 1 server in 43 has only digits.
+      const uuid = `${'1'.repeat(8)}-${crypto.randomUUID().slice(9)}`;
+      const row = await h.ctx.repos.servers.insert({ uuid, identifier: uuid.slice(0, 8), name: 'digits', owner_id: h.owner.id, node_id: h.node.id, backup_limit: 1, at: new Date().toISOString() });
+      const byIdentifier = await h.api('GET', `/api/application/servers/${row.identifier}`, { key: adminKey });
+      assert.equal(byIdentifier.status, 200, byIdentifier.text);
+      assert.equal(byIdentifier.body.attributes.uuid, uuid);
+      const byId = await h.api('GET', `/api/application/servers/${row.id}`, { key: adminKey });
+      assert.equal(byId.body.attributes.uuid, uuid);
+    });
+
     test('servers: bad owner/node are 422; an unreachable daemon leaves no server behind', async () => {
       const noOwner = await h.api('POST', '/api/application/servers', { key: adminKey, body: { name: 'x', user: 999999, node: h.node.id } });
       assertError(noOwner, 422, 'ValidationException');

@@ -122,7 +122,9 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return n;
   }
   async function serverByParam(id: string): Promise<PublicServer> {
-    const s = isNumericId(id) ? await servers.findById(numericId(id)) : await servers.find(id);
+    // A numeric id wins (upstream's meaning); an identifier may be all digits too ("12345678"), so
+    // a number that is no server's id is looked up as an identifier or uuid next.
+    const s = (isNumericId(id) ? await servers.findById(numericId(id)) : null) ?? await servers.find(id);
     if (!s) throw PanelErrors.resourceNotFound();
     return s;
   }
