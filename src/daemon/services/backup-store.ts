@@ -290,20 +290,16 @@ export class BackupStore {
     }
   }
 
-  /** Removes temporary files a crashed run left behind (archives being written, spooled parts). */
+  /** Removes temporary files a crashed run left behind (archives being written, spooled parts), in both layouts. */
   async removeTemporaryFiles(): Promise<string[]> {
     const removed: string[] = [];
-    const sweep = async (dir: string, rel: string): Promise<void> => {
+    for (const { dir, directoryServer } of await this.#directories()) {
       for (const name of await readdir(dir)) {
-        if (isTemporary(name)) {
-          await rm(join(dir, name), { force: true, recursive: true });
-          removed.push(`${rel}${name}`);
-        } else if (rel === '' && canonicalUuid(name) === name && (await realDirectory(join(dir, name)))) {
-          await sweep(join(dir, name), `${name}/`);
-        }
+        if (!isTemporary(name)) continue;
+        await rm(join(dir, name), { force: true, recursive: true });
+        removed.push(directoryServer ? `${directoryServer}/${name}` : name);
       }
-    };
-    await sweep(this.dir, '');
+    }
     return removed;
   }
 }
