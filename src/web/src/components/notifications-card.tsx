@@ -4,6 +4,7 @@ import { api } from '../api/client.ts';
 import { errorText, fieldErrors } from '../api/http.ts';
 import { ErrorAlert } from './alert.tsx';
 import { Spinner } from './icons.tsx';
+import { useCardAction } from '../lib/use-card-action.ts';
 
 type Webhook = NotificationWebhookObject['attributes'];
 
@@ -17,10 +18,8 @@ export function NotificationsCard({ server }: { server: string }) {
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState('');
   const [format, setFormat] = useState<'generic' | 'discord'>('generic');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
-  const [notice, setNotice] = useState<string | null>(null);
+  const { busy, error, notice, setError, run } = useCardAction();
   const idBase = useId();
 
   const load = () => api.webhooks(server).then((r) => setHooks(r.data.map((d) => d.attributes)), (err: unknown) => setError(errorText(err)));
@@ -28,39 +27,25 @@ export function NotificationsCard({ server }: { server: string }) {
 
   const onAdd = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     setFields({});
-    setNotice(null);
-    try {
+    await run(async () => {
       await api.addWebhook(server, { url: url.trim(), format, ...(secret !== '' ? { secret } : {}) });
       setUrl('');
       setSecret('');
-      setNotice('Webhook added. It is called when a backup or restore of this server completes or fails.');
       await load();
-    } catch (err) {
+      return 'Webhook added. It is called when a backup or restore of this server completes or fails.';
+    }, (err) => {
       const byField = fieldErrors(err);
       setFields(byField);
-      setError(Object.keys(byField).length > 0 ? 'Some values are not valid; each is explained next to its field.' : errorText(err));
-    } finally {
-      setBusy(false);
-    }
+      return Object.keys(byField).length > 0 ? 'Some values are not valid; each is explained next to its field.' : errorText(err);
+    });
   };
 
-  const onRemove = async (uuid: string) => {
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
-      await api.removeWebhook(server, uuid);
-      setNotice('Webhook removed.');
-      await load();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const onRemove = (uuid: string) => run(async () => {
+    await api.removeWebhook(server, uuid);
+    await load();
+    return 'Webhook removed.';
+  });
 
   return (
     <section className="card notifications" aria-labelledby={`${idBase}-title`} data-testid="notifications-card">

@@ -1,8 +1,8 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, type BackupControl, type SaveHook } from '../api/client.ts';
-import { errorText } from '../api/http.ts';
 import { ErrorAlert } from './alert.tsx';
 import { Spinner } from './icons.tsx';
+import { useCardAction } from '../lib/use-card-action.ts';
 
 const PRESET_TEXT: Record<string, string> = {
   none: 'None: back up while the game keeps writing',
@@ -30,9 +30,7 @@ export function SaveHookCard({ server, control, canEdit, canCustom, onSaved }: {
   const [choice, setChoice] = useState('');
   const [before, setBefore] = useState('');
   const [after, setAfter] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  const { busy, error, notice, run } = useCardAction();
 
   useEffect(() => {
     const hook = control?.save_hook ?? null;
@@ -47,19 +45,12 @@ export function SaveHookCard({ server, control, canEdit, canCustom, onSaved }: {
   const editable = canEdit && (choice !== 'custom' || canCustom);
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setNotice(null);
-    try {
+    await run(async () => {
       const hook: SaveHook | null = choice === '' ? null : choice === 'custom' ? { preset: 'custom', before: lines(before), after: lines(after) } : { preset: choice };
       const res = await api.saveBackupControl(server, hook);
       onSaved(res.attributes);
-      setNotice('Save hook saved. The next backup uses it.');
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+      return 'Save hook saved. The next backup uses it.';
+    });
   };
 
   return (
