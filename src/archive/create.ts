@@ -7,6 +7,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../core/app-error.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
+import { IndexBuilder } from './backup-index.ts';
 import { IgnoreMatcher, IGNORE_MAX_BYTES } from './ignore-rules.ts';
 import { OutputSink } from './output-sink.ts';
 import { ParallelGzip, SLICE } from './parallel-gzip.ts';
@@ -171,17 +172,28 @@ export class TarProducer {
   #scratch = Buffer.allocUnsafe(BLOCK * 8);
   readonly #checkpoint: () => void;
   #lastYield = performance.now();
+  /** Full slices handed to the compressor so far. */
+  #slices = 0;
+  readonly #index: IndexBuilder | null;
   /** File bytes read so far, including the file being copied right now. */
   bytesRead = 0;
+  /** Where the end-of-archive blocks start, once end() ran. */
+  tarEnd = 0;
 
   /**
    * `checkpoint` runs at every 1 MiB slice, inside big files too: it may throw (cancellation) and
    * reports progress, so neither waits for a file to end.
    */
-  constructor(gz: ParallelGzip, checkpoint: () => void = () => undefined) {
+  constructor(gz: ParallelGzip, checkpoint: () => void = () => undefined, index: IndexBuilder | null = null) {
     this.#gz = gz;
     this.#slab = gz.takeSlab();
     this.#checkpoint = checkpoint;
+    this.#index = index;
+  }
+
+  /** Bytes of tar stream produced so far. */
+  get tarOffset(): number {
+    return this.#slices * SLICE + this.#pos;
   }
 
   async #rotate(): Promise<void> {
@@ -189,6 +201,7 @@ export class TarProducer {
     const len = this.#pos;
     this.#slab = this.#gz.takeSlab();
     this.#pos = 0;
+    this.#slices++;
     await this.#gz.submit(full, len);
     await this.maybeYield();
     this.#checkpoint();
@@ -217,6 +230,7 @@ export class TarProducer {
   }
 
   async header(h: HeaderFields): Promise<void> {
+    this.#index?.entry(h, this.tarOffset);
     const need = headerSpace(h.rawName ?? h.name, h.rawLinkname ?? h.linkname);
     if (this.#pos < SLICE && SLICE - this.#pos >= need) {
       // Straight into the slab: no scratch copy for the common case.
@@ -261,6 +275,7 @@ export class TarProducer {
   }
 
   async end(): Promise<void> {
+    this.tarEnd = this.tarOffset;
     await this.writeBytes(ZEROS, BLOCK * 2);
     if (this.#pos > 0) {
       const len = this.#pos;
@@ -281,10 +296,11 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
     }
     const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
     // Deep enough that a main thread delayed by a busy scheduler does not leave the compressors idle.
-    const gz = new ParallelGzip(sink, level, 2 * availableParallelism() + 2);
-    let stats: { files: number; bytesRead: number; changedFiles: ChangedFiles };
+    const index = opts.index ? new IndexBuilder(SLICE) : null;
+    const gz = new ParallelGzip(sink, level, 2 * availableParallelism() + 2, index ? (n) => index.member(n) : undefined);
+    let stats: { files: number; bytesRead: number; changedFiles: ChangedFiles; tarEnd: number };
     try {
-      stats = await walk(resolvePath(root), gz, sink, opts);
+      stats = await walk(resolvePath(root), gz, sink, opts, index);
     } catch (err) {
       // Destroy first: a writer waiting for 'drain' from a consumer that stopped is woken by it.
       destroyOutput(output, err);
@@ -298,7 +314,9 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
       sink.close();
       throw err;
     }
-    return { size: sink.size, checksum: await sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead, changedFiles: stats.changedFiles };
+    const result: CreateResult = { size: sink.size, checksum: await sink.digest(), checksumType, files: stats.files, bytesRead: stats.bytesRead, changedFiles: stats.changedFiles };
+    if (index) result.index = index.finish(sink.size, stats.tarEnd);
+    return result;
   } catch (err) {
     destroyOutput(output, err);
     throw err;
@@ -312,7 +330,7 @@ function destroyOutput(output: Writable, err: unknown): void {
   output.destroy(err instanceof Error ? err : new Error(String(err)));
 }
 
-async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions): Promise<{ files: number; bytesRead: number; changedFiles: ChangedFiles }> {
+async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions, index: IndexBuilder | null): Promise<{ files: number; bytesRead: number; changedFiles: ChangedFiles; tarEnd: number }> {
   const logger = opts.logger ?? silentLogger();
   const signal = opts.signal;
   throwIfAborted(signal);
@@ -332,10 +350,14 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
   let rawNames = 0;
   let sinceYield = 0;
   const snapshot = () => ({ bytesRead: tar.bytesRead, filesDone: files, bytesWritten: sink.size, totalBytes: null });
-  const tar: TarProducer = new TarProducer(gz, () => {
-    throwIfAborted(signal);
-    progress.tick(snapshot);
-  });
+  const tar: TarProducer = new TarProducer(
+    gz,
+    () => {
+      throwIfAborted(signal);
+      progress.tick(snapshot);
+    },
+    index,
+  );
 
   /**
    * The directory's names in bytewise order with their d_type, so regular files (most of a tree)
@@ -483,5 +505,5 @@ async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: Crea
   if (changes.count) logger.info({ changed: changes.count, inconsistent: changes.inconsistent }, 'files changed while being read');
   if (rawNames) logger.info({ rawNames }, 'archived names that are not valid UTF-8 as raw bytes');
   progress.final(snapshot());
-  return { files, bytesRead: tar.bytesRead, changedFiles: changes.result() };
+  return { files, bytesRead: tar.bytesRead, changedFiles: changes.result(), tarEnd: tar.tarEnd };
 }

@@ -18,3 +18,5 @@ export { createArchiveFile } from './create-file.ts';
 export { validateIgnore, IgnoreMatcher } from './ignore-rules.ts';
 export { extractArchive } from './extract.ts';
 export { listArchive, verifyArchive } from './inspect.ts';
+export { decodeIndex, IndexCorruptError, IndexMismatchError, normalIndexPath, type BackupIndex, type IndexEntry } from './backup-index.ts';
+export { buildIndex, fileSource, IndexView, readIndexedFile, readIndexedTar, type ArchiveSource } from './index-reader.ts';

@@ -64,8 +64,11 @@ export class ParallelGzip {
   #error: unknown = null;
   #slotWaiter: (() => void) | null = null;
   members = 0;
+  /** Told each member's compressed length as it is written, in order (the backup index). */
+  readonly #onMember: ((length: number) => void) | undefined;
 
-  constructor(sink: OutputSink, level: number, maxInflight: number) {
+  constructor(sink: OutputSink, level: number, maxInflight: number, onMember?: (length: number) => void) {
+    this.#onMember = onMember;
     this.#sink = sink;
     this.#level = level;
     this.#maxPending = Math.max(2, maxInflight + 2);
@@ -109,6 +112,7 @@ export class ParallelGzip {
         this.#queue.shift();
         this.#pool.push(head.slab);
         this.members++;
+        this.#onMember?.(header.length + body.length);
         this.#wake();
       }
     } catch (err) {

@@ -7,6 +7,8 @@ const MAX_META = 1 << 20; // PAX / GNU long-name bodies larger than this are not
 export interface TarEntry extends ParsedHeader {
   /** Offset of the entry's header in the tar stream. */
   offset: number;
+  /** Offset of its first header: the PAX or GNU long-name record before it, if any, else `offset`. */
+  start: number;
 }
 
 export interface EntryBody {
@@ -47,6 +49,7 @@ export class TarParser {
   #pax: Map<string, Buffer> | null = null;
   #longName: Buffer | null = null;
   #longLink: Buffer | null = null;
+  #start = 0;
   entries = 0;
   bytes = 0;
 
@@ -144,6 +147,7 @@ export class TarParser {
       return;
     }
     this.#zeroBlocks = 0;
+    if (this.#pax === null && this.#longName === null && this.#longLink === null) this.#start = this.#offset;
     if (!checksumOk(buf, off)) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad tar header checksum at offset ${this.#offset}`);
     const h = decodeHeader(buf, off);
     if (Number.isNaN(h.size) || Number.isNaN(h.mode) || Number.isNaN(h.mtime)) {
@@ -193,7 +197,7 @@ export class TarParser {
     this.#longName = null;
     this.#longLink = null;
     const dataLen = hasData(t) ? size : 0;
-    const entry: TarEntry = { name, type: t, mode: h.mode, uid, gid, size, mtime, linkname, offset: this.#offset };
+    const entry: TarEntry = { name, type: t, mode: h.mode, uid, gid, size, mtime, linkname, offset: this.#offset, start: this.#start };
     if (rawName) entry.rawName = rawName;
     if (rawLinkname) entry.rawLinkname = rawLinkname;
     this.#current = entry;

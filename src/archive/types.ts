@@ -28,6 +28,8 @@ export interface CreateOptions {
    * are then not kept (nor are they by Wings). Default true.
    */
   directoryEntries?: boolean;
+  /** Build the backup index (backup-index.ts) in the same pass; it is returned as `result.index`. */
+  index?: boolean;
 }
 
 export interface ChangedFiles {
@@ -61,6 +63,8 @@ export interface CreateResult {
   files: number;
   bytesRead: number;
   changedFiles: ChangedFiles;
+  /** The encoded backup index, when `index: true` was asked for. */
+  index?: Buffer;
 }
 
 export interface ExtractOptions {
