@@ -16,6 +16,8 @@ import { SourceSizes } from './services/source-sizes.ts';
 import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
+import { BackupIndexes } from './services/backup-indexes.ts';
+import { BrowseService } from './services/browse.service.ts';
 import { RestoreService } from './services/restore.service.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
@@ -137,7 +139,8 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
   }));
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const browse = new BrowseService({ store, indexes: new BackupIndexes({ store, logger: logger.child({ part: 'index' }) }) });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,
     logger,
@@ -146,6 +149,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     restores,
     store,
     control,
+    browse,
     inventory: new InventoryService({ store, backups, restores, outbox, logger: logger.child({ part: 'inventory' }) }),
     verifier: new TokenVerifier(config.token),
     downloadIds: new OneTimeIds(),
@@ -214,6 +218,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       store: unused as never,
       control: unused as never,
       inventory: unused as never,
+      browse: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

@@ -25,6 +25,8 @@ export const DaemonRestoreRequest = Type.Object({
   adapter: Type.String(),
   truncate_directory: Type.Optional(Type.Boolean({ default: false })),
   download_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  paths: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 1000, description: 'backwing: restore only these files and folders (paths inside the backup), read through its index; truncate_directory is then ignored and nothing else is touched' })),
+  keep_newer: Type.Optional(Type.Boolean({ description: 'backwing, with paths: keep a file on the server whose modification time is newer than the one in the backup (default false: overwrite)' })),
 });
 export type DaemonRestoreRequest = Static<typeof DaemonRestoreRequest>;
 
@@ -75,6 +77,7 @@ export const DaemonInventoryArchive = Type.Object({
   uuid: Type.String({ description: 'Backup uuid (the file is <uuid>.tar.gz in the backup directory)' }),
   server_uuid: Type.Union([Type.String(), Type.Null()], { description: 'Owner from the sidecar; null when the sidecar is missing or unreadable' }),
   size: Type.Integer({ description: 'Bytes of the archive (0 when only a sidecar is left)' }),
+  index_size: Type.Optional(Type.Integer({ description: 'backwing: bytes of the backup index `<uuid>.idx` beside the archive (absent when there is none yet)' })),
   age_seconds: Type.Integer({ description: "Seconds since the archive (or sidecar) was last written, by the daemon's clock" }),
 });
 export type DaemonInventoryArchive = Static<typeof DaemonInventoryArchive>;
@@ -98,3 +101,30 @@ export const DaemonInventory = Type.Object({
   jobs: Type.Array(DaemonInventoryJob),
 });
 export type DaemonInventory = Static<typeof DaemonInventory>;
+
+/** backwing: one entry of a backup's file listing (read from its index). */
+export const BackupFileEntry = Type.Object({
+  name: Type.String(),
+  path: Type.String({ description: 'Path inside the backup, no leading or trailing slash' }),
+  type: Type.Union([Type.Literal('file'), Type.Literal('dir'), Type.Literal('symlink'), Type.Literal('hardlink'), Type.Literal('other')]),
+  size: Type.Integer({ minimum: 0 }),
+  mode: Type.Integer({ minimum: 0 }),
+  modified_at: Type.Union([Type.String(), Type.Null()], { description: 'ISO 8601; null for a folder that has no entry of its own (archives without folder entries)' }),
+  link_target: Type.Optional(Type.String()),
+});
+export type BackupFileEntry = Static<typeof BackupFileEntry>;
+
+/**
+ * backwing: `GET /api/servers/{server}/backup/{backup}/files` and `.../files/search`. While the
+ * index of an archive that had none is being built, the answer is 202 with `status: "building"`
+ * and no entries.
+ */
+export const BackupFileList = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('building')]),
+  path: Type.String(),
+  entries: Type.Array(BackupFileEntry),
+  total: Type.Integer({ minimum: 0 }),
+  page: Type.Integer({ minimum: 1 }),
+  per_page: Type.Integer({ minimum: 1 }),
+});
+export type BackupFileList = Static<typeof BackupFileList>;

@@ -25,6 +25,16 @@ export interface BackupDownloadClaims {
   jti?: string;
 }
 
+/**
+ * backwing: `GET /download/backup/file?token=...` — one file (raw) or folder (`.tar.gz`) of a
+ * local backup, read through its index. Scope must be 'backup-file'; usable once, 15 minutes.
+ */
+export interface BackupFileClaims extends BackupDownloadClaims {
+  scope: 'backup-file';
+  /** The path inside the backup. */
+  path: string;
+}
+
 /** Websocket auth (`{"event":"auth","args":[jwt]}`). */
 export interface WebsocketClaims {
   server_uuid: string;

@@ -15,6 +15,7 @@ import { backupRoutes } from './backup.routes.ts';
 import { inventoryRoutes } from './inventory.routes.ts';
 import { systemRoutes } from './system.routes.ts';
 import { downloadRoutes } from './download.routes.ts';
+import { browseDownloadRoutes, browseRoutes } from './browse.routes.ts';
 import { wsRoutes } from './ws.routes.ts';
 import { DaemonMessages, daemonErrors } from '../errors.ts';
 import { describeJsonProblem, parseBoundedJson } from '../../core/json-limits.ts';
@@ -108,8 +109,10 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: BuildDaemonAppO
     await scope.register(async (s) => systemRoutes(s, deps));
     await scope.register(async (s) => backupRoutes(s, deps));
     await scope.register(async (s) => inventoryRoutes(s, deps));
+    await scope.register(async (s) => browseRoutes(s, deps));
   });
   await app.register(async (s) => downloadRoutes(s, deps));
+  await app.register(async (s) => browseDownloadRoutes(s, deps));
   await app.register(async (s) => wsRoutes(s, deps));
 
   // Unauthenticated on purpose (scrapers rarely carry tokens); it reveals counts only. Set

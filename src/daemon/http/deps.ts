@@ -7,6 +7,7 @@ import type { RestoreService } from '../services/restore.service.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
 import type { ServerControl } from '../control/server-control.ts';
+import type { BrowseService } from '../services/browse.service.ts';
 import type { InventoryService } from '../services/inventory.service.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
 
@@ -20,6 +21,7 @@ export interface DaemonHttpDeps {
   store: BackupStore;
   control: ServerControl;
   inventory: InventoryService;
+  browse: BrowseService;
   verifier: TokenVerifier;
   downloadIds: OneTimeIds;
   hub: EventHub;

@@ -50,6 +50,20 @@ export interface ScannedArchive {
 
 const ARCHIVE = /^(.+)\.tar\.gz$/;
 
+/** The backup index (src/archive/backup-index.ts) beside `<uuid>.tar.gz`: `<uuid>.idx`. */
+export function indexPathOf(archivePath: string): string {
+  return archivePath.replace(/\.tar\.gz$/, '.idx');
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    const st = await lstat(path);
+    return st.isFile() ? st.size : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function isTemporary(name: string): boolean {
   return name.endsWith('.tmp') || name.includes('.tmp-') || name.startsWith('.backwing-');
 }
@@ -191,15 +205,29 @@ export class BackupStore {
     return null;
   }
 
+  /** Writes (or replaces) the index beside an archive: a complete file appears or nothing. */
+  async writeIndex(archivePath: string, index: Buffer): Promise<void> {
+    const path = indexPathOf(archivePath);
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, index, { mode: 0o600 });
+      await rename(tmp, path);
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
   /** Removes what `claim` found. */
   async removeFound(found: FoundBackup): Promise<void> {
     await rm(found.path, { force: true });
+    await rm(indexPathOf(found.path), { force: true });
     await rm(found.sidecarPath, { force: true });
   }
 
   /** Removes a backup this daemon writes for `serverUuid` (a failed or interrupted one). */
   async remove(uuid: string, serverUuid: string): Promise<void> {
     await rm(this.archivePath(uuid, serverUuid), { force: true });
+    await rm(indexPathOf(this.archivePath(uuid, serverUuid)), { force: true });
     await rm(this.sidecarPath(uuid, serverUuid), { force: true });
   }
 
@@ -223,7 +251,7 @@ export class BackupStore {
     const visit = async (dir: string, directoryServer: string | null, rel: string): Promise<void> => {
       for (const name of (await readdir(dir)).sort()) {
         const path = join(dir, name);
-        if (name.endsWith('.json') || isTemporary(name)) continue;
+        if (name.endsWith('.json') || name.endsWith('.idx') || isTemporary(name)) continue;
         const m = ARCHIVE.exec(name);
         if (!m) {
           const server = directoryServer === null ? canonicalUuid(name) : null;
@@ -258,14 +286,14 @@ export class BackupStore {
    * Every archive (or lone sidecar, left by a crash between the two removals) in both layouts,
    * with its owner and age, for the panel's reconciler. Temp files do not count.
    */
-  async listArchives(nowMs = Date.now()): Promise<Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }>> {
+  async listArchives(nowMs = Date.now()): Promise<Array<{ uuid: string; serverUuid: string | null; size: number; indexSize: number; ageSeconds: number }>> {
     const age = (mtimeMs: number): number => Math.max(0, Math.floor((nowMs - mtimeMs) / 1000));
-    const out: Array<{ uuid: string; serverUuid: string | null; size: number; ageSeconds: number }> = [];
+    const out: Array<{ uuid: string; serverUuid: string | null; size: number; indexSize: number; ageSeconds: number }> = [];
     const withArchive = new Set<string>();
     for (const a of await this.scan()) {
       withArchive.add(a.sidecarPath);
       const sidecarMtime = (await regularFile(a.sidecarPath))?.mtime.getTime() ?? 0;
-      out.push({ uuid: a.uuid, serverUuid: a.directoryServer ?? a.sidecar?.server_uuid ?? null, size: a.size, ageSeconds: age(Math.max(a.mtime.getTime(), sidecarMtime)) });
+      out.push({ uuid: a.uuid, serverUuid: a.directoryServer ?? a.sidecar?.server_uuid ?? null, size: a.size, indexSize: await fileSize(indexPathOf(a.path)), ageSeconds: age(Math.max(a.mtime.getTime(), sidecarMtime)) });
     }
     for (const { dir, directoryServer } of await this.#directories()) {
       for (const name of await readdir(dir)) {
@@ -276,7 +304,7 @@ export class BackupStore {
         const st = await regularFile(path);
         if (!st) continue; // removed while we looked
         const sidecar = await this.readSidecarAt(path);
-        out.push({ uuid, serverUuid: directoryServer ?? sidecar?.server_uuid ?? null, size: 0, ageSeconds: age(st.mtime.getTime()) });
+        out.push({ uuid, serverUuid: directoryServer ?? sidecar?.server_uuid ?? null, size: 0, indexSize: 0, ageSeconds: age(st.mtime.getTime()) });
       }
     }
     return out;
@@ -286,6 +314,7 @@ export class BackupStore {
   async removeEverywhere(uuid: string): Promise<void> {
     for (const { dir } of await this.#directories()) {
       await rm(join(dir, `${uuid}.tar.gz`), { force: true });
+      await rm(join(dir, `${uuid}.idx`), { force: true });
       await rm(join(dir, `${uuid}.json`), { force: true });
     }
   }

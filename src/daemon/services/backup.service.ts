@@ -224,7 +224,10 @@ export class BackupService {
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       if (adapter === 'wings') {
-        result = await createArchiveFile(serverDir, await store.prepareArchive(uuid, job.serverUuid), archiveOpts);
+        const archivePath = await store.prepareArchive(uuid, job.serverUuid);
+        result = await createArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
+        // Without it the backup is still whole: the first browse builds the index from the archive.
+        if (result.index) await store.writeIndex(archivePath, result.index).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'cannot write the backup index'));
         await store.writeSidecar(uuid, {
           server_uuid: job.serverUuid,
           checksum: result.checksum,

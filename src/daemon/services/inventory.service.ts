@@ -35,7 +35,7 @@ export class InventoryService {
         ...(typeof body.failure_reason === 'string' ? { failure_reason: body.failure_reason } : {}),
       });
     }
-    const archives = (await store.listArchives()).map((a) => ({ uuid: a.uuid, server_uuid: a.serverUuid, size: a.size, age_seconds: a.ageSeconds }));
+    const archives = (await store.listArchives()).map((a) => ({ uuid: a.uuid, server_uuid: a.serverUuid, size: a.size, ...(a.indexSize > 0 ? { index_size: a.indexSize } : {}), age_seconds: a.ageSeconds }));
     return { archives, jobs };
   }
 

@@ -28,11 +28,15 @@ import type { ServerControl } from '../control/server-control.ts';
 import { ControlError } from '../control/types.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
+import type { BrowseService } from './browse.service.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
   truncate_directory?: unknown;
   download_url?: unknown;
+  /** backwing: restore only these paths of a local backup, read through its index. */
+  paths?: unknown;
+  keep_newer?: unknown;
 }
 
 interface RunningRestore {
@@ -56,6 +60,8 @@ export interface RestoreServiceDeps {
   logger: Logger;
   /** With power control the server is stopped first, restored, and started again if it was up. */
   control: ServerControl;
+  /** Restores of selected paths read through the backup index (absent: such requests are refused). */
+  browse?: BrowseService;
   /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
   backupRunningFor(serverUuid: string): boolean;
 }
@@ -108,7 +114,12 @@ export class RestoreService {
     if (!backupUuid) throw daemonErrors.badUuid();
     if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
     const adapter = req.adapter;
-    const truncate = req.truncate_directory === true;
+    const selected = req.paths !== undefined && req.paths !== null;
+    if (selected && (!Array.isArray(req.paths) || req.paths.length === 0 || req.paths.length > 1000)) throw daemonErrors.badRequest('paths must be a list of 1 to 1000 paths.');
+    if (selected && adapter !== 'wings') throw daemonErrors.badRequest('Restoring selected paths is available for local backups only.');
+    if (selected && !this.deps.browse) throw daemonErrors.badRequest('Restoring selected paths is not available on this daemon.');
+    // A restore of some paths never empties the server first: nothing else is touched.
+    const truncate = req.truncate_directory === true && !selected;
     let downloadUrl = '';
     if (adapter === 's3') {
       if (typeof req.download_url !== 'string' || req.download_url === '') throw daemonErrors.badRequest(DaemonMessages.downloadUrlRequired);
@@ -128,7 +139,12 @@ export class RestoreService {
     let archiveSize: number | null = null;
     let journalId: string | null = null;
     try {
-      if (adapter === 'wings') {
+      if (selected) {
+        // Paths checked (422/404) and the index loaded before the 202, as the archive is below.
+        const picked = await this.deps.browse!.restoreInput(serverUuid, backupUuid, req.paths as unknown[], req.keep_newer === true, serverDir);
+        input = picked.input;
+        archiveSize = null;
+      } else if (adapter === 'wings') {
         const owned = await store.claim(serverUuid, backupUuid);
         if (!owned) throw daemonErrors.backupNotFound();
         // Opened now, before anything is truncated: a DELETE racing in afterwards cannot leave us

@@ -3,7 +3,7 @@
  * download tokens.
  */
 import { jwtVerify, errors as joseErrors } from 'jose';
-import { DOWNLOAD_TOKEN_TTL_SECONDS, TOKEN_CLOCK_SKEW_SECONDS, type BackupDownloadClaims, type WebsocketClaims } from '../../wire/tokens.ts';
+import { DOWNLOAD_TOKEN_TTL_SECONDS, TOKEN_CLOCK_SKEW_SECONDS, type BackupDownloadClaims, type BackupFileClaims, type WebsocketClaims } from '../../wire/tokens.ts';
 import type { Secret } from '../../core/secret.ts';
 
 export class TokenInvalid extends Error {}
@@ -45,6 +45,16 @@ export class TokenVerifier {
     }
     if (!scopeAllows(p.scope, 'backup-download')) throw new TokenInvalid('wrong scope');
     return p as unknown as BackupDownloadClaims;
+  }
+
+  /** A file-of-a-backup link (backwing): the scope is required, so a whole-backup link cannot serve. */
+  async downloadFile(jwt: string): Promise<BackupFileClaims> {
+    const p = await this.#verify(jwt, DOWNLOAD_TOKEN_TTL_SECONDS);
+    if (typeof p.server_uuid !== 'string' || typeof p.backup_uuid !== 'string' || typeof p.unique_id !== 'string' || p.unique_id === '' || typeof p.path !== 'string') {
+      throw new TokenInvalid('missing claims');
+    }
+    if (p.scope !== 'backup-file') throw new TokenInvalid('wrong scope');
+    return p as unknown as BackupFileClaims;
   }
 
   async websocket(jwt: string): Promise<WebsocketClaims> {

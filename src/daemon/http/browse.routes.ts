@@ -1,0 +1,96 @@
+/**
+ * backwing extensions (issue 14): browse a local backup through its index. Listing and search are
+ * node-token routes the panel calls; the file download is a panel-signed one-time link like the
+ * backup download (`/download/backup/file?token=`, scope `backup-file`).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
+import { daemonErrors } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import { TokenInvalid } from '../services/token-verifier.ts';
+import type { DaemonHttpDeps } from './deps.ts';
+
+const BackupParams = Type.Object({ server: Type.String(), backup: Type.String() });
+const Paging = { page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })), per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) };
+const errors = { 400: DaemonErrorBody, 401: DaemonErrorBody, 403: DaemonErrorBody, 404: DaemonErrorBody, 409: DaemonErrorBody, 422: DaemonErrorBody };
+const EXT = 'backwing extension, not in Wings. Read from the backup index; while the index of an archive that had none is built (one streaming pass, kept), the answer is 202 with status "building".';
+
+export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
+  app.get<{ Params: { server: string; backup: string }; Querystring: { path?: string; page?: number; per_page?: number } }>(
+    '/api/servers/:server/backup/:backup/files',
+    {
+      schema: {
+        summary: 'List a folder of a local backup (backwing extension)', description: EXT, tags: ['backups'], params: BackupParams,
+        querystring: Type.Object({ path: Type.Optional(Type.String()), ...Paging }),
+        response: { 200: BackupFileList, 202: BackupFileList, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = await deps.registry.resolve(req.params.server);
+      const list = await deps.browse.list(server.uuid, req.params.backup, req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
+      return reply.code(list.status === 'building' ? 202 : 200).send(list);
+    },
+  );
+
+  app.get<{ Params: { server: string; backup: string }; Querystring: { pattern?: string; page?: number; per_page?: number } }>(
+    '/api/servers/:server/backup/:backup/files/search',
+    {
+      schema: {
+        summary: 'Search a local backup by name (backwing extension)',
+        description: `${EXT} The pattern matches file and folder names (not their folders), case-insensitively; * and ? are wildcards, otherwise it is a substring.`,
+        tags: ['backups'], params: BackupParams,
+        querystring: Type.Object({ pattern: Type.Optional(Type.String()), ...Paging }),
+        response: { 200: BackupFileList, 202: BackupFileList, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = await deps.registry.resolve(req.params.server);
+      const list = await deps.browse.search(server.uuid, req.params.backup, req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
+      return reply.code(list.status === 'building' ? 202 : 200).send(list);
+    },
+  );
+
+}
+
+/** The one-time file link; registered outside the node-token scope (the token is the credential). */
+export async function browseDownloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
+  app.get<{ Querystring: { token?: string } }>(
+    '/download/backup/file',
+    {
+      schema: {
+        summary: 'Download one file (raw) or folder (.tar.gz) of a local backup with a panel-signed one-time token (backwing extension)',
+        description: 'backwing extension. The token has scope "backup-file" and a `path` claim. Only the index and the gzip members holding the path are read.',
+        tags: ['backups'],
+        querystring: Type.Object({ token: Type.Optional(Type.String()) }),
+        response: { 401: DaemonErrorBody, 403: DaemonErrorBody, 404: DaemonErrorBody, 409: DaemonErrorBody, 422: DaemonErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const token = req.query.token;
+      if (!token) throw daemonErrors.missingAuth();
+      let claims;
+      try {
+        claims = await deps.verifier.downloadFile(token);
+      } catch (err) {
+        if (err instanceof TokenInvalid) throw daemonErrors.forbidden();
+        throw err;
+      }
+      const serverUuid = canonicalUuid(claims.server_uuid);
+      if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
+      const opened = await deps.browse.open(serverUuid, claims.backup_uuid, claims.path);
+      if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) {
+        opened.stream.destroy();
+        throw daemonErrors.resourceNotFound();
+      }
+      const ascii = opened.name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+      reply.headers({
+        'content-type': opened.kind === 'dir' ? 'application/gzip' : 'application/octet-stream',
+        'content-disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(opened.name)}`,
+        'cache-control': 'no-store',
+      });
+      if (opened.size !== null) reply.header('content-length', String(opened.size));
+      return reply.code(200).send(opened.stream);
+    },
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * Browsing a local backup through its index (backwing, issue 14): list a folder, search names,
+ * read one file or a folder, and pick entries for a restore of selected paths.
+ */
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { AppError } from '../../core/app-error.ts';
+import { fileSource, IndexMismatchError, readIndexedFile, readIndexedTar, type IndexEntry, type IndexView } from '../../archive/index.ts';
+import type { BackupFileEntry, BackupFileList } from '../../wire/daemon-api.ts';
+import { daemonErrors } from '../errors.ts';
+import { canonicalUuid } from '../uuid.ts';
+import type { BackupIndexes } from './backup-indexes.ts';
+import type { BackupStore, FoundBackup } from './backup-store.ts';
+
+export const browseErrors = {
+  badPath: (why: string) => new AppError('E_PATH_INVALID', 422, `Invalid path: ${why}.`),
+  notInBackup: (path: string) => new AppError('E_PATH_NOT_FOUND', 404, `"${path}" is not in this backup.`, { meta: { path } }),
+  building: () => new AppError('E_INDEX_BUILDING', 409, 'The index of this backup is being built; try again in a moment.'),
+  badPattern: () => new AppError('E_PATTERN_INVALID', 422, 'The search pattern must be 1 to 200 characters without NUL.'),
+};
+
+/** A path inside a backup: relative, no `..`, no NUL; `.` and empty components dropped. '' = the root. */
+export function checkBackupPath(raw: unknown): string {
+  if (raw === undefined || raw === null || raw === '' || raw === '/') return '';
+  if (typeof raw !== 'string') throw browseErrors.badPath('it must be a string');
+  if (raw.includes('\0')) throw browseErrors.badPath('it contains a NUL byte');
+  if (raw.startsWith('/')) throw browseErrors.badPath('it must be relative to the backup, not absolute');
+  if (raw.length > 4096) throw browseErrors.badPath('it is longer than 4096 characters');
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw browseErrors.badPath('it may not contain ".."');
+  return parts.join('/');
+}
+
+function toWire(e: IndexEntry): BackupFileEntry {
+  const slash = e.path.lastIndexOf('/');
+  const out: BackupFileEntry = {
+    name: e.path.slice(slash + 1),
+    path: e.path,
+    type: e.type,
+    size: e.size,
+    mode: e.mode,
+    modified_at: e.tarOffset < 0 ? null : new Date(e.mtime * 1000).toISOString(),
+  };
+  if (e.linkname !== undefined) out.link_target = e.linkname;
+  return out;
+}
+
+/** `*` any run, `?` one character, case-insensitive, matched against the name (not the folder). */
+export function nameMatcher(pattern: string): (name: string) => boolean {
+  const p = pattern.toLowerCase();
+  const wild = p.includes('*') || p.includes('?');
+  if (!wild) return (name) => name.toLowerCase().includes(p);
+  // Iterative glob with one backtrack point: linear-ish, no RegExp, no catastrophic cases.
+  return (name) => {
+    const s = name.toLowerCase();
+    let i = 0;
+    let j = 0;
+    let star = -1;
+    let mark = 0;
+    while (i < s.length) {
+      if (j < p.length && (p[j] === '?' || p[j] === s[i])) {
+        i++;
+        j++;
+      } else if (j < p.length && p[j] === '*') {
+        star = j++;
+        mark = i;
+      } else if (star >= 0) {
+        j = star + 1;
+        i = ++mark;
+      } else return false;
+    }
+    while (j < p.length && p[j] === '*') j++;
+    return j === p.length;
+  };
+}
+
+function page<T>(items: T[], pageNo: number, perPage: number): T[] {
+  return items.slice((pageNo - 1) * perPage, pageNo * perPage);
+}
+
+export interface OpenedPath {
+  kind: 'file' | 'dir';
+  /** File name (or `<folder>.tar.gz`) for Content-Disposition. */
+  name: string;
+  /** Bytes of a file; null for a folder (its .tar.gz is made on the fly). */
+  size: number | null;
+  stream: Readable;
+}
+
+export class BrowseService {
+  constructor(private readonly deps: { store: BackupStore; indexes: BackupIndexes }) {}
+
+  async #found(serverUuid: string, rawBackup: string): Promise<FoundBackup> {
+    const uuid = canonicalUuid(rawBackup);
+    if (!uuid) throw daemonErrors.badUuid();
+    const found = await this.deps.store.claim(serverUuid, uuid);
+    if (!found) throw daemonErrors.backupNotFound();
+    return found;
+  }
+
+  async #view(found: FoundBackup): Promise<IndexView | null> {
+    const v = await this.deps.indexes.load(found);
+    if ('building' in v) {
+      if (v.error) throw new AppError('E_INDEX_BUILD', 422, `The index of this backup could not be built: ${v.error}`);
+      return null;
+    }
+    return v;
+  }
+
+  async list(serverUuid: string, backup: string, rawPath: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
+    const path = checkBackupPath(rawPath);
+    const view = await this.#view(await this.#found(serverUuid, backup));
+    if (!view) return { status: 'building', path, entries: [], total: 0, page: pageNo, per_page: perPage };
+    if (!view.isDirectory(path)) {
+      if (view.get(path)) throw browseErrors.badPath(`"${path}" is a file, not a folder`);
+      throw browseErrors.notInBackup(path);
+    }
+    const all = view.list(path);
+    return { status: 'ready', path, entries: page(all, pageNo, perPage).map(toWire), total: all.length, page: pageNo, per_page: perPage };
+  }
+
+  async search(serverUuid: string, backup: string, pattern: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
+    if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 200 || pattern.includes('\0')) throw browseErrors.badPattern();
+    const view = await this.#view(await this.#found(serverUuid, backup));
+    if (!view) return { status: 'building', path: '', entries: [], total: 0, page: pageNo, per_page: perPage };
+    const match = nameMatcher(pattern);
+    const hits: IndexEntry[] = [];
+    for (const e of view.all()) if (match(e.path.slice(e.path.lastIndexOf('/') + 1))) hits.push(e);
+    return { status: 'ready', path: '', entries: page(hits, pageNo, perPage).map(toWire), total: hits.length, page: pageNo, per_page: perPage };
+  }
+
+  /** One file raw, or a folder as a .tar.gz of just that subtree. */
+  async open(serverUuid: string, backup: string, rawPath: unknown): Promise<OpenedPath> {
+    const path = checkBackupPath(rawPath);
+    const found = await this.#found(serverUuid, backup);
+    const view = await this.#view(found);
+    if (!view) throw browseErrors.building();
+    const src = fileSource(found.path);
+    const entry = view.get(path);
+    const base = path === '' ? 'backup' : path.slice(path.lastIndexOf('/') + 1);
+    if (entry && entry.type === 'file') {
+      const pick = view.select([path]).picks.at(-1)!;
+      return { kind: 'file', name: base, size: entry.size, stream: this.#guard(found, readIndexedFile(src, view.index, pick)) };
+    }
+    if (!view.isDirectory(path)) {
+      if (entry) throw browseErrors.badPath(`"${path}" is a ${entry.type}, which cannot be downloaded on its own`);
+      throw browseErrors.notInBackup(path);
+    }
+    const { picks } = view.select([path]);
+    const tar = this.#guard(found, readIndexedTar(src, view.index, picks));
+    return { kind: 'dir', name: `${base}.tar.gz`, size: null, stream: tar.pipe(createGzip({ level: 1 })) };
+  }
+
+  /**
+   * A gzip stream of the chosen paths for a restore, checked before the restore starts: every
+   * path must be in the backup (404 naming the first missing one). With `keepNewer`, files whose
+   * copy on the server is newer than the backup's are left out.
+   */
+  async restoreInput(serverUuid: string, backup: string, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; bytes: number }> {
+    const paths = rawPaths.map(checkBackupPath);
+    const found = await this.#found(serverUuid, backup);
+    const view = await this.#view(found);
+    if (!view) throw browseErrors.building();
+    const { picks, missing } = view.select(paths);
+    if (missing.length > 0) throw browseErrors.notInBackup(missing[0]!);
+    let chosen = picks;
+    if (keepNewer) {
+      const keep: number[] = [];
+      for (const k of picks) {
+        const e = view.index.entries[k]!;
+        if (e.type === 'file') {
+          const st = await lstat(join(serverDir, e.path)).catch(() => null);
+          if (st && Math.floor(st.mtimeMs / 1000) > e.mtime) continue;
+        }
+        keep.push(k);
+      }
+      chosen = keep;
+    }
+    const bytes = chosen.reduce((n, k) => n + view.index.entries[k]!.size, 0);
+    const tar = this.#guard(found, readIndexedTar(fileSource(found.path), view.index, chosen));
+    return { input: tar.pipe(createGzip({ level: 1 })), bytes };
+  }
+
+  /** A disagreement between index and archive fails the read and gets the index rebuilt. */
+  #guard(found: FoundBackup, gen: AsyncGenerator<Buffer>): Readable {
+    const indexes = this.deps.indexes;
+    async function* guarded(): AsyncGenerator<Buffer> {
+      try {
+        yield* gen;
+      } catch (err) {
+        if (err instanceof IndexMismatchError) indexes.markForRebuild(found);
+        throw err;
+      }
+    }
+    return Readable.from(guarded(), { objectMode: false });
+  }
+}
