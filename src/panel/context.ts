@@ -12,6 +12,7 @@ import { createRepositories, type Repos } from './repositories/index.ts';
 import { ActivityService } from './services/activity.service.ts';
 import { ApiKeysService } from './services/api-keys.service.ts';
 import { BackupsService } from './services/backups.service.ts';
+import { BackupFilesService } from './services/backup-files.service.ts';
 import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
@@ -35,6 +36,7 @@ export interface PanelServices {
   servers: ServersService;
   subusers: SubusersService;
   backups: BackupsService;
+  backupFiles: BackupFilesService;
   remote: RemoteService;
   serverControl: ServerControlService;
   activity: ActivityService;
@@ -93,6 +95,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
+  const backups = new BackupsService(deps, activity);
   const services: PanelServices = {
     users,
     apiKeys: new ApiKeysService(deps),
@@ -101,7 +104,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     nodes: new NodesService(deps),
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
-    backups: new BackupsService(deps, activity),
+    backups,
+    backupFiles: new BackupFilesService(deps, activity, backups),
     remote: new RemoteService(deps, activity, new NotificationQueue(deps)),
     serverControl: new ServerControlService(deps, activity),
     activity,

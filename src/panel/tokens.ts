@@ -36,15 +36,17 @@ export function nodeAudience(node: NodeConnection): string {
 
 export async function signDownloadToken(
   node: NodeConnection,
-  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string },
+  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string; path?: string },
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = {
     server_uuid: c.serverUuid,
     backup_uuid: c.backupUuid,
     unique_id: randomUniqueId(),
-    scope: 'backup-download',
+    // backwing: a link to one path of the backup (`/download/backup/file`), never the whole archive.
+    scope: c.path !== undefined ? 'backup-file' : 'backup-download',
   };
+  if (c.path !== undefined) claims.path = c.path;
   if (c.userUuid !== undefined) claims.user_uuid = c.userUuid;
   if (c.userId !== undefined) claims.user_id = c.userId;
   if (c.fileName !== undefined) claims.file_name = c.fileName;

@@ -2,6 +2,7 @@
  * The panel's client API (`/api/client/...`), Pterodactyl-shaped. Clients written for
  * Pterodactyl (nodeactyl, jspteroapi, the upstream UI) read exactly these fields.
  */
+import { BackupFileEntry } from './daemon-api.ts';
 import { Type, type Static } from 'typebox';
 import { ChangedFiles } from './server-control.ts';
 
@@ -66,6 +67,10 @@ export type CreateBackupBody = Static<typeof CreateBackupBody>;
 
 export const RestoreBackupBody = Type.Object({
   truncate: Type.Boolean(),
+  /** backwing: restore only these paths of the backup (local backups); truncate is then ignored. */
+  paths: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 1000 })),
+  /** backwing, with paths: keep files on the server that are newer than the backup's copy. */
+  keep_newer: Type.Optional(Type.Boolean()),
 });
 
 export const SignedUrl = Type.Object({
@@ -130,3 +135,24 @@ export const BACKUP_ACTIVITY_EVENTS = [
   'server:backup.complete',
   'server:backup.fail',
 ] as const;
+
+/** backwing: one entry of a backup's file listing (`GET .../backups/{backup}/files`). */
+export const BackupFileObject = Type.Object({
+  object: Type.Literal('backup_file'),
+  attributes: BackupFileEntry,
+});
+
+/**
+ * backwing: `GET /api/client/servers/{server}/backups/{backup}/files[/search]`. `meta.status` is
+ * "building" (HTTP 202, no entries) while the index of an archive that had none is being built.
+ */
+export const BackupFileListResponse = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(BackupFileObject),
+  meta: Type.Object({
+    status: Type.Union([Type.Literal('ready'), Type.Literal('building')]),
+    path: Type.String(),
+    pagination: Pagination,
+  }),
+});
+export type BackupFileListResponse = Static<typeof BackupFileListResponse>;

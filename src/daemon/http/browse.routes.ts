@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
+import { BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
 import { TokenInvalid } from '../services/token-verifier.ts';
@@ -51,6 +51,22 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
   );
 
+
+  app.get<{ Params: { server: string; backup: string }; Querystring: { path?: string } }>(
+    '/api/servers/:server/backup/:backup/files/stat',
+    {
+      schema: {
+        summary: 'One entry of a local backup (backwing extension)', description: `${EXT} 404 names a path the backup does not have.`, tags: ['backups'], params: BackupParams,
+        querystring: Type.Object({ path: Type.Optional(Type.String()) }),
+        response: { 200: BackupFileEntry, 202: Type.Object({ status: Type.Literal('building') }), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = await deps.registry.resolve(req.params.server);
+      const entry = await deps.browse.stat(server.uuid, req.params.backup, req.query.path);
+      return 'building' in entry ? reply.code(202).send({ status: 'building' }) : reply.send(entry);
+    },
+  );
 }
 
 /** The one-time file link; registered outside the node-token scope (the token is the credential). */

@@ -131,6 +131,17 @@ export class BrowseService {
     return { status: 'ready', path: '', entries: page(hits, pageNo, perPage).map(toWire), total: hits.length, page: pageNo, per_page: perPage };
   }
 
+  /** One entry (a folder without an entry of its own included); 404 naming a path the backup lacks. */
+  async stat(serverUuid: string, backup: string, rawPath: unknown): Promise<BackupFileEntry | { building: true }> {
+    const path = checkBackupPath(rawPath);
+    const view = await this.#view(await this.#found(serverUuid, backup));
+    if (!view) return { building: true };
+    const e = view.get(path);
+    if (e) return toWire(e);
+    if (!view.isDirectory(path)) throw browseErrors.notInBackup(path);
+    return toWire({ path, type: 'dir', size: 0, mode: 0o755, mtime: 0, tarOffset: -1 });
+  }
+
   /** One file raw, or a folder as a .tar.gz of just that subtree. */
   async open(serverUuid: string, backup: string, rawPath: unknown): Promise<OpenedPath> {
     const path = checkBackupPath(rawPath);

@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { BackupFileEntry, BackupFileList, DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -35,6 +35,10 @@ export interface DaemonClient {
    * have the route (an upstream Wings: 404/405) or answers something that is not an inventory.
    */
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
+  /** backwing: a folder of a local backup, or a name search (`pattern` set), read from its index. */
+  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList>;
+  /** backwing: one entry of a local backup, or 'building' while its index is made. */
+  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
 }
@@ -199,6 +203,33 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         return null;
       }
       return Value.Check(DaemonInventory, parsed) ? parsed : null;
+    },
+    async backupFiles(node, serverUuid, backupUuid, q) {
+      const query = new URLSearchParams({ page: String(q.page), per_page: String(q.perPage) });
+      if (q.pattern !== undefined) query.set('pattern', q.pattern);
+      else if (q.path !== undefined) query.set('path', q.path);
+      const sub = q.pattern !== undefined ? 'files/search' : 'files';
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`);
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // checked below
+      }
+      if (!Value.Check(BackupFileList, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot list the files of a backup (it needs a backwing daemon).', {});
+      return parsed;
+    },
+    async backupFileStat(node, serverUuid, backupUuid, path) {
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`);
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // checked below
+      }
+      if ((parsed as { status?: unknown } | null)?.status === 'building') return 'building';
+      if (!Value.Check(BackupFileEntry, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot read the files of a backup (it needs a backwing daemon).', {});
+      return parsed;
     },
     async removeArchive(node, backupUuid) {
       await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
-import { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { BackupFileListResponse, BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
+import { DaemonIgnoreFile, type BackupFileList } from '../../wire/daemon-api.ts';
+import { FILES_MAX_PER_PAGE, FILES_PER_PAGE } from '../services/backup-files.service.ts';
 import type { PanelContext } from '../context.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
@@ -21,7 +22,11 @@ const CreateBody = Type.Object({
   ignored: Type.Optional(Nullable(Type.String())),
 });
 
-const RestoreBody = Type.Object({ truncate: Type.Boolean() });
+const RestoreBody = Type.Object({
+  truncate: Type.Boolean(),
+  paths: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 1000, description: 'backwing extension: restore only these files and folders of a local backup (read through its index). `truncate` is then ignored: nothing else on the server is touched. 422 for a path with "..", NUL or a leading "/", 404 naming a path the backup does not have.' })),
+  keep_newer: Type.Optional(Type.Boolean({ description: 'backwing extension, with paths: keep a file on the server that is newer than its copy in the backup (default: overwrite).' })),
+});
 
 const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
 
@@ -99,6 +104,58 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return { object: 'signed_url', attributes: { url } };
   });
 
+  const files = ctx.services.backupFiles;
+  const FILES_DOC = 'backwing extension. Needs backup.download. Read from the backup index on the node (local backups): only the index and the gzip members that hold a path are read. While the index of an archive that had none (Wings, GNU tar) is built, the answer is 202 with meta.status "building" and no entries. 422 for a path with "..", NUL or a leading "/"; 404 naming a path the backup does not have.';
+  const filesPage = (request: Parameters<typeof readPage>[0]) => readPage(request, FILES_PER_PAGE, FILES_MAX_PER_PAGE);
+  const fileList = (request: { url: string }, r: BackupFileList, page: number, perPage: number): BackupFileListResponse => ({
+    object: 'list',
+    data: r.entries.map((attributes) => ({ object: 'backup_file' as const, attributes })),
+    meta: { status: r.status, path: r.path, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.entries.length) },
+  });
+
+  app.get(`${base}/:backup/files`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, summary: 'List a folder of a backup (backwing extension)', description: FILES_DOC,
+      querystring: Type.Object({ path: Type.Optional(Type.String()), page: Type.Optional(Type.Integer({ minimum: 1 })), per_page: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      response: { 200: BackupFileListResponse, 202: BackupFileListResponse },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.download' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    const { page, perPage } = filesPage(request);
+    const r = await files.list(scope, backupOf(request), { path: (request.query as { path?: string }).path ?? '', page, perPage });
+    return reply.code(r.status === 'building' ? 202 : 200).send(fileList(request, r, page, perPage));
+  });
+
+  app.get(`${base}/:backup/files/search`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, summary: 'Search a backup by file name (backwing extension)',
+      description: `${FILES_DOC} \`pattern\` matches names (not folders) case-insensitively; * and ? are wildcards, otherwise it is a substring.`,
+      querystring: Type.Object({ pattern: Type.String({ minLength: 1, maxLength: 200 }), page: Type.Optional(Type.Integer({ minimum: 1 })), per_page: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      response: { 200: BackupFileListResponse, 202: BackupFileListResponse },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.download' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    const { page, perPage } = filesPage(request);
+    const r = await files.list(scope, backupOf(request), { pattern: (request.query as { pattern: string }).pattern, page, perPage });
+    return reply.code(r.status === 'building' ? 202 : 200).send(fileList(request, r, page, perPage));
+  });
+
+  app.get(`${base}/:backup/files/download`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, summary: 'A one-time link to one file (raw) or folder (.tar.gz) of a backup (backwing extension)',
+      description: `${FILES_DOC} The link (15 minutes, usable once) points at the node's /download/backup/file.`,
+      querystring: Type.Object({ path: Type.String({ minLength: 1 }) }),
+      response: { 200: SignedUrl },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.download' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    const url = await files.downloadUrl(scope, backupOf(request), (request.query as { path: string }).path, scope.auth.actor);
+    return { object: 'signed_url', attributes: { url } };
+  });
+
   app.post(`${base}/:backup/lock`, {
     schema: { tags: ['backups'], params: BackupParams, response: { 200: BackupObject } },
     preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
@@ -112,8 +169,8 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     preValidation: serverScopeHook(ctx, { permission: 'backup.restore' }),
   }, async (request, reply) => {
     const scope = scopeOf(request);
-    const { truncate } = request.body as { truncate: boolean };
-    await svc.restore(scope, backupOf(request), truncate, scope.auth.actor);
+    const { truncate, paths, keep_newer } = request.body as { truncate: boolean; paths?: string[]; keep_newer?: boolean };
+    await svc.restore(scope, backupOf(request), truncate, scope.auth.actor, paths ? { paths, keepNewer: keep_newer === true } : undefined);
     return reply.code(204).send();
   });
 

@@ -148,18 +148,22 @@ export class BackupsService {
    * Marks the server `restoring_backup` (only if its status is still empty, so two restores cannot
    * race), asks the daemon, and puts the status back if the daemon refuses.
    */
-  async restore(target: BackupTarget, backup: BackupRow, truncate: boolean, actor: Actor): Promise<void> {
+  async restore(target: BackupTarget, backup: BackupRow, truncate: boolean, actor: Actor, selection?: { paths: string[]; keepNewer: boolean }): Promise<void> {
     const { server, node } = target;
     if (server.status !== null) throw PanelErrors.serverStateNotRestorable();
     // Upstream only rejects in-progress backups; a failed archive is no better to restore.
     if (!isSuccessful(backup)) throw PanelErrors.backupNotRestorable();
+    if (selection && backup.disk !== 'wings') throw PanelErrors.conflict('Restoring selected paths is available for local backups only.');
+    // backwing: some paths only; the daemon checks each (422/404) before it answers, and never truncates.
+    const only = selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {};
+    if (selection) truncate = false;
     const downloadUrl = backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
     const at = isoNow(this.d.clock);
     if (!(await this.d.repos.servers.transitionStatus(server.id, null, 'restoring_backup', at))) throw PanelErrors.serverStateNotRestorable();
-    const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
+    const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate, ...(selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {}) }, subjects: this.subjects(backup, server) });
     await crashPoint('backup.restore:before-daemon');
     try {
-      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
+      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl, ...only });
     } catch (err) {
       if (deliveryUncertain(err)) {
         // The daemon may be restoring right now: leaving the server usable would let backups and

@@ -1,0 +1,54 @@
+/**
+ * backwing (issue 14): browsing a backup's files through its node, and one-time links to one file
+ * or folder. The daemon reads the backup index and checks every path (422 for `..`, NUL or
+ * absolute, 404 naming a path the backup lacks); the panel passes its answers on.
+ */
+import type { BackupFileList } from '../../wire/daemon-api.ts';
+import type { BackupRow } from '../db/schema.ts';
+import { PanelErrors } from '../errors.ts';
+import { signDownloadToken } from '../tokens.ts';
+import type { ActivityService } from './activity.service.ts';
+import { isSuccessful } from './backup-view.ts';
+import type { BackupsService, BackupTarget } from './backups.service.ts';
+import { nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
+
+export const FILES_PER_PAGE = 100;
+export const FILES_MAX_PER_PAGE = 500;
+
+export class BackupFilesService {
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly backups: BackupsService) {}
+
+  /** Only finished, successful local backups have files to show. */
+  #check(backup: BackupRow): void {
+    if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
+    if (backup.disk !== 'wings') throw PanelErrors.conflict('Browsing the files of a backup is available for local backups only.');
+  }
+
+  async list(target: BackupTarget, backup: BackupRow, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList> {
+    this.#check(backup);
+    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q);
+  }
+
+  /** A one-time link to one file (raw) or folder (.tar.gz); the path is checked when it is used. */
+  async downloadUrl(target: BackupTarget, backup: BackupRow, path: string, actor: Actor): Promise<string> {
+    this.#check(backup);
+    if (path.includes('\0') || path.startsWith('/') || path.split('/').includes('..')) {
+      throw PanelErrors.validation('path', 'path', 'The path must be relative to the backup, without ".." or NUL.');
+    }
+    // Asked now, so a path the backup lacks is a 404 here rather than on the link.
+    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path);
+    if (entry === 'building') throw PanelErrors.conflict('The index of this backup is being built; try again in a moment.');
+    if (entry.type !== 'file' && entry.type !== 'dir') throw PanelErrors.validation('path', 'downloadable', `"${entry.path}" is a ${entry.type}; only files and folders can be downloaded.`);
+    const token = await signDownloadToken(nodeConnection(target.node), {
+      serverUuid: target.server.uuid,
+      backupUuid: backup.uuid,
+      userUuid: actor.userUuid,
+      userId: actor.userId,
+      panelUrl: this.d.config.appUrl,
+      path,
+    });
+    await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name, path }, subjects: this.backups.subjects(backup, target.server) });
+    return `${target.node.url.replace(/\/+$/, '')}/download/backup/file?token=${encodeURIComponent(token)}`;
+  }
+
+}
