@@ -18,6 +18,7 @@ import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { BackupIndexes } from './services/backup-indexes.ts';
 import { BrowseService } from './services/browse.service.ts';
+import { HostAllowlist } from './services/ssrf-guard.ts';
 import { RestoreService } from './services/restore.service.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
@@ -139,7 +140,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
   }));
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
-  const browse = new BrowseService({ store, indexes: new BackupIndexes({ store, logger: logger.child({ part: 'index' }) }) });
+  const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist) });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,

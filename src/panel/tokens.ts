@@ -36,7 +36,7 @@ export function nodeAudience(node: NodeConnection): string {
 
 export async function signDownloadToken(
   node: NodeConnection,
-  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string; path?: string },
+  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string; path?: string; archiveUrl?: string; indexUrl?: string },
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = {
@@ -47,6 +47,8 @@ export async function signDownloadToken(
     scope: c.path !== undefined ? 'backup-file' : 'backup-download',
   };
   if (c.path !== undefined) claims.path = c.path;
+  if (c.archiveUrl !== undefined) claims.archive_url = c.archiveUrl;
+  if (c.indexUrl !== undefined) claims.index_url = c.indexUrl;
   if (c.userUuid !== undefined) claims.user_uuid = c.userUuid;
   if (c.userId !== undefined) claims.user_id = c.userId;
   if (c.fileName !== undefined) claims.file_name = c.fileName;

@@ -29,6 +29,8 @@ export const BackupAttributes = Type.Object({
   changed_files: Type.Optional(Nullable(ChangedFiles)),
   /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
   failure_reason: Nullable(Type.String()),
+  /** backwing: whether the daemon wrote a backup index beside the archive (browsing is fast then; without, the first browse builds one). */
+  has_index: Type.Optional(Type.Boolean()),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

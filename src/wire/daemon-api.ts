@@ -26,6 +26,8 @@ export const DaemonRestoreRequest = Type.Object({
   truncate_directory: Type.Optional(Type.Boolean({ default: false })),
   download_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   paths: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 1000, description: 'backwing: restore only these files and folders (paths inside the backup), read through its index; truncate_directory is then ignored and nothing else is touched' })),
+  index_url: Type.Optional(Type.String({ description: 'backwing, S3 backups with paths: presigned GET of the index object (the archive is read with Range requests on download_url)' })),
+  index_put_url: Type.Optional(Type.String({ description: 'backwing, S3 backups with paths: presigned PUT where an index built from the archive is kept' })),
   keep_newer: Type.Optional(Type.Boolean({ description: 'backwing, with paths: keep a file on the server whose modification time is newer than the one in the backup (default false: overwrite)' })),
 });
 export type DaemonRestoreRequest = Static<typeof DaemonRestoreRequest>;

@@ -58,9 +58,17 @@ export const RemoteBackupStatus = Type.Object({
   parts: Type.Optional(Type.Union([Type.Array(RemoteUploadedPart), Type.Null()])),
   /** backwing: files that changed while they were read (an upstream panel ignores the field). */
   changed_files: Type.Optional(ChangedFiles),
+  index_size: Type.Optional(Type.Integer({ minimum: 0, description: 'backwing: bytes of the backup index written beside the archive (`<uuid>.idx` locally, `<server>/<uuid>.idx` in S3); absent when none was written (the first browse then builds one).' })),
   failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
+
+/**
+ * backwing: `GET /api/remote/backups/{uuid}/index` — a presigned PutObject URL for the backup's
+ * index object (`<server>/<uuid>.idx`, beside the archive's key), for S3 backups still running.
+ */
+export const RemoteIndexUploadUrl = Type.Object({ url: Type.String() });
+export type RemoteIndexUploadUrl = Static<typeof RemoteIndexUploadUrl>;
 
 /** `POST /api/remote/backups/{uuid}/restore` — the result of a restore. */
 export const RemoteRestoreStatus = Type.Object({

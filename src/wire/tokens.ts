@@ -33,6 +33,9 @@ export interface BackupFileClaims extends BackupDownloadClaims {
   scope: 'backup-file';
   /** The path inside the backup. */
   path: string;
+  /** S3 backups: presigned GETs of the archive (read with Range requests) and of its index object. */
+  archive_url?: string;
+  index_url?: string;
 }
 
 /** Websocket auth (`{"event":"auth","args":[jwt]}`). */

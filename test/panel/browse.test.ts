@@ -7,21 +7,31 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { testDatabaseUrls } from '../support/postgres.ts';
-import { startHarness, waitFor, type Harness } from './support/harness.ts';
+import { BUCKET, startHarness, waitFor, type Harness } from './support/harness.ts';
 
 const dbs = await testDatabaseUrls();
 
-for (const db of dbs) {
-  describe(`browse a backup (${db.name})`, () => {
+for (const db of dbs) for (const driver of ['wings', 's3'] as const) {
+  describe(`browse a backup (${db.name}, ${driver})`, () => {
     let h: Harness;
+    let s3: S3Client | undefined;
     before(async () => {
-      h = await startHarness({ databaseUrl: await db.url() });
+      h = await startHarness({ databaseUrl: await db.url(), driver });
+      if (driver === 's3') {
+        s3 = new S3Client({
+          endpoint: `http://127.0.0.1:${h.s3!.port}`, region: 'us-east-1', forcePathStyle: true,
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+          requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+        });
+      }
     });
     after(async () => {
+      s3?.destroy();
       await h?.close();
     });
 
@@ -39,6 +49,16 @@ for (const db of dbs) {
       assert.equal(created.status, 200, created.text);
       const uuid = created.body.attributes.uuid as string;
       await waitFor('backup done', async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
+      const shown = await h.api('GET', `/api/client/servers/${server.identifier}/backups/${uuid}`);
+      assert.equal(shown.body.attributes.is_successful, true, shown.text);
+      assert.equal(shown.body.attributes.has_index, true, 'the daemon wrote an index in the same pass');
+      const indexKey = `${server.uuid}/${uuid}.idx`;
+      if (s3) {
+        const obj = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: indexKey }));
+        assert.equal((await obj.Body!.transformToByteArray()).subarray(0, 4).toString(), [66, 87, 73, 88].toString(), 'the index object (BWIX) sits beside the archive');
+      } else {
+        assert.ok(existsSync(join(h.daemonRoot!, 'backups', `${uuid}.idx`)));
+      }
       const base = `/api/client/servers/${server.identifier}/backups/${uuid}`;
 
       const root = await h.api('GET', `${base}/files`);
@@ -98,6 +118,11 @@ for (const db of dbs) {
       assert.ok(completed);
       const download = entries.find((e) => e.event === 'server:backup.download' && e.properties.path === 'plugins');
       assert.ok(download, 'a file link is logged with its path');
+
+      // Deleted with the backup.
+      assert.equal((await h.api('DELETE', base)).status, 204);
+      if (s3) await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: indexKey })));
+      else assert.ok(!existsSync(join(h.daemonRoot!, 'backups', `${uuid}.idx`)));
     });
   });
 }

@@ -3,17 +3,34 @@
  * node-token routes the panel calls; the file download is a panel-signed one-time link like the
  * backup download (`/download/backup/file?token=`, scope `backup-file`).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
 import { TokenInvalid } from '../services/token-verifier.ts';
+import type { BackupRef } from '../services/browse.service.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
 const BackupParams = Type.Object({ server: Type.String(), backup: Type.String() });
 const Paging = { page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })), per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) };
 const errors = { 400: DaemonErrorBody, 401: DaemonErrorBody, 403: DaemonErrorBody, 404: DaemonErrorBody, 409: DaemonErrorBody, 422: DaemonErrorBody };
+/** S3 backups: the panel passes presigned URLs of the archive and its index object in these headers. */
+const S3_HEADERS = Type.Object({
+  'x-backwing-archive-url': Type.Optional(Type.String({ description: 'S3 backups: presigned GET of the archive (read with Range requests)' })),
+  'x-backwing-index-url': Type.Optional(Type.String({ description: 'S3 backups: presigned GET of the index object' })),
+  'x-backwing-index-put-url': Type.Optional(Type.String({ description: 'S3 backups: presigned PUT where an index built from the archive is kept' })),
+});
+
+function refOf(req: FastifyRequest<{ Params: { server: string; backup: string } }>, serverUuid: string): BackupRef {
+  const h = req.headers;
+  const archive = h['x-backwing-archive-url'];
+  const index = h['x-backwing-index-url'];
+  const put = h['x-backwing-index-put-url'];
+  if (typeof archive !== 'string' || typeof index !== 'string') return { serverUuid, backup: req.params.backup };
+  return { serverUuid, backup: req.params.backup, s3: { archive, index, ...(typeof put === 'string' ? { indexPut: put } : {}) } };
+}
+
 const EXT = 'backwing extension, not in Wings. Read from the backup index; while the index of an archive that had none is built (one streaming pass, kept), the answer is 202 with status "building".';
 
 export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
@@ -21,14 +38,14 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup/:backup/files',
     {
       schema: {
-        summary: 'List a folder of a local backup (backwing extension)', description: EXT, tags: ['backups'], params: BackupParams,
+        summary: 'List a folder of a local backup (backwing extension)', description: EXT, tags: ['backups'], params: BackupParams, headers: S3_HEADERS,
         querystring: Type.Object({ path: Type.Optional(Type.String()), ...Paging }),
         response: { 200: BackupFileList, 202: BackupFileList, ...errors },
       },
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.list(server.uuid, req.params.backup, req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.list(refOf(req, server.uuid), req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -39,14 +56,14 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
       schema: {
         summary: 'Search a local backup by name (backwing extension)',
         description: `${EXT} The pattern matches file and folder names (not their folders), case-insensitively; * and ? are wildcards, otherwise it is a substring.`,
-        tags: ['backups'], params: BackupParams,
+        tags: ['backups'], params: BackupParams, headers: S3_HEADERS,
         querystring: Type.Object({ pattern: Type.Optional(Type.String()), ...Paging }),
         response: { 200: BackupFileList, 202: BackupFileList, ...errors },
       },
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.search(server.uuid, req.params.backup, req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.search(refOf(req, server.uuid), req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -56,14 +73,14 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     '/api/servers/:server/backup/:backup/files/stat',
     {
       schema: {
-        summary: 'One entry of a local backup (backwing extension)', description: `${EXT} 404 names a path the backup does not have.`, tags: ['backups'], params: BackupParams,
+        summary: 'One entry of a local backup (backwing extension)', description: `${EXT} 404 names a path the backup does not have.`, tags: ['backups'], params: BackupParams, headers: S3_HEADERS,
         querystring: Type.Object({ path: Type.Optional(Type.String()) }),
         response: { 200: BackupFileEntry, 202: Type.Object({ status: Type.Literal('building') }), ...errors },
       },
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const entry = await deps.browse.stat(server.uuid, req.params.backup, req.query.path);
+      const entry = await deps.browse.stat(refOf(req, server.uuid), req.query.path);
       return 'building' in entry ? reply.code(202).send({ status: 'building' }) : reply.send(entry);
     },
   );
@@ -94,7 +111,8 @@ export async function browseDownloadRoutes(app: FastifyInstance, deps: DaemonHtt
       }
       const serverUuid = canonicalUuid(claims.server_uuid);
       if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
-      const opened = await deps.browse.open(serverUuid, claims.backup_uuid, claims.path);
+      const s3 = typeof claims.archive_url === 'string' && typeof claims.index_url === 'string' ? { archive: claims.archive_url, index: claims.index_url } : undefined;
+      const opened = await deps.browse.open({ serverUuid, backup: claims.backup_uuid, ...(s3 ? { s3 } : {}) }, claims.path);
       if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) {
         opened.stream.destroy();
         throw daemonErrors.resourceNotFound();

@@ -4,7 +4,7 @@
  * for calls a job is waiting on. Reports do not use it: they go through the persistent outbox.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
+import type { RemoteIndexUploadUrl, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import { VERSION } from '../../core/version.ts';
 import { AppError } from '../../core/app-error.ts';
 import { daemonErrors } from '../errors.ts';
@@ -14,6 +14,8 @@ export interface PanelClient {
   listServers(page: number, perPage: number): Promise<RemoteServerList>;
   getServer(uuid: string): Promise<RemoteServer>;
   getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls>;
+  /** backwing panels: where to PUT the backup index of an S3 backup (absent in test fakes). */
+  getIndexUploadUrl?(backupUuid: string): Promise<RemoteIndexUploadUrl>;
   /** Raw POST used by the outbox; returns the HTTP status. Throws only on transport errors. */
   post(path: string, body: unknown): Promise<number>;
 }
@@ -113,6 +115,10 @@ export class HttpPanelClient implements PanelClient {
 
   getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls> {
     return this.#json('GET', `/backups/${encodeURIComponent(backupUuid)}?size=${size}`);
+  }
+
+  getIndexUploadUrl(backupUuid: string): Promise<RemoteIndexUploadUrl> {
+    return this.#json('GET', `/backups/${encodeURIComponent(backupUuid)}/index`);
   }
 
   async post(path: string, body: unknown): Promise<number> {

@@ -22,6 +22,11 @@ import type { JobJournal } from './job-journal.ts';
 import type { ReportOutbox } from './report-outbox.ts';
 import type { ServerRegistry } from './server-registry.ts';
 import { uploadArchiveToS3 } from './s3-upload.ts';
+import { putPart } from './part-upload.ts';
+import { withRetry } from '../panel-client/panel-client.ts';
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { JobTotal } from './job-total.ts';
 import type { SourceSizes } from './source-sizes.ts';
 import { scanTree } from './tree-scan.ts';
@@ -223,11 +228,18 @@ export class BackupService {
       if (job.hook.before.length > 0) owesAfter = (await this.deps.hooks.before(server, job.hook, job.controller.signal)) && owesAfter;
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
+      let indexSize: number | null = null;
       if (adapter === 'wings') {
         const archivePath = await store.prepareArchive(uuid, job.serverUuid);
         result = await createArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
         // Without it the backup is still whole: the first browse builds the index from the archive.
-        if (result.index) await store.writeIndex(archivePath, result.index).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'cannot write the backup index'));
+        if (result.index) {
+          const index = result.index;
+          indexSize = await store.writeIndex(archivePath, index).then(() => index.length, (err: unknown) => {
+            logger.warn({ err: errorMessage(err) }, 'cannot write the backup index');
+            return null;
+          });
+        }
         await store.writeSidecar(uuid, {
           server_uuid: job.serverUuid,
           checksum: result.checksum,
@@ -236,7 +248,9 @@ export class BackupService {
           created_at: new Date().toISOString(),
         });
       } else {
-        const outcome = await uploadArchiveToS3((out: Writable) => createArchive(serverDir, out, archiveOpts), {
+        // Only a backwing panel hands out a URL for the index object.
+        const withIndex = config.panelKind === 'backwing' && this.deps.panel.getIndexUploadUrl !== undefined;
+        const outcome = await uploadArchiveToS3((out: Writable) => createArchive(serverDir, out, { ...archiveOpts, index: withIndex }), {
           panel: this.deps.panel,
           backupUuid: uuid,
           spoolDir: store.dir,
@@ -249,6 +263,7 @@ export class BackupService {
         result = outcome.result;
         parts = outcome.parts;
         logger.info({ mode: outcome.mode, parts: parts.length }, 'uploaded to s3');
+        if (result.index) indexSize = await this.#uploadIndex(uuid, result.index, job.controller.signal, logger);
       }
       // A DELETE that arrived while the last bytes were written wins: the backup is gone, say so.
       // Nothing awaits between this check and #release, so a later DELETE sees a finished backup.
@@ -262,7 +277,10 @@ export class BackupService {
       const changed = changedFilesOf(result);
       report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
       // An upstream panel (beside Wings) gets exactly Wings' fields.
-      if (config.panelKind === 'backwing') report.changed_files = changed;
+      if (config.panelKind === 'backwing') {
+        report.changed_files = changed;
+        if (indexSize !== null) report.index_size = indexSize;
+      }
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);
@@ -292,6 +310,25 @@ export class BackupService {
       logger.error({ err: errorMessage(err) }, 'cannot persist backup report');
     }
     hub.publish(job.serverUuid, WS_EVENTS.backupCompleted, event);
+  }
+
+  /**
+   * PUTs the index object beside an S3 archive. A failure leaves a whole backup without an index
+   * (the first browse builds one), so it is logged, not fatal.
+   */
+  async #uploadIndex(uuid: string, index: Buffer, signal: AbortSignal, logger: Logger): Promise<number | null> {
+    const spool = join(this.deps.store.dir, `${uuid}.idx.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await writeFile(spool, index, { mode: 0o600 });
+      await putPart(async () => (await withRetry(() => this.deps.panel.getIndexUploadUrl!(uuid), signal)).url, { file: spool, start: 0, length: index.length }, { signal });
+      return index.length;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      logger.warn({ err: errorMessage(err) }, 'cannot upload the backup index; it will be built on first browse');
+      return null;
+    } finally {
+      await rm(spool, { force: true });
+    }
   }
 
   /** Aborts a running backup; resolves when it has cleaned up and queued its failure report. */

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { AppError } from '../../core/app-error.ts';
-import { fileSource, IndexMismatchError, readIndexedFile, readIndexedTar, type IndexEntry, type IndexView } from '../../archive/index.ts';
+import { IndexMismatchError, readIndexedFile, readIndexedTar, type IndexEntry, type IndexView } from '../../archive/index.ts';
 import type { BackupFileEntry, BackupFileList } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
-import type { BackupIndexes } from './backup-indexes.ts';
-import type { BackupStore, FoundBackup } from './backup-store.ts';
+import { localArchive, s3Archive, type BackupIndexes, type LocatedArchive, type S3Urls } from './backup-indexes.ts';
+import type { BackupStore } from './backup-store.ts';
+import type { HostAllowlist } from './ssrf-guard.ts';
 
 export const browseErrors = {
   badPath: (why: string) => new AppError('E_PATH_INVALID', 422, `Invalid path: ${why}.`),
@@ -89,18 +90,26 @@ export interface OpenedPath {
   stream: Readable;
 }
 
-export class BrowseService {
-  constructor(private readonly deps: { store: BackupStore; indexes: BackupIndexes }) {}
+/** Which backup: a local one of the server, or an S3 one through the URLs the panel presigned. */
+export interface BackupRef {
+  serverUuid: string;
+  backup: string;
+  s3?: S3Urls;
+}
 
-  async #found(serverUuid: string, rawBackup: string): Promise<FoundBackup> {
-    const uuid = canonicalUuid(rawBackup);
+export class BrowseService {
+  constructor(private readonly deps: { store: BackupStore; indexes: BackupIndexes; allowlist: HostAllowlist }) {}
+
+  async #found(ref: BackupRef): Promise<LocatedArchive> {
+    const uuid = canonicalUuid(ref.backup);
     if (!uuid) throw daemonErrors.badUuid();
-    const found = await this.deps.store.claim(serverUuid, uuid);
+    if (ref.s3) return s3Archive(uuid, ref.s3, this.deps.allowlist, this.deps.store.dir);
+    const found = await this.deps.store.claim(ref.serverUuid, uuid);
     if (!found) throw daemonErrors.backupNotFound();
-    return found;
+    return localArchive(found, this.deps.store);
   }
 
-  async #view(found: FoundBackup): Promise<IndexView | null> {
+  async #view(found: LocatedArchive): Promise<IndexView | null> {
     const v = await this.deps.indexes.load(found);
     if ('building' in v) {
       if (v.error) throw new AppError('E_INDEX_BUILD', 422, `The index of this backup could not be built: ${v.error}`);
@@ -109,9 +118,9 @@ export class BrowseService {
     return v;
   }
 
-  async list(serverUuid: string, backup: string, rawPath: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
+  async list(ref: BackupRef, rawPath: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
     const path = checkBackupPath(rawPath);
-    const view = await this.#view(await this.#found(serverUuid, backup));
+    const view = await this.#view(await this.#found(ref));
     if (!view) return { status: 'building', path, entries: [], total: 0, page: pageNo, per_page: perPage };
     if (!view.isDirectory(path)) {
       if (view.get(path)) throw browseErrors.badPath(`"${path}" is a file, not a folder`);
@@ -121,9 +130,9 @@ export class BrowseService {
     return { status: 'ready', path, entries: page(all, pageNo, perPage).map(toWire), total: all.length, page: pageNo, per_page: perPage };
   }
 
-  async search(serverUuid: string, backup: string, pattern: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
+  async search(ref: BackupRef, pattern: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
     if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 200 || pattern.includes('\0')) throw browseErrors.badPattern();
-    const view = await this.#view(await this.#found(serverUuid, backup));
+    const view = await this.#view(await this.#found(ref));
     if (!view) return { status: 'building', path: '', entries: [], total: 0, page: pageNo, per_page: perPage };
     const match = nameMatcher(pattern);
     const hits: IndexEntry[] = [];
@@ -132,9 +141,9 @@ export class BrowseService {
   }
 
   /** One entry (a folder without an entry of its own included); 404 naming a path the backup lacks. */
-  async stat(serverUuid: string, backup: string, rawPath: unknown): Promise<BackupFileEntry | { building: true }> {
+  async stat(ref: BackupRef, rawPath: unknown): Promise<BackupFileEntry | { building: true }> {
     const path = checkBackupPath(rawPath);
-    const view = await this.#view(await this.#found(serverUuid, backup));
+    const view = await this.#view(await this.#found(ref));
     if (!view) return { building: true };
     const e = view.get(path);
     if (e) return toWire(e);
@@ -143,12 +152,12 @@ export class BrowseService {
   }
 
   /** One file raw, or a folder as a .tar.gz of just that subtree. */
-  async open(serverUuid: string, backup: string, rawPath: unknown): Promise<OpenedPath> {
+  async open(ref: BackupRef, rawPath: unknown): Promise<OpenedPath> {
     const path = checkBackupPath(rawPath);
-    const found = await this.#found(serverUuid, backup);
+    const found = await this.#found(ref);
     const view = await this.#view(found);
     if (!view) throw browseErrors.building();
-    const src = fileSource(found.path);
+    const src = found.source;
     const entry = view.get(path);
     const base = path === '' ? 'backup' : path.slice(path.lastIndexOf('/') + 1);
     if (entry && entry.type === 'file') {
@@ -169,9 +178,9 @@ export class BrowseService {
    * path must be in the backup (404 naming the first missing one). With `keepNewer`, files whose
    * copy on the server is newer than the backup's are left out.
    */
-  async restoreInput(serverUuid: string, backup: string, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; bytes: number }> {
+  async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; bytes: number }> {
     const paths = rawPaths.map(checkBackupPath);
-    const found = await this.#found(serverUuid, backup);
+    const found = await this.#found(ref);
     const view = await this.#view(found);
     if (!view) throw browseErrors.building();
     const { picks, missing } = view.select(paths);
@@ -190,12 +199,12 @@ export class BrowseService {
       chosen = keep;
     }
     const bytes = chosen.reduce((n, k) => n + view.index.entries[k]!.size, 0);
-    const tar = this.#guard(found, readIndexedTar(fileSource(found.path), view.index, chosen));
+    const tar = this.#guard(found, readIndexedTar(found.source, view.index, chosen));
     return { input: tar.pipe(createGzip({ level: 1 })), bytes };
   }
 
   /** A disagreement between index and archive fails the read and gets the index rebuilt. */
-  #guard(found: FoundBackup, gen: AsyncGenerator<Buffer>): Readable {
+  #guard(found: LocatedArchive, gen: AsyncGenerator<Buffer>): Readable {
     const indexes = this.deps.indexes;
     async function* guarded(): AsyncGenerator<Buffer> {
       try {

@@ -37,6 +37,8 @@ export interface RestoreRequest {
   /** backwing: restore only these paths of a local backup, read through its index. */
   paths?: unknown;
   keep_newer?: unknown;
+  index_url?: unknown;
+  index_put_url?: unknown;
 }
 
 interface RunningRestore {
@@ -116,7 +118,7 @@ export class RestoreService {
     const adapter = req.adapter;
     const selected = req.paths !== undefined && req.paths !== null;
     if (selected && (!Array.isArray(req.paths) || req.paths.length === 0 || req.paths.length > 1000)) throw daemonErrors.badRequest('paths must be a list of 1 to 1000 paths.');
-    if (selected && adapter !== 'wings') throw daemonErrors.badRequest('Restoring selected paths is available for local backups only.');
+    if (selected && adapter === 's3' && (typeof req.index_url !== 'string' || req.index_url === '')) throw daemonErrors.badRequest('index_url is required to restore selected paths of an S3 backup.');
     if (selected && !this.deps.browse) throw daemonErrors.badRequest('Restoring selected paths is not available on this daemon.');
     // A restore of some paths never empties the server first: nothing else is touched.
     const truncate = req.truncate_directory === true && !selected;
@@ -141,7 +143,9 @@ export class RestoreService {
     try {
       if (selected) {
         // Paths checked (422/404) and the index loaded before the 202, as the archive is below.
-        const picked = await this.deps.browse!.restoreInput(serverUuid, backupUuid, req.paths as unknown[], req.keep_newer === true, serverDir);
+        if (adapter === 's3') checkUrl(req.index_url as string);
+        const s3 = adapter === 's3' ? { archive: downloadUrl, index: req.index_url as string, ...(typeof req.index_put_url === 'string' ? { indexPut: req.index_put_url } : {}) } : undefined;
+        const picked = await this.deps.browse!.restoreInput({ serverUuid, backup: backupUuid, ...(s3 ? { s3 } : {}) }, req.paths as unknown[], req.keep_newer === true, serverDir);
         input = picked.input;
         archiveSize = null;
       } else if (adapter === 'wings') {

@@ -98,6 +98,8 @@ export interface GuardedResponse {
   contentType: string;
   /** The announced body length, or null when the server did not say (chunked). */
   contentLength: number | null;
+  /** The `Content-Range` header of a 206, else null. */
+  contentRange: string | null;
   body: Readable;
 }
 
@@ -109,6 +111,8 @@ export interface GuardedGetOptions {
   /** Longest silence allowed while the body streams. */
   idleTimeoutMs?: number;
   maxRedirects?: number;
+  /** A `Range` header value (backwing: reading parts of an S3 archive through its index). */
+  range?: string;
 }
 
 function stripBrackets(host: string): string {
@@ -149,7 +153,7 @@ function requestOnce(url: URL, opts: Required<Omit<GuardedGetOptions, 'signal'>>
       agent: false, // no pooling, no proxy: each hop connects where its own checks said
       lookup: lookup as never,
       signal: opts.signal,
-      headers: { 'user-agent': 'backwing-daemon', accept: 'application/gzip, application/x-gzip, */*' },
+      headers: { 'user-agent': 'backwing-daemon', accept: 'application/gzip, application/x-gzip, */*', ...(opts.range ? { range: opts.range } : {}) },
     });
     const headersTimer = setTimeout(() => req.destroy(new Error('timed out waiting for the backup link to answer')), opts.headersTimeoutMs);
     req.setTimeout(opts.idleTimeoutMs, () => req.destroy(new Error('backup download stalled')));
@@ -175,6 +179,7 @@ export async function guardedGet(rawUrl: string, options: GuardedGetOptions): Pr
     headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     maxRedirects: options.maxRedirects ?? 10,
+    range: options.range ?? '',
   };
   let url = checkUrl(rawUrl);
   for (let hop = 0; ; hop++) {
@@ -188,7 +193,7 @@ export async function guardedGet(rawUrl: string, options: GuardedGetOptions): Pr
       continue;
     }
     const length = Number(res.headers['content-length']);
-    return { status, contentType: String(res.headers['content-type'] ?? ''), contentLength: Number.isSafeInteger(length) && length >= 0 && res.headers['content-length'] !== undefined ? length : null, body: res };
+    return { status, contentType: String(res.headers['content-type'] ?? ''), contentLength: Number.isSafeInteger(length) && length >= 0 && res.headers['content-length'] !== undefined ? length : null, contentRange: res.headers['content-range'] ?? null, body: res };
   }
 }
 

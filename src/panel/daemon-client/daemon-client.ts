@@ -36,11 +36,22 @@ export interface DaemonClient {
    */
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
   /** backwing: a folder of a local backup, or a name search (`pattern` set), read from its index. */
-  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList>;
+  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, s3?: BackupS3Urls): Promise<BackupFileList>;
   /** backwing: one entry of a local backup, or 'building' while its index is made. */
-  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string): Promise<BackupFileEntry | 'building'>;
+  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupS3Urls): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
+}
+
+/** backwing: presigned URLs of an S3 backup's archive and index object, for the daemon to read. */
+export interface BackupS3Urls {
+  archive: string;
+  index: string;
+  indexPut: string;
+}
+
+function s3Headers(s3: BackupS3Urls | undefined): Record<string, string> {
+  return s3 ? { 'x-backwing-archive-url': s3.archive, 'x-backwing-index-url': s3.index, 'x-backwing-index-put-url': s3.indexPut } : {};
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -111,7 +122,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -122,6 +133,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
           authorization: `Bearer ${node.token}`,
           accept: 'application/json',
           'content-type': 'application/json',
+          ...extraHeaders,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
@@ -204,12 +216,12 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       }
       return Value.Check(DaemonInventory, parsed) ? parsed : null;
     },
-    async backupFiles(node, serverUuid, backupUuid, q) {
+    async backupFiles(node, serverUuid, backupUuid, q, s3) {
       const query = new URLSearchParams({ page: String(q.page), per_page: String(q.perPage) });
       if (q.pattern !== undefined) query.set('pattern', q.pattern);
       else if (q.path !== undefined) query.set('path', q.path);
       const sub = q.pattern !== undefined ? 'files/search' : 'files';
-      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`);
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`, undefined, s3Headers(s3));
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(text);
@@ -219,8 +231,8 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       if (!Value.Check(BackupFileList, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot list the files of a backup (it needs a backwing daemon).', {});
       return parsed;
     },
-    async backupFileStat(node, serverUuid, backupUuid, path) {
-      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`);
+    async backupFileStat(node, serverUuid, backupUuid, path, s3) {
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`, undefined, s3Headers(s3));
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(text);

@@ -100,6 +100,8 @@ export interface BackupsTable {
   failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
   purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Bytes of the backup index beside the archive (backwing); null = none reported. */
+  index_bytes: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ServerSaveHooksTable {

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { RemoteBackupStatus, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
+import { RemoteBackupStatus, RemoteIndexUploadUrl, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import type { PanelContext } from '../context.ts';
 import type { NodeRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
@@ -51,6 +51,14 @@ export async function remoteRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const size = (request.query as Record<string, unknown> | undefined)?.size;
     return remote.uploadUrls(nodeOf(request), (request.params as { uuid: string }).uuid, size);
   });
+
+  app.get('/api/remote/backups/:uuid/index', {
+    schema: {
+      tags: ['remote'], params: UuidParams, response: { 200: RemoteIndexUploadUrl },
+      summary: 'Where to upload the backup index of an S3 backup (backwing extension)',
+      description: 'backwing extension. A presigned PutObject URL for `<server>/<uuid>.idx`, beside the archive, while the backup runs.',
+    },
+  }, async (request) => remote.indexUploadUrl(nodeOf(request), (request.params as { uuid: string }).uuid));
 
   app.post('/api/remote/backups/:uuid', { schema: { tags: ['remote'], params: UuidParams, body: RemoteBackupStatus, response: { 204: Type.Null() } } }, async (request, reply) => {
     await remote.reportBackup(nodeOf(request), (request.params as { uuid: string }).uuid, request.body as RemoteBackupStatus);

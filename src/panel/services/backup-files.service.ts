@@ -11,6 +11,7 @@ import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import type { BackupsService, BackupTarget } from './backups.service.ts';
 import { nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
+import type { BackupS3Urls } from '../daemon-client/daemon-client.ts';
 
 export const FILES_PER_PAGE = 100;
 export const FILES_MAX_PER_PAGE = 500;
@@ -18,25 +19,30 @@ export const FILES_MAX_PER_PAGE = 500;
 export class BackupFilesService {
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly backups: BackupsService) {}
 
-  /** Only finished, successful local backups have files to show. */
-  #check(backup: BackupRow): void {
+  /**
+   * Only finished, successful backups have files to show. For S3 ones the daemon gets presigned
+   * URLs of the archive (read with Range requests) and of the index object.
+   */
+  async #check(target: BackupTarget, backup: BackupRow): Promise<BackupS3Urls | undefined> {
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
-    if (backup.disk !== 'wings') throw PanelErrors.conflict('Browsing the files of a backup is available for local backups only.');
+    if (backup.disk === 's3') return this.backups.s3Urls(target, backup);
+    if (backup.disk !== 'wings') throw PanelErrors.unknownDisk();
+    return undefined;
   }
 
   async list(target: BackupTarget, backup: BackupRow, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList> {
-    this.#check(backup);
-    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q);
+    const s3 = await this.#check(target, backup);
+    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, s3);
   }
 
   /** A one-time link to one file (raw) or folder (.tar.gz); the path is checked when it is used. */
   async downloadUrl(target: BackupTarget, backup: BackupRow, path: string, actor: Actor): Promise<string> {
-    this.#check(backup);
+    const s3 = await this.#check(target, backup);
     if (path.includes('\0') || path.startsWith('/') || path.split('/').includes('..')) {
       throw PanelErrors.validation('path', 'path', 'The path must be relative to the backup, without ".." or NUL.');
     }
     // Asked now, so a path the backup lacks is a 404 here rather than on the link.
-    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path);
+    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path, s3);
     if (entry === 'building') throw PanelErrors.conflict('The index of this backup is being built; try again in a moment.');
     if (entry.type !== 'file' && entry.type !== 'dir') throw PanelErrors.validation('path', 'downloadable', `"${entry.path}" is a ${entry.type}; only files and folders can be downloaded.`);
     const token = await signDownloadToken(nodeConnection(target.node), {
@@ -46,6 +52,7 @@ export class BackupFilesService {
       userId: actor.userId,
       panelUrl: this.d.config.appUrl,
       path,
+      ...(s3 ? { archiveUrl: s3.archive, indexUrl: s3.index } : {}),
     });
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name, path }, subjects: this.backups.subjects(backup, target.server) });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup/file?token=${encodeURIComponent(token)}`;

@@ -61,5 +61,6 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     completed_at: atom(b.completed_at),
     changed_files: parseChangedFiles(b.changed_files),
     failure_reason: isFailed(b) ? b.failure_reason : null,
+    has_index: b.index_bytes !== null && b.index_bytes !== undefined,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
 import { crashPoint } from '../../core/crash-points.ts';
-import { deliveryUncertain, isDaemonConnectionError } from '../daemon-client/daemon-client.ts';
+import { deliveryUncertain, isDaemonConnectionError, type BackupS3Urls } from '../daemon-client/daemon-client.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import type { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { PanelErrors } from '../errors.ts';
@@ -126,6 +126,18 @@ export class BackupsService {
     return url;
   }
 
+  /** backwing: presigned URLs of an S3 backup's archive and index object, for the daemon to read through the index. */
+  async s3Urls(target: BackupTarget, backup: BackupRow): Promise<BackupS3Urls> {
+    if (!this.d.s3) throw PanelErrors.s3NotConfigured();
+    const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
+    const indexKey = this.d.s3.indexKey(target.server.uuid, backup.uuid);
+    return {
+      archive: await this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS),
+      index: await this.d.s3.presignedGetUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
+      indexPut: await this.d.s3.presignedPutUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
+    };
+  }
+
   private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
     if (backup.disk === 's3') {
       if (!this.d.s3) throw PanelErrors.s3NotConfigured();
@@ -153,9 +165,9 @@ export class BackupsService {
     if (server.status !== null) throw PanelErrors.serverStateNotRestorable();
     // Upstream only rejects in-progress backups; a failed archive is no better to restore.
     if (!isSuccessful(backup)) throw PanelErrors.backupNotRestorable();
-    if (selection && backup.disk !== 'wings') throw PanelErrors.conflict('Restoring selected paths is available for local backups only.');
     // backwing: some paths only; the daemon checks each (422/404) before it answers, and never truncates.
-    const only = selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {};
+    const s3 = selection && backup.disk === 's3' ? await this.s3Urls(target, backup) : null;
+    const only = selection ? { paths: selection.paths, keep_newer: selection.keepNewer, ...(s3 ? { index_url: s3.index, index_put_url: s3.indexPut } : {}) } : {};
     if (selection) truncate = false;
     const downloadUrl = backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
     const at = isoNow(this.d.clock);
@@ -273,6 +285,8 @@ export class BackupsService {
         }
       }
       await this.d.s3.deleteObject(key);
+      // The index object goes with it (deleting a key that is not there succeeds).
+      await this.d.s3.deleteObject(this.d.s3.indexKey(server.uuid, backup.uuid));
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { crashPoint } from '../../core/crash-points.ts';
 import { errorMessage } from '../../core/app-error.ts';
-import type { RemoteBackupStatus, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
+import type { RemoteBackupStatus, RemoteIndexUploadUrl, RemoteServer, RemoteServerList, RemoteUploadUrls } from '../../wire/remote-api.ts';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import { clampReason } from '../repositories/backups.repository.ts';
@@ -96,6 +96,14 @@ export class RemoteService {
     return { parts: r.parts, part_size: r.partSize, extendable: true };
   }
 
+  /** backwing: a presigned PUT for the index object beside a running S3 backup's archive. */
+  async indexUploadUrl(node: NodeRow, uuid: string): Promise<RemoteIndexUploadUrl> {
+    const { backup, server } = await this.ownedBackup(node, uuid);
+    if (backup.completed_at !== null) throw PanelErrors.remoteAlreadyCompleted();
+    if (!this.d.s3 || backup.disk !== 's3') throw PanelErrors.remoteNotS3();
+    return { url: await this.d.s3.presignedPutUrl(this.d.s3.indexKey(server.uuid, backup.uuid), 30 * 60) };
+  }
+
   /**
    * Stores a backup's result. S3 work (complete/abort the multipart upload) happens before the row
    * changes so a failed completion leaves the backup in progress for the daemon to report again.
@@ -137,7 +145,7 @@ export class RemoteService {
     const now = this.d.clock();
     const at = now.toISOString();
     const patch = body.successful
-      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files) }
+      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files), index_bytes: body.index_size ?? null }
       : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at, failure_reason: failureReasonOf(body) };
     // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
     if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();

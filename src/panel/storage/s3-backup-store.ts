@@ -12,6 +12,7 @@ import {
   ListPartsCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  PutObjectCommand,
   HeadObjectCommand,
   type CompletedPart,
   type StorageClass,
@@ -42,6 +43,9 @@ export interface S3BackupStore {
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
   presignedGetUrl(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
+  /** backwing: the backup index object beside the archive (`<server>/<uuid>.idx`). */
+  indexKey(serverUuid: string, backupUuid: string): string;
+  presignedPutUrl(key: string, ttlSeconds: number): Promise<string>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
@@ -143,6 +147,18 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
   const store: S3BackupStore = {
     objectKey(serverUuid, backupUuid) {
       return `${serverUuid}/${backupUuid}.tar.gz`;
+    },
+
+    indexKey(serverUuid, backupUuid) {
+      return `${serverUuid}/${backupUuid}.idx`;
+    },
+
+    async presignedPutUrl(key, ttlSeconds) {
+      try {
+        return await getSignedUrl(client, new PutObjectCommand({ Bucket, Key: key, ContentType: 'application/octet-stream' }), { expiresIn: Math.max(1, Math.floor(ttlSeconds)) });
+      } catch (err) {
+        throw s3Failure('presign index upload', err);
+      }
     },
 
     async presignUpload(key, existingUploadId, size) {
