@@ -15,6 +15,7 @@ import { downloadWithResume, partPath } from './client/download.ts';
 import { followJob, type FollowResult } from './client/follow.ts';
 import { confirmOrStop } from './client/confirm.ts';
 import { backupFileName } from '../core/file-name.ts';
+import { registerBackupFileCommands } from './backup-files.command.ts';
 
 interface GlobalOpts {
   url?: string;
@@ -28,7 +29,7 @@ const DEFAULT_URL = 'http://127.0.0.1:8000';
 export function registerBackupsCommands(program: Command): void {
   const backups = program
     .command('backups')
-    .description('list, create, download, lock, restore and delete backups through the panel API')
+    .description('list, create, download, browse, lock, restore and delete backups through the panel API')
     .addOption(new Option('--url <url>', `panel URL (default: $BACKWING_URL or ${DEFAULT_URL})`))
     .addOption(new Option('--key <key>', 'client API key (default: $BACKWING_API_KEY, else ./data/api-key.txt from `backwing up`)'))
     .option('--json', 'print one JSON document on stdout instead of text')
@@ -155,25 +156,31 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
     .argument('<server>', 'server identifier or uuid')
     .argument('<backup>', 'backup uuid')
     .option('--truncate', 'delete all existing files before restoring')
+    .option('--path <path...>', 'restore only this file or folder of the backup (repeatable; never truncates; backwing extension)')
+    .option('--keep-newer', 'with --path: keep files on the server that are newer than the backup\'s copy')
     .option('--wait', 'wait until the restore finishes, with live progress')
     .option('--timeout <seconds>', 'with --wait: give up after this long (0 = never)', parseSeconds, 0)
     .option('--poll <seconds>', 'with --wait: how often to ask the panel', parseSeconds, 2)
-    .action(async (server: string, backup: string, o: { truncate?: boolean; wait?: boolean; timeout: number; poll: number }, cmd: Command) => {
+    .action(async (server: string, backup: string, o: { truncate?: boolean; path?: string[]; keepNewer?: boolean; wait?: boolean; timeout: number; poll: number }, cmd: Command) => {
       const g = globals(cmd);
       const client = api(g);
+      if (o.path && o.truncate) throw new CliError('--path restores only those paths and never truncates: drop --truncate');
+      if (o.keepNewer && !o.path) throw new CliError('--keep-newer goes with --path');
       if (o.truncate) {
         const b = await client.getBackup(server, backup);
         await confirmOrStop(`Delete every file of server ${server}, then restore "${b.name}" into it?`, { yes: g.yes });
       }
-      await client.restoreBackup(server, backup, !!o.truncate);
+      await client.restoreBackup(server, backup, !!o.truncate, o.path ? { paths: o.path, keepNewer: !!o.keepNewer } : undefined);
       if (!o.wait) {
-        if (g.json) return printJson({ backup, truncate: !!o.truncate, started: true });
+        if (g.json) return printJson({ backup, truncate: !!o.truncate, started: true, ...(o.path ? { paths: o.path } : {}) });
         return print(`restore of ${backup} started${o.truncate ? ' (truncating first)' : ''}`);
       }
       if (!g.json) print(`restore of ${backup} started${o.truncate ? ' (truncating first)' : ''}; waiting…`);
       const result = await follow(client, g, server, backup, 'restore', o.timeout, o.poll);
       finishJob(g, result, () => `restore of ${backup} completed`);
     });
+
+  registerBackupFileCommands(backups, { globals, api, print, printJson, printTable });
 
   backups
     .command('delete')

@@ -137,6 +137,41 @@ describe('backwing backups against a running stack', () => {
     assert.match(text.stdout, /^saved .*resumed2\.tar\.gz \(.*resumed at 100 B; sha256 [0-9a-f]{64} verified\)$/m);
   });
 
+  test('files lists and searches a backup, get fetches one file or a folder, restore --path puts back only that', async () => {
+    const top = await cli(['files', S, first.uuid, '--json']);
+    assert.equal(top.code, 0, top.stderr);
+    const names = json<{ entries: Array<{ name: string; type: string }> }>(top).entries.map((e) => e.name);
+    assert.ok(names.includes('world') && names.includes('server.properties'), names.join(','));
+    const human = await cli(['files', S, first.uuid, 'world/region']);
+    assert.match(human.stdout, /^TYPE\s+SIZE\s+MODIFIED\s+PATH$/m);
+    assert.match(human.stdout, /^file\s+512 KiB\s+\S+\s+world\/region\/r\.0\.0\.mca$/m);
+    const found = json<{ entries: Array<{ path: string }> }>(await cli(['files', S, first.uuid, '--search', '*.mca', '--json']));
+    assert.deepEqual(found.entries.map((e) => e.path).sort(), ['world/region/r.0.-1.mca', 'world/region/r.0.0.mca']);
+    const missing = await cli(['files', S, first.uuid, 'nether']);
+    assert.equal(missing.code, 1);
+    assert.match(oneLine(missing), /"nether" is not in this backup/);
+
+    const out = join(dir, 'server.properties.copy');
+    const got = await cli(['get', S, first.uuid, 'server.properties', '-o', out]);
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(await readFile(out, 'utf8'), /motd=A backwing demo server/);
+    const folder = await cli(['get', S, first.uuid, 'world', '-o', join(dir, 'world.tar.gz'), '--json']);
+    assert.equal(json<{ kind: string }>(folder).kind, 'folder');
+    assert.match(execFileSync('tar', ['-tzf', join(dir, 'world.tar.gz')], { encoding: 'utf8' }), /^world\/region\/r\.0\.0\.mca$/m);
+
+    const props = join(stack.info.data_dir, 'volumes', stack.info.server_uuid, 'server.properties');
+    const eula = join(stack.info.data_dir, 'volumes', stack.info.server_uuid, 'eula.txt');
+    const eulaBefore = await readFile(eula, 'utf8');
+    await writeFile(props, 'broken\n');
+    await writeFile(eula, 'changed after the backup\n');
+    const r = await cli(['restore', S, first.uuid, '--path', 'server.properties', '--wait', '--poll', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(await readFile(props, 'utf8'), /motd=A backwing demo server/);
+    assert.equal(await readFile(eula, 'utf8'), 'changed after the backup\n', 'outside --path: untouched');
+    await writeFile(eula, eulaBefore);
+    assert.match(oneLine(await cli(['restore', S, first.uuid, '--path', 'x', '--truncate'])), /never truncates/);
+  });
+
   test('download notices a corrupt .part file through the checksum (exit 5)', async () => {
     const whole = await readFile(join(dir, 'first.tar.gz'));
     const out = join(dir, 'corrupt.tar.gz');

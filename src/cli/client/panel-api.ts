@@ -4,6 +4,7 @@
  */
 import type {
   BackupAttributes,
+  BackupFileListResponse,
   BackupList,
   BackupObject,
   ServerObject,
@@ -87,8 +88,26 @@ export class PanelApi {
     return (await this.#json<BackupObject>('POST', `${this.#server(server)}/backups/${enc(backup)}/lock`)).attributes;
   }
 
-  async restoreBackup(server: string, backup: string, truncate: boolean): Promise<void> {
-    await this.#json<unknown>('POST', `${this.#server(server)}/backups/${enc(backup)}/restore`, { truncate });
+  /** `only`: backwing extension, restore just these paths (never truncating). */
+  async restoreBackup(server: string, backup: string, truncate: boolean, only?: { paths: string[]; keepNewer: boolean }): Promise<void> {
+    const body = only ? { truncate: false, paths: only.paths, keep_newer: only.keepNewer } : { truncate };
+    await this.#json<unknown>('POST', `${this.#server(server)}/backups/${enc(backup)}/restore`, body);
+  }
+
+  /** backwing extension: a folder of a backup (or a name search), one page; status "building" while its index is made. */
+  async backupFiles(server: string, backup: string, q: { path?: string; pattern?: string; page?: number; perPage?: number }): Promise<BackupFileListResponse> {
+    const query = new URLSearchParams();
+    if (q.pattern !== undefined) query.set('pattern', q.pattern);
+    else query.set('path', q.path ?? '');
+    if (q.page) query.set('page', String(q.page));
+    if (q.perPage) query.set('per_page', String(q.perPage));
+    const sub = q.pattern !== undefined ? 'files/search' : 'files';
+    return this.#json<BackupFileListResponse>('GET', `${this.#server(server)}/backups/${enc(backup)}/${sub}?${query}`);
+  }
+
+  /** backwing extension: a one-time link to one file (raw) or folder (.tar.gz) of a backup. */
+  async fileUrl(server: string, backup: string, path: string): Promise<string> {
+    return (await this.#json<SignedUrl>('GET', `${this.#server(server)}/backups/${enc(backup)}/files/download?${new URLSearchParams({ path })}`)).attributes.url;
   }
 
   async deleteBackup(server: string, backup: string): Promise<void> {
