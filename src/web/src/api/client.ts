@@ -1,6 +1,7 @@
 /** Typed calls to the panel's client API. Types only from src/wire: the bundle carries no server code. */
 import type {
   BackupAttributes,
+  BackupFileListResponse,
   BackupList,
   BackupObject,
   ServerAttributes,
@@ -99,6 +100,14 @@ export const api = {
   restore: (server: string, uuid: string, truncate: boolean) =>
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate }),
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
+  backupFiles: (server: string, uuid: string, q: { path?: string; pattern?: string; page: number }) => {
+    const query = new URLSearchParams({ page: String(q.page), per_page: '100', ...(q.pattern !== undefined ? { pattern: q.pattern } : { path: q.path ?? '' }) });
+    return request<BackupFileListResponse>('GET', `${b(server, uuid)}/files${q.pattern !== undefined ? '/search' : ''}?${query}`);
+  },
+  backupFileUrl: (server: string, uuid: string, path: string) =>
+    request<SignedUrl>('GET', `${b(server, uuid)}/files/download?${new URLSearchParams({ path })}`),
+  restorePaths: (server: string, uuid: string, paths: string[], keepNewer: boolean) =>
+    request<void>('POST', `${b(server, uuid)}/restore`, { truncate: false, paths, keep_newer: keepNewer }),
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
   ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),

@@ -4,9 +4,9 @@ import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events
 import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
-import { ArchiveIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
+import { ArchiveIcon, DownloadIcon, FolderIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
 
-export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel';
+export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel' | 'browse';
 
 interface Props {
   backup: BackupAttributes;
@@ -134,6 +134,12 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('download', backup)}
                 disabled={busyAction !== null} aria-label={`Download ${backup.name}`} title="Download">
                 {busyAction === 'download' ? <Spinner /> : <DownloadIcon />}<span className="btn-text">Download</span>
+              </button>
+            )}
+            {actions.download && (
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('browse', backup)}
+                disabled={busyAction !== null} aria-label={`Browse files of ${backup.name}`} title="Browse files">
+                <FolderIcon /><span className="btn-text">Browse</span>
               </button>
             )}
             {actions.restore && (

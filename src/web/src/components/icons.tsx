@@ -31,6 +31,9 @@ export const TrashIcon = () => (
 export const StopIcon = () => (
   <Svg><rect x="6" y="6" width="12" height="12" rx="1.5" /></Svg>
 );
+export const FolderIcon = () => (
+  <Svg><path d="M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" /></Svg>
+);
 export const PlusIcon = () => (
   <Svg><path d="M12 5v14M5 12h14" /></Svg>
 );

@@ -6,6 +6,7 @@ import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row
 import { ConfirmDialog } from '../components/confirm-dialog.tsx';
 import { CreateBackupDialog } from '../components/create-backup-dialog.tsx';
 import { RestoreDialog } from '../components/restore-dialog.tsx';
+import { BackupBrowser } from '../components/backup-browser.tsx';
 import { SaveHookCard } from '../components/save-hook-card.tsx';
 import { ServerTabs } from '../components/server-tabs.tsx';
 import { ErrorAlert } from '../components/alert.tsx';
@@ -28,6 +29,7 @@ type DialogState =
   | { kind: 'unlock'; backup: BackupAttributes }
   | { kind: 'cancel'; backup: BackupAttributes }
   | { kind: 'cancel-restore' }
+  | { kind: 'browse'; backup: BackupAttributes }
   | null;
 
 interface ListState {
@@ -279,6 +281,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
     if (action === 'restore') return setDialog({ kind: 'restore', backup });
     if (action === 'delete') return setDialog({ kind: 'delete', backup });
     if (action === 'cancel') return setDialog({ kind: 'cancel', backup });
+    if (action === 'browse') return setDialog({ kind: 'browse', backup });
     if (action === 'lock' && backup.is_locked) return setDialog({ kind: 'unlock', backup });
     setBusy({ uuid: backup.uuid, action });
     try {
@@ -431,6 +434,17 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         <RestoreDialog backup={dialog.backup} stopsServer={control?.restore_stops_server ?? null} onClose={() => setDialog(null)}
           onConfirm={async (truncate) => {
             await api.restore(serverId, dialog.backup.uuid, truncate);
+            setDialog(null);
+            setRestore({ name: dialog.backup.name, progress: null });
+            setServer((s) => s && { ...s, attributes: { ...s.attributes, status: RESTORING } });
+            setNotice(null);
+          }} />
+      )}
+
+      {dialog?.kind === 'browse' && (
+        <BackupBrowser server={serverId} backup={dialog.backup} canRestore={can(perms, 'backup.restore') && !anyRunning}
+          stopsServer={control?.restore_stops_server ?? null} onClose={() => setDialog(null)}
+          onRestoreStarted={() => {
             setDialog(null);
             setRestore({ name: dialog.backup.name, progress: null });
             setServer((s) => s && { ...s, attributes: { ...s.attributes, status: RESTORING } });
