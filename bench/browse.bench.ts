@@ -30,7 +30,8 @@ const size = Math.round(Number(/^(\d+(?:\.\d+)?)G/i.exec(opt('--size', '1G'))?.[
 const base = opt('--dir', join(tmpdir(), 'backwing-bench-browse'));
 const rounds = Math.max(1, Number(opt('--rounds', '3')));
 const withS3 = args.includes('--s3');
-const TARGET = 'world/region/target.mca';
+/** In the middle of the archive (part-008 holds files 512–575; `target` sorts after their `r.*`). */
+const TARGET = 'world/part-008/target.mca';
 
 function makeTree(root: string): void {
   if (fs.existsSync(join(root, TARGET))) return;
@@ -39,10 +40,7 @@ function makeTree(root: string): void {
     const dir = join(root, 'world', `part-${String(Math.floor(i / 64)).padStart(3, '0')}`);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(join(dir, `r.${i}.mca`), randomBytes(MiB));
-    if (i === Math.floor(files / 2)) {
-      fs.mkdirSync(join(root, 'world/region'), { recursive: true });
-      fs.writeFileSync(join(root, TARGET), randomBytes(MiB));
-    }
+    if (i === Math.floor(files / 2)) fs.writeFileSync(join(root, TARGET), randomBytes(MiB));
   }
 }
 
@@ -121,7 +119,7 @@ async function main(): Promise<void> {
 
   if (withS3) {
     const { startFauxqs } = await import('fauxqs');
-    const { S3Client, PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const { S3Client, PutObjectCommand, GetObjectCommand, CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand } = await import('@aws-sdk/client-s3');
     const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
     const { HostAllowlist } = await import('../src/daemon/services/ssrf-guard.ts');
     const { httpSource } = await import('../src/daemon/services/backup-indexes.ts');
@@ -130,7 +128,20 @@ async function main(): Promise<void> {
     server.createBucket('bench');
     const s3 = new S3Client({ endpoint: `http://127.0.0.1:${server.port}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     try {
-      await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'a.tar.gz', Body: fs.createReadStream(archive), ContentLength: fs.statSync(archive).size }));
+      // In 5 MiB parts (S3's minimum; fauxqs refuses large bodies).
+      const total = fs.statSync(archive).size;
+      const PART = 5 * MiB;
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bench', Key: 'a.tar.gz' }));
+      const parts: Array<{ ETag: string; PartNumber: number }> = [];
+      const fd = fs.openSync(archive, 'r');
+      for (let off = 0, n = 1; off < total; off += PART, n++) {
+        const buf = Buffer.allocUnsafe(Math.min(PART, total - off));
+        fs.readSync(fd, buf, 0, buf.length, off);
+        const r = await s3.send(new UploadPartCommand({ Bucket: 'bench', Key: 'a.tar.gz', UploadId, PartNumber: n, Body: buf }));
+        parts.push({ ETag: r.ETag!, PartNumber: n });
+      }
+      fs.closeSync(fd);
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'bench', Key: 'a.tar.gz', UploadId, MultipartUpload: { Parts: parts } }));
       await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'a.idx', Body: fs.readFileSync(index) }));
       const aUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bench', Key: 'a.tar.gz' }), { expiresIn: 3600 });
       const iUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'bench', Key: 'a.idx' }), { expiresIn: 3600 });
