@@ -64,6 +64,33 @@ export function registerBackupFileCommands<G extends { json?: boolean }>(backups
     });
 
   backups
+    .command('compare')
+    .description('what changed between two backups of a server: added, removed and changed files with sizes (backwing extension)')
+    .argument('<server>', 'server identifier or uuid')
+    .argument('<backup>', 'the older backup')
+    .argument('<other>', 'the newer backup')
+    .option('--page <n>', 'page number', (v) => Math.max(1, Number.parseInt(v, 10) || 1), 1)
+    .action(async (server: string, backup: string, other: string, o: { page: number }, cmd: Command) => {
+      const g = h.globals(cmd);
+      const client = h.api(g);
+      let r = await client.compareBackups(server, backup, other, o.page);
+      for (let i = 0; r.status === 'building' && i < 120; i++) {
+        if (i === 0) process.stderr.write('an index is being built (first browse of an archive without one); waiting…\n');
+        await sleep(500);
+        r = await client.compareBackups(server, backup, other, o.page);
+      }
+      if (r.status === 'building') throw new CliError('an index is still being built; try again in a moment');
+      if (g.json) return h.printJson(r);
+      const c = r.counts;
+      h.print(`${c.added} added, ${c.removed} removed, ${c.changed} changed (${r.size_delta >= 0 ? '+' : '-'}${formatBytes(Math.abs(r.size_delta))})`);
+      if (r.entries.length === 0) return;
+      const sign = { added: '+', removed: '-', changed: '~' } as const;
+      h.printTable(['', 'BEFORE', 'AFTER', 'PATH'], r.entries.map((e) => [sign[e.change], e.change === 'added' ? '-' : formatBytes(e.size_before), e.change === 'removed' ? '-' : formatBytes(e.size), e.type === 'dir' ? `${e.path}/` : e.path]));
+      const pages = Math.max(1, Math.ceil(r.total / r.per_page));
+      if (pages > 1) h.print(`page ${r.page} of ${pages} (--page N for more)`);
+    });
+
+  backups
     .command('get')
     .description('download one file (as it is) or a folder (as .tar.gz) from a backup, reading only what holds it (backwing extension)')
     .argument('<server>', 'server identifier or uuid')

@@ -2,7 +2,7 @@
  * The panel's client API (`/api/client/...`), Pterodactyl-shaped. Clients written for
  * Pterodactyl (nodeactyl, jspteroapi, the upstream UI) read exactly these fields.
  */
-import { BackupFileEntry } from './daemon-api.ts';
+import { BackupComparison, BackupFileEntry } from './daemon-api.ts';
 import { Type, type Static } from 'typebox';
 import { ChangedFiles } from './server-control.ts';
 
@@ -137,6 +137,13 @@ export const BACKUP_ACTIVITY_EVENTS = [
   'server:backup.complete',
   'server:backup.fail',
 ] as const;
+
+/** backwing: `GET /api/client/servers/{server}/backups/{backup}/compare?with={other}`. */
+export const BackupComparisonObject = Type.Object({
+  object: Type.Literal('backup_comparison'),
+  attributes: BackupComparison,
+});
+export type BackupComparisonObject = Static<typeof BackupComparisonObject>;
 
 /** backwing: one entry of a backup's file listing (`GET .../backups/{backup}/files`). */
 export const BackupFileObject = Type.Object({

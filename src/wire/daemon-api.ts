@@ -116,6 +116,35 @@ export const BackupFileEntry = Type.Object({
 });
 export type BackupFileEntry = Static<typeof BackupFileEntry>;
 
+/** backwing: one difference between two backups (`…/compare`), from their indexes alone. */
+export const BackupFileChange = Type.Object({
+  path: Type.String(),
+  change: Type.Union([Type.Literal('added'), Type.Literal('removed'), Type.Literal('changed')]),
+  type: Type.Union([Type.Literal('file'), Type.Literal('dir'), Type.Literal('symlink'), Type.Literal('hardlink'), Type.Literal('other')]),
+  /** Size in the newer backup (`with`); 0 when removed. */
+  size: Type.Integer({ minimum: 0 }),
+  /** Size in the older backup; 0 when added. */
+  size_before: Type.Integer({ minimum: 0 }),
+  modified_at: Type.Union([Type.String(), Type.Null()]),
+});
+export type BackupFileChange = Static<typeof BackupFileChange>;
+
+/**
+ * backwing: `GET /api/servers/{server}/backup/{backup}/compare?with={other}` — what changed from
+ * `backup` to `other`: added, removed and changed entries (type, size or mtime differ), by path.
+ */
+export const BackupComparison = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('building')]),
+  entries: Type.Array(BackupFileChange),
+  counts: Type.Object({ added: Type.Integer(), removed: Type.Integer(), changed: Type.Integer() }),
+  /** Bytes of files added minus removed, plus growth of changed ones. */
+  size_delta: Type.Integer(),
+  total: Type.Integer({ minimum: 0 }),
+  page: Type.Integer({ minimum: 1 }),
+  per_page: Type.Integer({ minimum: 1 }),
+});
+export type BackupComparison = Static<typeof BackupComparison>;
+
 /**
  * backwing: `GET /api/servers/{server}/backup/{backup}/files` and `.../files/search`. While the
  * index of an archive that had none is being built, the answer is 202 with `status: "building"`

@@ -170,6 +170,9 @@ describe('backwing backups against a running stack', () => {
     assert.equal(await readFile(eula, 'utf8'), 'changed after the backup\n', 'outside --path: untouched');
     await writeFile(eula, eulaBefore);
     assert.match(oneLine(await cli(['restore', S, first.uuid, '--path', 'x', '--truncate'])), /never truncates/);
+    const same = await cli(['compare', S, first.uuid, first.uuid]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.match(same.stdout, /^0 added, 0 removed, 0 changed/m);
   });
 
   test('download notices a corrupt .part file through the checksum (exit 5)', async () => {

@@ -7,7 +7,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -118,6 +118,21 @@ for (const db of dbs) for (const driver of ['wings', 's3'] as const) {
       assert.ok(completed);
       const download = entries.find((e) => e.event === 'server:backup.download' && e.properties.path === 'plugins');
       assert.ok(download, 'a file link is logged with its path');
+
+      // Compare: a second backup after adding, removing and changing files.
+      writeFileSync(join(vol, 'new.txt'), 'new\n');
+      rmSync(join(vol, 'plugins/b.yml'));
+      const second = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name: 'after' } });
+      const uuid2 = second.body.attributes.uuid as string;
+      await waitFor('second backup done', async () => (await h.backup(uuid2))?.completed_at ?? null, 60_000);
+      const cmp = await h.api('GET', `${base}/compare?with=${uuid2}`);
+      assert.equal(cmp.status, 200, cmp.text);
+      assert.equal(cmp.body.object, 'backup_comparison');
+      const changes = Object.fromEntries(cmp.body.attributes.entries.map((e: { path: string; change: string }) => [e.path, e.change]));
+      assert.deepEqual(changes, { 'new.txt': 'added', 'plugins/b.yml': 'removed', 'server.properties': 'changed' });
+      assert.deepEqual(cmp.body.attributes.counts, { added: 1, removed: 1, changed: 1 });
+      assert.equal((await h.api('GET', `${base}/compare?with=${uuid2}`, { key: reader.key })).status, 403);
+      assert.equal((await h.api('GET', `${base}/compare?with=00000000-0000-4000-8000-000000000000`)).status, 422);
 
       // Deleted with the backup.
       assert.equal((await h.api('DELETE', base)).status, 204);

@@ -90,6 +90,33 @@ describe('web UI: browse a backup (real stack, Chromium)', { timeout: 300_000 },
     await page.getByRole('button', { name: 'Browse files of browsable' }).waitFor(WAIT);
   });
 
+  test('compare with a later backup: the added file is listed, by keyboard', async () => {
+    await writeFile(join(stack.serverDir, 'compare-me.txt'), 'new since the first backup\n');
+    const r = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name: 'later' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const b = await clientApi<{ attributes: { completed_at: string | null } }>(stack, 'GET', `/api/client/servers/${stack.server_identifier}/backups/${r.json.attributes.uuid}`);
+      if (b.json.attributes.completed_at) break;
+      if (Date.now() > deadline) throw new Error('second backup did not finish');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    await page.reload();
+    await page.getByRole('button', { name: 'Browse files of browsable' }).click();
+    const dlg = page.getByTestId('backup-browser');
+    await dlg.getByRole('button', { name: 'Compare' }).first().click();
+    await dlg.getByLabel('Compare with').selectOption({ label: 'later' });
+    await dlg.getByLabel('Compare with').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await dlg.getByTestId('compare-summary').getByText(/1 added, 0 removed/).waitFor(WAIT);
+    await dlg.locator('li[data-path="compare-me.txt"]').waitFor(WAIT);
+    assert.deepEqual(await unnamedControls(page), []);
+    await page.screenshot({ path: shot('browse-4-compare') });
+    await page.keyboard.press('Escape');
+    await dlg.waitFor({ state: 'detached', ...WAIT });
+  });
+
   test('at phone width (390 px) the browser fits without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('button', { name: 'Browse files of browsable' }).click();

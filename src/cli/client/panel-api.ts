@@ -4,6 +4,7 @@
  */
 import type {
   BackupAttributes,
+  BackupComparisonObject,
   BackupFileListResponse,
   BackupList,
   BackupObject,
@@ -103,6 +104,12 @@ export class PanelApi {
     if (q.perPage) query.set('per_page', String(q.perPage));
     const sub = q.pattern !== undefined ? 'files/search' : 'files';
     return this.#json<BackupFileListResponse>('GET', `${this.#server(server)}/backups/${enc(backup)}/${sub}?${query}`);
+  }
+
+  /** backwing extension: what changed from `backup` to `other`, one page. */
+  async compareBackups(server: string, backup: string, other: string, page = 1, perPage = 100): Promise<BackupComparisonObject['attributes']> {
+    const query = new URLSearchParams({ with: other, page: String(page), per_page: String(perPage) });
+    return (await this.#json<BackupComparisonObject>('GET', `${this.#server(server)}/backups/${enc(backup)}/compare?${query}`)).attributes;
   }
 
   /** backwing extension: a one-time link to one file (raw) or folder (.tar.gz) of a backup. */

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
+import { BackupComparison, BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
 import { TokenInvalid } from '../services/token-verifier.ts';
@@ -22,13 +22,14 @@ const S3_HEADERS = Type.Object({
   'x-backwing-index-put-url': Type.Optional(Type.String({ description: 'S3 backups: presigned PUT where an index built from the archive is kept' })),
 });
 
-function refOf(req: FastifyRequest<{ Params: { server: string; backup: string } }>, serverUuid: string): BackupRef {
+/** `prefix` '' for the backup in the path, 'other-' for the one `compare` compares it with. */
+function refOf(req: FastifyRequest, serverUuid: string, backup: string, prefix = ''): BackupRef {
   const h = req.headers;
-  const archive = h['x-backwing-archive-url'];
-  const index = h['x-backwing-index-url'];
-  const put = h['x-backwing-index-put-url'];
-  if (typeof archive !== 'string' || typeof index !== 'string') return { serverUuid, backup: req.params.backup };
-  return { serverUuid, backup: req.params.backup, s3: { archive, index, ...(typeof put === 'string' ? { indexPut: put } : {}) } };
+  const archive = h[`x-backwing-${prefix}archive-url`];
+  const index = h[`x-backwing-${prefix}index-url`];
+  const put = h[`x-backwing-${prefix}index-put-url`];
+  if (typeof archive !== 'string' || typeof index !== 'string') return { serverUuid, backup };
+  return { serverUuid, backup, s3: { archive, index, ...(typeof put === 'string' ? { indexPut: put } : {}) } };
 }
 
 const EXT = 'backwing extension, not in Wings. Read from the backup index; while the index of an archive that had none is built (one streaming pass, kept), the answer is 202 with status "building".';
@@ -45,7 +46,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.list(refOf(req, server.uuid), req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.list(refOf(req, server.uuid, req.params.backup), req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -63,7 +64,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.search(refOf(req, server.uuid), req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.search(refOf(req, server.uuid, req.params.backup), req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -80,8 +81,26 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const entry = await deps.browse.stat(refOf(req, server.uuid), req.query.path);
+      const entry = await deps.browse.stat(refOf(req, server.uuid, req.params.backup), req.query.path);
       return 'building' in entry ? reply.code(202).send({ status: 'building' }) : reply.send(entry);
+    },
+  );
+
+  app.get<{ Params: { server: string; backup: string }; Querystring: { with: string; page?: number; per_page?: number } }>(
+    '/api/servers/:server/backup/:backup/compare',
+    {
+      schema: {
+        summary: 'What changed between two backups of a server (backwing extension)',
+        description: `${EXT} Added, removed and changed entries from \`backup\` to \`with\`, from the two indexes alone. For S3 backups the second one's URLs come in X-Backwing-Other-Archive-Url / X-Backwing-Other-Index-Url (/ -Index-Put-Url).`,
+        tags: ['backups'], params: BackupParams, headers: S3_HEADERS,
+        querystring: Type.Object({ with: Type.String(), ...Paging }),
+        response: { 200: BackupComparison, 202: BackupComparison, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const server = await deps.registry.resolve(req.params.server);
+      const r = await deps.browse.compare(refOf(req, server.uuid, req.params.backup), refOf(req, server.uuid, req.query.with, 'other-'), req.query.page ?? 1, req.query.per_page ?? 100);
+      return reply.code(r.status === 'building' ? 202 : 200).send(r);
     },
   );
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { AppError } from '../../core/app-error.ts';
 import { IndexMismatchError, readIndexedFile, readIndexedTar, type IndexEntry, type IndexView } from '../../archive/index.ts';
-import type { BackupFileEntry, BackupFileList } from '../../wire/daemon-api.ts';
+import type { BackupComparison, BackupFileChange, BackupFileEntry, BackupFileList } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { canonicalUuid } from '../uuid.ts';
 import { localArchive, s3Archive, type BackupIndexes, type LocatedArchive, type S3Urls } from './backup-indexes.ts';
@@ -149,6 +149,38 @@ export class BrowseService {
     if (e) return toWire(e);
     if (!view.isDirectory(path)) throw browseErrors.notInBackup(path);
     return toWire({ path, type: 'dir', size: 0, mode: 0o755, mtime: 0, tarOffset: -1 });
+  }
+
+  /** What changed from backup `a` to backup `b`, from their indexes alone; 'building' until both are there. */
+  async compare(a: BackupRef, b: BackupRef, pageNo: number, perPage: number): Promise<BackupComparison> {
+    const [va, vb] = await Promise.all([this.#found(a).then((f) => this.#view(f)), this.#found(b).then((f) => this.#view(f))]);
+    if (!va || !vb) return { status: 'building', entries: [], counts: { added: 0, removed: 0, changed: 0 }, size_delta: 0, total: 0, page: pageNo, per_page: perPage };
+    const before = new Map<string, IndexEntry>();
+    for (const e of va.all()) before.set(e.path, e);
+    const out: BackupFileChange[] = [];
+    const counts = { added: 0, removed: 0, changed: 0 };
+    let delta = 0;
+    const at = (e: IndexEntry) => new Date(e.mtime * 1000).toISOString();
+    for (const e of vb.all()) {
+      const old = before.get(e.path);
+      before.delete(e.path);
+      if (!old) {
+        counts.added++;
+        delta += e.size;
+        out.push({ path: e.path, change: 'added', type: e.type, size: e.size, size_before: 0, modified_at: at(e) });
+      } else if (old.type !== e.type || old.size !== e.size || (e.type !== 'dir' && old.mtime !== e.mtime) || old.linkname !== e.linkname) {
+        counts.changed++;
+        delta += e.size - old.size;
+        out.push({ path: e.path, change: 'changed', type: e.type, size: e.size, size_before: old.size, modified_at: at(e) });
+      }
+    }
+    for (const old of before.values()) {
+      counts.removed++;
+      delta -= old.size;
+      out.push({ path: old.path, change: 'removed', type: old.type, size: 0, size_before: old.size, modified_at: at(old) });
+    }
+    out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+    return { status: 'ready', entries: page(out, pageNo, perPage), counts, size_delta: delta, total: out.length, page: pageNo, per_page: perPage };
   }
 
   /** One file raw, or a folder as a .tar.gz of just that subtree. */

@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { BackupFileEntry, BackupFileList, DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -37,6 +37,8 @@ export interface DaemonClient {
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
   /** backwing: a folder of a local backup, or a name search (`pattern` set), read from its index. */
   backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, s3?: BackupS3Urls): Promise<BackupFileList>;
+  /** backwing: what changed from backup `a` to backup `b` (both of `serverUuid`), from their indexes. */
+  compareBackups(node: NodeConnection, serverUuid: string, a: string, b: string, q: { page: number; perPage: number }, s3a?: BackupS3Urls, s3b?: BackupS3Urls): Promise<BackupComparison>;
   /** backwing: one entry of a local backup, or 'building' while its index is made. */
   backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupS3Urls): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
@@ -229,6 +231,19 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         // checked below
       }
       if (!Value.Check(BackupFileList, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot list the files of a backup (it needs a backwing daemon).', {});
+      return parsed;
+    },
+    async compareBackups(node, serverUuid, a, b, q, s3a, s3b) {
+      const query = new URLSearchParams({ with: b, page: String(q.page), per_page: String(q.perPage) });
+      const other = Object.fromEntries(Object.entries(s3Headers(s3b)).map(([k, v]) => [k.replace('x-backwing-', 'x-backwing-other-'), v]));
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(a)}/compare?${query}`, undefined, { ...s3Headers(s3a), ...other });
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // checked below
+      }
+      if (!Value.Check(BackupComparison, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot compare backups (it needs a backwing daemon).', {});
       return parsed;
     },
     async backupFileStat(node, serverUuid, backupUuid, path, s3) {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { BackupFileListResponse, BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
+import { BackupComparisonObject, BackupFileListResponse, BackupList, BackupObject, SignedUrl, Nullable, type BackupObject as BackupObjectT } from '../../wire/client-api.ts';
 import { DaemonIgnoreFile, type BackupFileList } from '../../wire/daemon-api.ts';
 import { FILES_MAX_PER_PAGE, FILES_PER_PAGE } from '../services/backup-files.service.ts';
 import type { PanelContext } from '../context.ts';
@@ -154,6 +154,21 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const scope = scopeOf(request);
     const url = await files.downloadUrl(scope, backupOf(request), (request.query as { path: string }).path, scope.auth.actor);
     return { object: 'signed_url', attributes: { url } };
+  });
+
+  app.get(`${base}/:backup/compare`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, summary: 'What changed between two backups (backwing extension)',
+      description: `${FILES_DOC} Added, removed and changed files (type, size or modification time differ) from this backup to \`with\` (another backup of the same server), with sizes, from the two indexes alone; sorted by path, paged.`,
+      querystring: Type.Object({ with: Type.String({ minLength: 1 }), page: Type.Optional(Type.Integer({ minimum: 1 })), per_page: Type.Optional(Type.Integer({ minimum: 1 })) }),
+      response: { 200: BackupComparisonObject, 202: BackupComparisonObject },
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.download' }),
+  }, async (request, reply) => {
+    const scope = scopeOf(request);
+    const { page, perPage } = filesPage(request);
+    const r = await files.compare(scope, backupOf(request), (request.query as { with: string }).with, { page, perPage });
+    return reply.code(r.status === 'building' ? 202 : 200).send({ object: 'backup_comparison' as const, attributes: r });
   });
 
   app.post(`${base}/:backup/lock`, {

@@ -3,7 +3,7 @@
  * or folder. The daemon reads the backup index and checks every path (422 for `..`, NUL or
  * absolute, 404 naming a path the backup lacks); the panel passes its answers on.
  */
-import type { BackupFileList } from '../../wire/daemon-api.ts';
+import type { BackupComparison, BackupFileList } from '../../wire/daemon-api.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import { signDownloadToken } from '../tokens.ts';
@@ -33,6 +33,14 @@ export class BackupFilesService {
   async list(target: BackupTarget, backup: BackupRow, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList> {
     const s3 = await this.#check(target, backup);
     return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, s3);
+  }
+
+  /** What changed from `backup` to `other` (another backup of the same server), from their indexes. */
+  async compare(target: BackupTarget, backup: BackupRow, otherUuid: string, q: { page: number; perPage: number }): Promise<BackupComparison> {
+    const other = await this.d.repos.backups.findLiveForServer(target.server.id, otherUuid);
+    if (!other) throw PanelErrors.validation('with', 'exists', 'The backup to compare with is not a backup of this server.');
+    const [s3a, s3b] = await Promise.all([this.#check(target, backup), this.#check(target, other)]);
+    return this.d.daemon.compareBackups(nodeConnection(target.node), target.server.uuid, backup.uuid, other.uuid, q, s3a, s3b);
   }
 
   /** A one-time link to one file (raw) or folder (.tar.gz); the path is checked when it is used. */

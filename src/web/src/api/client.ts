@@ -1,6 +1,7 @@
 /** Typed calls to the panel's client API. Types only from src/wire: the bundle carries no server code. */
 import type {
   BackupAttributes,
+  BackupComparisonObject,
   BackupFileListResponse,
   BackupList,
   BackupObject,
@@ -104,6 +105,8 @@ export const api = {
     const query = new URLSearchParams({ page: String(q.page), per_page: '100', ...(q.pattern !== undefined ? { pattern: q.pattern } : { path: q.path ?? '' }) });
     return request<BackupFileListResponse>('GET', `${b(server, uuid)}/files${q.pattern !== undefined ? '/search' : ''}?${query}`);
   },
+  compareBackups: (server: string, uuid: string, other: string, page: number) =>
+    request<BackupComparisonObject>('GET', `${b(server, uuid)}/compare?${new URLSearchParams({ with: other, page: String(page), per_page: '100' })}`),
   backupFileUrl: (server: string, uuid: string, path: string) =>
     request<SignedUrl>('GET', `${b(server, uuid)}/files/download?${new URLSearchParams({ path })}`),
   restorePaths: (server: string, uuid: string, paths: string[], keepNewer: boolean) =>

@@ -6,10 +6,13 @@ import { formatBytes, formatExact } from '../lib/format.ts';
 import { ErrorAlert } from './alert.tsx';
 import { DownloadIcon, RestoreIcon, Spinner } from './icons.tsx';
 import { Modal } from './modal.tsx';
+import { BackupCompare } from './backup-compare.tsx';
 
 interface Props {
   server: string;
   backup: BackupAttributes;
+  /** The server's other completed backups, for Compare. */
+  others: BackupAttributes[];
   canRestore: boolean;
   /** The node stops the game for a restore (server control); null = not known. */
   stopsServer: boolean | null;
@@ -40,7 +43,7 @@ function crumbs(path: string): Array<{ label: string; path: string }> {
  * A native dialog, so focus stays inside and Escape closes it; rows are plain buttons and
  * checkboxes in tab order.
  */
-export function BackupBrowser({ server, backup, canRestore, stopsServer, onClose, onRestoreStarted }: Props) {
+export function BackupBrowser({ server, backup, others, canRestore, stopsServer, onClose, onRestoreStarted }: Props) {
   const [path, setPath] = useState('');
   const [page, setPage] = useState(1);
   const [search, setSearch] = useState<string | null>(null);
@@ -52,6 +55,7 @@ export function BackupBrowser({ server, backup, canRestore, stopsServer, onClose
   const [confirming, setConfirming] = useState(false);
   const [keepNewer, setKeepNewer] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [comparing, setComparing] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -120,6 +124,11 @@ export function BackupBrowser({ server, backup, canRestore, stopsServer, onClose
     <Modal title={`Files in "${backup.name}"`} onClose={onClose} busy={busy}>
       {() => (
         <div className="modal-body browser" data-testid="backup-browser">
+          <div className="browser-tabs" role="group" aria-label="View">
+            <button type="button" className={`btn btn-small ${comparing ? 'btn-ghost' : 'btn-secondary'}`} aria-pressed={!comparing} onClick={() => setComparing(false)}>Files</button>
+            <button type="button" className={`btn btn-small ${comparing ? 'btn-secondary' : 'btn-ghost'}`} aria-pressed={comparing} onClick={() => setComparing(true)}>Compare</button>
+          </div>
+          {comparing ? <BackupCompare server={server} backup={backup} others={others} /> : <>
           <form className="browser-search" role="search" onSubmit={(e) => {
             e.preventDefault();
             const q = query.trim();
@@ -212,6 +221,8 @@ export function BackupBrowser({ server, backup, canRestore, stopsServer, onClose
               </label>
             </div>
           )}
+
+          </>}
 
           <div className="modal-actions browser-actions">
             <span className="muted browser-count" aria-live="polite">{chosen.length > 0 ? `${chosen.length} selected` : ''}</span>

@@ -442,7 +442,8 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       )}
 
       {dialog?.kind === 'browse' && (
-        <BackupBrowser server={serverId} backup={dialog.backup} canRestore={can(perms, 'backup.restore') && !anyRunning}
+        <BackupBrowser server={serverId} backup={dialog.backup}
+          others={list?.backups.filter((o) => o.uuid !== dialog.backup.uuid && backupState(o) === 'completed') ?? []} canRestore={can(perms, 'backup.restore') && !anyRunning}
           stopsServer={control?.restore_stops_server ?? null} onClose={() => setDialog(null)}
           onRestoreStarted={() => {
             setDialog(null);
