@@ -1,28 +1,12 @@
 import type { Readable } from 'node:stream';
+import { entryTypeOf } from './backup-index.ts';
 import { Inflater } from './inflate.ts';
 import { TYPE } from './tar-header.ts';
 import { TarParser, type TarEntry } from './tar-parser.ts';
-import type { EntryType, ListedEntry, VerifyResult } from './types.ts';
-
-function entryType(t: number): EntryType {
-  switch (t) {
-    case TYPE.file:
-    case TYPE.oldFile:
-    case TYPE.contiguous:
-      return 'file';
-    case TYPE.dir:
-      return 'dir';
-    case TYPE.symlink:
-      return 'symlink';
-    case TYPE.hardlink:
-      return 'hardlink';
-    default:
-      return 'other';
-  }
-}
+import type { ListedEntry, VerifyResult } from './types.ts';
 
 function toListed(e: TarEntry): ListedEntry {
-  const out: ListedEntry = { name: e.name, type: entryType(e.type), size: e.type === TYPE.dir ? 0 : e.size, mode: e.mode, mtime: new Date(e.mtime * 1000) };
+  const out: ListedEntry = { name: e.name, type: entryTypeOf(e.type), size: e.type === TYPE.dir ? 0 : e.size, mode: e.mode, mtime: new Date(e.mtime * 1000) };
   if (e.type === TYPE.symlink || e.type === TYPE.hardlink) out.linkname = e.linkname;
   return out;
 }

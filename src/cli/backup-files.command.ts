@@ -10,7 +10,6 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { BackupFileEntry } from '../wire/daemon-api.ts';
-import type { BackupFileListResponse } from '../wire/client-api.ts';
 import { CliError } from '../core/cli-error.ts';
 import type { PanelApi } from './client/panel-api.ts';
 import { formatBytes } from './client/progress.ts';
@@ -24,14 +23,14 @@ export interface CliHelpers<G> {
 }
 
 /** While the node builds the index of an archive that had none, ask again for up to a minute. */
-async function untilReady(ask: () => Promise<BackupFileListResponse>, note: (s: string) => void): Promise<BackupFileListResponse> {
+async function untilReady<T>(ask: () => Promise<T>, building: (r: T) => boolean): Promise<T> {
   let r = await ask();
-  for (let i = 0; r.meta.status === 'building' && i < 120; i++) {
-    if (i === 0) note('the index of this backup is being built (first browse of an archive without one); waiting…');
+  for (let i = 0; building(r) && i < 120; i++) {
+    if (i === 0) process.stderr.write('an index is being built (first browse of an archive without one); waiting…\n');
     await sleep(500);
     r = await ask();
   }
-  if (r.meta.status === 'building') throw new CliError('the index of this backup is still being built; try again in a moment');
+  if (building(r)) throw new CliError('an index is still being built; try again in a moment');
   return r;
 }
 
@@ -54,7 +53,7 @@ export function registerBackupFileCommands<G extends { json?: boolean }>(backups
       const g = h.globals(cmd);
       const client = h.api(g);
       const q = o.search !== undefined ? { pattern: o.search } : { path };
-      const r = await untilReady(() => client.backupFiles(server, backup, { ...q, page: o.page, perPage: o.perPage }), (s) => process.stderr.write(`${s}\n`));
+      const r = await untilReady(() => client.backupFiles(server, backup, { ...q, page: o.page, perPage: o.perPage }), (x) => x.meta.status === 'building');
       const entries = r.data.map((d) => d.attributes);
       const p = r.meta.pagination;
       if (g.json) return h.printJson({ path: r.meta.path, entries, pagination: { total: p.total, page: p.current_page, per_page: p.per_page, total_pages: p.total_pages } });
@@ -73,13 +72,7 @@ export function registerBackupFileCommands<G extends { json?: boolean }>(backups
     .action(async (server: string, backup: string, other: string, o: { page: number }, cmd: Command) => {
       const g = h.globals(cmd);
       const client = h.api(g);
-      let r = await client.compareBackups(server, backup, other, o.page);
-      for (let i = 0; r.status === 'building' && i < 120; i++) {
-        if (i === 0) process.stderr.write('an index is being built (first browse of an archive without one); waiting…\n');
-        await sleep(500);
-        r = await client.compareBackups(server, backup, other, o.page);
-      }
-      if (r.status === 'building') throw new CliError('an index is still being built; try again in a moment');
+      const r = await untilReady(() => client.compareBackups(server, backup, other, o.page), (x) => x.status === 'building');
       if (g.json) return h.printJson(r);
       const c = r.counts;
       h.print(`${c.added} added, ${c.removed} removed, ${c.changed} changed (${r.size_delta >= 0 ? '+' : '-'}${formatBytes(Math.abs(r.size_delta))})`);

@@ -4,6 +4,7 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
+import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
@@ -54,6 +55,18 @@ export interface BackupS3Urls {
 
 function s3Headers(s3: BackupS3Urls | undefined): Record<string, string> {
   return s3 ? { 'x-backwing-archive-url': s3.archive, 'x-backwing-index-url': s3.index, 'x-backwing-index-put-url': s3.indexPut } : {};
+}
+
+/** A backwing-only answer, checked against its wire schema; anything else (a Wings node) is a 502 naming what failed. */
+function checked<S extends TSchema>(schema: S, text: string, what: string): Static<S> {
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // checked below
+  }
+  if (!Value.Check(schema, parsed)) throw new DaemonConnectionError(502, `The machine running this server ${what} (it needs a backwing daemon).`, {});
+  return parsed as Static<S>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -224,39 +237,18 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       else if (q.path !== undefined) query.set('path', q.path);
       const sub = q.pattern !== undefined ? 'files/search' : 'files';
       const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`, undefined, s3Headers(s3));
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // checked below
-      }
-      if (!Value.Check(BackupFileList, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot list the files of a backup (it needs a backwing daemon).', {});
-      return parsed;
+      return checked(BackupFileList, text, 'cannot list the files of a backup');
     },
     async compareBackups(node, serverUuid, a, b, q, s3a, s3b) {
       const query = new URLSearchParams({ with: b, page: String(q.page), per_page: String(q.perPage) });
       const other = Object.fromEntries(Object.entries(s3Headers(s3b)).map(([k, v]) => [k.replace('x-backwing-', 'x-backwing-other-'), v]));
       const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(a)}/compare?${query}`, undefined, { ...s3Headers(s3a), ...other });
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // checked below
-      }
-      if (!Value.Check(BackupComparison, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot compare backups (it needs a backwing daemon).', {});
-      return parsed;
+      return checked(BackupComparison, text, 'cannot compare backups');
     },
     async backupFileStat(node, serverUuid, backupUuid, path, s3) {
       const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`, undefined, s3Headers(s3));
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // checked below
-      }
-      if ((parsed as { status?: unknown } | null)?.status === 'building') return 'building';
-      if (!Value.Check(BackupFileEntry, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot read the files of a backup (it needs a backwing daemon).', {});
-      return parsed;
+      const r = checked(Type.Union([BackupFileEntry, Type.Object({ status: Type.Literal('building') })]), text, 'cannot read the files of a backup');
+      return 'status' in r ? 'building' : r;
     },
     async removeArchive(node, backupUuid) {
       await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);
