@@ -3,6 +3,9 @@
  * background, report through the outbox and publish websocket events. A job is journaled for as
  * long as it runs so a crash cannot leave the panel waiting for a report that never comes.
  */
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/app-error.ts';
@@ -24,9 +27,6 @@ import type { ServerRegistry } from './server-registry.ts';
 import { uploadArchiveToS3 } from './s3-upload.ts';
 import { putPart } from './part-upload.ts';
 import { withRetry } from '../panel-client/panel-client.ts';
-import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { JobTotal } from './job-total.ts';
 import type { SourceSizes } from './source-sizes.ts';
 import { scanTree } from './tree-scan.ts';

@@ -210,7 +210,7 @@ export class BrowseService {
    * path must be in the backup (404 naming the first missing one). With `keepNewer`, files whose
    * copy on the server is newer than the backup's are left out.
    */
-  async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; bytes: number }> {
+  async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable }> {
     const paths = rawPaths.map(checkBackupPath);
     const found = await this.#found(ref);
     const view = await this.#view(found);
@@ -230,9 +230,8 @@ export class BrowseService {
       }
       chosen = keep;
     }
-    const bytes = chosen.reduce((n, k) => n + view.index.entries[k]!.size, 0);
     const tar = this.#guard(found, readIndexedTar(found.source, view.index, chosen));
-    return { input: tar.pipe(createGzip({ level: 1 })), bytes };
+    return { input: tar.pipe(createGzip({ level: 1 })) };
   }
 
   /** A disagreement between index and archive fails the read and gets the index rebuilt. */
