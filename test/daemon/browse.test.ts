@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, random, gnuTarArchive } from './support/helpers.ts';
+import { decodeIndex, encodeIndex } from '../../src/archive/backup-index.ts';
 
 const SERVER = uuid();
 let panel: FakePanel;
@@ -134,6 +135,31 @@ test('restoring selected paths restores only them, keeps newer files when asked,
   assert.equal(readFileSync(join(serverDir, 'plugins/cfg/deep.yml'), 'utf8'), 'deep: edited later\n', 'newer file kept');
   assert.equal(readFileSync(join(serverDir, 'server.properties'), 'utf8'), 'motd=changed\n', 'outside the selection: untouched');
   assert.equal(readFileSync(join(serverDir, 'new-since.txt'), 'utf8'), 'keep me\n', 'never truncated');
+});
+
+test('an index that disagrees with the archive fails the read with a clear error and is rebuilt', async () => {
+  const id = uuid();
+  const res = await call('POST', `/api/servers/${SERVER}/backup`, { adapter: 'wings', uuid: id });
+  assert.equal(res.status, 202, res.text);
+  await panel.waitForReport((r) => r.path === `/backups/${id}`);
+  const idx = join(daemon.backups, `${id}.idx`);
+  // Same archive size and shape, but two names swapped: the headers found are not the ones named.
+  const ix = decodeIndex(readFileSync(idx));
+  const a = ix.entries.findIndex((e) => e.path === 'plugins/a.yml');
+  const b = ix.entries.findIndex((e) => e.path === 'plugins/b.yml');
+  [ix.entries[a]!.path, ix.entries[b]!.path] = [ix.entries[b]!.path, ix.entries[a]!.path];
+  writeFileSync(idx, encodeIndex(ix));
+  const later = new Date(Date.now() + 5000);
+  utimesSync(idx, later, later);
+  const token = await panel.signDownload({ server_uuid: SERVER, backup_uuid: id, scope: 'backup-file', path: 'plugins/a.yml' });
+  const bad = await fetch(`${daemon.url}/download/backup/file?token=${token}`);
+  assert.equal(bad.status, 409);
+  assert.match((await bad.json()).error, /does not match the archive .*rebuilt/);
+  await waitUntil(async () => decodeIndex(readFileSync(idx)).slice === 0, 15_000, 'index rebuilt from the archive');
+  const again = await panel.signDownload({ server_uuid: SERVER, backup_uuid: id, scope: 'backup-file', path: 'plugins/a.yml' });
+  const good = await fetch(`${daemon.url}/download/backup/file?token=${again}`);
+  assert.equal(good.status, 200);
+  assert.equal(await good.text(), 'a: 1\n');
 });
 
 test('an archive without an index (GNU tar) gets one on first browse, which says it is building; a damaged index is rebuilt', async () => {

@@ -194,14 +194,14 @@ export class BrowseService {
     const base = path === '' ? 'backup' : path.slice(path.lastIndexOf('/') + 1);
     if (entry && entry.type === 'file') {
       const pick = view.select([path]).picks.at(-1)!;
-      return { kind: 'file', name: base, size: entry.size, stream: this.#guard(found, readIndexedFile(src, view.index, pick)) };
+      return { kind: 'file', name: base, size: entry.size, stream: await this.#guard(found, readIndexedFile(src, view.index, pick)) };
     }
     if (!view.isDirectory(path)) {
       if (entry) throw browseErrors.badPath(`"${path}" is a ${entry.type}, which cannot be downloaded on its own`);
       throw browseErrors.notInBackup(path);
     }
     const { picks } = view.select([path]);
-    const tar = this.#guard(found, readIndexedTar(src, view.index, picks));
+    const tar = await this.#guard(found, readIndexedTar(src, view.index, picks));
     return { kind: 'dir', name: `${base}.tar.gz`, size: null, stream: tar.pipe(createGzip({ level: 1 })) };
   }
 
@@ -230,19 +230,29 @@ export class BrowseService {
       }
       chosen = keep;
     }
-    const tar = this.#guard(found, readIndexedTar(found.source, view.index, chosen));
+    const tar = await this.#guard(found, readIndexedTar(found.source, view.index, chosen));
     return { input: tar.pipe(createGzip({ level: 1 })) };
   }
 
-  /** A disagreement between index and archive fails the read and gets the index rebuilt. */
-  #guard(found: LocatedArchive, gen: AsyncGenerator<Buffer>): Readable {
+  /**
+   * A disagreement between index and archive fails the read and gets the index rebuilt. The first
+   * chunk is read before anything is answered, so a wrong first header is a clean 409 (and a
+   * restore is refused before it starts) rather than a response cut short.
+   */
+  async #guard(found: LocatedArchive, gen: AsyncGenerator<Buffer>): Promise<Readable> {
     const indexes = this.deps.indexes;
+    const fail = (err: unknown): never => {
+      if (err instanceof IndexMismatchError) indexes.markForRebuild(found);
+      throw err;
+    };
+    const first = await gen.next().catch(fail);
     async function* guarded(): AsyncGenerator<Buffer> {
+      if (first.done) return;
+      yield first.value;
       try {
         yield* gen;
       } catch (err) {
-        if (err instanceof IndexMismatchError) indexes.markForRebuild(found);
-        throw err;
+        fail(err);
       }
     }
     return Readable.from(guarded(), { objectMode: false });
