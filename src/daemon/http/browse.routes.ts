@@ -7,8 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { BackupComparison, BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
-import { canonicalUuid } from '../uuid.ts';
-import { TokenInvalid } from '../services/token-verifier.ts';
+import { verifiedLink } from './download.routes.ts';
 import type { BackupRef } from '../services/browse.service.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -119,17 +118,7 @@ export async function browseDownloadRoutes(app: FastifyInstance, deps: DaemonHtt
       },
     },
     async (req, reply) => {
-      const token = req.query.token;
-      if (!token) throw daemonErrors.missingAuth();
-      let claims;
-      try {
-        claims = await deps.verifier.downloadFile(token);
-      } catch (err) {
-        if (err instanceof TokenInvalid) throw daemonErrors.forbidden();
-        throw err;
-      }
-      const serverUuid = canonicalUuid(claims.server_uuid);
-      if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
+      const { claims, serverUuid } = await verifiedLink(req.query.token, (t) => deps.verifier.downloadFile(t), deps);
       const s3 = typeof claims.archive_url === 'string' && typeof claims.index_url === 'string' ? { archive: claims.archive_url, index: claims.index_url } : undefined;
       const opened = await deps.browse.open({ serverUuid, backup: claims.backup_uuid, ...(s3 ? { s3 } : {}) }, claims.path);
       if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) {

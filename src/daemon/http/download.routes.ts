@@ -40,6 +40,24 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
+/**
+ * A link's token checked (401 without one, 403 when it does not verify) and its server known to
+ * this node (404 otherwise): what every one-time download link starts with.
+ */
+export async function verifiedLink<C extends { server_uuid: string }>(token: string | undefined, verify: (t: string) => Promise<C>, deps: DaemonHttpDeps): Promise<{ claims: C; serverUuid: string }> {
+  if (!token) throw daemonErrors.missingAuth();
+  let claims: C;
+  try {
+    claims = await verify(token);
+  } catch (err) {
+    if (err instanceof TokenInvalid) throw daemonErrors.forbidden();
+    throw err;
+  }
+  const serverUuid = canonicalUuid(claims.server_uuid);
+  if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
+  return { claims, serverUuid };
+}
+
 export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
   app.get<{ Querystring: { token?: string } }>(
     '/download/backup',
@@ -52,17 +70,7 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
       },
     },
     async (req, reply) => {
-      const token = req.query.token;
-      if (!token) throw daemonErrors.missingAuth();
-      let claims;
-      try {
-        claims = await deps.verifier.download(token);
-      } catch (err) {
-        if (err instanceof TokenInvalid) throw daemonErrors.forbidden();
-        throw err;
-      }
-      const serverUuid = canonicalUuid(claims.server_uuid);
-      if (!serverUuid || !(await deps.registry.knows(serverUuid))) throw daemonErrors.resourceNotFound();
+      const { claims, serverUuid } = await verifiedLink(req.query.token, (t) => deps.verifier.download(t), deps);
       const backupUuid = canonicalUuid(claims.backup_uuid);
       const found = backupUuid ? await deps.store.claim(serverUuid, backupUuid) : null;
       if (!found || !backupUuid) throw daemonErrors.backupNotFound();
