@@ -44,18 +44,6 @@ export interface ChangedFiles {
   inconsistent: number;
 }
 
-export interface ChangedFiles {
-  /** Regular files whose size or mtime moved between the stat and the end of their read. */
-  count: number;
-  /** The first (at most 20) of them, relative to the root. */
-  names: string[];
-  /**
-   * Of those, how many may still be inconsistent in the archive: they changed again on the re-read
-   * at the end of the archive, or were too large to re-read. The others' last copy is consistent.
-   */
-  inconsistent: number;
-}
-
 export interface CreateResult {
   size: number;
   checksum: string;
