@@ -21,7 +21,10 @@ import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';
 import { UsersService } from './services/users.service.ts';
-import type { S3BackupStore } from './storage/s3-backup-store.ts';
+import { createHash } from 'node:crypto';
+import { parseAppKey, SecretBox } from '../core/secret-box.ts';
+import { DestinationStores } from './services/destination-stores.ts';
+import { DestinationsService } from './services/destinations.service.ts';
 import { NotificationQueue } from './notify/notification-queue.ts';
 import { ServerWebhooksService } from './notify/server-webhooks.service.ts';
 
@@ -40,6 +43,8 @@ export interface PanelServices {
   activity: ActivityService;
   /** The owner's per-server notification webhooks (docs/notifications.md). */
   webhooks: ServerWebhooksService;
+  /** Backup destinations (docs/destinations.md). */
+  destinations: DestinationsService;
 }
 
 export interface PanelContext {
@@ -57,17 +62,22 @@ export interface PanelContext {
 export interface PanelContextOptions {
   logger?: Logger;
   daemonClient?: DaemonClient;
-  s3?: S3BackupStore;
+  /** Seals destination credentials; default: see minimalSecretBox. */
+  secrets?: SecretBox;
   clock?: Clock;
   metrics?: PanelMetrics;
   /** Skip running migrations (a caller that already did). */
   skipMigrations?: boolean;
 }
 
-/** The AWS SDK costs ~25 MiB of memory, so it is loaded only by a panel that uses S3. */
-async function openS3BackupStore(s3: NonNullable<PanelConfig['s3']>, logger: Logger): Promise<S3BackupStore> {
-  const { createS3BackupStore } = await import('./storage/s3-backup-store.ts');
-  return createS3BackupStore(s3, logger);
+/**
+ * Placeholder until the panel's APP_KEY configuration lands (the multipanel developer owns it and
+ * the lead folds it in at merge): APP_KEY from the environment when set, otherwise a fixed key so
+ * sealed values stay readable across restarts (obscured, not protected, on such a panel).
+ */
+function minimalSecretBox(env: NodeJS.ProcessEnv = process.env): SecretBox {
+  const raw = env.APP_KEY?.trim();
+  return new SecretBox([raw ? parseAppKey(raw) : createHash('sha256').update('backwing: APP_KEY unset').digest()]);
 }
 
 export async function openPanelContext(config: PanelConfig, opts: PanelContextOptions = {}): Promise<PanelContext> {
@@ -80,6 +90,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     throw err;
   }
   const repos = createRepositories(database.db, database.dialect);
+  const secrets = opts.secrets ?? minimalSecretBox();
   const deps: ServiceDeps = {
     config,
     repos,
@@ -87,9 +98,18 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     clock: opts.clock ?? (() => new Date()),
     logger,
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),
-    s3: opts.s3 ?? (config.s3 ? await openS3BackupStore(config.s3, logger) : undefined),
+    secrets,
+    // Reads deps.config at use: the harness and tests swap the config after opening.
+    stores: new DestinationStores({ repos, secrets, logger, get config() { return deps.config; } }),
     metrics: opts.metrics ?? noopMetrics,
   };
+  const destinations = new DestinationsService(deps);
+  try {
+    if (!opts.skipMigrations) await destinations.importFromConfig();
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
@@ -106,6 +126,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),
+    destinations,
   };
   let closed = false;
   return {

@@ -52,6 +52,8 @@ export interface NodesTable {
   maintenance: Flag;
   created_at: string;
   updated_at: string;
+  /** Where this node's backups go (destinations.id); null = the default destination. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ServersTable {
@@ -65,6 +67,8 @@ export interface ServersTable {
   backup_limit: ColumnType<number, number | undefined, number>;
   created_at: string;
   updated_at: string;
+  /** Overrides the node's destination for this server's new backups; null = the node's. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SubusersTable {
@@ -100,6 +104,8 @@ export interface BackupsTable {
   failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
   purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The destination the archive went to (fixed at creation); null = the default destination. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ServerSaveHooksTable {

@@ -23,6 +23,7 @@ import { retentionRoutes } from './retention.routes.ts';
 import { scheduleRoutes } from './schedules.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { applicationRoutes } from './application/application.routes.ts';
+import { destinationRoutes } from './application/destinations.routes.ts';
 import { subuserRoutes } from './subusers.routes.ts';
 
 export interface BuildPanelAppOptions {
@@ -99,6 +100,10 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
         return n ? { tokenId: n.daemon_token_id, token: n.daemon_token } : undefined;
       },
     },
+  });
+  await app.register(destinationRoutes, {
+    prefix: '/api/application',
+    deps: { apiKeys: ctx.services.apiKeys, destinations: ctx.services.destinations, nodes: ctx.services.nodes, servers: ctx.services.servers },
   });
   await app.register(subuserRoutes, { ctx });
   await app.register(scheduleRoutes, { ctx });

@@ -64,15 +64,17 @@ export class BackupsService {
     const now = this.d.clock();
     const at = now.toISOString();
     const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
-    const disk = this.d.config.backupDriver;
-    if (disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+    const destination = await this.d.stores.forServer(server, node);
+    const disk = destination.kind === 's3' ? 's3' : 'wings';
+    // A destination whose credentials cannot be opened fails here, before a row exists.
+    if (disk === 's3') await this.d.stores.s3(destination);
 
     const row = await this.d.tx(async (repos) => {
       await repos.servers.lockForUpdate(server.id);
       await this.checkThrottle(repos, server.id, now);
       const limit = (await repos.servers.findById(server.id))?.backup_limit ?? server.backup_limit;
       if (limit <= 0 || (await repos.backups.countNonFailed(server.id)) >= limit) throw PanelErrors.tooManyBackups(limit);
-      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at });
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, destination_id: destination.id });
     });
 
     // Logged before the daemon call: a fast daemon may report completion before the call returns,
@@ -128,9 +130,9 @@ export class BackupsService {
 
   private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
     if (backup.disk === 's3') {
-      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-      const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
-      return this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
+      const store = await this.d.stores.s3OfBackup(backup);
+      const key = store.objectKey(target.server.uuid, backup.uuid);
+      return store.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
     }
     const token = await signDownloadToken(nodeConnection(target.node), {
       serverUuid: target.server.uuid,
@@ -183,7 +185,7 @@ export class BackupsService {
     const automatic = actor === null;
     if (backup.is_locked === 1 && (automatic || isSuccessful(backup))) throw PanelErrors.backupLocked();
     const { server, node } = target;
-    if (backup.disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+    if (backup.disk === 's3') await this.d.stores.s3OfBackup(backup);
     if (!(await this.d.repos.backups.claimDeletion(backup.id, isoNow(this.d.clock), automatic))) {
       throw (await this.d.repos.backups.findLiveForServer(server.id, backup.uuid)) ? PanelErrors.backupLocked() : PanelErrors.resourceNotFound();
     }
@@ -255,20 +257,20 @@ export class BackupsService {
    */
   async removeArchive(backup: BackupRow, server: ServerRow, node: NodeRow): Promise<void> {
     if (backup.disk === 's3') {
-      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+      const store = await this.d.stores.s3OfBackup(backup);
+      const key = store.objectKey(server.uuid, backup.uuid);
       if (backup.completed_at === null) {
         // The daemon is streaming it: stop the job now rather than when its next part fails.
         await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
           this.d.logger.info({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'daemon did not cancel the s3 backup job (it may have finished)');
         });
         if (backup.upload_id) {
-          await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+          await store.abortUpload(key, backup.upload_id).catch((err: unknown) => {
             this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
           });
         }
       }
-      await this.d.s3.deleteObject(key);
+      await store.deleteObject(key);
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
@@ -300,8 +302,8 @@ export class BackupsService {
   async failUnfinished(b: BackupRow, reason: string, now: Date = this.d.clock()): Promise<boolean> {
     if ((await this.d.repos.backups.markFailed([b.id], now.toISOString(), reason)) === 0) return false;
     const server = await this.d.repos.servers.findById(b.server_id);
-    if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
-      await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
+    if (b.disk === 's3' && b.upload_id && server) {
+      await this.d.stores.s3OfBackup(b).then((store) => store.abortUpload(store.objectKey(server.uuid, b.uuid), b.upload_id!)).catch((err: unknown) => {
         this.d.logger.warn({ backup_uuid: b.uuid, err: errorMessage(err) }, 'abort multipart upload of a failed backup failed');
       });
     }

@@ -13,6 +13,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -31,6 +33,8 @@ export interface PanelS3Config {
   maxPartSize: number;
   presignedUrlLifespanMinutes: number;
   storageClass?: string;
+  /** Prepended to every object key (a destination's `prefix`, e.g. "eu/"); empty = none. */
+  prefix?: string;
 }
 
 export interface S3BackupStore {
@@ -42,6 +46,11 @@ export interface S3BackupStore {
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
   presignedGetUrl(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
+  /**
+   * Lists, writes and deletes a probe object with no retries, so a refusal comes back at once as a
+   * 424 naming S3's own code (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchBucket, …).
+   */
+  probe(): Promise<void>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
@@ -61,7 +70,7 @@ export function partCount(size: number, partSize: number): number {
  * Checksum modes are pinned to WHEN_REQUIRED: with the SDK default, presigned UploadPart URLs carry
  * the CRC32 of an empty body and strict S3-compatible stores reject the daemon's real upload.
  */
-export function buildS3Client(cfg: PanelS3Config): S3Client {
+export function buildS3Client(cfg: PanelS3Config, opts: { maxAttempts?: number } = {}): S3Client {
   const credentials = cfg.accessKeyId && cfg.secretAccessKey
     ? { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey }
     : undefined;
@@ -72,6 +81,7 @@ export function buildS3Client(cfg: PanelS3Config): S3Client {
     credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
   });
 }
 
@@ -118,6 +128,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
   const partSize = effectivePartSize(cfg.maxPartSize);
   const uploadTtl = Math.max(1, Math.floor(cfg.presignedUrlLifespanMinutes * 60)) || 3600;
   const Bucket = cfg.bucket;
+  const prefix = cfg.prefix ?? '';
 
   async function listAllParts(key: string, uploadId: string): Promise<CompletedPart[]> {
     const out: CompletedPart[] = [];
@@ -142,7 +153,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
 
   const store: S3BackupStore = {
     objectKey(serverUuid, backupUuid) {
-      return `${serverUuid}/${backupUuid}.tar.gz`;
+      return `${prefix}${serverUuid}/${backupUuid}.tar.gz`;
     },
 
     async presignUpload(key, existingUploadId, size) {
@@ -223,6 +234,24 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }), { expiresIn: Math.max(1, Math.floor(ttlSeconds)) });
       } catch (err) {
         throw s3Failure('presign download', err);
+      }
+    },
+
+    async probe() {
+      // Its own client: a refusal must not be retried, and an unreachable endpoint must fail fast.
+      const once = buildS3Client(cfg, { maxAttempts: 1 });
+      const key = `${prefix}.backwing-probe-${Date.now().toString(36)}`;
+      let op = 'list objects';
+      try {
+        await once.send(new ListObjectsV2Command({ Bucket, Prefix: prefix || undefined, MaxKeys: 1 }), { abortSignal: AbortSignal.timeout(10_000) });
+        op = 'put object';
+        await once.send(new PutObjectCommand({ Bucket, Key: key, Body: 'backwing destination test\n' }), { abortSignal: AbortSignal.timeout(10_000) });
+        op = 'delete object';
+        await once.send(new DeleteObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(10_000) });
+      } catch (err) {
+        throw s3Failure(op, err);
+      } finally {
+        once.destroy();
       }
     },
   };
