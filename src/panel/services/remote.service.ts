@@ -84,7 +84,7 @@ export class RemoteService {
    * Presigned UploadPart URLs. Asking again (with a larger size) re-signs the same multipart upload
    * so a daemon streaming an archive of unknown size can extend it; upstream starts a new upload.
    */
-  async uploadUrls(node: NodeRow, uuid: string, rawSize: unknown): Promise<RemoteUploadUrls> {
+  async uploadUrls(node: NodeRow, uuid: string, rawSize: unknown, growing = false): Promise<RemoteUploadUrls> {
     const size = typeof rawSize === 'string' && /^\d+$/.test(rawSize.trim()) ? Number(rawSize) : Number.NaN;
     if (!Number.isSafeInteger(size) || size <= 0) throw PanelErrors.remoteSizeRequired();
     const { backup, server } = await this.ownedBackup(node, uuid);
@@ -92,9 +92,9 @@ export class RemoteService {
     if (backup.disk !== 's3') throw PanelErrors.remoteNotS3();
     const store = await this.d.stores.s3OfBackup(backup);
     const key = store.objectKey(server.uuid, backup.uuid);
-    const r = await store.presignUpload(key, backup.upload_id, size);
+    const r = await store.presignUpload(key, backup.upload_id, size, { growing });
     if (r.uploadId !== backup.upload_id) await this.d.repos.backups.update(backup.id, { upload_id: r.uploadId }, isoNow(this.d.clock));
-    return { parts: r.parts, part_size: r.partSize, extendable: true };
+    return { parts: r.parts, part_size: r.partSize, extendable: true, ...(growing ? { growing_parts: true } : {}) };
   }
 
   /**

@@ -22,6 +22,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import { REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS } from '../../wire/remote-api.ts';
+import { fixedPartSizeFor, partsForSize, S3_MAX_OBJECT_SIZE, S3_MAX_PARTS } from '../../wire/part-sizes.ts';
 
 export interface PanelS3Config {
   bucket: string;
@@ -41,7 +42,7 @@ export interface S3BackupStore {
   objectKey(serverUuid: string, backupUuid: string): string;
   /** New multipart upload (ContentType application/x-gzip, StorageClass if set), or with existingUploadId:
    *  fresh presigned UploadPart URLs for the SAME upload. parts.length = max(1, ceil(size / partSize)). */
-  presignUpload(key: string, existingUploadId: string | null, size: number): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
+  presignUpload(key: string, existingUploadId: string | null, size: number, opts?: { growing?: boolean }): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
   completeUpload(key: string, uploadId: string, parts: Array<{ etag: string; part_number: number }> | null): Promise<void>;
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
@@ -55,8 +56,6 @@ export interface S3BackupStore {
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
 export const DEFAULT_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
-/** S3 refuses part numbers above this, so a size needing more parts can never be uploaded. */
-const MAX_PARTS = 10_000;
 
 export function effectivePartSize(maxPartSize: number): number {
   return Number.isFinite(maxPartSize) && maxPartSize > 0 ? Math.floor(maxPartSize) : DEFAULT_MAX_PART_SIZE;
@@ -156,13 +155,18 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
       return `${prefix}${serverUuid}/${backupUuid}.tar.gz`;
     },
 
-    async presignUpload(key, existingUploadId, size) {
+    async presignUpload(key, existingUploadId, size, opts = {}) {
       if (!Number.isFinite(size) || size <= 0) {
         throw new AppError('S3InvalidUploadSize', 400, 'A non-empty "size" query parameter must be provided.');
       }
-      const count = partCount(size, partSize);
-      if (count > MAX_PARTS) {
-        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes needs ${count} parts of ${partSize} bytes; S3 allows at most ${MAX_PARTS}.`);
+      if (size > S3_MAX_OBJECT_SIZE) {
+        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes is larger than S3's object limit of ${S3_MAX_OBJECT_SIZE} bytes (5 TiB).`);
+      }
+      // Growing parts (backwing daemons) or one fixed size raised to fit (Wings): never over 10,000.
+      const firstPart = opts.growing ? partSize : fixedPartSizeFor(partSize, size);
+      const count = opts.growing ? partsForSize(partSize, size) : partCount(size, firstPart);
+      if (count > S3_MAX_PARTS) {
+        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes needs ${count} parts; S3 allows at most ${S3_MAX_PARTS}.`);
       }
       let uploadId = existingUploadId;
       try {
@@ -181,7 +185,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         for (let n = 1; n <= count; n++) {
           parts.push(await getSignedUrl(client, new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: uploadTtl }));
         }
-        return { uploadId, partSize, parts };
+        return { uploadId, partSize: firstPart, parts };
       } catch (err) {
         throw s3Failure('presign upload', err);
       }
