@@ -25,6 +25,7 @@ import { createHash } from 'node:crypto';
 import { parseAppKey, SecretBox } from '../core/secret-box.ts';
 import { DestinationStores } from './services/destination-stores.ts';
 import { DestinationsService } from './services/destinations.service.ts';
+import { BackupCopiesService } from './services/backup-copies.service.ts';
 import { NotificationQueue } from './notify/notification-queue.ts';
 import { ServerWebhooksService } from './notify/server-webhooks.service.ts';
 
@@ -45,6 +46,8 @@ export interface PanelServices {
   webhooks: ServerWebhooksService;
   /** Backup destinations (docs/destinations.md). */
   destinations: DestinationsService;
+  /** Copies of completed backups to a second destination (3-2-1). */
+  copies: BackupCopiesService;
 }
 
 export interface PanelContext {
@@ -110,6 +113,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     await database.close().catch(() => {});
     throw err;
   }
+  const copies = new BackupCopiesService(deps);
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
@@ -121,13 +125,16 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     nodes: new NodesService(deps),
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
-    backups: new BackupsService(deps, activity),
+    backups: new BackupsService(deps, activity, copies),
     remote: new RemoteService(deps, activity, new NotificationQueue(deps)),
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),
     destinations,
+    copies,
   };
+  // A completed backup whose destination names a copy target is copied in the background.
+  services.remote.onBackupCompleted(({ backup, successful }) => (successful ? copies.onCompleted(backup) : undefined));
   let closed = false;
   return {
     config, database, db: database.db, repos, tx: deps.tx, services, deps, logger,

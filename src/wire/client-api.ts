@@ -28,6 +28,10 @@ export const BackupAttributes = Type.Object({
   changed_files: Type.Optional(Nullable(ChangedFiles)),
   /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
   failure_reason: Nullable(Type.String()),
+  /** backwing: the name of the destination holding the archive (docs/destinations.md). */
+  destination: Type.Optional(Nullable(Type.String())),
+  /** backwing: verified copies at other destinations (3-2-1); the UI shows "2 copies" for 1. */
+  copies: Type.Optional(Type.Integer()),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

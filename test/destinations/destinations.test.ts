@@ -143,6 +143,73 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(gone.status, 204, gone.text);
     });
 
+    test('copies: streamed to another provider and server-side within one, verified, shown, used when the first is down, deleted with it', async () => {
+      const { startFauxqs } = await import('fauxqs');
+      const far = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' });
+      far.createBucket('offsite');
+      h.s3!.createBucket('near-copy');
+      const farClient = s3Client(far.port);
+      try {
+        const mk = async (body: Record<string, unknown>) => {
+          const r = await admin('POST', '/destinations', { kind: 's3', region: 'us-east-1', access_key_id: 'test', secret_access_key: 'test', path_style: true, ...body });
+          assert.equal(r.status, 201, r.text);
+          return r.body.attributes;
+        };
+        const offsite = await mk({ name: 'offsite', endpoint: `http://127.0.0.1:${far.port}`, bucket: 'offsite' });
+        const near = await mk({ name: 'near-copy', endpoint: `http://127.0.0.1:${h.s3!.port}`, bucket: 'near-copy' });
+        const primary = await mk({ name: 'primary', endpoint: `http://127.0.0.1:${h.s3!.port}`, bucket: SECOND, prefix: 'p', copy_to: 'offsite' });
+        const primary2 = await mk({ name: 'primary2', endpoint: `http://127.0.0.1:${h.s3!.port}`, bucket: SECOND, prefix: 'q', copy_to: near.id });
+        assert.equal(primary.copy_to, offsite.id);
+        const localCopy = await admin('PATCH', '/destinations/local', { copy_to: 'offsite' });
+        assert.equal(localCopy.status, 422, 'a local archive is not copied');
+
+        const srv = await h.server(h.owner.id);
+        const srv2 = await h.server(h.owner.id);
+        await admin('PUT', `/servers/${srv.identifier}/destination`, { destination: 'primary' });
+        await admin('PUT', `/servers/${srv2.identifier}/destination`, { destination: 'primary2' });
+        const [b, b2] = await Promise.all([backupOf(srv, 'copied'), backupOf(srv2, 'copied-near')]);
+        assert.equal(b.is_successful, 1, b.failure_reason ?? '');
+        const copyOf = async (id: number) => waitFor('copy', async () => {
+          const [c] = await h.ctx.repos.destinations.copiesOf([id]);
+          return c && (c.status === 'done' || c.status === 'failed') ? c : null;
+        }, 30_000);
+        const c = await copyOf(b.id);
+        assert.equal(c.status, 'done', c.error ?? '');
+        assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
+        assert.ok(await exists(farClient, 'offsite', `${srv.uuid}/${b.uuid}.tar.gz`), 'streamed to the other provider');
+        const c2 = await copyOf(b2.id);
+        assert.equal(c2.status, 'done', c2.error ?? '');
+        assert.ok(await exists(s3, 'near-copy', `${srv2.uuid}/${b2.uuid}.tar.gz`), 'copied server-side within one provider');
+
+        const view = await h.api('GET', `/api/client/servers/${srv.identifier}/backups/${b.uuid}`);
+        assert.equal(view.body.attributes.destination, 'primary');
+        assert.equal(view.body.attributes.copies, 1);
+        const list = await h.api('GET', `/api/client/servers/${srv.identifier}/backups`);
+        assert.equal(list.body.data[0].attributes.copies, 1);
+
+        // The first destination goes away: download (and restore, the same URL) use the copy.
+        const closed = `http://127.0.0.1:1`;
+        assert.equal((await admin('PATCH', '/destinations/primary', { endpoint: closed, skip_test: true })).status, 200);
+        const dl = await h.api('GET', `/api/client/servers/${srv.identifier}/backups/${b.uuid}/download`);
+        assert.equal(dl.status, 200, dl.text);
+        assert.ok(dl.body.attributes.url.startsWith(`http://127.0.0.1:${far.port}/offsite/`), dl.body.attributes.url);
+        const got = await fetch(dl.body.attributes.url);
+        assert.equal(got.status, 200);
+        assert.equal((await got.arrayBuffer()).byteLength, Number(b.bytes));
+
+        // Back up again: deleting the backup deletes its copy too.
+        assert.equal((await admin('PATCH', '/destinations/primary', { endpoint: `http://127.0.0.1:${h.s3!.port}` })).status, 200);
+        assert.equal((await h.api('DELETE', `/api/client/servers/${srv.identifier}/backups/${b.uuid}`)).status, 204);
+        assert.ok(!(await exists(farClient, 'offsite', `${srv.uuid}/${b.uuid}.tar.gz`)), 'the copy went with it');
+        assert.deepEqual(await h.ctx.repos.destinations.copiesOf([b.id]), []);
+        await admin('PUT', `/servers/${srv.identifier}/destination`, { destination: null });
+        await admin('PUT', `/servers/${srv2.identifier}/destination`, { destination: null });
+      } finally {
+        farClient.destroy();
+        await far.stop();
+      }
+    });
+
     test('validation and test connection: S3\'s own code, at once; making another destination the default', async () => {
       const noBucket = await admin('POST', '/destinations', { name: 'x', kind: 's3' });
       assert.equal(noBucket.status, 422);

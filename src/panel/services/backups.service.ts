@@ -8,7 +8,8 @@ import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isSuccessful } from './backup-view.ts';
+import { isSuccessful, type BackupPlacement } from './backup-view.ts';
+import { BackupCopiesService } from './backup-copies.service.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
 
@@ -45,7 +46,19 @@ export function splitIgnored(ignored: string | null | undefined): string[] {
 }
 
 export class BackupsService {
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly copies = new BackupCopiesService(d)) {}
+
+  /** Each backup's destination name and verified copy count (client API `destination`, `copies`). */
+  async placements(rows: BackupRow[]): Promise<Map<number, BackupPlacement>> {
+    const names = new Map((await this.d.repos.destinations.list()).map((d) => [d.id, d.name]));
+    const copies = await this.copies.doneCopies(rows.map((b) => b.id));
+    const out = new Map<number, BackupPlacement>();
+    for (const b of rows) {
+      const dest = b.destination_id !== null ? names.get(b.destination_id) ?? null : (await this.d.stores.ofBackup(b).catch(() => null))?.name ?? null;
+      out.set(b.id, { destination: dest, copies: copies.get(b.id)?.length ?? 0 });
+    }
+    return out;
+  }
 
   async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
@@ -130,7 +143,7 @@ export class BackupsService {
 
   private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
     if (backup.disk === 's3') {
-      const store = await this.d.stores.s3OfBackup(backup);
+      const store = await this.readableStore(backup, target.server);
       const key = store.objectKey(target.server.uuid, backup.uuid);
       return store.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
     }
@@ -144,6 +157,23 @@ export class BackupsService {
       fileName: backupFileName(backup.name, backup.uuid),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * The store to read an S3 backup from: its own destination, or — when that does not answer a
+   * HEAD of the archive right now and a verified copy exists — the copy's (3-2-1).
+   */
+  private async readableStore(backup: BackupRow, server: ServerRow) {
+    const own = await this.d.stores.s3OfBackup(backup);
+    const fallback = await this.copies.fallback(backup);
+    if (!fallback) return own;
+    try {
+      await own.head(own.objectKey(server.uuid, backup.uuid));
+      return own;
+    } catch (err) {
+      this.d.logger.warn({ backup_uuid: backup.uuid, copy: fallback.name, err: errorMessage(err) }, 'the backup\'s destination is unavailable; using its copy');
+      return this.d.stores.s3(fallback);
+    }
   }
 
   /**
@@ -271,6 +301,7 @@ export class BackupsService {
         }
       }
       await store.deleteObject(key);
+      await this.copies.removeCopies(backup, server);
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

@@ -15,12 +15,14 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  CopyObjectCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
+import type { Readable } from 'node:stream';
 import { REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS } from '../../wire/remote-api.ts';
 import { fixedPartSizeFor, partsForSize, S3_MAX_OBJECT_SIZE, S3_MAX_PARTS } from '../../wire/part-sizes.ts';
 
@@ -52,6 +54,15 @@ export interface S3BackupStore {
    * 424 naming S3's own code (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchBucket, …).
    */
   probe(): Promise<void>;
+  /** Where this store writes: two stores of one provider (endpoint, region, key id) can copy server-side. */
+  readonly location: { endpoint: string; region: string; accessKeyId: string; bucket: string };
+  /** HEAD without retries, bounded in time: is the archive there and reachable right now? */
+  head(key: string, timeoutMs?: number): Promise<{ size: number }>;
+  read(key: string): Promise<Readable>;
+  /** One PUT of a stream of known size (S3 allows up to 5 GiB in one PUT). */
+  put(key: string, body: Readable, size: number): Promise<void>;
+  /** Server-side copy from another bucket of the same provider (CopyObject, up to 5 GiB). */
+  copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
@@ -238,6 +249,51 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }), { expiresIn: Math.max(1, Math.floor(ttlSeconds)) });
       } catch (err) {
         throw s3Failure('presign download', err);
+      }
+    },
+
+    location: { endpoint: cfg.endpoint ?? '', region: cfg.region, accessKeyId: cfg.accessKeyId ?? '', bucket: Bucket },
+
+    async head(key, timeoutMs = 5000) {
+      const once = buildS3Client(cfg, { maxAttempts: 1 });
+      try {
+        const r = await once.send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+        return { size: Number(r.ContentLength ?? 0) };
+      } catch (err) {
+        throw s3Failure('head object', err);
+      } finally {
+        once.destroy();
+      }
+    },
+
+    async read(key) {
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        return r.Body as Readable;
+      } catch (err) {
+        throw s3Failure('get object', err);
+      }
+    },
+
+    async put(key, body, size) {
+      try {
+        await client.send(new PutObjectCommand({
+          Bucket, Key: key, Body: body, ContentLength: size, ContentType: 'application/x-gzip',
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+      } catch (err) {
+        throw s3Failure('put object', err);
+      }
+    },
+
+    async copyFrom(sourceBucket, sourceKey, key) {
+      try {
+        await client.send(new CopyObjectCommand({
+          Bucket, Key: key, CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+      } catch (err) {
+        throw s3Failure('copy object', err);
       }
     },
 
