@@ -210,6 +210,28 @@ for (const db of await testDatabaseUrls()) {
       }
     });
 
+    test('the admin page\'s session: a root admin\'s session may manage destinations (with the CSRF header), others may not', async () => {
+      assert.equal((await h.api('GET', '/api/application/destinations', { key: null })).status, 401);
+      const sessionOf = async (email: string, password: string) => {
+        const login = await h.api('POST', '/auth/login', { key: null, body: { email, password } });
+        assert.equal(login.status, 200, login.text);
+        const cookies = login.headers.getSetCookie().map((c: string) => c.split(';')[0]!);
+        const token = cookies.find((c: string) => c.startsWith('XSRF-TOKEN='))!.split('=')[1]!;
+        return { cookie: cookies.join('; '), token };
+      };
+      const owner = await sessionOf('owner@example.com', 'owner-password');
+      assert.equal((await h.api('GET', '/api/application/destinations', { key: null, headers: { cookie: owner.cookie } })).status, 403);
+      await h.ctx.services.users.create({ email: 'boss@example.com', password: 'boss-password', rootAdmin: true });
+      const boss = await sessionOf('boss@example.com', 'boss-password');
+      const listed = await h.api('GET', '/api/application/destinations', { key: null, headers: { cookie: boss.cookie } });
+      assert.equal(listed.status, 200, listed.text);
+      const noCsrf = await h.api('POST', '/api/application/destinations', { key: null, headers: { cookie: boss.cookie }, body: { name: 'x', kind: 'local' } });
+      assert.equal(noCsrf.status, 419);
+      const made = await h.api('POST', '/api/application/destinations', { key: null, headers: { cookie: boss.cookie, 'x-xsrf-token': decodeURIComponent(boss.token) }, body: { name: 'by-session', kind: 'local' } });
+      assert.equal(made.status, 201, made.text);
+      assert.equal((await admin('DELETE', '/destinations/by-session')).status, 204);
+    });
+
     test('validation and test connection: S3\'s own code, at once; making another destination the default', async () => {
       const noBucket = await admin('POST', '/destinations', { name: 'x', kind: 's3' });
       assert.equal(noBucket.status, 422);

@@ -24,6 +24,7 @@ import { scheduleRoutes } from './schedules.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { applicationRoutes } from './application/application.routes.ts';
 import { destinationRoutes } from './application/destinations.routes.ts';
+import { authenticateClient } from './client-auth.ts';
 import { subuserRoutes } from './subusers.routes.ts';
 
 export interface BuildPanelAppOptions {
@@ -103,7 +104,10 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   });
   await app.register(destinationRoutes, {
     prefix: '/api/application',
-    deps: { apiKeys: ctx.services.apiKeys, destinations: ctx.services.destinations, nodes: ctx.services.nodes, servers: ctx.services.servers },
+    deps: {
+      apiKeys: ctx.services.apiKeys, destinations: ctx.services.destinations, nodes: ctx.services.nodes, servers: ctx.services.servers,
+      sessionAuth: async (request) => ({ rootAdmin: (await authenticateClient(ctx, request)).user.rootAdmin }),
+    },
   });
   await app.register(subuserRoutes, { ctx });
   await app.register(scheduleRoutes, { ctx });

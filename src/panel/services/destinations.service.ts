@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../core/app-error.ts';
 import type { DestinationKind, DestinationRow } from '../db/destinations.schema.ts';
+import type { DestinationAttributes } from '../../wire/destinations.ts';
 import { PanelErrors, validName } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import type { PanelS3Config } from '../storage/s3-backup-store.ts';
@@ -38,25 +39,7 @@ export interface DestinationInput {
 }
 
 /** What the APIs show: everything but the secret. */
-export interface PublicDestination {
-  id: number;
-  uuid: string;
-  name: string;
-  kind: DestinationKind;
-  endpoint: string | null;
-  region: string | null;
-  bucket: string | null;
-  prefix: string;
-  access_key_id: string | null;
-  has_secret: boolean;
-  path_style: boolean;
-  storage_class: string | null;
-  part_size: number | null;
-  is_default: boolean;
-  copy_to: number | null;
-  created_at: string;
-  updated_at: string;
-}
+export type PublicDestination = DestinationAttributes;
 
 export interface DestinationTestResult {
   ok: boolean;

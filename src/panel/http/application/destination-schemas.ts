@@ -1,5 +1,6 @@
 /** Schemas of the application API's destination routes (backwing extension, docs/destinations.md). */
 import { Type } from 'typebox';
+export { DestinationAttributes, DestinationObject, DestinationList, DestinationTestObject } from '../../../wire/destinations.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 // String first: with type coercion on, a null tried against integer first would become 0 (a
@@ -25,32 +26,6 @@ export const DestinationBody = Type.Object({
   skip_test: Type.Optional(Nullable(BoolLike)),
 });
 
-export const DestinationAttributes = Type.Object({
-  id: Type.Integer(),
-  uuid: Type.String(),
-  name: Type.String(),
-  kind: Type.String(),
-  endpoint: Nullable(Type.String()),
-  region: Nullable(Type.String()),
-  bucket: Nullable(Type.String()),
-  prefix: Type.String(),
-  access_key_id: Nullable(Type.String()),
-  has_secret: Type.Boolean(),
-  path_style: Type.Boolean(),
-  storage_class: Nullable(Type.String()),
-  part_size: Nullable(Type.Integer()),
-  is_default: Type.Boolean(),
-  copy_to: Nullable(Type.Integer()),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
-
-export const DestinationObject = Type.Object({ object: Type.Literal('destination'), attributes: DestinationAttributes });
-export const DestinationList = Type.Object({ object: Type.Literal('list'), data: Type.Array(DestinationObject) });
-export const DestinationTestObject = Type.Object({
-  object: Type.Literal('destination_test'),
-  attributes: Type.Object({ ok: Type.Boolean(), s3_error: Nullable(Type.String()), message: Type.String() }),
-});
 export const AssignDestinationBody = Type.Object({
   destination: Ref('id, uuid or name; null = inherit (node: the default; server: its node\'s)'),
 });

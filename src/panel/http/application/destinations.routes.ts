@@ -16,6 +16,11 @@ import { AssignDestinationBody, DestinationBody, DestinationList, DestinationObj
 
 export interface DestinationRoutesDeps {
   apiKeys: ApiKeysService;
+  /**
+   * The web UI's admin page signs in with a browser session, not a `ptla_` key: without an
+   * Authorization header the session (CSRF-checked) of a root admin is accepted too.
+   */
+  sessionAuth?: (request: FastifyRequest) => Promise<{ rootAdmin: boolean }>;
   destinations: DestinationsService;
   nodes: NodesService;
   servers: ServersService;
@@ -59,6 +64,11 @@ export const destinationRoutes: FastifyPluginAsync<{ deps: DestinationRoutesDeps
   const { destinations, nodes, servers } = opts.deps;
 
   app.addHook('onRequest', async (request) => {
+    const { sessionAuth } = opts.deps;
+    if (request.headers.authorization === undefined && sessionAuth) {
+      if (!(await sessionAuth(request)).rootAdmin) throw PanelErrors.forbidden();
+      return;
+    }
     await authenticateApplicationKey(opts.deps.apiKeys, request);
   });
 
