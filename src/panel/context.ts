@@ -113,6 +113,12 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     await database.close().catch(() => {});
     throw err;
   }
+  // The default destination's S3 client is made now (other destinations' on first use), so a
+  // panel backing up to S3 pays for the SDK at start, as before, not in its first request.
+  const dflt = await repos.destinations.findDefault();
+  if (dflt?.kind === 's3') {
+    await deps.stores.s3(dflt).catch((err: unknown) => logger.warn({ destination: dflt.name, err: String(err) }, 'the default destination\'s S3 client could not be made'));
+  }
   const copies = new BackupCopiesService(deps);
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
