@@ -19,6 +19,9 @@ const REQUIREMENTS = [
   { tool: 'initdb', find: ['/usr/lib/postgresql/*/bin/initdb'], apt: 'postgresql', why: 'panel suites start a private PostgreSQL cluster' },
   { tool: 'nginx', find: ['nginx', '/usr/sbin/nginx'], apt: 'nginx-light', why: 'the reverse-proxy test runs a real nginx' },
   { tool: 'systemd-analyze', find: ['systemd-analyze'], apt: 'systemd', why: 'deploy/systemd units are checked with systemd-analyze verify' },
+  { tool: 'radosgw', find: ['radosgw'], apt: 'radosgw', why: 'destination tests run a signature-checking S3 server (Ceph radosgw)' },
+  { tool: 'ceph-mon', find: ['ceph-mon'], apt: 'ceph-mon', why: 'radosgw needs a one-monitor Ceph cluster' },
+  { tool: 'ceph-osd', find: ['ceph-osd'], apt: 'ceph-osd', why: 'radosgw needs one in-memory OSD' },
 ];
 
 /**

@@ -11,6 +11,7 @@ import { CliError } from '../core/cli-error.ts';
 import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
 import type { PanelContext } from '../panel/context.ts';
 import { daemonListenFromUrl } from '../panel/http/application/node-configuration.ts';
+import { registerDestinationCommands } from './admin-destination.command.ts';
 
 interface CommonOptions extends PanelConfigOptions {
   json?: boolean;
@@ -230,4 +231,6 @@ export function registerAdminCommands(program: Command): void {
         print(opts, { servers: rows }, rows.length === 0 ? 'no servers' : rows.map((s) => `${s.identifier}\t${s.name}\t${s.uuid}\tbackups ${s.backup_limit}`).join('\n'));
       });
     });
+
+  registerDestinationCommands(admin, { withCommonOptions, withContext, print });
 }

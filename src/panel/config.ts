@@ -17,8 +17,14 @@ export interface PanelConfig {
   appUrl: string;
   host: string;
   port: number;
+  /** APP_BACKUP_DRIVER: imported once as the default destination (docs/destinations.md). */
   backupDriver: BackupAdapterName;
+  /** AWS_*: imported once as the default destination when it is S3. */
   s3?: PanelS3Config;
+  /** BACKUP_MAX_PART_SIZE: the first part size of a destination that sets none (parts grow from it). */
+  defaultPartSize: number;
+  /** BACKUP_PRESIGNED_URL_LIFESPAN in minutes, for every S3 destination. */
+  presignedUrlLifespanMinutes: number;
   throttle: { limit: number; periodSeconds: number };
   /** Minutes after which an unfinished backup is marked failed; 0 disables. */
   pruneAgeMinutes: number;
@@ -187,6 +193,8 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     port,
     backupDriver: driver,
     s3,
+    defaultPartSize: maxPartSize,
+    presignedUrlLifespanMinutes: readInt(env, 'BACKUP_PRESIGNED_URL_LIFESPAN', 60, 1),
     throttle: {
       limit: readInt(env, 'BACKUP_THROTTLE_LIMIT', 2, 0),
       periodSeconds: readInt(env, 'BACKUP_THROTTLE_PERIOD', 600, 0),

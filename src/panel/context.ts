@@ -22,7 +22,11 @@ import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
 import { SubusersService } from './services/subusers.service.ts';
 import { UsersService } from './services/users.service.ts';
-import type { S3BackupStore } from './storage/s3-backup-store.ts';
+import { createHash } from 'node:crypto';
+import { parseAppKey, SecretBox } from '../core/secret-box.ts';
+import { DestinationStores } from './services/destination-stores.ts';
+import { DestinationsService } from './services/destinations.service.ts';
+import { BackupCopiesService } from './services/backup-copies.service.ts';
 import { NotificationQueue } from './notify/notification-queue.ts';
 import { ServerWebhooksService } from './notify/server-webhooks.service.ts';
 
@@ -42,6 +46,10 @@ export interface PanelServices {
   activity: ActivityService;
   /** The owner's per-server notification webhooks (docs/notifications.md). */
   webhooks: ServerWebhooksService;
+  /** Backup destinations (docs/destinations.md). */
+  destinations: DestinationsService;
+  /** Copies of completed backups to a second destination (3-2-1). */
+  copies: BackupCopiesService;
 }
 
 export interface PanelContext {
@@ -59,17 +67,22 @@ export interface PanelContext {
 export interface PanelContextOptions {
   logger?: Logger;
   daemonClient?: DaemonClient;
-  s3?: S3BackupStore;
+  /** Seals destination credentials; default: see minimalSecretBox. */
+  secrets?: SecretBox;
   clock?: Clock;
   metrics?: PanelMetrics;
   /** Skip running migrations (a caller that already did). */
   skipMigrations?: boolean;
 }
 
-/** The AWS SDK costs ~25 MiB of memory, so it is loaded only by a panel that uses S3. */
-async function openS3BackupStore(s3: NonNullable<PanelConfig['s3']>, logger: Logger): Promise<S3BackupStore> {
-  const { createS3BackupStore } = await import('./storage/s3-backup-store.ts');
-  return createS3BackupStore(s3, logger);
+/**
+ * Placeholder until the panel's APP_KEY configuration lands (the multipanel developer owns it and
+ * the lead folds it in at merge): APP_KEY from the environment when set, otherwise a fixed key so
+ * sealed values stay readable across restarts (obscured, not protected, on such a panel).
+ */
+function minimalSecretBox(env: NodeJS.ProcessEnv = process.env): SecretBox {
+  const raw = env.APP_KEY?.trim();
+  return new SecretBox([raw ? parseAppKey(raw) : createHash('sha256').update('backwing: APP_KEY unset').digest()]);
 }
 
 export async function openPanelContext(config: PanelConfig, opts: PanelContextOptions = {}): Promise<PanelContext> {
@@ -82,6 +95,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     throw err;
   }
   const repos = createRepositories(database.db, database.dialect);
+  const secrets = opts.secrets ?? minimalSecretBox();
   const deps: ServiceDeps = {
     config,
     repos,
@@ -89,13 +103,29 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     clock: opts.clock ?? (() => new Date()),
     logger,
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),
-    s3: opts.s3 ?? (config.s3 ? await openS3BackupStore(config.s3, logger) : undefined),
+    secrets,
+    // Reads deps.config at use: the harness and tests swap the config after opening.
+    stores: new DestinationStores({ repos, secrets, logger, get config() { return deps.config; } }),
     metrics: opts.metrics ?? noopMetrics,
   };
+  const destinations = new DestinationsService(deps);
+  try {
+    if (!opts.skipMigrations) await destinations.importFromConfig();
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  // The default destination's S3 client is made now (other destinations' on first use), so a
+  // panel backing up to S3 pays for the SDK at start, as before, not in its first request.
+  const dflt = await repos.destinations.findDefault();
+  if (dflt?.kind === 's3') {
+    await deps.stores.s3(dflt).catch((err: unknown) => logger.warn({ destination: dflt.name, err: String(err) }, 'the default destination\'s S3 client could not be made'));
+  }
+  const copies = new BackupCopiesService(deps);
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
-  const backups = new BackupsService(deps, activity);
+  const backups = new BackupsService(deps, activity, copies);
   const services: PanelServices = {
     users,
     apiKeys: new ApiKeysService(deps),
@@ -110,7 +140,11 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),
+    destinations,
+    copies,
   };
+  // A completed backup whose destination names a copy target is copied in the background.
+  services.remote.onBackupCompleted(({ backup, successful }) => (successful ? copies.onCompleted(backup) : undefined));
   let closed = false;
   return {
     config, database, db: database.db, repos, tx: deps.tx, services, deps, logger,

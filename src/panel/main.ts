@@ -36,6 +36,8 @@ export function startPruneTimer(ctx: PanelContext): { stop(): void } {
     running = true;
     ctx.services.backups.pruneStale()
       .then(() => ctx.services.backups.releaseStaleRestores())
+      // Copies that failed an attempt (or whose panel died) are retried here.
+      .then(() => ctx.services.copies.drain())
       .catch((err: unknown) => ctx.logger.error({ err: errorMessage(err) }, 'stale backup prune failed'))
       .finally(() => { running = false; });
   }, ctx.config.pruneIntervalSeconds * 1000);

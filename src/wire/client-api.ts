@@ -31,6 +31,10 @@ export const BackupAttributes = Type.Object({
   failure_reason: Nullable(Type.String()),
   /** backwing: whether the daemon wrote a backup index beside the archive (browsing is fast then; without, the first browse builds one). */
   has_index: Type.Optional(Type.Boolean()),
+  /** backwing: the name of the destination holding the archive (docs/destinations.md). */
+  destination: Type.Optional(Nullable(Type.String())),
+  /** backwing: verified copies at other destinations (3-2-1); the UI shows "2 copies" for 1. */
+  copies: Type.Optional(Type.Integer()),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

@@ -35,11 +35,16 @@ export type RemoteServerList = Static<typeof RemoteServerList>;
  * index i-1. backwing: asking again with a larger size returns URLs for the *same* multipart upload
  * (fresh signatures, more parts) and says so with `extendable: true`; an upstream panel starts a
  * new upload each time and omits the field, so a daemon must then know the final size up front.
+ * backwing: a daemon that asks with `&growing=1` gets `growing_parts: true`: part n is
+ * `grownPartSize(part_size, n)` (src/wire/part-sizes.ts) and `size` counts bytes under that rule,
+ * so an archive of up to 5 TiB fits in 10,000 parts. Without it the part size is fixed, raised so
+ * that `size` fits in 10,000 parts (Wings knows its final size when it asks).
  */
 export const RemoteUploadUrls = Type.Object({
   parts: Type.Array(Type.String()),
   part_size: Type.Integer(),
   extendable: Type.Optional(Type.Boolean()),
+  growing_parts: Type.Optional(Type.Boolean()),
 });
 export type RemoteUploadUrls = Static<typeof RemoteUploadUrls>;
 

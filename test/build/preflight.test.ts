@@ -21,6 +21,9 @@ const TOOLS: Array<{ tool: string; apt: string; file: string }> = [
   { tool: 'initdb', apt: 'postgresql', file: 'root/usr/lib/postgresql/15/bin/initdb' },
   { tool: 'nginx', apt: 'nginx-light', file: 'bin/nginx' },
   { tool: 'systemd-analyze', apt: 'systemd', file: 'bin/systemd-analyze' },
+  { tool: 'radosgw', apt: 'radosgw', file: 'bin/radosgw' },
+  { tool: 'ceph-mon', apt: 'ceph-mon', file: 'bin/ceph-mon' },
+  { tool: 'ceph-osd', apt: 'ceph-osd', file: 'bin/ceph-osd' },
 ];
 
 let tmp: string;

@@ -13,7 +13,8 @@ import type { DaemonConfig } from '../config.ts';
 export interface PanelClient {
   listServers(page: number, perPage: number): Promise<RemoteServerList>;
   getServer(uuid: string): Promise<RemoteServer>;
-  getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls>;
+  /** `growing`: ask a backwing panel for growing part sizes (src/wire/part-sizes.ts); others ignore it. */
+  getUploadUrls(backupUuid: string, size: number, growing?: boolean): Promise<RemoteUploadUrls>;
   /** backwing panels: where to PUT the backup index of an S3 backup (absent in test fakes). */
   getIndexUploadUrl?(backupUuid: string): Promise<RemoteIndexUploadUrl>;
   /** Raw POST used by the outbox; returns the HTTP status. Throws only on transport errors. */
@@ -113,8 +114,8 @@ export class HttpPanelClient implements PanelClient {
     return this.#json('GET', `/servers/${encodeURIComponent(uuid)}`);
   }
 
-  getUploadUrls(backupUuid: string, size: number): Promise<RemoteUploadUrls> {
-    return this.#json('GET', `/backups/${encodeURIComponent(backupUuid)}?size=${size}`);
+  getUploadUrls(backupUuid: string, size: number, growing = false): Promise<RemoteUploadUrls> {
+    return this.#json('GET', `/backups/${encodeURIComponent(backupUuid)}?size=${size}${growing ? '&growing=1' : ''}`);
   }
 
   getIndexUploadUrl(backupUuid: string): Promise<RemoteIndexUploadUrl> {

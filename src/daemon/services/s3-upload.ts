@@ -19,6 +19,7 @@ import type { RemoteUploadUrls, RemoteUploadedPart } from '../../wire/remote-api
 import type { PanelClient } from '../panel-client/panel-client.ts';
 import { withRetry } from '../panel-client/panel-client.ts';
 import { putPart } from './part-upload.ts';
+import { bytesInParts, grownPartSize } from '../../wire/part-sizes.ts';
 
 /** Produces the archive into `out` and resolves with what the producer measured. */
 export type ArchiveProducer<R> = (out: Writable) => Promise<R>;
@@ -34,6 +35,8 @@ export interface S3UploadOptions {
   urlMaxAgeMs?: number;
   /** Cap on the spooled part size in streaming mode (never below S3's 5 MiB minimum). */
   maxPartSize?: number;
+  /** S3's 5 MiB part minimum; only tests against a store that does not enforce it (fauxqs) lower it. */
+  minPartSize?: number;
   /**
    * The panel is known to be upstream (sidecar beside Wings): skip the `?size=1` probe, which an
    * upstream panel answers by opening a multipart upload, and ask once with the final size, as Wings.
@@ -76,25 +79,41 @@ class UrlBook {
   #fetchedAt = Date.now();
   #chain: Promise<unknown> = Promise.resolve();
   readonly #panelPartSize: number;
-  /** The size we cut parts at: the panel's, capped so the spool stays small (S3 allows parts of
-   *  different sizes and the presigned URLs do not sign a length). */
-  readonly partSize: number;
+  /** The size we cut the first parts at: the panel's, capped so the spool stays small (S3 allows
+   *  parts of different sizes and the presigned URLs do not sign a length). */
+  readonly #basePartSize: number;
+  /** The panel signs by growing part sizes (part n = grownPartSize(part_size, n)). */
+  readonly #growing: boolean;
   constructor(
     first: RemoteUploadUrls,
     private readonly opts: S3UploadOptions,
   ) {
     this.#urls = first.parts;
     this.#panelPartSize = first.part_size;
-    this.partSize = Math.max(MIN_PART_SIZE, Math.min(first.part_size, opts.maxPartSize ?? first.part_size));
+    this.#growing = first.growing_parts === true;
+    this.#basePartSize = Math.max(opts.minPartSize ?? MIN_PART_SIZE, Math.min(first.part_size, opts.maxPartSize ?? first.part_size));
+  }
+
+  /** Where part n is cut: it grows with n against a growing panel so 10,000 parts reach 5 TiB. */
+  partSize(n: number): number {
+    return this.#growing ? grownPartSize(this.#basePartSize, n) : this.#basePartSize;
+  }
+
+  /** The `size` that makes the panel sign `count` parts. */
+  #sizeFor(count: number): number {
+    return this.#growing ? bytesInParts(this.#panelPartSize, count) : count * this.#panelPartSize;
   }
 
   url(partNumber: number): Promise<string> {
     const next = this.#chain.then(async () => {
       const stale = Date.now() - this.#fetchedAt > (this.opts.urlMaxAgeMs ?? 20 * 60_000);
       if (this.#urls.length < partNumber || stale) {
-        // Ask ahead so a steady upload does not call the panel for every part.
-        const want = Math.max(partNumber + this.opts.concurrency + 1, stale ? this.#urls.length : 0);
-        const fresh = await withRetry(() => this.opts.panel.getUploadUrls(this.opts.backupUuid, want * this.#panelPartSize), this.opts.signal);
+        // Ask ahead so a steady upload does not call the panel for every part. The panel signs every
+        // part on each call, so asking a fixed few ahead cost O(n²) signatures (2,000 parts: ~2 M
+        // signatures, over a minute here); doubling (at most 1,000 ahead) keeps the total near 2n.
+        const ahead = Math.min(2 * this.#urls.length, partNumber + 1000);
+        const want = Math.max(partNumber + this.opts.concurrency + 1, ahead, stale ? this.#urls.length : 0);
+        const fresh = await withRetry(() => this.opts.panel.getUploadUrls(this.opts.backupUuid, this.#sizeFor(want), this.#growing), this.opts.signal);
         if (fresh.part_size !== this.#panelPartSize) throw new AppError('E_S3_PART_SIZE', 502, 'panel changed the part size during an upload');
         this.#urls = fresh.parts;
         this.#fetchedAt = Date.now();
@@ -166,13 +185,14 @@ class PartSpooler extends Writable {
     while (offset < chunk.length) {
       if (this.#failure) throw this.#failure;
       if (!this.#fh) await this.#openPart();
-      const room = this.book.partSize - this.#filled;
+      const partSize = this.book.partSize(this.#partNumber);
+      const room = partSize - this.#filled;
       const n = Math.min(room, chunk.length - offset);
       await this.#fh!.write(chunk, offset, n);
       this.#filled += n;
       this.size += n;
       offset += n;
-      if (this.#filled === this.book.partSize) await this.#sealPart();
+      if (this.#filled === partSize) await this.#sealPart();
     }
   }
 
@@ -225,7 +245,7 @@ async function uploadFileInParts(file: string, size: number, opts: S3UploadOptio
 }
 
 export async function uploadArchiveToS3<R>(produce: ArchiveProducer<R>, opts: S3UploadOptions): Promise<S3UploadOutcome<R>> {
-  const first = opts.upstreamPanel ? null : await withRetry(() => opts.panel.getUploadUrls(opts.backupUuid, 1), opts.signal);
+  const first = opts.upstreamPanel ? null : await withRetry(() => opts.panel.getUploadUrls(opts.backupUuid, 1, true), opts.signal);
   if (first && first.extendable === true && first.part_size > 0) {
     const book = new UrlBook(first, opts);
     const spooler = new PartSpooler(book, opts);

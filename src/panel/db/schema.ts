@@ -52,6 +52,8 @@ export interface NodesTable {
   maintenance: Flag;
   created_at: string;
   updated_at: string;
+  /** Where this node's backups go (destinations.id); null = the default destination. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ServersTable {
@@ -65,6 +67,8 @@ export interface ServersTable {
   backup_limit: ColumnType<number, number | undefined, number>;
   created_at: string;
   updated_at: string;
+  /** Overrides the node's destination for this server's new backups; null = the node's. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface SubusersTable {
@@ -102,6 +106,8 @@ export interface BackupsTable {
   purged_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** Bytes of the backup index beside the archive (backwing); null = none reported. */
   index_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The destination the archive went to (fixed at creation); null = the default destination. */
+  destination_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ServerSaveHooksTable {

@@ -23,6 +23,8 @@ import { retentionRoutes } from './retention.routes.ts';
 import { scheduleRoutes } from './schedules.routes.ts';
 import { sessionRoutes } from './session.routes.ts';
 import { applicationRoutes } from './application/application.routes.ts';
+import { destinationRoutes } from './application/destinations.routes.ts';
+import { authenticateClient } from './client-auth.ts';
 import { subuserRoutes } from './subusers.routes.ts';
 
 export interface BuildPanelAppOptions {
@@ -98,6 +100,13 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
         const n = await ctx.repos.nodes.findById(id);
         return n ? { tokenId: n.daemon_token_id, token: n.daemon_token } : undefined;
       },
+    },
+  });
+  await app.register(destinationRoutes, {
+    prefix: '/api/application',
+    deps: {
+      apiKeys: ctx.services.apiKeys, destinations: ctx.services.destinations, nodes: ctx.services.nodes, servers: ctx.services.servers,
+      sessionAuth: async (request) => ({ rootAdmin: (await authenticateClient(ctx, request)).user.rootAdmin }),
     },
   });
   await app.register(subuserRoutes, { ctx });

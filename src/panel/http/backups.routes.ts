@@ -7,7 +7,7 @@ import type { PanelContext } from '../context.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import { can } from '../services/access.ts';
-import { toBackupAttributes } from '../services/backup-view.ts';
+import { toBackupAttributes, type BackupPlacement } from '../services/backup-view.ts';
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../services/backups.service.ts';
 import { paginationMeta, readPage } from './pagination.ts';
 import { backupOf, scopeOf, serverScopeHook } from './server-scope.ts';
@@ -30,8 +30,8 @@ const RestoreBody = Type.Object({
 
 const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
 
-export function backupObject(b: BackupRow): BackupObjectT {
-  return { object: 'backup', attributes: toBackupAttributes(b) };
+export function backupObject(b: BackupRow, placement?: BackupPlacement): BackupObjectT {
+  return { object: 'backup', attributes: toBackupAttributes(b, placement) };
 }
 
 /** Laravel's boolean rule: true, false, 1, 0, "1", "0" (plus "true"/"false", which forms send). */
@@ -46,6 +46,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   const { ctx } = opts;
   const svc = ctx.services.backups;
   const base = '/api/client/servers/:server/backups';
+  const placed = async (b: BackupRow) => backupObject(b, (await svc.placements([b])).get(b.id));
 
   app.get(base, {
     schema: { tags: ['backups'], params: ServerParams, response: { 200: BackupList } },
@@ -54,9 +55,10 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const { server } = scopeOf(request);
     const { page, perPage } = readPage(request, DEFAULT_PER_PAGE, MAX_PER_PAGE);
     const r = await svc.list(server, page, perPage);
+    const placements = await svc.placements(r.rows);
     return {
       object: 'list',
-      data: r.rows.map(backupObject),
+      data: r.rows.map((b) => backupObject(b, placements.get(b.id))),
       meta: { backup_count: r.backupCount, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
     };
   });
@@ -74,7 +76,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
       // Locking is a delete-protection, so only someone who may delete may set it.
       isLocked: requestedLock && can(scope.access, 'backup.delete'),
     }, scope.auth.actor);
-    return backupObject(row);
+    return placed(row);
   });
 
   app.get(`${base}/ignore-file`, {
@@ -93,7 +95,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   app.get(`${base}/:backup`, {
     schema: { tags: ['backups'], params: BackupParams, response: { 200: BackupObject } },
     preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
-  }, async (request) => backupObject(backupOf(request)));
+  }, async (request) => placed(backupOf(request)));
 
   app.get(`${base}/:backup/download`, {
     schema: { tags: ['backups'], params: BackupParams, response: { 200: SignedUrl } },
@@ -176,7 +178,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     preValidation: serverScopeHook(ctx, { permission: 'backup.delete' }),
   }, async (request) => {
     const scope = scopeOf(request);
-    return backupObject(await svc.toggleLock(scope, backupOf(request), scope.auth.actor));
+    return placed(await svc.toggleLock(scope, backupOf(request), scope.auth.actor));
   });
 
   app.post(`${base}/:backup/restore`, {

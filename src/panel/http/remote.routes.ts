@@ -48,8 +48,8 @@ export async function remoteRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   });
 
   app.get('/api/remote/backups/:uuid', { schema: { tags: ['remote'], params: UuidParams, response: { 200: RemoteUploadUrls } } }, async (request) => {
-    const size = (request.query as Record<string, unknown> | undefined)?.size;
-    return remote.uploadUrls(nodeOf(request), (request.params as { uuid: string }).uuid, size);
+    const q = request.query as Record<string, unknown> | undefined;
+    return remote.uploadUrls(nodeOf(request), (request.params as { uuid: string }).uuid, q?.size, q?.growing === '1' || q?.growing === 'true');
   });
 
   app.get('/api/remote/backups/:uuid/index', {

@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.index_bytes'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.destination_id', 'backups.index_bytes'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -12,6 +12,8 @@ export interface NewBackupRow {
   disk: string;
   is_locked: boolean;
   at: string;
+  /** The destination the archive goes to; recorded once, never changed. */
+  destination_id?: number | null;
 }
 
 export interface BackupPatch {
@@ -60,7 +62,7 @@ export class BackupsRepository {
     const r = await this.db.insertInto('backups').values({
       server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
       name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
-      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null,
+      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null,
     }).returning('id').executeTakeFirstOrThrow();
     return (await this.findById(r.id))!;
   }

@@ -2,6 +2,7 @@ import type { Dialect, Executor } from '../db/database.ts';
 import { ActivityRepository } from './activity.repository.ts';
 import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
+import { DestinationsRepository } from './destinations.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
 import { NotificationsRepository } from './notifications.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
@@ -23,6 +24,7 @@ export interface Repos {
   saveHooks: ServerSaveHooksRepository;
   reconcileLeases: ReconcileLeasesRepository;
   notifications: NotificationsRepository;
+  destinations: DestinationsRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect): Repos {
@@ -38,8 +40,9 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     saveHooks: new ServerSaveHooksRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
     notifications: new NotificationsRepository(db),
+    destinations: new DestinationsRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, NodesRepository, NotificationsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, DestinationsRepository, NodesRepository, NotificationsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };

@@ -43,7 +43,13 @@ export function isFailed(b: BackupRow): boolean {
   return b.completed_at !== null && b.is_successful !== 1;
 }
 
-export function toBackupAttributes(b: BackupRow): BackupAttributes {
+/** Where a backup lives (backwing): its destination's name and how many verified copies it has. */
+export interface BackupPlacement {
+  destination: string | null;
+  copies: number;
+}
+
+export function toBackupAttributes(b: BackupRow, placement?: BackupPlacement): BackupAttributes {
   const sep = b.checksum ? b.checksum.indexOf(':') : -1;
   const type = b.checksum && sep > 0 ? b.checksum.slice(0, sep) : null;
   const hex = b.checksum && sep > 0 ? b.checksum.slice(sep + 1) : null;
@@ -62,5 +68,6 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     changed_files: parseChangedFiles(b.changed_files),
     failure_reason: isFailed(b) ? b.failure_reason : null,
     has_index: b.index_bytes !== null && b.index_bytes !== undefined,
+    ...(placement ? { destination: placement.destination, copies: placement.copies } : {}),
   };
 }

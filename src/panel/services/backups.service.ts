@@ -8,7 +8,8 @@ import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isSuccessful } from './backup-view.ts';
+import { isSuccessful, type BackupPlacement } from './backup-view.ts';
+import { BackupCopiesService } from './backup-copies.service.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
 
@@ -45,7 +46,19 @@ export function splitIgnored(ignored: string | null | undefined): string[] {
 }
 
 export class BackupsService {
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly copies = new BackupCopiesService(d)) {}
+
+  /** Each backup's destination name and verified copy count (client API `destination`, `copies`). */
+  async placements(rows: BackupRow[]): Promise<Map<number, BackupPlacement>> {
+    const names = new Map((await this.d.repos.destinations.list()).map((d) => [d.id, d.name]));
+    const copies = await this.copies.doneCopies(rows.map((b) => b.id));
+    const out = new Map<number, BackupPlacement>();
+    for (const b of rows) {
+      const dest = b.destination_id !== null ? names.get(b.destination_id) ?? null : (await this.d.stores.ofBackup(b).catch(() => null))?.name ?? null;
+      out.set(b.id, { destination: dest, copies: copies.get(b.id)?.length ?? 0 });
+    }
+    return out;
+  }
 
   async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
@@ -64,15 +77,17 @@ export class BackupsService {
     const now = this.d.clock();
     const at = now.toISOString();
     const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
-    const disk = this.d.config.backupDriver;
-    if (disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+    const destination = await this.d.stores.forServer(server, node);
+    const disk = destination.kind === 's3' ? 's3' : 'wings';
+    // A destination whose credentials cannot be opened fails here, before a row exists.
+    if (disk === 's3') await this.d.stores.s3(destination);
 
     const row = await this.d.tx(async (repos) => {
       await repos.servers.lockForUpdate(server.id);
       await this.checkThrottle(repos, server.id, now);
       const limit = (await repos.servers.findById(server.id))?.backup_limit ?? server.backup_limit;
       if (limit <= 0 || (await repos.backups.countNonFailed(server.id)) >= limit) throw PanelErrors.tooManyBackups(limit);
-      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at });
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, destination_id: destination.id });
     });
 
     // Logged before the daemon call: a fast daemon may report completion before the call returns,
@@ -128,21 +143,22 @@ export class BackupsService {
 
   /** backwing: presigned URLs of an S3 backup's archive and index object, for the daemon to read through the index. */
   async s3Urls(target: BackupTarget, backup: BackupRow): Promise<BackupS3Urls> {
-    if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-    const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
-    const indexKey = this.d.s3.indexKey(target.server.uuid, backup.uuid);
+    // The index lives beside the archive in the backup's own destination (copies carry no index).
+    const store = await this.d.stores.s3OfBackup(backup);
+    const key = store.objectKey(target.server.uuid, backup.uuid);
+    const indexKey = store.indexKey(target.server.uuid, backup.uuid);
     return {
-      archive: await this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS),
-      index: await this.d.s3.presignedGetUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
-      indexPut: await this.d.s3.presignedPutUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
+      archive: await store.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS),
+      index: await store.presignedGetUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
+      indexPut: await store.presignedPutUrl(indexKey, DOWNLOAD_URL_TTL_SECONDS),
     };
   }
 
   private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
     if (backup.disk === 's3') {
-      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-      const key = this.d.s3.objectKey(target.server.uuid, backup.uuid);
-      return this.d.s3.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
+      const store = await this.readableStore(backup, target.server);
+      const key = store.objectKey(target.server.uuid, backup.uuid);
+      return store.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
     }
     const token = await signDownloadToken(nodeConnection(target.node), {
       serverUuid: target.server.uuid,
@@ -154,6 +170,23 @@ export class BackupsService {
       fileName: backupFileName(backup.name, backup.uuid),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * The store to read an S3 backup from: its own destination, or — when that does not answer a
+   * HEAD of the archive right now and a verified copy exists — the copy's (3-2-1).
+   */
+  private async readableStore(backup: BackupRow, server: ServerRow) {
+    const own = await this.d.stores.s3OfBackup(backup);
+    const fallback = await this.copies.fallback(backup);
+    if (!fallback) return own;
+    try {
+      await own.head(own.objectKey(server.uuid, backup.uuid));
+      return own;
+    } catch (err) {
+      this.d.logger.warn({ backup_uuid: backup.uuid, copy: fallback.name, err: errorMessage(err) }, 'the backup\'s destination is unavailable; using its copy');
+      return this.d.stores.s3(fallback);
+    }
   }
 
   /**
@@ -199,7 +232,7 @@ export class BackupsService {
     const automatic = actor === null;
     if (backup.is_locked === 1 && (automatic || isSuccessful(backup))) throw PanelErrors.backupLocked();
     const { server, node } = target;
-    if (backup.disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
+    if (backup.disk === 's3') await this.d.stores.s3OfBackup(backup);
     if (!(await this.d.repos.backups.claimDeletion(backup.id, isoNow(this.d.clock), automatic))) {
       throw (await this.d.repos.backups.findLiveForServer(server.id, backup.uuid)) ? PanelErrors.backupLocked() : PanelErrors.resourceNotFound();
     }
@@ -271,22 +304,23 @@ export class BackupsService {
    */
   async removeArchive(backup: BackupRow, server: ServerRow, node: NodeRow): Promise<void> {
     if (backup.disk === 's3') {
-      if (!this.d.s3) throw PanelErrors.s3NotConfigured();
-      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+      const store = await this.d.stores.s3OfBackup(backup);
+      const key = store.objectKey(server.uuid, backup.uuid);
       if (backup.completed_at === null) {
         // The daemon is streaming it: stop the job now rather than when its next part fails.
         await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
           this.d.logger.info({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'daemon did not cancel the s3 backup job (it may have finished)');
         });
         if (backup.upload_id) {
-          await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+          await store.abortUpload(key, backup.upload_id).catch((err: unknown) => {
             this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
           });
         }
       }
-      await this.d.s3.deleteObject(key);
+      await store.deleteObject(key);
       // The index object goes with it (deleting a key that is not there succeeds).
-      await this.d.s3.deleteObject(this.d.s3.indexKey(server.uuid, backup.uuid));
+      await store.deleteObject(store.indexKey(server.uuid, backup.uuid));
+      await this.copies.removeCopies(backup, server);
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {
@@ -318,8 +352,8 @@ export class BackupsService {
   async failUnfinished(b: BackupRow, reason: string, now: Date = this.d.clock()): Promise<boolean> {
     if ((await this.d.repos.backups.markFailed([b.id], now.toISOString(), reason)) === 0) return false;
     const server = await this.d.repos.servers.findById(b.server_id);
-    if (b.disk === 's3' && b.upload_id && this.d.s3 && server) {
-      await this.d.s3.abortUpload(this.d.s3.objectKey(server.uuid, b.uuid), b.upload_id).catch((err: unknown) => {
+    if (b.disk === 's3' && b.upload_id && server) {
+      await this.d.stores.s3OfBackup(b).then((store) => store.abortUpload(store.objectKey(server.uuid, b.uuid), b.upload_id!)).catch((err: unknown) => {
         this.d.logger.warn({ backup_uuid: b.uuid, err: errorMessage(err) }, 'abort multipart upload of a failed backup failed');
       });
     }

@@ -4,7 +4,8 @@ import type { DaemonClient, NodeConnection } from '../daemon-client/daemon-clien
 import type { TransactionRunner } from '../db/unit-of-work.ts';
 import type { NodeRow } from '../db/schema.ts';
 import type { Repos } from '../repositories/index.ts';
-import type { S3BackupStore } from '../storage/s3-backup-store.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
+import type { DestinationStores } from './destination-stores.ts';
 import type { PanelMetrics } from './metrics.ts';
 
 export type Clock = () => Date;
@@ -17,8 +18,10 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   daemon: DaemonClient;
-  /** Present when S3 is configured (AWS_BACKUPS_BUCKET set). */
-  s3?: S3BackupStore;
+  /** Seals secrets kept at rest (destination credentials) with the panel's APP_KEY. */
+  secrets: SecretBox;
+  /** The S3 client of each destination, built on first use. */
+  stores: DestinationStores;
   metrics: PanelMetrics;
 }
 

@@ -84,24 +84,26 @@ export class RemoteService {
    * Presigned UploadPart URLs. Asking again (with a larger size) re-signs the same multipart upload
    * so a daemon streaming an archive of unknown size can extend it; upstream starts a new upload.
    */
-  async uploadUrls(node: NodeRow, uuid: string, rawSize: unknown): Promise<RemoteUploadUrls> {
+  async uploadUrls(node: NodeRow, uuid: string, rawSize: unknown, growing = false): Promise<RemoteUploadUrls> {
     const size = typeof rawSize === 'string' && /^\d+$/.test(rawSize.trim()) ? Number(rawSize) : Number.NaN;
     if (!Number.isSafeInteger(size) || size <= 0) throw PanelErrors.remoteSizeRequired();
     const { backup, server } = await this.ownedBackup(node, uuid);
     if (backup.completed_at !== null) throw PanelErrors.remoteAlreadyCompleted();
-    if (this.d.config.backupDriver !== 's3' || !this.d.s3 || backup.disk !== 's3') throw PanelErrors.remoteNotS3();
-    const key = this.d.s3.objectKey(server.uuid, backup.uuid);
-    const r = await this.d.s3.presignUpload(key, backup.upload_id, size);
+    if (backup.disk !== 's3') throw PanelErrors.remoteNotS3();
+    const store = await this.d.stores.s3OfBackup(backup);
+    const key = store.objectKey(server.uuid, backup.uuid);
+    const r = await store.presignUpload(key, backup.upload_id, size, { growing });
     if (r.uploadId !== backup.upload_id) await this.d.repos.backups.update(backup.id, { upload_id: r.uploadId }, isoNow(this.d.clock));
-    return { parts: r.parts, part_size: r.partSize, extendable: true };
+    return { parts: r.parts, part_size: r.partSize, extendable: true, ...(growing ? { growing_parts: true } : {}) };
   }
 
   /** backwing: a presigned PUT for the index object beside a running S3 backup's archive. */
   async indexUploadUrl(node: NodeRow, uuid: string): Promise<RemoteIndexUploadUrl> {
     const { backup, server } = await this.ownedBackup(node, uuid);
     if (backup.completed_at !== null) throw PanelErrors.remoteAlreadyCompleted();
-    if (!this.d.s3 || backup.disk !== 's3') throw PanelErrors.remoteNotS3();
-    return { url: await this.d.s3.presignedPutUrl(this.d.s3.indexKey(server.uuid, backup.uuid), 30 * 60) };
+    if (backup.disk !== 's3') throw PanelErrors.remoteNotS3();
+    const store = await this.d.stores.s3OfBackup(backup);
+    return { url: await store.presignedPutUrl(store.indexKey(server.uuid, backup.uuid), 30 * 60) };
   }
 
   /**
@@ -128,16 +130,17 @@ export class RemoteService {
         throw PanelErrors.validation('checksum', 'max', `The checksum and checksum type together must not be longer than ${MAX_CHECKSUM_LENGTH - 1} characters.`);
       }
     }
-    if (backup.disk === 's3' && this.d.s3) {
-      const key = this.d.s3.objectKey(server.uuid, backup.uuid);
+    if (backup.disk === 's3') {
+      const store = await this.d.stores.s3OfBackup(backup);
+      const key = store.objectKey(server.uuid, backup.uuid);
       if (!backup.upload_id) {
         if (body.successful) throw PanelErrors.remoteNoUploadId();
       } else if (body.successful) {
-        await this.d.s3.completeUpload(key, backup.upload_id, body.parts ?? null);
+        await store.completeUpload(key, backup.upload_id, body.parts ?? null);
         // S3 holds the object now; the row says so only after the update below (the daemon retries).
         await crashPoint('backup.report:after-s3-complete');
       } else {
-        await this.d.s3.abortUpload(key, backup.upload_id).catch((err: unknown) => {
+        await store.abortUpload(key, backup.upload_id).catch((err: unknown) => {
           this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
         });
       }

@@ -145,8 +145,10 @@ test('S3 failures become AppError S3StorageException 502, refusals a 424', async
   await assert.rejects(missing.presignUpload('a/b.tar.gz', null, 10), (err: unknown) => err instanceof AppError && err.code === 'S3RefusedException' && err.status === 424 && err.message === 'the S3 bucket does not exist (NoSuchBucket)' && !err.retryable);
 });
 
-test('a size of zero or too many parts is refused before touching S3', async () => {
+test('a size of zero or over 5 TiB is refused before touching S3', async () => {
   const store = createS3BackupStore({ ...cfg, maxPartSize: 1 });
   await assert.rejects(store.presignUpload('k', null, 0), (err: unknown) => err instanceof AppError && err.status === 400);
-  await assert.rejects(store.presignUpload('k', null, 10_001), (err: unknown) => err instanceof AppError && err.status === 400 && /at most 10000/.test(err.message));
+  // Beyond 10,000 parts the part size grows (src/wire/part-sizes.ts); only S3's 5 TiB object limit is final.
+  await assert.rejects(store.presignUpload('k', null, 5 * 1024 ** 4 + 1), (err: unknown) => err instanceof AppError && err.status === 400 && /5 TiB/.test(err.message));
+  await assert.rejects(store.presignUpload('k', null, 5 * 1024 ** 4 + 1, { growing: true }), (err: unknown) => err instanceof AppError && err.status === 400);
 });

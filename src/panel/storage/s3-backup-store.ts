@@ -14,13 +14,17 @@ import {
   GetObjectCommand,
   PutObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  CopyObjectCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
+import type { Readable } from 'node:stream';
 import { REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS } from '../../wire/remote-api.ts';
+import { fixedPartSizeFor, partsForSize, S3_MAX_OBJECT_SIZE, S3_MAX_PARTS } from '../../wire/part-sizes.ts';
 
 export interface PanelS3Config {
   bucket: string;
@@ -32,13 +36,15 @@ export interface PanelS3Config {
   maxPartSize: number;
   presignedUrlLifespanMinutes: number;
   storageClass?: string;
+  /** Prepended to every object key (a destination's `prefix`, e.g. "eu/"); empty = none. */
+  prefix?: string;
 }
 
 export interface S3BackupStore {
   objectKey(serverUuid: string, backupUuid: string): string;
   /** New multipart upload (ContentType application/x-gzip, StorageClass if set), or with existingUploadId:
    *  fresh presigned UploadPart URLs for the SAME upload. parts.length = max(1, ceil(size / partSize)). */
-  presignUpload(key: string, existingUploadId: string | null, size: number): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
+  presignUpload(key: string, existingUploadId: string | null, size: number, opts?: { growing?: boolean }): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
   completeUpload(key: string, uploadId: string, parts: Array<{ etag: string; part_number: number }> | null): Promise<void>;
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
@@ -46,12 +52,24 @@ export interface S3BackupStore {
   /** backwing: the backup index object beside the archive (`<server>/<uuid>.idx`). */
   indexKey(serverUuid: string, backupUuid: string): string;
   presignedPutUrl(key: string, ttlSeconds: number): Promise<string>;
+  /**
+   * Lists, writes and deletes a probe object with no retries, so a refusal comes back at once as a
+   * 424 naming S3's own code (SignatureDoesNotMatch, InvalidAccessKeyId, NoSuchBucket, …).
+   */
+  probe(): Promise<void>;
+  /** Where this store writes: two stores of one provider (endpoint, region, key id) can copy server-side. */
+  readonly location: { endpoint: string; region: string; accessKeyId: string; bucket: string };
+  /** HEAD without retries, bounded in time: is the archive there and reachable right now? */
+  head(key: string, timeoutMs?: number): Promise<{ size: number }>;
+  read(key: string): Promise<Readable>;
+  /** One PUT of a stream of known size (S3 allows up to 5 GiB in one PUT). */
+  put(key: string, body: Readable, size: number): Promise<void>;
+  /** Server-side copy from another bucket of the same provider (CopyObject, up to 5 GiB). */
+  copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
 export const DEFAULT_MAX_PART_SIZE = 5 * 1024 * 1024 * 1024;
-/** S3 refuses part numbers above this, so a size needing more parts can never be uploaded. */
-const MAX_PARTS = 10_000;
 
 export function effectivePartSize(maxPartSize: number): number {
   return Number.isFinite(maxPartSize) && maxPartSize > 0 ? Math.floor(maxPartSize) : DEFAULT_MAX_PART_SIZE;
@@ -65,7 +83,7 @@ export function partCount(size: number, partSize: number): number {
  * Checksum modes are pinned to WHEN_REQUIRED: with the SDK default, presigned UploadPart URLs carry
  * the CRC32 of an empty body and strict S3-compatible stores reject the daemon's real upload.
  */
-export function buildS3Client(cfg: PanelS3Config): S3Client {
+export function buildS3Client(cfg: PanelS3Config, opts: { maxAttempts?: number } = {}): S3Client {
   const credentials = cfg.accessKeyId && cfg.secretAccessKey
     ? { accessKeyId: cfg.accessKeyId, secretAccessKey: cfg.secretAccessKey }
     : undefined;
@@ -76,6 +94,7 @@ export function buildS3Client(cfg: PanelS3Config): S3Client {
     credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
   });
 }
 
@@ -122,6 +141,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
   const partSize = effectivePartSize(cfg.maxPartSize);
   const uploadTtl = Math.max(1, Math.floor(cfg.presignedUrlLifespanMinutes * 60)) || 3600;
   const Bucket = cfg.bucket;
+  const prefix = cfg.prefix ?? '';
 
   async function listAllParts(key: string, uploadId: string): Promise<CompletedPart[]> {
     const out: CompletedPart[] = [];
@@ -146,7 +166,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
 
   const store: S3BackupStore = {
     objectKey(serverUuid, backupUuid) {
-      return `${serverUuid}/${backupUuid}.tar.gz`;
+      return `${prefix}${serverUuid}/${backupUuid}.tar.gz`;
     },
 
     indexKey(serverUuid, backupUuid) {
@@ -161,13 +181,18 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
       }
     },
 
-    async presignUpload(key, existingUploadId, size) {
+    async presignUpload(key, existingUploadId, size, opts = {}) {
       if (!Number.isFinite(size) || size <= 0) {
         throw new AppError('S3InvalidUploadSize', 400, 'A non-empty "size" query parameter must be provided.');
       }
-      const count = partCount(size, partSize);
-      if (count > MAX_PARTS) {
-        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes needs ${count} parts of ${partSize} bytes; S3 allows at most ${MAX_PARTS}.`);
+      if (size > S3_MAX_OBJECT_SIZE) {
+        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes is larger than S3's object limit of ${S3_MAX_OBJECT_SIZE} bytes (5 TiB).`);
+      }
+      // Growing parts (backwing daemons) or one fixed size raised to fit (Wings): never over 10,000.
+      const firstPart = opts.growing ? partSize : fixedPartSizeFor(partSize, size);
+      const count = opts.growing ? partsForSize(partSize, size) : partCount(size, firstPart);
+      if (count > S3_MAX_PARTS) {
+        throw new AppError('S3InvalidUploadSize', 400, `An upload of ${size} bytes needs ${count} parts; S3 allows at most ${S3_MAX_PARTS}.`);
       }
       let uploadId = existingUploadId;
       try {
@@ -186,7 +211,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         for (let n = 1; n <= count; n++) {
           parts.push(await getSignedUrl(client, new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: uploadTtl }));
         }
-        return { uploadId, partSize, parts };
+        return { uploadId, partSize: firstPart, parts };
       } catch (err) {
         throw s3Failure('presign upload', err);
       }
@@ -239,6 +264,69 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }), { expiresIn: Math.max(1, Math.floor(ttlSeconds)) });
       } catch (err) {
         throw s3Failure('presign download', err);
+      }
+    },
+
+    location: { endpoint: cfg.endpoint ?? '', region: cfg.region, accessKeyId: cfg.accessKeyId ?? '', bucket: Bucket },
+
+    async head(key, timeoutMs = 5000) {
+      const once = buildS3Client(cfg, { maxAttempts: 1 });
+      try {
+        const r = await once.send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+        return { size: Number(r.ContentLength ?? 0) };
+      } catch (err) {
+        throw s3Failure('head object', err);
+      } finally {
+        once.destroy();
+      }
+    },
+
+    async read(key) {
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        return r.Body as Readable;
+      } catch (err) {
+        throw s3Failure('get object', err);
+      }
+    },
+
+    async put(key, body, size) {
+      try {
+        await client.send(new PutObjectCommand({
+          Bucket, Key: key, Body: body, ContentLength: size, ContentType: 'application/x-gzip',
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+      } catch (err) {
+        throw s3Failure('put object', err);
+      }
+    },
+
+    async copyFrom(sourceBucket, sourceKey, key) {
+      try {
+        await client.send(new CopyObjectCommand({
+          Bucket, Key: key, CopySource: `${sourceBucket}/${sourceKey.split('/').map(encodeURIComponent).join('/')}`,
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+      } catch (err) {
+        throw s3Failure('copy object', err);
+      }
+    },
+
+    async probe() {
+      // Its own client: a refusal must not be retried, and an unreachable endpoint must fail fast.
+      const once = buildS3Client(cfg, { maxAttempts: 1 });
+      const key = `${prefix}.backwing-probe-${Date.now().toString(36)}`;
+      let op = 'list objects';
+      try {
+        await once.send(new ListObjectsV2Command({ Bucket, Prefix: prefix || undefined, MaxKeys: 1 }), { abortSignal: AbortSignal.timeout(10_000) });
+        op = 'put object';
+        await once.send(new PutObjectCommand({ Bucket, Key: key, Body: 'backwing destination test\n' }), { abortSignal: AbortSignal.timeout(10_000) });
+        op = 'delete object';
+        await once.send(new DeleteObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(10_000) });
+      } catch (err) {
+        throw s3Failure(op, err);
+      } finally {
+        once.destroy();
       }
     },
   };

@@ -5,6 +5,7 @@ import { ErrorAlert } from './components/alert.tsx';
 import { Spinner } from './components/icons.tsx';
 import { navigate, useRoute } from './lib/router.ts';
 import { BackupsPage } from './pages/backups-page.tsx';
+import { DestinationsPage } from './pages/destinations-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { SchedulesPage } from './pages/schedules-page.tsx';
 import { ServersPage } from './pages/servers-page.tsx';
@@ -33,7 +34,8 @@ export function App() {
 
   useEffect(() => {
     document.title = route.name === 'backups' ? `Backups · ${route.server} · backwing`
-      : route.name === 'schedules' ? `Schedules · ${route.server} · backwing` : 'backwing';
+      : route.name === 'schedules' ? `Schedules · ${route.server} · backwing`
+        : route.name === 'destinations' ? 'Destinations · backwing' : 'backwing';
   }, [route]);
 
   if (session.state === 'loading') return <div className="loading loading-page"><Spinner label="Loading" /></div>;
@@ -61,6 +63,9 @@ export function App() {
           <span className="brand-mark" aria-hidden="true">bw</span> backwing
         </a>
         <div className="topbar-user">
+          {session.user.root_admin && (
+            <a className="btn btn-small btn-secondary" href="/admin/destinations" onClick={(e) => { e.preventDefault(); navigate('/admin/destinations'); }}>Destinations</a>
+          )}
           <span className="muted user-email">{session.user.email}</span>
           <button type="button" className="btn btn-small btn-secondary" onClick={() => { void signOut(); }}>Sign out</button>
         </div>
@@ -69,6 +74,7 @@ export function App() {
         {route.name === 'servers' || route.name === 'login' ? <ServersPage /> : null}
         {route.name === 'backups' && <BackupsPage key={route.server} serverId={route.server} />}
         {route.name === 'schedules' && <SchedulesPage key={route.server} serverId={route.server} />}
+        {route.name === 'destinations' && <DestinationsPage />}
         {route.name === 'not-found' && (
           <section className="page">
             <h1 id="page-title" tabIndex={-1}>Page not found</h1>

@@ -46,7 +46,7 @@ const isNumericId = (v: string): boolean => /^\d+$/.test(v);
 const numericId = (v: string): number => dbIdOf(v) ?? 0;
 
 /** Integer fields arrive as numbers or numeric strings from scripts; anything else is a 422 naming the field. */
-function intField(value: unknown, field: string, opts: { required?: boolean } = {}): number | undefined {
+export function intField(value: unknown, field: string, opts: { required?: boolean } = {}): number | undefined {
   if (value === undefined || value === null || value === '') {
     if (opts.required) throw PanelErrors.validation(field, 'required', `The ${field} field is required.`);
     return undefined;
@@ -58,7 +58,7 @@ function intField(value: unknown, field: string, opts: { required?: boolean } = 
   return n;
 }
 
-function stringField(value: unknown, field: string, opts: { required?: boolean } = {}): string | undefined {
+export function stringField(value: unknown, field: string, opts: { required?: boolean } = {}): string | undefined {
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
     if (opts.required) throw PanelErrors.validation(field, 'required', `The ${field} field is required.`);
     return undefined;
@@ -67,14 +67,14 @@ function stringField(value: unknown, field: string, opts: { required?: boolean }
   return value;
 }
 
-function boolField(value: unknown, field: string): boolean | undefined {
+export function boolField(value: unknown, field: string): boolean | undefined {
   if (value === undefined || value === null) return undefined;
   if (value === true || value === 1 || value === '1' || value === 'true') return true;
   if (value === false || value === 0 || value === '0' || value === 'false') return false;
   throw PanelErrors.validation(field, 'boolean', `The ${field} field must be true or false.`);
 }
 
-function bodyOf(request: FastifyRequest): Record<string, unknown> {
+export function bodyOf(request: FastifyRequest): Record<string, unknown> {
   const b = request.body;
   if (b === undefined || b === null) return {};
   if (typeof b !== 'object' || Array.isArray(b)) throw PanelErrors.validation('body', 'object', 'The request body must be a JSON object.');

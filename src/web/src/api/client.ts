@@ -11,6 +11,7 @@ import type {
   WebsocketCredentials,
 } from '../../../wire/client-api.ts';
 import type { DaemonIgnoreFile } from '../../../wire/daemon-api.ts';
+import type { DestinationAttributes } from '../../../wire/destinations.ts';
 import type {
   RetentionPolicyAttributes,
   RetentionPolicyObject,
@@ -27,6 +28,7 @@ import { request } from './http.ts';
 
 export type BackupControl = BackupControlObject['attributes'];
 export type { SaveHook };
+export type { DestinationAttributes };
 export type { BackupAttributes, RetentionPolicyAttributes, RetentionPreview, ScheduleAttributes, ServerAttributes, ServerObject, TaskAttributes };
 
 export interface ScheduleBody {
@@ -136,4 +138,27 @@ export const api = {
     request<RetentionPolicyObject>('PUT', `${s(server)}/backups/retention`, policy),
   previewRetention: (server: string, policy: RetentionPolicyAttributes) =>
     request<RetentionPreview>('POST', `${s(server)}/backups/retention/preview`, policy),
+
+  // Admin (root admins; backwing): backup destinations, docs/destinations.md.
+  destinations: () => request<{ object: 'list'; data: DestinationObject[] }>('GET', '/api/application/destinations'),
+  createDestination: (body: DestinationInput) => request<DestinationObject>('POST', '/api/application/destinations', body),
+  testDestination: (id: number) => request<{ attributes: { ok: boolean; s3_error: string | null; message: string } }>('POST', `/api/application/destinations/${id}/test`),
+  deleteDestination: (id: number) => request<void>('DELETE', `/api/application/destinations/${id}`),
 };
+
+export interface DestinationObject {
+  object: 'destination';
+  attributes: DestinationAttributes;
+}
+
+export interface DestinationInput {
+  name: string;
+  kind: 'local' | 's3';
+  endpoint?: string;
+  region?: string;
+  bucket?: string;
+  prefix?: string;
+  access_key_id?: string;
+  secret_access_key?: string;
+  path_style?: boolean;
+}

@@ -96,6 +96,11 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               <LockIcon /> <span>Locked</span>
             </span>
           )}
+          {(backup.copies ?? 0) > 0 && (
+            <span className="badge badge-copies" title={`Stored at ${backup.destination ?? 'its destination'} and ${backup.copies} verified cop${backup.copies === 1 ? 'y' : 'ies'} elsewhere`}>
+              {(backup.copies ?? 0) + 1} copies
+            </span>
+          )}
         </div>
         {state === 'completed' && <ChangedFilesNote backup={backup} />}
         {state === 'running' ? (

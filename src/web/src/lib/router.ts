@@ -6,12 +6,14 @@ export type Route =
   | { name: 'backups'; server: string }
   | { name: 'schedules'; server: string }
   | { name: 'login' }
+  | { name: 'destinations' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'servers' };
   if (path === '/login') return { name: 'login' };
+  if (path === '/admin/destinations') return { name: 'destinations' };
   const sched = /^\/server\/([^/]+)\/schedules$/.exec(path);
   if (sched) return { name: 'schedules', server: decodeURIComponent(sched[1]!) };
   const m = /^\/server\/([^/]+)(?:\/backups)?$/.exec(path);

@@ -1,0 +1,124 @@
+/**
+ * Copies (3-2-1, docs/destinations.md): when a backup completes at a destination that names a
+ * `copy_to_id`, a copy is queued and made in the background — server-side (CopyObject) within one
+ * S3 provider, streamed through the panel otherwise — then read back and checked against the
+ * backup's own checksum before it counts. Several panels share the queue (a claimed row is leased).
+ */
+import { createHash } from 'node:crypto';
+import { errorMessage } from '../../core/app-error.ts';
+import type { BackupCopyRow, DestinationRow } from '../db/destinations.schema.ts';
+import type { BackupRow, ServerRow } from '../db/schema.ts';
+import type { S3BackupStore } from '../storage/s3-backup-store.ts';
+import { isoNow, type ServiceDeps } from './deps.ts';
+
+/** Attempts before a copy is recorded as failed. */
+const MAX_ATTEMPTS = 3;
+/** How long a claimed copy stays with the panel that took it (a dead panel's copy is retaken after). */
+const LEASE_MS = 30 * 60_000;
+/** CopyObject and a single PUT both stop at 5 GiB. */
+const SINGLE_REQUEST_LIMIT = 5 * 1024 * 1024 * 1024;
+
+export class BackupCopiesService {
+  #draining: Promise<void> | null = null;
+
+  constructor(private readonly d: ServiceDeps) {}
+
+  /** After a successful completion: queue the copy the destination asks for, and start on it. */
+  async onCompleted(backup: BackupRow): Promise<void> {
+    if (backup.is_successful !== 1) return;
+    const dest = await this.d.stores.ofBackup(backup);
+    if (dest.copy_to_id === null) return;
+    await this.d.repos.destinations.queueCopy(backup.id, dest.copy_to_id, isoNow(this.d.clock));
+    void this.drain();
+  }
+
+  /** Makes every due copy; one drain at a time per process. Resolves when the queue is empty. */
+  drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      try {
+        for (;;) {
+          const now = this.d.clock();
+          const copy = await this.d.repos.destinations.claimCopy(now.toISOString(), new Date(now.getTime() + LEASE_MS).toISOString());
+          if (!copy) return;
+          await this.makeOne(copy);
+        }
+      } catch (err) {
+        this.d.logger.error({ err: errorMessage(err) }, 'backup copy queue failed');
+      } finally {
+        this.#draining = null;
+      }
+    })();
+    return this.#draining;
+  }
+
+  private async makeOne(copy: BackupCopyRow): Promise<void> {
+    const at = () => isoNow(this.d.clock);
+    const backup = await this.d.repos.backups.findById(copy.backup_id);
+    const server = backup ? await this.d.repos.servers.findById(backup.server_id) : undefined;
+    if (!backup || !server || backup.deleted_at !== null) {
+      await this.d.repos.destinations.deleteCopy(copy.id);
+      return;
+    }
+    try {
+      const source = await this.d.stores.s3OfBackup(backup);
+      const target = await this.d.stores.s3((await this.d.repos.destinations.findById(copy.destination_id))!);
+      const checksum = await this.copyAndVerify(backup, server, source, target);
+      await this.d.repos.destinations.finishCopy(copy.id, { status: 'done', checksum }, at());
+      this.d.logger.info({ backup_uuid: backup.uuid, destination_id: copy.destination_id }, 'backup copied and verified');
+    } catch (err) {
+      const final = copy.attempts >= MAX_ATTEMPTS;
+      await this.d.repos.destinations.finishCopy(copy.id, { status: final ? 'failed' : 'pending', error: errorMessage(err).slice(0, 500) }, at());
+      this.d.logger.warn({ backup_uuid: backup.uuid, attempt: copy.attempts, final, err: errorMessage(err) }, 'backup copy failed');
+    }
+  }
+
+  /** Copies the archive and reads the copy back; resolves with its checksum once it matches the backup's. */
+  private async copyAndVerify(backup: BackupRow, server: ServerRow, source: S3BackupStore, target: S3BackupStore): Promise<string> {
+    const key = source.objectKey(server.uuid, backup.uuid);
+    const targetKey = target.objectKey(server.uuid, backup.uuid);
+    const { size } = await source.head(key, 30_000);
+    if (size > SINGLE_REQUEST_LIMIT) throw new Error(`the archive (${size} bytes) is larger than a single-request copy allows (5 GiB)`);
+    const a = source.location;
+    const b = target.location;
+    if (a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId) {
+      await target.copyFrom(a.bucket, key, targetKey);
+    } else {
+      await target.put(targetKey, await source.read(key), size);
+    }
+    const [type, expected] = (backup.checksum ?? '').split(':');
+    if (!type || !expected) throw new Error('the backup has no checksum to verify its copy against');
+    const hash = createHash(type);
+    for await (const chunk of await target.read(targetKey)) hash.update(chunk as Buffer);
+    const got = hash.digest('hex');
+    if (got !== expected) throw new Error(`the copy's ${type} is ${got}, the backup's is ${expected}`);
+    return `${type}:${got}`;
+  }
+
+  /** Verified copies of these backups, by backup id. */
+  async doneCopies(backupIds: number[]): Promise<Map<number, BackupCopyRow[]>> {
+    const out = new Map<number, BackupCopyRow[]>();
+    for (const c of await this.d.repos.destinations.copiesOf(backupIds)) {
+      if (c.status !== 'done') continue;
+      out.set(c.backup_id, [...(out.get(c.backup_id) ?? []), c]);
+    }
+    return out;
+  }
+
+  /** The first verified copy's destination, for when the backup's own destination is unavailable. */
+  async fallback(backup: BackupRow): Promise<DestinationRow | undefined> {
+    const copy = (await this.doneCopies([backup.id])).get(backup.id)?.[0];
+    return copy ? this.d.repos.destinations.findById(copy.destination_id) : undefined;
+  }
+
+  /** Deletes every copy's object and row (the backup is being deleted). */
+  async removeCopies(backup: BackupRow, server: ServerRow): Promise<void> {
+    for (const c of await this.d.repos.destinations.copiesOf([backup.id])) {
+      const dest = await this.d.repos.destinations.findById(c.destination_id);
+      if (dest?.kind === 's3') {
+        const store = await this.d.stores.s3(dest);
+        await store.deleteObject(store.objectKey(server.uuid, backup.uuid));
+      }
+      await this.d.repos.destinations.deleteCopy(c.id);
+    }
+  }
+}

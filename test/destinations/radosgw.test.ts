@@ -1,0 +1,173 @@
+/**
+ * Destinations against a signature-checking S3 server (Ceph radosgw, started once for the file):
+ * two S3 destinations (two buckets) and two nodes, each with its own daemon; backups land in the
+ * bucket of their node's destination; a wrong secret is refused when saved and when tested, with
+ * S3's own code; a backup sent to a refusing destination fails at once; presigned URLs are checked.
+ * Both databases, one radosgw.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { testDatabaseUrls } from '../support/postgres.ts';
+import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
+import { startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
+import { parseDaemonConfig, renderDaemonConfig } from '../../src/daemon/config.ts';
+import type { ServerRow } from '../../src/panel/db/schema.ts';
+
+let rgw: Radosgw;
+let s3: S3Client;
+before(async () => {
+  rgw = await startRadosgw();
+  s3 = rgw.client();
+});
+after(async () => {
+  s3?.destroy();
+  await rgw?.stop();
+});
+
+async function exists(bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One signature digit changed. */
+function tampered(url: string): string {
+  const u = new URL(url);
+  const sig = u.searchParams.get('X-Amz-Signature')!;
+  u.searchParams.set('X-Amz-Signature', `${sig.slice(0, -1)}${sig.endsWith('0') ? '1' : '0'}`);
+  return u.toString();
+}
+
+for (const db of await testDatabaseUrls()) {
+  describe(`destinations on radosgw (${db.name})`, () => {
+    let h: Harness;
+    let adminKey: string;
+    let daemon2: DaemonHandle;
+    let root2: string;
+    let node2Id: number;
+    const bucketA = `${db.name}-dest-a`;
+    const bucketB = `${db.name}-dest-b`;
+    const admin = (method: string, path: string, body?: unknown) => h.api(method, `/api/application${path}`, { key: adminKey, ...(body === undefined ? {} : { body }) });
+    const s3Body = (name: string, bucket: string, extra: Record<string, unknown> = {}) => ({
+      name, kind: 's3', endpoint: rgw.endpoint, region: rgw.region, bucket, access_key_id: rgw.accessKeyId, secret_access_key: rgw.secretAccessKey, path_style: true, ...extra,
+    });
+
+    before(async () => {
+      await rgw.createBucket(bucketA);
+      await rgw.createBucket(bucketB);
+      h = await startHarness({ databaseUrl: await db.url(), env: { BACKUP_THROTTLE_PERIOD: '0', BACKUP_MAX_PART_SIZE: String(5 * 1024 * 1024) } });
+      adminKey = (await h.user('root@example.com', { rootAdmin: true, type: 'application' })).key;
+      const created = await h.ctx.services.nodes.create({ name: 'node-2', url: 'http://127.0.0.1:1' });
+      node2Id = created.id;
+      root2 = mkdtempSync(join(tmpdir(), 'backwing-rgw-daemon-'));
+      daemon2 = await startDaemon(parseDaemonConfig(renderDaemonConfig({
+        uuid: created.uuid, tokenId: created.tokenId, token: created.token, remote: h.url,
+        apiHost: '127.0.0.1', apiPort: 0, rootDirectory: root2, dataDirectory: join(root2, 'volumes'),
+        backupDirectory: join(root2, 'backups'), restoreHostAllowlist: ['127.0.0.1'], remoteQueryTimeout: 5,
+      }), 'test'), { logger: silentLogger() });
+      await h.ctx.services.nodes.update(created.id, { url: daemon2.url });
+    });
+    after(async () => {
+      await daemon2?.close().catch(() => {});
+      if (root2) rmSync(root2, { recursive: true, force: true });
+      await h?.close();
+    });
+
+    async function backupOf(server: ServerRow, root: string, name: string) {
+      const vol = join(root, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'level.dat'), `world of ${name}`);
+      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
+      assert.equal(created.status, 200, created.text);
+      return waitFor(`backup ${name}`, async () => {
+        const b = await h.backup(created.body.attributes.uuid);
+        return b?.completed_at ? b : null;
+      }, 60_000);
+    }
+
+    test('a wrong secret or key is refused when saved and when tested, with S3\'s own code', async () => {
+      const wrongSecret = await admin('POST', '/destinations', s3Body('bad-secret', bucketA, { secret_access_key: 'not-the-secret' }));
+      assert.equal(wrongSecret.status, 422, wrongSecret.text);
+      assert.match(wrongSecret.body.errors[0].detail, /SignatureDoesNotMatch/);
+      const wrongKey = await admin('POST', '/destinations', s3Body('bad-key', bucketA, { access_key_id: 'AKNOBODY' }));
+      assert.equal(wrongKey.status, 422);
+      assert.match(wrongKey.body.errors[0].detail, /InvalidAccessKeyId/);
+      const noBucket = await admin('POST', '/destinations', s3Body('no-bucket', `${db.name}-missing`));
+      assert.equal(noBucket.status, 422);
+      assert.match(noBucket.body.errors[0].detail, /NoSuchBucket/);
+
+      const saved = await admin('POST', '/destinations', s3Body('bad-secret', bucketA, { secret_access_key: 'not-the-secret', skip_test: true }));
+      assert.equal(saved.status, 201, saved.text);
+      const tested = await admin('POST', '/destinations/bad-secret/test');
+      assert.deepEqual([tested.body.attributes.ok, tested.body.attributes.s3_error], [false, 'SignatureDoesNotMatch']);
+    });
+
+    test('backups on two nodes land in their destinations\' buckets; signed URLs are checked', async () => {
+      for (const [name, bucket] of [['dest-a', bucketA], ['dest-b', bucketB]] as const) {
+        const made = await admin('POST', '/destinations', s3Body(name, bucket));
+        assert.equal(made.status, 201, made.text);
+        const tested = await admin('POST', `/destinations/${name}/test`);
+        assert.equal(tested.body.attributes.ok, true, tested.text);
+      }
+      assert.equal((await admin('PUT', `/nodes/${h.node.id}/destination`, { destination: 'dest-a' })).status, 204);
+      assert.equal((await admin('PUT', `/nodes/${node2Id}/destination`, { destination: 'dest-b' })).status, 204);
+      const s1 = await h.server(h.owner.id);
+      const created2 = await h.ctx.services.servers.create({ name: 'srv-2', ownerId: h.owner.id, nodeId: node2Id, backupLimit: 5 });
+      const s2 = (await h.ctx.repos.servers.findById(created2.id))!;
+
+      const [b1, b2] = await Promise.all([backupOf(s1, h.daemonRoot!, 'on-node-1'), backupOf(s2, root2, 'on-node-2')]);
+      assert.equal(b1.is_successful, 1, b1.failure_reason ?? '');
+      assert.equal(b2.is_successful, 1, b2.failure_reason ?? '');
+      assert.equal(b1.disk, 's3');
+      assert.ok(await exists(bucketA, `${s1.uuid}/${b1.uuid}.tar.gz`), 'node-1 → bucket A');
+      assert.ok(await exists(bucketB, `${s2.uuid}/${b2.uuid}.tar.gz`), 'node-2 → bucket B');
+      assert.ok(!(await exists(bucketB, `${s1.uuid}/${b1.uuid}.tar.gz`)));
+      assert.ok(!(await exists(bucketA, `${s2.uuid}/${b2.uuid}.tar.gz`)));
+
+      const dl = await h.api('GET', `/api/client/servers/${s2.identifier}/backups/${b2.uuid}/download`);
+      assert.equal(dl.status, 200, dl.text);
+      const url = dl.body.attributes.url as string;
+      const good = await fetch(url);
+      assert.equal(good.status, 200);
+      assert.equal(Number(good.headers.get('content-length')), Number(b2.bytes));
+      await good.arrayBuffer();
+      const bad = await fetch(tampered(url));
+      assert.equal(bad.status, 403);
+      assert.match(await bad.text(), /SignatureDoesNotMatch/);
+      const unsigned = new URL(url);
+      unsigned.searchParams.delete('X-Amz-Signature');
+      assert.equal((await fetch(unsigned)).status, 403);
+
+      // A presigned part URL is checked too: with a changed signature the PUT is refused.
+      const destB = (await h.ctx.repos.destinations.findByName('dest-b'))!;
+      const pending = await h.ctx.repos.backups.insert({ server_id: s2.id, uuid: randomUUID(), name: 'pending', ignored_files: [], disk: 's3', is_locked: false, at: new Date().toISOString(), destination_id: destB.id });
+      const urls = await h.ctx.services.remote.uploadUrls((await h.ctx.repos.nodes.findById(node2Id))!, pending.uuid, String(6 * 1024 * 1024));
+      assert.equal(urls.parts.length, 2);
+      const put = await fetch(tampered(urls.parts[0]!), { method: 'PUT', body: 'x' });
+      assert.equal(put.status, 403);
+      assert.match(await put.text(), /SignatureDoesNotMatch/);
+      const ok = await fetch(urls.parts[0]!, { method: 'PUT', body: 'x' });
+      assert.equal(ok.status, 200);
+    });
+
+    test('a backup sent to a destination S3 refuses fails at once, naming S3\'s code', async () => {
+      const s = await h.server(h.owner.id);
+      assert.equal((await admin('PUT', `/servers/${s.identifier}/destination`, { destination: 'bad-secret' })).status, 204);
+      const started = Date.now();
+      const b = await backupOf(s, h.daemonRoot!, 'refused');
+      assert.equal(b.is_successful, 0);
+      assert.match(b.failure_reason ?? '', /SignatureDoesNotMatch/);
+      assert.ok(Date.now() - started < 30_000, `a refusal is not retried for minutes (${Date.now() - started} ms)`);
+    });
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The admin Destinations page in a real Chromium against the real stack (`backwing up`), with
+ * fauxqs as the S3 server: a root admin opens it from the top bar, an S3 destination whose bucket
+ * is missing is refused with S3's code, a good one is added and tested, deleting the default is
+ * refused with the panel's reason; then a server's backups go to a destination that copies to a
+ * second one, and the backup row shows the "2 copies" badge. Screenshot:
+ * test-artifacts/web/destinations-page.png.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { ensureWebBuilt } from './support/build.ts';
+import { clientApi, startStack, type Stack } from './support/stack.ts';
+import { launchChromium, shot } from './support/browser.ts';
+import { lowContrastTexts, unnamedControls } from './support/a11y.ts';
+
+const WAIT = { timeout: 30_000 };
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+let fx: FauxqsServer;
+
+/** A call with the browser's own session (cookie + XSRF header), as the page makes them. */
+async function asPage(method: string, path: string, body?: unknown): Promise<number> {
+  return page.evaluate(async ([m, p, b]) => {
+    const xsrf = decodeURIComponent(/(?:^|; )XSRF-TOKEN=([^;]*)/.exec(document.cookie)?.[1] ?? '');
+    const res = await fetch(p as string, { method: m as string, headers: { 'Content-Type': 'application/json', 'X-XSRF-TOKEN': xsrf }, body: b === undefined ? undefined : JSON.stringify(b) });
+    return res.status;
+  }, [method, path, body] as const);
+}
+
+describe('web UI: backup destinations admin page (real stack, Chromium)', { timeout: 300_000 }, () => {
+  before(async () => {
+    await ensureWebBuilt();
+    fx = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' });
+    stack = await startStack({ BACKUP_THROTTLE_PERIOD: '0' });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  });
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await stack?.stop();
+    await fx?.stop();
+  });
+
+  test('add (refused, then accepted), test, refuse deleting the default; a copied backup shows "2 copies"', async () => {
+    const endpoint = `http://127.0.0.1:${fx.port}`;
+    await page.goto(new URL('/', stack.panel_url).href);
+    await page.getByLabel('Email').fill(stack.admin_email);
+    await page.getByLabel('Password').fill(stack.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Destinations' }).click();
+    await page.getByRole('heading', { name: 'Backup destinations' }).waitFor(WAIT);
+    const card = page.getByTestId('destinations-card');
+    await card.locator('li[data-name="local"]').getByText('Default').waitFor(WAIT);
+
+    const fill = async (name: string, bucket: string) => {
+      await card.getByLabel('Name').fill(name);
+      await card.getByLabel('Endpoint').fill(endpoint);
+      await card.getByLabel('Bucket').fill(bucket);
+      await card.getByLabel('Access key ID').fill('test');
+      await card.getByLabel('Secret access key').fill('test');
+      await card.getByRole('button', { name: 'Add destination' }).click();
+    };
+    await fill('offsite', 'missing-bucket');
+    await card.getByText(/NoSuchBucket/).waitFor(WAIT);
+    fx.createBucket('offsite');
+    fx.createBucket('primary');
+    await fill('offsite', 'offsite');
+    await card.getByRole('status').getByText('Destination offsite added (the connection was tested).').waitFor(WAIT);
+    await fill('primary', 'primary');
+    await card.locator('li[data-name="primary"]').waitFor(WAIT);
+    assert.ok(!(await page.content()).includes('secret_access_key'), 'no secret on the page');
+
+    await card.getByRole('button', { name: 'Test offsite' }).click();
+    await card.getByRole('status').getByText(/offsite: listed, wrote and deleted a test object/).waitFor(WAIT);
+    await card.getByRole('button', { name: 'Delete local' }).click();
+    await card.getByText(/"local" is the default/).waitFor(WAIT);
+    assert.deepEqual(await unnamedControls(page), []);
+    assert.deepEqual(await lowContrastTexts(page), []);
+    await page.screenshot({ path: shot('destinations-page'), fullPage: true });
+
+    // Session-authenticated admin calls (what the page uses): copy primary → offsite; the server backs up to primary.
+    assert.equal(await asPage('PATCH', '/api/application/destinations/primary', { copy_to: 'offsite' }), 200);
+    assert.equal(await asPage('PUT', `/api/application/servers/${stack.server_identifier}/destination`, { destination: 'primary' }), 204);
+    const r = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name: 'copied' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const b = await clientApi<{ attributes: { copies?: number; destination?: string; completed_at: string | null } }>(stack, 'GET', `/api/client/servers/${stack.server_identifier}/backups/${r.json.attributes.uuid}`);
+      if (b.json.attributes.copies === 1) {
+        assert.equal(b.json.attributes.destination, 'primary');
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no verified copy within 90 s: ${JSON.stringify(b.json)}\n${stack.stderr()}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+    const row = page.locator(`li[data-uuid="${r.json.attributes.uuid}"]`);
+    await row.getByText('2 copies').waitFor(WAIT);
+  });
+});
