@@ -18,3 +18,4 @@ export { createArchiveFile } from './create-file.ts';
 export { validateIgnore, IgnoreMatcher } from './ignore-rules.ts';
 export { extractArchive } from './extract.ts';
 export { listArchive, verifyArchive } from './inspect.ts';
+export { checkArchive, type CheckExpectation, type CheckOptions, type CheckOutcome } from './check.ts';

@@ -15,6 +15,7 @@ import { JobJournal } from './services/job-journal.ts';
 import { SourceSizes } from './services/source-sizes.ts';
 import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
+import { VerifyService } from './services/verify.service.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
 import { InventoryService } from './services/inventory.service.ts';
@@ -138,12 +139,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   }));
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }) });
   const deps: DaemonHttpDeps = {
     config,
     logger,
     registry,
     backups,
     restores,
+    verifications,
     store,
     control,
     inventory: new InventoryService({ store, backups, restores, outbox, logger: logger.child({ part: 'inventory' }) }),
@@ -181,6 +184,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     closing ??= (async () => {
       logger.info('daemon shutting down');
       // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
+      verifications.close();
       await Promise.all([backups.close(), restores.close(), owed]);
       await outbox.close();
       lifetime.abort(new Error('daemon closed'));
@@ -211,6 +215,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       registry: unused as never,
       backups: unused as never,
       restores: unused as never,
+      verifications: unused as never,
       store: unused as never,
       control: unused as never,
       inventory: unused as never,

@@ -16,6 +16,7 @@ import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
 import { RemoteService } from './services/remote.service.ts';
+import { VerificationService } from './services/verification.service.ts';
 import { ServerControlService } from './services/server-control.service.ts';
 import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
@@ -36,6 +37,8 @@ export interface PanelServices {
   subusers: SubusersService;
   backups: BackupsService;
   remote: RemoteService;
+  /** Reading stored archives back (docs/verification.md). */
+  verification: VerificationService;
   serverControl: ServerControlService;
   activity: ActivityService;
   /** The owner's per-server notification webhooks (docs/notifications.md). */
@@ -93,6 +96,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
+  const notifications = new NotificationQueue(deps);
+  const verification = new VerificationService(deps, activity, notifications);
   const services: PanelServices = {
     users,
     apiKeys: new ApiKeysService(deps),
@@ -102,7 +107,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
     backups: new BackupsService(deps, activity),
-    remote: new RemoteService(deps, activity, new NotificationQueue(deps)),
+    remote: new RemoteService(deps, activity, notifications, verification),
+    verification,
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),

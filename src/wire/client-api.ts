@@ -28,6 +28,12 @@ export const BackupAttributes = Type.Object({
   changed_files: Type.Optional(Nullable(ChangedFiles)),
   /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
   failure_reason: Nullable(Type.String()),
+  /** backwing (issue 17): when the stored archive was last read back; null = never verified. */
+  verified_at: Type.Optional(Nullable(Type.String())),
+  /** backwing: the last verification's result; 'damaged' keeps the row and lock until a person deletes it. */
+  verification: Type.Optional(Nullable(Type.Union([Type.Literal('good'), Type.Literal('damaged')]))),
+  /** backwing: what the last verification found wrong (short, user-safe); null unless damaged. */
+  damage_reason: Type.Optional(Nullable(Type.String())),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 
@@ -129,4 +135,6 @@ export const BACKUP_ACTIVITY_EVENTS = [
   'server:backup.delete',
   'server:backup.complete',
   'server:backup.fail',
+  'server:backup.verify',
+  'server:backup.damaged',
 ] as const;

@@ -59,6 +59,7 @@ export const RemoteBackupStatus = Type.Object({
   /** backwing: files that changed while they were read (an upstream panel ignores the field). */
   changed_files: Type.Optional(ChangedFiles),
   failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
+  verified: Type.Optional(Type.Boolean({ description: 'backwing (issue 17): the daemon read the stored archive back (checksum recomputed, tar stream walked to the end) before reporting it successful. Local backups only; the panel checks S3 objects itself.' })),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
 

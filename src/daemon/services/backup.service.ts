@@ -29,6 +29,7 @@ import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hoo
 import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
+import { checkLocalArchive, VerificationFailed } from './verify.service.ts';
 
 export interface BackupRequest {
   adapter: unknown;
@@ -224,7 +225,11 @@ export class BackupService {
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       if (adapter === 'wings') {
-        result = await createArchiveFile(serverDir, await store.prepareArchive(uuid, job.serverUuid), archiveOpts);
+        const path = await store.prepareArchive(uuid, job.serverUuid);
+        result = await createArchiveFile(serverDir, path, archiveOpts);
+        // Read back before it is reported good (issue 17): what is on disk is what was written.
+        const check = await checkLocalArchive(path, { size: result.size, checksumType: result.checksumType, checksum: result.checksum }, { signal: job.controller.signal });
+        if (!check.good) throw new VerificationFailed(check.reason);
         await store.writeSidecar(uuid, {
           server_uuid: job.serverUuid,
           checksum: result.checksum,
@@ -259,7 +264,10 @@ export class BackupService {
       const changed = changedFilesOf(result);
       report = { successful: true, checksum: result.checksum, checksum_type: result.checksumType, size: result.size, parts };
       // An upstream panel (beside Wings) gets exactly Wings' fields.
-      if (config.panelKind === 'backwing') report.changed_files = changed;
+      if (config.panelKind === 'backwing') {
+        report.changed_files = changed;
+        if (adapter === 'wings') report.verified = true;
+      }
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);

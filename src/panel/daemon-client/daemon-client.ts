@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -37,6 +37,11 @@ export interface DaemonClient {
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
+  /**
+   * backwing: reads a stored archive back (issue 17); answers when the node is done (it verifies
+   * one archive at a time), so the call waits up to `timeoutMs` rather than the usual timeout.
+   */
+  verifyBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonVerifyRequest, timeoutMs: number): Promise<DaemonVerifyResult>;
 }
 
 export const DAEMON_UNREACHABLE_MESSAGE = 'Could not establish a connection to the machine running this server. Please try again.';
@@ -107,7 +112,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, callTimeoutMs = timeoutMs): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -121,7 +126,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(callTimeoutMs),
       });
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'daemon unreachable');
@@ -199,6 +204,18 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         return null;
       }
       return Value.Check(DaemonInventory, parsed) ? parsed : null;
+    },
+    async verifyBackup(node, serverUuid, backupUuid, body, verifyTimeoutMs) {
+      const text = await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`, body, verifyTimeoutMs);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      // A daemon without the route (Wings) or a garbled answer proves nothing about the archive.
+      if (!Value.Check(DaemonVerifyResult, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot verify backups (it answered something other than a verification).', {});
+      return parsed;
     },
     async removeArchive(node, backupUuid) {
       await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);

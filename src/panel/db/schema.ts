@@ -50,6 +50,8 @@ export interface NodesTable {
   daemon_token_id: string;
   daemon_token: string;
   maintenance: Flag;
+  /** Ignore patterns every backup on this node gets (issue 17); null = none. */
+  backup_ignore: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -63,6 +65,8 @@ export interface ServersTable {
   node_id: number;
   status: string | null;
   backup_limit: ColumnType<number, number | undefined, number>;
+  /** Storage quota in bytes beside the count limit (issue 17); null = none. */
+  backup_bytes_limit: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: string;
   updated_at: string;
 }
@@ -100,6 +104,10 @@ export interface BackupsTable {
   failure_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When a deleted backup's archive was confirmed gone; null with deleted_at set = delete unfinished. */
   purged_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The last read-back of the stored archive (issue 17); null = never verified. */
+  verified_at: ColumnType<string | null, string | null | undefined, string | null>;
+  verification: ColumnType<'good' | 'damaged' | null, 'good' | 'damaged' | null | undefined, 'good' | 'damaged' | null>;
+  damage_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ServerSaveHooksTable {

@@ -117,6 +117,18 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return reply.code(204).send();
   });
 
+  app.post(`${base}/:backup/verify`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, response: { 200: BackupObject },
+      summary: 'Verify a backup now (backwing extension)',
+      description: 'backwing extension. Needs backup.read (checking a backup changes nothing; reading it is what a reader may do). The node that holds the archive (or, for S3, the node through a presigned GET) reads it back, recomputes its checksum and walks its tar stream to the end; the answer is the backup with `verified_at`, `verification` (good | damaged) and `damage_reason`. A damaged backup keeps its row and lock, gets a `server:backup.damaged` activity entry and notifies like a failed backup. Answers when the node is done (one verification at a time per node). 409 when the backup has not completed successfully.',
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    return backupObject(await ctx.services.verification.verify(scope, backupOf(request), scope.auth.actor));
+  });
+
   app.post(`${base}/:backup/cancel`, {
     schema: {
       tags: ['backups'], params: BackupParams, response: { 204: Type.Null() },

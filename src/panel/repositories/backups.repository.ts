@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -24,6 +24,8 @@ export interface BackupPatch {
   /** JSON text, as stored. */
   changed_files?: string | null;
   failure_reason?: string | null;
+  verified_at?: string | null;
+  verification?: 'good' | 'damaged' | null;
 }
 
 /** The column is text, but a reason is a sentence: anything longer is cut (never rejected). */
@@ -47,12 +49,48 @@ function patchValues(patch: BackupPatch, at: string) {
     ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
     ...(patch.changed_files !== undefined ? { changed_files: patch.changed_files } : {}),
     ...(patch.failure_reason !== undefined ? { failure_reason: clampReason(patch.failure_reason) } : {}),
+    ...(patch.verified_at !== undefined ? { verified_at: patch.verified_at } : {}),
+    ...(patch.verification !== undefined ? { verification: patch.verification } : {}),
     updated_at: at,
   };
 }
 
 export class BackupsRepository {
   constructor(private readonly db: Executor) {}
+
+  /**
+   * The result of reading a stored archive back (issue 17). updated_at is left alone: a
+   * verification is not an edit, and the report path's optimistic check must not trip on it.
+   */
+  async recordVerification(id: number, result: 'good' | 'damaged', reason: string | null, at: string): Promise<void> {
+    await this.db.updateTable('backups')
+      .set({ verified_at: at, verification: result, damage_reason: result === 'damaged' ? clampReason(reason) : null })
+      .where('id', '=', id).execute();
+  }
+
+  /**
+   * Successful live backups on `nodeId` never verified or last verified before `cutoff`, longest
+   * ago first (never-verified first of all), at most `limit`.
+   */
+  async findDueForVerification(nodeId: number, cutoff: string, limit: number): Promise<BackupRow[]> {
+    return this.db.selectFrom('backups').innerJoin('servers', 'servers.id', 'backups.server_id').select(COLUMNS)
+      .where('servers.node_id', '=', nodeId)
+      .where('backups.deleted_at', 'is', null)
+      .where('backups.is_successful', '=', 1)
+      .where('backups.completed_at', 'is not', null)
+      .where((eb) => eb.or([eb('backups.verified_at', 'is', null), eb('backups.verified_at', '<', cutoff)]))
+      .orderBy((eb) => eb.case().when('backups.verified_at', 'is', null).then(0).else(1).end())
+      .orderBy('backups.verified_at').orderBy('backups.completed_at').orderBy('backups.id')
+      .limit(limit).execute();
+  }
+
+  /** True while any backup of a server on `nodeId` is running: scheduled verifications wait. */
+  async nodeHasRunningBackup(nodeId: number): Promise<boolean> {
+    const r = await this.db.selectFrom('backups').innerJoin('servers', 'servers.id', 'backups.server_id').select('backups.id')
+      .where('servers.node_id', '=', nodeId).where('backups.deleted_at', 'is', null).where('backups.completed_at', 'is', null)
+      .limit(1).executeTakeFirst();
+    return r !== undefined;
+  }
 
   async insert(b: NewBackupRow): Promise<BackupRow> {
     const r = await this.db.insertInto('backups').values({

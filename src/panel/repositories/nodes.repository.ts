@@ -1,7 +1,7 @@
 import type { Executor } from '../db/database.ts';
 import type { NodeRow } from '../db/schema.ts';
 
-const COLUMNS = ['id', 'uuid', 'name', 'url', 'daemon_token_id', 'daemon_token', 'maintenance', 'created_at', 'updated_at'] as const;
+const COLUMNS = ['id', 'uuid', 'name', 'url', 'daemon_token_id', 'daemon_token', 'maintenance', 'backup_ignore', 'created_at', 'updated_at'] as const;
 
 export class NodesRepository {
   constructor(private readonly db: Executor) {}

@@ -2,7 +2,7 @@ import type { Executor, Dialect } from '../db/database.ts';
 import type { ServerRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at'] as const;
+const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.backup_bytes_limit', 'servers.created_at', 'servers.updated_at'] as const;
 
 export type ServerListScope = { kind: 'accessible'; userId: number } | { kind: 'owned'; userId: number } | { kind: 'all' };
 

@@ -61,5 +61,8 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     completed_at: atom(b.completed_at),
     changed_files: parseChangedFiles(b.changed_files),
     failure_reason: isFailed(b) ? b.failure_reason : null,
+    verified_at: atom(b.verified_at),
+    verification: b.verification === 'good' || b.verification === 'damaged' ? b.verification : null,
+    damage_reason: b.verification === 'damaged' ? b.damage_reason : null,
   };
 }

@@ -42,6 +42,8 @@ export interface S3BackupStore {
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
   presignedGetUrl(key: string, ttlSeconds: number, downloadName?: string): Promise<string>;
+  /** The stored object's size (HEAD), or null when S3 says it is not there (issue 17). */
+  objectSize(key: string): Promise<number | null>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
@@ -211,6 +213,17 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
       } catch (err) {
         throw s3Failure('delete object', err);
+      }
+    },
+
+    async objectSize(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return typeof head.ContentLength === 'number' ? head.ContentLength : null;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if ((err as { name?: string }).name === 'NotFound' || status === 404) return null;
+        throw s3Failure('head object', err);
       }
     },
 

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * Verification, storage quotas and ignore defaults (issue 17).
+ * - `backups.verified_at` / `verification` ('good' | 'damaged', null = never verified) /
+ *   `damage_reason`: the last read-back of the stored archive. A damaged backup keeps its row and
+ *   lock; only a person deletes it.
+ * - `servers.backup_bytes_limit`: the storage quota beside the count limit (null = none).
+ * - `nodes.backup_ignore`: ignore patterns every backup on the node gets (newline-separated).
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  const ts = 'varchar(40)';
+  await db.schema.alterTable('backups').addColumn('verified_at', ts).execute();
+  await db.schema.alterTable('backups').addColumn('verification', 'varchar(16)').execute();
+  await db.schema.alterTable('backups').addColumn('damage_reason', 'text').execute();
+  // The scheduler asks for the backups verified longest ago.
+  await db.schema.createIndex('backups_verified_index').on('backups').columns(['verified_at']).execute();
+  await db.schema.alterTable('servers').addColumn('backup_bytes_limit', 'bigint').execute();
+  await db.schema.alterTable('nodes').addColumn('backup_ignore', 'text').execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('nodes').dropColumn('backup_ignore').execute();
+  await db.schema.alterTable('servers').dropColumn('backup_bytes_limit').execute();
+  await db.schema.dropIndex('backups_verified_index').ifExists().execute();
+  await db.schema.alterTable('backups').dropColumn('damage_reason').execute();
+  await db.schema.alterTable('backups').dropColumn('verification').execute();
+  await db.schema.alterTable('backups').dropColumn('verified_at').execute();
+}
