@@ -23,6 +23,8 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Bytes per second read from the input (0/undefined = unlimited). */
   readLimit?: number;
+  /** Awaited before each chunk is read: lets a caller hold the read (e.g. while a backup runs). */
+  beforeChunk?: () => Promise<void>;
 }
 
 export type CheckOutcome =
@@ -44,6 +46,7 @@ export async function checkArchive(input: NodeJS.ReadableStream | Readable, expe
   // The hash sees exactly the bytes the inflater consumes, in order.
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const raw of input as AsyncIterable<Buffer | string>) {
+      if (opts.beforeChunk) await opts.beforeChunk();
       const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
       size += chunk.length;
       await hasher.update(chunk);

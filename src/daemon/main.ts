@@ -139,7 +139,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   }));
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
-  const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }) });
+  const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }), runningBackups: () => backups.runningCount });
   const deps: DaemonHttpDeps = {
     config,
     logger,

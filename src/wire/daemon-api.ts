@@ -112,6 +112,7 @@ export const DaemonVerifyRequest = Type.Object({
   checksum: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Hex digest the backup recorded' })),
   checksum_type: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'sha256 or sha1' })),
   read_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Bytes per second to read at most (0/absent: the node\'s system.backups.verify_read_limit)' })),
+  yield_to_backups: Type.Optional(Type.Boolean({ description: 'A scheduled verification: the read pauses while a backup runs on this node' })),
 });
 export type DaemonVerifyRequest = Static<typeof DaemonVerifyRequest>;
 

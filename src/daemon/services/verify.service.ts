@@ -6,7 +6,8 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { checkArchive, type CheckExpectation, type CheckOutcome } from '../../archive/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkArchive, type CheckExpectation, type CheckOptions, type CheckOutcome } from '../../archive/index.ts';
 import { errorMessage } from '../../core/app-error.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DaemonVerifyRequest, DaemonVerifyResult } from '../../wire/daemon-api.ts';
@@ -28,7 +29,7 @@ export class VerificationFailed extends Error {
 export const verifyTestHooks: { beforeReadBack?: (path: string) => void } = {};
 
 /** Reads the local archive at `path` back (no link followed); a missing file is a damaged backup. */
-export async function checkLocalArchive(path: string, expect: CheckExpectation, opts: { signal?: AbortSignal; readLimit?: number } = {}): Promise<CheckOutcome> {
+export async function checkLocalArchive(path: string, expect: CheckExpectation, opts: CheckOptions = {}): Promise<CheckOutcome> {
   verifyTestHooks.beforeReadBack?.(path);
   let fh;
   try {
@@ -56,7 +57,12 @@ export interface VerifyServiceDeps {
   config: DaemonConfig;
   store: BackupStore;
   logger: Logger;
+  /** Backups running on this node now; a scheduled verification waits while there are any. */
+  runningBackups: () => number;
 }
+
+/** How often a held verification looks again whether the node's backups have finished. */
+const HOLD_POLL_MS = 500;
 
 export class VerifyService {
   #queue: Promise<unknown> = Promise.resolve();
@@ -90,7 +96,8 @@ export class VerifyService {
     const limit = typeof req.read_limit === 'number' && req.read_limit > 0 ? req.read_limit : this.deps.config.system.backups.verifyReadLimit;
     const started = Date.now();
     this.#waiting++;
-    const run = this.#queue.then(() => this.#check(serverUuid, uuid, req, expect, limit));
+    const opts = { signal: this.#closing.signal, readLimit: limit, ...(req.yield_to_backups === true ? { beforeChunk: () => this.#holdForBackups() } : {}) };
+    const run = this.#queue.then(() => this.#check(serverUuid, uuid, req, expect, opts));
     this.#queue = run.catch(() => undefined);
     let outcome: CheckOutcome;
     try {
@@ -105,12 +112,17 @@ export class VerifyService {
     return result;
   }
 
-  async #check(serverUuid: string, uuid: string, req: DaemonVerifyRequest, expect: CheckExpectation, readLimit: number): Promise<CheckOutcome> {
-    const signal = this.#closing.signal;
+  /** Never competes with a backup: the read stops between chunks until the node's backups are done. */
+  async #holdForBackups(): Promise<void> {
+    while (this.deps.runningBackups() > 0) await sleep(HOLD_POLL_MS, undefined, { signal: this.#closing.signal });
+  }
+
+  async #check(serverUuid: string, uuid: string, req: DaemonVerifyRequest, expect: CheckExpectation, opts: CheckOptions & { signal: AbortSignal }): Promise<CheckOutcome> {
+    const { signal } = opts;
     if (req.adapter === 'wings') {
       const found = await this.deps.store.claim(serverUuid, uuid);
       if (!found) return { good: false, reason: 'the archive is missing from the node', size: 0 };
-      return checkLocalArchive(found.path, expect, { signal, readLimit });
+      return checkLocalArchive(found.path, expect, opts);
     }
     let res;
     try {
@@ -131,7 +143,7 @@ export class VerifyService {
       return { good: false, reason: `the stored object is ${res.contentLength} bytes, the backup recorded ${expect.size}`, size: res.contentLength };
     }
     try {
-      return await checkArchive(res.body, expect, { signal, readLimit });
+      return await checkArchive(res.body, expect, opts);
     } finally {
       res.body.destroy();
     }

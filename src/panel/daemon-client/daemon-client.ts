@@ -4,6 +4,8 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Value } from 'typebox/value';
 import { DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
@@ -108,11 +110,41 @@ function readErrorBody(text: string): { error?: string; requestId?: string } {
   return { error: trimmed.slice(0, 500) };
 }
 
+/**
+ * One POST that may take as long as `timeoutMs` to answer (a verification reading a large archive
+ * at a bandwidth limit). fetch cannot: its dispatcher gives up on response headers after 300 s.
+ */
+function longPost(url: string, token: string, body: unknown, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const payload = JSON.stringify(body);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      signal: AbortSignal.timeout(timeoutMs),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        // A verification answer is a few hundred bytes; anything huge is not one.
+        if (size > 1 << 20) req.destroy(new Error('answer too large'));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger } = {}): DaemonClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, callTimeoutMs = timeoutMs): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -126,7 +158,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(callTimeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'daemon unreachable');
@@ -206,7 +238,17 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       return Value.Check(DaemonInventory, parsed) ? parsed : null;
     },
     async verifyBackup(node, serverUuid, backupUuid, body, verifyTimeoutMs) {
-      const text = await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`, body, verifyTimeoutMs);
+      const path = `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`;
+      const res = await longPost(joinUrl(node.url, path), node.token, body, verifyTimeoutMs).catch((err: unknown) => {
+        logger.warn({ path, err: errorMessage(err) }, 'daemon unreachable');
+        throw new DaemonConnectionError(504, DAEMON_UNREACHABLE_MESSAGE, { cause: err });
+      });
+      if (res.status < 200 || res.status >= 300) {
+        const parsedErr = readErrorBody(res.text);
+        const detail = (parsedErr.error ?? `HTTP ${res.status}`).replace(/[.\s]+$/, '');
+        throw new DaemonConnectionError(res.status >= 400 ? res.status : 502, `An error occurred on the remote host: ${detail}. (request id: ${parsedErr.requestId ?? '<empty>'})`, { daemonStatus: res.status, requestId: parsedErr.requestId, daemonError: parsedErr.error });
+      }
+      const text = res.text;
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

@@ -34,15 +34,15 @@ export class VerificationService {
    * Reads `backup` back and records the result. `actor` null = the schedule (no activity entry
    * unless it is found damaged). A node that cannot be asked is an error, never a verdict.
    */
-  async verify(target: BackupTarget, backup: BackupRow, actor: Actor | null, opts: { readLimit?: number } = {}): Promise<BackupRow> {
+  async verify(target: BackupTarget, backup: BackupRow, actor: Actor | null, opts: { readLimit?: number; background?: boolean } = {}): Promise<BackupRow> {
     if (!isSuccessful(backup)) throw PanelErrors.backupNotVerifiable();
-    const outcome = await this.readBack(target, backup, opts.readLimit ?? 0);
+    const outcome = await this.readBack(target, backup, opts.readLimit ?? 0, opts.background === true);
     return this.record(target.server, backup, outcome, actor);
   }
 
-  private async readBack(target: BackupTarget, backup: BackupRow, readLimit: number): Promise<VerifyOutcome> {
+  private async readBack(target: BackupTarget, backup: BackupRow, readLimit: number, background: boolean): Promise<VerifyOutcome> {
     const { server, node } = target;
-    const base = { size: Number(backup.bytes), ...splitChecksum(backup.checksum), read_limit: readLimit > 0 ? readLimit : null };
+    const base = { size: Number(backup.bytes), ...splitChecksum(backup.checksum), read_limit: readLimit > 0 ? readLimit : null, ...(background ? { yield_to_backups: true } : {}) };
     if (backup.disk !== 's3') return this.askNode(node, server, backup.uuid, { adapter: 'wings', ...base });
     if (!this.d.s3) throw PanelErrors.s3NotConfigured();
     const key = this.d.s3.objectKey(server.uuid, backup.uuid);

@@ -100,6 +100,7 @@ export const api = {
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate }),
   deleteBackup: (server: string, uuid: string) => request<void>('DELETE', b(server, uuid)),
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
+  verifyBackup: (server: string, uuid: string) => request<BackupObject>('POST', `${b(server, uuid)}/verify`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
   ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),
   backupControl: (server: string) => request<BackupControlObject>('GET', `${s(server)}/backup-control`),

@@ -4,9 +4,10 @@ import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events
 import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
-import { ArchiveIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
+import { VerificationNote } from './verification-note.tsx';
+import { ArchiveIcon, CheckIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
 
-export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel';
+export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel' | 'verify';
 
 interface Props {
   backup: BackupAttributes;
@@ -66,7 +67,7 @@ function useTimeLeft(done: number, total: number | null, source: TotalSource | u
 
 export function BackupRow({ backup, progress, actions, busyAction, now, onAction, onBlocked }: Props) {
   const state = backupState(backup);
-  const anyAction = actions.download || actions.restore || actions.lock || actions.delete || actions.cancel;
+  const anyAction = actions.download || actions.restore || actions.lock || actions.delete || actions.cancel || actions.verify;
   const icon = state === 'running'
     ? <Spinner />
     : backup.is_locked && state === 'completed'
@@ -90,6 +91,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         <div className="backup-title">
           {state === 'failed' && <span className="badge badge-failed">Failed</span>}
           {state === 'running' && <span className="badge badge-running">Running</span>}
+          {state === 'completed' && backup.verification === 'damaged' && <span className="badge badge-failed" data-testid="damaged">Damaged</span>}
           <span className="backup-name">{backup.name}</span>
           {backup.is_locked && (
             <span className="badge badge-locked" title="Locked: protected from deletion">
@@ -98,6 +100,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
           )}
         </div>
         {state === 'completed' && <ChangedFilesNote backup={backup} />}
+        {state === 'completed' && <VerificationNote backup={backup} now={now} />}
         {state === 'running' ? (
           <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} source={progress?.total_source} label={`Progress of ${backup.name}`} />
         ) : state === 'failed' ? (
@@ -134,6 +137,12 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('download', backup)}
                 disabled={busyAction !== null} aria-label={`Download ${backup.name}`} title="Download">
                 {busyAction === 'download' ? <Spinner /> : <DownloadIcon />}<span className="btn-text">Download</span>
+              </button>
+            )}
+            {actions.verify && (
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('verify', backup)}
+                disabled={busyAction !== null} aria-label={`Verify ${backup.name}`} title="Read the archive back and check it">
+                {busyAction === 'verify' ? <Spinner /> : <CheckIcon />}<span className="btn-text">Verify</span>
               </button>
             )}
             {actions.restore && (

@@ -290,6 +290,11 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         const res = await api.toggleLock(serverId, backup.uuid);
         replaceBackup(res.attributes);
         setNotice(`${backup.name} is locked.`);
+      } else if (action === 'verify') {
+        setNotice(`Reading ${backup.name} back…`);
+        const res = await api.verifyBackup(serverId, backup.uuid);
+        replaceBackup(res.attributes);
+        setNotice(res.attributes.verification === 'good' ? `${backup.name} is good.` : `${backup.name} is damaged: ${res.attributes.damage_reason ?? 'no reason given'}`);
       }
     } catch (err) {
       setActionError(errorText(err));
