@@ -17,6 +17,7 @@ import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
 import { RemoteService } from './services/remote.service.ts';
 import { VerificationService } from './services/verification.service.ts';
+import { StorageQuotaService } from './services/storage-quota.ts';
 import { ServerControlService } from './services/server-control.service.ts';
 import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
@@ -98,6 +99,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
   const sessions = new SessionsService(deps, users);
   const notifications = new NotificationQueue(deps);
   const verification = new VerificationService(deps, activity, notifications);
+  const backups = new BackupsService(deps, activity);
   const services: PanelServices = {
     users,
     apiKeys: new ApiKeysService(deps),
@@ -106,8 +108,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     nodes: new NodesService(deps),
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
-    backups: new BackupsService(deps, activity),
-    remote: new RemoteService(deps, activity, notifications, verification),
+    backups,
+    remote: new RemoteService(deps, activity, notifications, verification, new StorageQuotaService(deps, activity, backups)),
     verification,
     serverControl: new ServerControlService(deps, activity),
     activity,

@@ -58,6 +58,8 @@ export const BackupList = Type.Object({
   meta: Type.Object({
     /** Non-failed backups (in progress + successful): what counts against the limit. */
     backup_count: Type.Integer(),
+    /** backwing (issue 17): bytes the server's successful backups take, what counts against `feature_limits.backup_bytes`. */
+    backup_bytes: Type.Optional(Type.Integer()),
     pagination: Pagination,
   }),
 });
@@ -90,6 +92,8 @@ export const FeatureLimits = Type.Object({
   databases: Type.Integer(),
   allocations: Type.Integer(),
   backups: Type.Integer(),
+  /** backwing (issue 17): storage quota in bytes for the server's backups; null = none. */
+  backup_bytes: Type.Optional(Nullable(Type.Integer())),
 });
 
 /** `GET /api/client/servers/{server}` attributes (the subset backwing manages). */

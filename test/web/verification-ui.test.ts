@@ -2,7 +2,8 @@
  * The Verify action and the verification line on the Backups page in a real Chromium against the
  * real stack (`backwing up`): a fresh backup shows "Verified …" (read back before it was reported),
  * Verify says it is good, then the archive is damaged on disk and Verify shows the Damaged badge
- * and the reason — and the backup is still there. Screenshot: test-artifacts/web/verification.png.
+ * and the reason — and the backup is still there. The storage quota set with `backwing admin server
+ * limits` shows as "… of 10 GiB" beside the count. Screenshot: test-artifacts/web/verification.png.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ensureWebBuilt } from './support/build.ts';
-import { clientApi, startStack, type Stack } from './support/stack.ts';
+import { backwing, clientApi, startStack, type Stack } from './support/stack.ts';
 import { launchChromium, shot } from './support/browser.ts';
 import { unnamedControls } from './support/a11y.ts';
 
@@ -46,6 +47,9 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
       await new Promise((r) => setTimeout(r, 300));
     }
 
+    // The storage quota, set by the admin CLI, is shown beside the count.
+    const set = JSON.parse(await backwing(['admin', 'server', 'limits', stack.server_identifier, '--data', stack.dataDir, '--backup-bytes-limit', String(10 * 1024 ** 3), '--json'])) as { backup_bytes_limit: number };
+    assert.equal(set.backup_bytes_limit, 10 * 1024 ** 3);
     await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
     await page.getByLabel('Email').fill(stack.admin_email);
     await page.getByLabel('Password').fill(stack.adminPassword);
@@ -54,6 +58,7 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
     await row.getByTestId('verification').getByText(/^Verified /).waitFor(WAIT);
     assert.equal(await row.getByTestId('verification').getAttribute('data-verification'), 'good');
 
+    assert.match(await page.getByTestId('backup-count').innerText(), /^1 of \d+ backups · [\d.]+ (KiB|MiB) of 10 GiB$/);
     await row.getByRole('button', { name: 'Verify to verify' }).click();
     await page.getByRole('status').getByText('to verify is good.').waitFor(WAIT);
 

@@ -108,6 +108,8 @@ export interface BackupsTable {
   verified_at: ColumnType<string | null, string | null | undefined, string | null>;
   verification: ColumnType<'good' | 'damaged' | null, 'good' | 'damaged' | null | undefined, 'good' | 'damaged' | null>;
   damage_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 = created by a schedule (issue 17's quota: rotated to fit instead of failed). */
+  automatic: ColumnType<number, number | undefined, number>;
 }
 
 export interface ServerSaveHooksTable {

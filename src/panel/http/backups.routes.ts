@@ -52,7 +52,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return {
       object: 'list',
       data: r.rows.map(backupObject),
-      meta: { backup_count: r.backupCount, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
+      meta: { backup_count: r.backupCount, backup_bytes: r.backupBytes, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
     };
   });
 

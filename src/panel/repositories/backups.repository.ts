@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -12,6 +12,8 @@ export interface NewBackupRow {
   disk: string;
   is_locked: boolean;
   at: string;
+  /** Made by a schedule (no person asked). */
+  automatic?: boolean;
 }
 
 export interface BackupPatch {
@@ -96,7 +98,7 @@ export class BackupsRepository {
     const r = await this.db.insertInto('backups').values({
       server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
       name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
-      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null,
+      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, automatic: b.automatic ? 1 : 0,
     }).returning('id').executeTakeFirstOrThrow();
     return (await this.findById(r.id))!;
   }
@@ -137,6 +139,25 @@ export class BackupsRepository {
   }
 
   /** Live backups that are in progress or successful: what counts against the limit. */
+  /**
+   * Storage a server's live successful backups take (issue 17's quota): all of them, the locked
+   * ones (rotation cannot free those), and the newest one's size (what the next backup will need).
+   */
+  async storageUsage(serverId: number, exceptId?: number): Promise<{ used: number; locked: number; last: number }> {
+    let q = this.db.selectFrom('backups').select(['backups.id', 'backups.bytes', 'backups.is_locked', 'backups.completed_at'])
+      .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)
+      .where('backups.is_successful', '=', 1).where('backups.completed_at', 'is not', null);
+    if (exceptId !== undefined) q = q.where('backups.id', '!=', exceptId);
+    const rows = await q.orderBy('backups.completed_at', 'desc').orderBy('backups.id', 'desc').execute();
+    let used = 0;
+    let locked = 0;
+    for (const r of rows) {
+      used += Number(r.bytes);
+      if (r.is_locked === 1) locked += Number(r.bytes);
+    }
+    return { used, locked, last: rows.length > 0 ? Number(rows[0]!.bytes) : 0 };
+  }
+
   async countNonFailed(serverId: number): Promise<number> {
     const { n } = await this.db.selectFrom('backups').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)

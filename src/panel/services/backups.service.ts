@@ -11,6 +11,8 @@ import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
+import { bytesLimitOf } from './servers.service.ts';
+import { quotaRefusal } from './storage-quota.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -47,10 +49,11 @@ export function splitIgnored(ignored: string | null | undefined): string[] {
 export class BackupsService {
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
 
-  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
+  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number; backupBytes: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
     const backupCount = await this.d.repos.backups.countNonFailed(server.id);
-    return { rows: r.rows, total: r.total, backupCount };
+    const { used } = await this.d.repos.backups.storageUsage(server.id);
+    return { rows: r.rows, total: r.total, backupCount, backupBytes: used };
   }
 
   /**
@@ -70,9 +73,13 @@ export class BackupsService {
     const row = await this.d.tx(async (repos) => {
       await repos.servers.lockForUpdate(server.id);
       await this.checkThrottle(repos, server.id, now);
-      const limit = (await repos.servers.findById(server.id))?.backup_limit ?? server.backup_limit;
+      const fresh = (await repos.servers.findById(server.id)) ?? server;
+      const limit = fresh.backup_limit;
       if (limit <= 0 || (await repos.backups.countNonFailed(server.id)) >= limit) throw PanelErrors.tooManyBackups(limit);
-      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at });
+      const quota = bytesLimitOf(fresh);
+      const refusal = quota === null ? null : quotaRefusal(quota, await repos.backups.storageUsage(server.id), actor === null);
+      if (refusal) throw PanelErrors.overStorageQuota(refusal);
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, automatic: actor === null });
     });
 
     // Logged before the daemon call: a fast daemon may report completion before the call returns,

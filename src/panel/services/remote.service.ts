@@ -5,9 +5,10 @@ import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import { clampReason } from '../repositories/backups.repository.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isoNow, type ServiceDeps } from './deps.ts';
+import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
 import { noopNotifier, type JobEvent, type JobNotifier } from './notifier-port.ts';
 import type { VerificationService } from './verification.service.ts';
+import type { StorageQuotaService } from './storage-quota.ts';
 
 /** The stored `<type>:<hex>` column is varchar(191). */
 const MAX_CHECKSUM_LENGTH = 191;
@@ -41,6 +42,7 @@ export class RemoteService {
     private readonly activity: ActivityService,
     private readonly notifier: JobNotifier = noopNotifier,
     private readonly verification?: VerificationService,
+    private readonly quota?: StorageQuotaService,
   ) {}
 
   /** Queues the job's notifications; a failure is logged and never reaches the daemon's report. */
@@ -153,6 +155,13 @@ export class RemoteService {
         });
       }
     }
+    if (body.successful && this.quota) {
+      const over = await this.quota.enforceAtCompletion(node, server, backup, Number(body.size));
+      if (over) {
+        await this.removeOverQuota(node, server, backup);
+        body = { ...body, successful: false, failure_reason: over };
+      }
+    }
     const now = this.d.clock();
     const at = now.toISOString();
     // A backwing daemon reads a local archive back before it reports (`verified`); S3 ones were read above.
@@ -178,6 +187,17 @@ export class RemoteService {
       } catch (err) {
         this.d.logger.error({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'backup completion listener failed');
       }
+    }
+  }
+
+  /** A manual backup that does not fit the storage quota is failed and its archive removed. */
+  private async removeOverQuota(node: NodeRow, server: ServerRow, backup: BackupRow): Promise<void> {
+    try {
+      if (backup.disk === 's3' && this.d.s3) await this.d.s3.deleteObject(this.d.s3.objectKey(server.uuid, backup.uuid));
+      else await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid);
+    } catch (err) {
+      // Recorded failed either way; the reconciler removes archives of failed backups it finds.
+      this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'removing a backup over quota failed');
     }
   }
 

@@ -39,6 +39,8 @@ export const CreateNodeBody = Type.Object({
 
 const FeatureLimitsInput = Type.Object({
   backups: Type.Optional(Nullable(IntLike)),
+  /** backwing extension: storage quota in bytes for the server's backups, beside the count; null or 0 = none. */
+  backup_bytes: Type.Optional(Nullable(IntLike)),
   databases: Type.Optional(Nullable(IntLike)),
   allocations: Type.Optional(Nullable(IntLike)),
 });
@@ -117,7 +119,7 @@ export const ServerObject = Type.Object({
       memory: Type.Integer(), swap: Type.Integer(), disk: Type.Integer(), io: Type.Integer(), cpu: Type.Integer(),
       threads: Type.Null(), oom_disabled: Type.Boolean(),
     }),
-    feature_limits: Type.Object({ databases: Type.Integer(), allocations: Type.Integer(), backups: Type.Integer() }),
+    feature_limits: Type.Object({ databases: Type.Integer(), allocations: Type.Integer(), backups: Type.Integer(), backup_bytes: Type.Optional(Nullable(Type.Integer({ description: 'backwing: storage quota in bytes; null = none' }))) }),
     user: Type.Integer(),
     node: Type.Integer(),
     allocation: Type.Integer(),

@@ -63,7 +63,7 @@ export function serverObject(s: PublicServer) {
       status: s.status,
       suspended: s.status === 'suspended',
       limits: { memory: 0, swap: 0, disk: 0, io: 500, cpu: 0, threads: null, oom_disabled: true },
-      feature_limits: { databases: 0, allocations: 0, backups: s.backupLimit },
+      feature_limits: { databases: 0, allocations: 0, backups: s.backupLimit, backup_bytes: s.backupBytesLimit },
       user: s.ownerId,
       node: s.nodeId,
       allocation: 0,

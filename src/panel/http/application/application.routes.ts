@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { PanelErrors } from '../../errors.ts';
 import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
-import type { ServersService, PublicServer } from '../../services/servers.service.ts';
+import { normaliseBackupBytesLimit, type ServersService, type PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
 import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
@@ -100,6 +100,16 @@ function backupLimitFrom(body: Record<string, unknown>): number | undefined {
     if (v !== undefined) return v;
   }
   return intField(body.backup_limit, 'backup_limit');
+}
+
+/** backwing: `feature_limits.backup_bytes` (storage quota); undefined = not given, null = none. */
+function backupBytesLimitFrom(body: Record<string, unknown>): number | null | undefined {
+  const fl = body.feature_limits;
+  if (fl === undefined || fl === null || typeof fl !== 'object' || Array.isArray(fl)) return undefined;
+  const raw = (fl as Record<string, unknown>).backup_bytes;
+  if (raw === undefined) return undefined;
+  if (raw === null) return null;
+  return normaliseBackupBytesLimit(raw);
 }
 
 export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }> = async (app: FastifyInstance, opts) => {
@@ -217,7 +227,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
       if (all.length !== 1) throw PanelErrors.validation('node', 'required', 'The node field is required.');
       nodeId = all[0]!.id;
     }
-    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0 });
+    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0, backupBytesLimit: backupBytesLimitFrom(body) ?? null });
     return reply.code(201).send(serverObject(created));
   });
 
@@ -229,10 +239,13 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return serverObject(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
   });
 
-  app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups)', response: { 200: ServerObject } } }, async (request) => {
+  app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups; backwing: feature_limits.backup_bytes)', response: { 200: ServerObject } } }, async (request) => {
     const s = await serverByParam((request.params as { id: string }).id);
-    const limit = backupLimitFrom(bodyOf(request));
-    return serverObject(limit === undefined ? s : await servers.update(s.id, { backupLimit: limit }));
+    const body = bodyOf(request);
+    const limit = backupLimitFrom(body);
+    const bytes = backupBytesLimitFrom(body);
+    if (limit === undefined && bytes === undefined) return serverObject(s);
+    return serverObject(await servers.update(s.id, { ...(limit !== undefined ? { backupLimit: limit } : {}), ...(bytes !== undefined ? { backupBytesLimit: bytes } : {}) }));
   });
 
   app.post('/servers/:id/suspend', { schema: { params: IdParams, summary: 'Suspend a server' } }, async (request, reply) => {

@@ -1,0 +1,108 @@
+/**
+ * The storage quota per server (issue 17), real daemon, SQLite and PostgreSQL: set through the
+ * application API beside the count limit and shown to users; refused up front when the last
+ * backup's size says another cannot fit; a manual backup over quota at completion fails with the
+ * reason and its archive is removed; a scheduled one rotates the oldest unlocked backups out to fit,
+ * and is refused up front when the locked ones alone leave no room; the count limit still holds.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerRow } from '../../src/panel/db/schema.ts';
+import { testDatabaseUrls } from '../support/postgres.ts';
+import { startHarness, waitFor, type Harness } from './support/harness.ts';
+
+const dbs = await testDatabaseUrls();
+const MiB = 1024 * 1024;
+
+for (const db of dbs) {
+  describe(`storage quota (${db.name})`, () => {
+    let h: Harness;
+    let server: ServerRow;
+    let adminKey: string;
+    let vol: string;
+    const client = (p = '') => `/api/client/servers/${server.identifier}${p}`;
+
+    before(async () => {
+      h = await startHarness({ databaseUrl: await db.url(), env: { BACKUP_THROTTLE_PERIOD: '0' } });
+      adminKey = (await h.user(`admin-${db.name}@example.com`, { rootAdmin: true, type: 'application' })).key;
+      server = await h.server(h.owner.id, { backupLimit: 3 });
+      vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'a.bin'), randomBytes(MiB));
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    const limits = async (fl: Record<string, unknown>) => {
+      const r = await h.api('PATCH', `/api/application/servers/${server.id}/build`, { key: adminKey, body: { feature_limits: fl } });
+      assert.equal(r.status, 200, r.text);
+      return r.body.attributes.feature_limits;
+    };
+    const done = async (uuid: string) => waitFor(`backup ${uuid} completed`, async () => {
+      const b = await h.backup(uuid);
+      return b?.completed_at ? b : null;
+    });
+    const manual = async () => {
+      const r = await h.api('POST', client('/backups'), { body: {} });
+      assert.equal(r.status, 200, r.text);
+      return done(r.body.attributes.uuid as string);
+    };
+    const scheduled = async () => done((await h.ctx.services.backups.create({ server, node: h.node }, {}, null)).uuid);
+
+    test('quota and count together: shown, refused up front, failed and removed at completion, rotated for schedules', async () => {
+      const b1 = await manual();
+      assert.equal(b1.is_successful, 1);
+      const s1 = Number(b1.bytes);
+      const quota = Math.floor(2.5 * s1);
+      assert.deepEqual(await limits({ backups: 3, backup_bytes: quota }), { databases: 0, allocations: 0, backups: 3, backup_bytes: quota });
+      const shown = await h.api('GET', client());
+      assert.equal(shown.body.attributes.feature_limits.backup_bytes, quota);
+      const b2 = await manual();
+      assert.equal(b2.is_successful, 1);
+      const list = await h.api('GET', client('/backups'));
+      assert.equal(list.body.meta.backup_bytes, s1 + Number(b2.bytes));
+
+      // used + last > quota: refused before anything is made.
+      const refused = await h.api('POST', client('/backups'), { body: {} });
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.body.errors[0].code, 'BackupStorageQuotaException');
+      assert.match(refused.body.errors[0].detail, /so another would not fit/);
+
+      // The last backup was small, this one is not: it fails at completion and leaves nothing.
+      assert.equal((await h.api('DELETE', client(`/backups/${b2.uuid}`))).status, 204);
+      writeFileSync(join(vol, 'b.bin'), randomBytes(2 * MiB));
+      const big = await manual();
+      assert.equal(big.is_successful, 0);
+      assert.match(big.failure_reason ?? '', /^over the storage quota: .* of .* with this backup/);
+      assert.equal(existsSync(join(h.daemonRoot!, 'backups', `${big.uuid}.tar.gz`)), false, 'archive removed');
+
+      // Scheduled: the oldest unlocked backup is rotated out to make room.
+      await limits({ backup_bytes: Math.floor(3.5 * s1) });
+      const a1 = await scheduled();
+      assert.equal(a1.is_successful, 1, a1.failure_reason ?? '');
+      assert.ok((await h.backup(b1.uuid))!.deleted_at, 'the oldest unlocked backup was rotated out');
+      const entries = (await h.ctx.services.activity.listForServer(server.id, 1, 100)).entries;
+      const rotated = entries.find((e) => e.event === 'server:backup.rotate' && e.properties.uuid === b1.uuid);
+      assert.equal(rotated?.properties.reason, 'storage quota');
+
+      // Locked backups alone leave no room for another of that size: refused up front, even for a schedule.
+      assert.equal((await h.api('POST', client(`/backups/${a1.uuid}/lock`))).status, 200);
+      await assert.rejects(h.ctx.services.backups.create({ server, node: h.node }, {}, null), (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'BackupStorageQuotaException');
+        assert.match(err.message, /locked backups take/);
+        return true;
+      });
+
+      // The count limit still holds when the bytes would fit.
+      await limits({ backups: 1, backup_bytes: 0 });
+      assert.equal((await h.api('GET', client())).body.attributes.feature_limits.backup_bytes, null);
+      const counted = await h.api('POST', client('/backups'), { body: {} });
+      assert.equal(counted.status, 400);
+      assert.equal(counted.body.errors[0].code, 'TooManyBackupsException');
+    });
+  });
+}
