@@ -15,7 +15,7 @@ export type {
 export { ArchiveError } from './archive-error.ts';
 export { createArchive, resolveLevel } from './create.ts';
 export { createArchiveFile } from './create-file.ts';
-export { validateIgnore, IgnoreMatcher } from './ignore-rules.ts';
+export { validateIgnore, IgnoreMatcher, mergeIgnoreSources, type IgnoreSource } from './ignore-rules.ts';
 export { extractArchive } from './extract.ts';
 export { listArchive, verifyArchive } from './inspect.ts';
 export { checkArchive, type CheckExpectation, type CheckOptions, type CheckOutcome } from './check.ts';

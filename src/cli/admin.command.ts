@@ -3,11 +3,11 @@
  * needed). Every command prints one JSON object with --json, so scripts can rely on the output,
  * and fails with one line and a non-zero exit.
  */
-import { shortBytes } from '../core/bytes.ts';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isAppError } from '../core/app-error.ts';
+import { errorMessage, isAppError } from '../core/app-error.ts';
+import { shortBytes } from '../core/bytes.ts';
 import { CliError } from '../core/cli-error.ts';
 import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
 import type { PanelContext } from '../panel/context.ts';
@@ -176,6 +176,33 @@ export function registerAdminCommands(program: Command): void {
           `created node ${n.name} (uuid ${n.uuid}) at ${n.url}\ntoken_id: ${n.tokenId}\ntoken: ${n.token}\n`
           + (opts.writeConfig ? `daemon config written to ${resolve(opts.writeConfig)}\n` : '')
           + `--- daemon config (config.yml) ---\n${yaml}`);
+      });
+    });
+
+  withCommonOptions(node.command('ignore'))
+    .description("Set the patterns every backup on a node leaves out (merged below each server's .pteroignore and the request's own)")
+    .argument('<node>', 'node uuid or name')
+    .option('--file <path>', 'read the patterns from a file (one per line)')
+    .option('--pattern <pattern...>', 'patterns given on the command line')
+    .option('--clear', 'remove the node defaults')
+    .action(async (ref: string, opts: CommonOptions & { file?: string; pattern?: string[]; clear?: boolean }) => {
+      const given = [opts.file !== undefined, opts.pattern !== undefined, opts.clear === true].filter(Boolean).length;
+      if (given !== 1) throw new CliError('node ignore: give exactly one of --file, --pattern or --clear');
+      let text: string | null = null;
+      if (opts.file !== undefined) {
+        try {
+          text = readFileSync(opts.file, 'utf8');
+        } catch (err) {
+          throw new CliError(`node ignore: cannot read ${opts.file}: ${errorMessage(err)}`);
+        }
+      } else if (opts.pattern) text = opts.pattern.join('\n');
+      await withContext('node ignore', opts, async (ctx) => {
+        const n = await ctx.services.nodes.find(ref);
+        if (!n) throw new CliError(`node ignore: no node with uuid or name "${ref}"`);
+        const updated = await ctx.services.nodes.setBackupIgnore(n.id, text);
+        const lines = (updated.backupIgnore ?? '').split('\n').filter((l) => l.trim() !== '');
+        print(opts, { node: updated.uuid, backup_ignore: updated.backupIgnore },
+          lines.length === 0 ? `node ${updated.name}: no default ignore patterns` : `node ${updated.name}: every backup leaves out\n${lines.map((l) => `  ${l}`).join('\n')}`);
       });
     });
 

@@ -34,6 +34,8 @@ export const BackupAttributes = Type.Object({
   verification: Type.Optional(Nullable(Type.Union([Type.Literal('good'), Type.Literal('damaged')]))),
   /** backwing: what the last verification found wrong (short, user-safe); null unless damaged. */
   damage_reason: Type.Optional(Nullable(Type.String())),
+  /** backwing (issue 17): the node's default ignore patterns this backup was made with (below .pteroignore and `ignored_files`). */
+  ignore_defaults: Type.Optional(Type.Array(Type.String())),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

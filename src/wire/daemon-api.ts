@@ -15,6 +15,7 @@ export const DaemonBackupRequest = Type.Object({
   adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
+  ignore_defaults: Type.Optional(Type.String({ description: 'backwing extension: the node\'s (and game\'s) default patterns, set by the admin; lowest precedence: the server\'s .pteroignore and `ignore` come after them' })),
   /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
   save_hook: Type.Optional(SaveHook),
 });

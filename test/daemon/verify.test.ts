@@ -12,11 +12,14 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { parseDaemonConfig } from '../../src/daemon/config.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
 import { verifyTestHooks } from '../../src/daemon/services/verify.service.ts';
+import { listArchive } from '../../src/archive/index.ts';
+import { createReadStream } from 'node:fs';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { writeDaemonConfig } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, random } from './support/helpers.ts';
 
 const SERVER = uuid();
+const MERGE = uuid();
 let panel: FakePanel;
 let daemon: DaemonHandle;
 let dir: ReturnType<typeof tempDir>;
@@ -50,7 +53,7 @@ async function verify(id: string, body: Record<string, unknown>) {
 
 before(async () => {
   dir = tempDir();
-  panel = await startFakePanel({ servers: [SERVER], s3: { extendable: true } });
+  panel = await startFakePanel({ servers: [SERVER, MERGE], s3: { extendable: true } });
   const text = readFileSync(writeDaemonConfig({ root: dir.path, panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId }), 'utf8');
   daemon = await startDaemon(parseDaemonConfig(text, 'test'), { logger: silentLogger() });
   call = api(daemon.url, panel.token);
@@ -148,4 +151,29 @@ test('verify refuses bad input with a 4xx before reading anything', async () => 
   assert.equal((await call('POST', `/api/servers/${SERVER}/backup/${id}/verify`, { adapter: 's3' })).status, 400);
   assert.equal((await call('POST', `/api/servers/${SERVER}/backup/not-a-uuid/verify`, { adapter: 'wings' })).status, 400);
   assert.equal((await call('POST', `/api/servers/${uuid()}/backup/${id}/verify`, { adapter: 'wings' })).status, 404);
+});
+
+test('node defaults, .pteroignore and the request merge in that order (last match wins) into the archive', async () => {
+  writeTree(join(dir.path, 'volumes', MERGE), {
+    'config.yml': 'a: 1\n',
+    'runtime/engine.bin': 'x'.repeat(1000),
+    'runtime/keep.txt': 'kept by .pteroignore\n',
+    'server.log': 'kept by the request\n',
+    'debug.log': 'left out by the node\n',
+    'saves/world.dat': 'w',
+    'saves/tmp/scratch': 's',
+    '.pteroignore': '!runtime/keep.txt\nsaves/tmp/\n',
+  });
+  const id = uuid();
+  const res = await call('POST', `/api/servers/${MERGE}/backup`, { adapter: 'wings', uuid: id, ignore: '!server.log', ignore_defaults: 'runtime/*\n*.log\n' });
+  assert.equal(res.status, 202, res.text);
+  const report = await panel.waitForReport((r) => r.path === `/backups/${id}`);
+  assert.equal(report.body.successful, true, report.body.failure_reason);
+  const files: string[] = [];
+  for await (const e of listArchive(createReadStream(join(backups, `${id}.tar.gz`)))) if (e.type === 'file') files.push(e.name);
+  assert.deepEqual(files.sort(), ['.pteroignore', 'config.yml', 'runtime/keep.txt', 'saves/world.dat', 'server.log']);
+
+  const bad = await call('POST', `/api/servers/${MERGE}/backup`, { adapter: 'wings', uuid: uuid(), ignore: '', ignore_defaults: 'broken[' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /node defaults pattern on line 1/);
 });

@@ -4,11 +4,14 @@
  * backup's size says another cannot fit; a manual backup over quota at completion fails with the
  * reason and its archive is removed; a scheduled one rotates the oldest unlocked backups out to fit,
  * and is refused up front when the locked ones alone leave no room; the count limit still holds.
+ * Node default ignore patterns (same file, same stack): set by the admin, merged with the server's
+ * .pteroignore and the request's patterns into the archive, every source shown.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { listArchive } from '../../src/archive/index.ts';
 import { join } from 'node:path';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
@@ -103,6 +106,38 @@ for (const db of dbs) {
       const counted = await h.api('POST', client('/backups'), { body: {} });
       assert.equal(counted.status, 400);
       assert.equal(counted.body.errors[0].code, 'TooManyBackupsException');
+    });
+
+    test('node defaults: set by the admin, merged below .pteroignore and the request, shown with the backup', async () => {
+      const bad = await h.api('PUT', `/api/application/nodes/${h.node.id}/backup-ignore`, { key: adminKey, body: { patterns: 'broken[' } });
+      assert.equal(bad.status, 422, bad.text);
+      const set = await h.api('PUT', `/api/application/nodes/${h.node.id}/backup-ignore`, { key: adminKey, body: { patterns: 'cache/\n*.log' } });
+      assert.equal(set.status, 200, set.text);
+      assert.equal(set.body.attributes.backup_ignore, 'cache/\n*.log');
+      const other = await h.server(h.owner.id, { backupLimit: 5 });
+      const dir = join(h.daemonRoot!, 'volumes', other.uuid);
+      mkdirSync(join(dir, 'cache'), { recursive: true });
+      writeFileSync(join(dir, 'cache', 'x.bin'), 'cache');
+      writeFileSync(join(dir, 'a.log'), 'left out by the node');
+      writeFileSync(join(dir, 'keep.log'), 'kept by .pteroignore');
+      writeFileSync(join(dir, 'world.dat'), 'world');
+      writeFileSync(join(dir, 'world.tmp'), 'left out by the request');
+      writeFileSync(join(dir, '.pteroignore'), '!keep.log\n');
+      const file = await h.api('GET', `/api/client/servers/${other.identifier}/backups/ignore-file`);
+      assert.deepEqual(file.body.attributes.node_defaults, ['cache/', '*.log']);
+      assert.equal(file.body.attributes.content, '!keep.log\n');
+      const created = await h.api('POST', `/api/client/servers/${other.identifier}/backups`, { body: { ignored: 'world.tmp' } });
+      assert.equal(created.status, 200, created.text);
+      const row = await done(created.body.attributes.uuid as string);
+      assert.equal(row.is_successful, 1, row.failure_reason ?? '');
+      const names: string[] = [];
+      for await (const e of listArchive(createReadStream(join(h.daemonRoot!, 'backups', `${row.uuid}.tar.gz`)))) if (e.type === 'file') names.push(e.name);
+      assert.deepEqual(names.sort(), ['.pteroignore', 'keep.log', 'world.dat']);
+      const shown = await h.api('GET', `/api/client/servers/${other.identifier}/backups/${row.uuid}`);
+      assert.deepEqual(shown.body.attributes.ignore_defaults, ['cache/', '*.log']);
+      assert.deepEqual(shown.body.attributes.ignored_files, ['world.tmp']);
+      const cleared = await h.api('PUT', `/api/application/nodes/${h.node.id}/backup-ignore`, { key: adminKey, body: { patterns: null } });
+      assert.equal(cleared.body.attributes.backup_ignore, null);
     });
   });
 }

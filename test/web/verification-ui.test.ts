@@ -3,7 +3,8 @@
  * real stack (`backwing up`): a fresh backup shows "Verified …" (read back before it was reported),
  * Verify says it is good, then the archive is damaged on disk and Verify shows the Damaged badge
  * and the reason — and the backup is still there. The storage quota set with `backwing admin server
- * limits` shows as "… of 10 GiB" beside the count. Screenshot: test-artifacts/web/verification.png.
+ * limits` shows as "… of 10 GiB" beside the count; node default ignore patterns set with `backwing admin
+ * node ignore` show in the create dialog and with the backup. Screenshot: test-artifacts/web/verification.png.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,8 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
   });
 
   test('Verify: good, then damaged with the reason; the backup stays', async () => {
+    // Node defaults set by the admin CLI: shown in the create dialog and with the backup.
+    await backwing(['admin', 'node', 'ignore', stack.node_uuid, '--data', stack.dataDir, '--pattern', '*.tmp']);
     const created = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name: 'to verify' });
     assert.equal(created.status, 200);
     const uuid = created.json.attributes.uuid;
@@ -58,6 +61,10 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
     await row.getByTestId('verification').getByText(/^Verified /).waitFor(WAIT);
     assert.equal(await row.getByTestId('verification').getAttribute('data-verification'), 'good');
 
+    assert.equal(await row.getByTestId('ignore-defaults').innerText(), 'node defaults: *.tmp');
+    await page.getByRole('button', { name: 'Create backup' }).click();
+    await page.getByTestId('node-defaults').getByText('*.tmp').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Cancel' }).click();
     assert.match(await page.getByTestId('backup-count').innerText(), /^1 of \d+ backups · [\d.]+ (KiB|MiB) of 10 GiB$/);
     await row.getByRole('button', { name: 'Verify to verify' }).click();
     await page.getByRole('status').getByText('to verify is good.').waitFor(WAIT);

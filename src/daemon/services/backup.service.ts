@@ -30,11 +30,14 @@ import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/serv
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 import { checkLocalArchive, VerificationFailed } from './verify.service.ts';
+import { buildBackupIgnore } from './pteroignore.ts';
 
 export interface BackupRequest {
   adapter: unknown;
   uuid: unknown;
   ignore?: unknown;
+  /** backwing: the node's default patterns (issue 17); merged below .pteroignore and `ignore`. */
+  ignore_defaults?: unknown;
   /** backwing: the owner's save hook; absent (upstream panels) = the server's default from the config. */
   save_hook?: unknown;
 }
@@ -111,9 +114,12 @@ export class BackupService {
     if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
     const adapter = req.adapter;
     if (req.ignore !== undefined && req.ignore !== null && typeof req.ignore !== 'string') throw daemonErrors.badIgnore('The ignore field must be a string.');
-    const ignore = typeof req.ignore === 'string' ? req.ignore : '';
+    const requested = typeof req.ignore === 'string' ? req.ignore : '';
+    if (req.ignore_defaults !== undefined && req.ignore_defaults !== null && typeof req.ignore_defaults !== 'string') throw daemonErrors.badIgnore('The ignore_defaults field must be a string.');
+    let ignore: string;
     try {
-      validateIgnore(ignore);
+      validateIgnore(requested);
+      ignore = await buildBackupIgnore(serverDir, { defaults: typeof req.ignore_defaults === 'string' ? req.ignore_defaults : '', request: requested });
     } catch (err) {
       throw daemonErrors.badIgnore(errorMessage(err));
     }

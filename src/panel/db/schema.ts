@@ -110,6 +110,8 @@ export interface BackupsTable {
   damage_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** 1 = created by a schedule (issue 17's quota: rotated to fit instead of failed). */
   automatic: ColumnType<number, number | undefined, number>;
+  /** The node's default ignore patterns this backup was made with (issue 17); null = none. */
+  ignore_defaults: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ServerSaveHooksTable {

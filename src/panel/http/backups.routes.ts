@@ -23,7 +23,13 @@ const CreateBody = Type.Object({
 
 const RestoreBody = Type.Object({ truncate: Type.Boolean() });
 
-const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
+const IgnoreFileObject = Type.Object({
+  object: Type.Literal('ignore_file'),
+  attributes: Type.Object({
+    ...DaemonIgnoreFile.properties,
+    node_defaults: Type.Array(Type.String(), { description: "backwing (issue 17): the node's default patterns, set by the admin; they apply below the .pteroignore and the request's own" }),
+  }),
+});
 
 export function backupObject(b: BackupRow): BackupObjectT {
   return { object: 'backup', attributes: toBackupAttributes(b) };

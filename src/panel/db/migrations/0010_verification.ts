@@ -7,7 +7,8 @@ import type { Kysely } from 'kysely';
  *   lock; only a person deletes it.
  * - `servers.backup_bytes_limit`: the storage quota beside the count limit (null = none), and
  *   `backups.automatic` (made by a schedule), which decides what a backup over quota does.
- * - `nodes.backup_ignore`: ignore patterns every backup on the node gets (newline-separated).
+ * - `nodes.backup_ignore`: ignore patterns every backup on the node gets (newline-separated), and
+ *   `backups.ignore_defaults`: the ones a backup was made with.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const ts = 'varchar(40)';
@@ -20,9 +21,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('backups').addColumn('automatic', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('servers').addColumn('backup_bytes_limit', 'bigint').execute();
   await db.schema.alterTable('nodes').addColumn('backup_ignore', 'text').execute();
+  // The node defaults a backup was made with, as sent (so its details show every source).
+  await db.schema.alterTable('backups').addColumn('ignore_defaults', 'text').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable('backups').dropColumn('ignore_defaults').execute();
   await db.schema.alterTable('nodes').dropColumn('backup_ignore').execute();
   await db.schema.alterTable('servers').dropColumn('backup_bytes_limit').execute();
   await db.schema.alterTable('backups').dropColumn('automatic').execute();

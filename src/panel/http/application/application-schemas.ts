@@ -10,6 +10,9 @@ const IntLike = Type.Union([Type.Integer(), Type.String()]);
 const BoolLike = Type.Union([Type.Boolean(), Type.Integer(), Type.String()]);
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/** backwing: `PUT /api/application/nodes/{id}/backup-ignore`. */
+export const NodeBackupIgnoreBody = Type.Object({ patterns: Nullable(Type.String({ description: 'Newline-separated patterns; empty or null clears them' })) });
+
 export const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id or uuid (servers: also the 8-character identifier)' }) });
 
 export const PageQuery = Type.Object({
@@ -93,6 +96,8 @@ const NodeAttributes = Type.Object({
   scheme: Type.String(),
   behind_proxy: Type.Boolean(),
   maintenance_mode: Type.Boolean(),
+  /** backwing (issue 17): ignore patterns every backup on the node gets; null = none. */
+  backup_ignore: Type.Optional(Nullable(Type.String())),
   daemon_listen: Type.Integer(),
   created_at: Type.String(),
   updated_at: Type.String(),

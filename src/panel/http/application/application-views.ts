@@ -43,6 +43,7 @@ export function nodeObject(n: PublicNode) {
       scheme,
       behind_proxy: false,
       maintenance_mode: n.maintenance,
+      backup_ignore: n.backupIgnore,
       daemon_listen: u.port ? Number(u.port) : scheme === 'https' ? 443 : 80,
       created_at: n.createdAt,
       updated_at: n.createdAt,

@@ -14,6 +14,7 @@ import { authenticateApplicationKey } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
 import {
+  NodeBackupIgnoreBody,
   IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody,
   UserObject, UserList, NodeObject, CreatedNodeObject, NodeList, ServerObject, ServerList,
 } from './application-schemas.ts';
@@ -187,6 +188,19 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
 
   app.get('/nodes/:id', { schema: { params: IdParams, summary: 'View a node', response: { 200: NodeObject } } }, async (request) => {
     return nodeObject(await nodeByParam((request.params as { id: string }).id));
+  });
+
+  app.put('/nodes/:id/backup-ignore', {
+    schema: {
+      params: IdParams, body: NodeBackupIgnoreBody, response: { 200: NodeObject },
+      summary: "Set the node's default ignore patterns (backwing extension)",
+      description: 'backwing extension. Newline-separated gitignore-style patterns every backup on this node gets, merged below each server\'s .pteroignore and the request\'s own patterns (the last match wins, so those can re-include). Empty or null clears them. 422 with the line when a pattern is malformed.',
+    },
+  }, async (request) => {
+    const n = await nodeByParam((request.params as { id: string }).id);
+    const body = bodyOf(request);
+    if (body.patterns !== null && typeof body.patterns !== 'string') throw PanelErrors.validation('patterns', 'string', 'The patterns field must be a string or null.');
+    return nodeObject(await nodes.setBackupIgnore(n.id, body.patterns as string | null));
   });
 
   app.post('/nodes', { schema: { body: CreateNodeBody, summary: 'Create a node; the daemon token is returned once in meta', response: { 201: CreatedNodeObject } } }, async (request, reply) => {

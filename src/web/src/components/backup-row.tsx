@@ -5,6 +5,7 @@ import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
 import { VerificationNote } from './verification-note.tsx';
+import { IgnoreDefaultsNote } from './node-defaults.tsx';
 import { ArchiveIcon, CheckIcon, DownloadIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
 
 export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel' | 'verify';
@@ -108,9 +109,10 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
         )}
-        {backup.ignored_files.length > 0 && (
+        {(backup.ignored_files.length > 0 || (backup.ignore_defaults?.length ?? 0) > 0) && (
           <p className="backup-ignored" data-testid="ignored-patterns">
             Left out: {backup.ignored_files.map((p, i) => <span key={i}>{i > 0 && ', '}<code>{p}</code></span>)}
+            <IgnoreDefaultsNote patterns={backup.ignore_defaults ?? []} first={backup.ignored_files.length === 0} />
             <span className="muted"> (and the server's .pteroignore)</span>
           </p>
         )}
