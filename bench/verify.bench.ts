@@ -13,18 +13,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createArchiveFile } from '../src/archive/index.ts';
 import { checkLocalArchive } from '../src/daemon/services/verify.service.ts';
-import { ensureTree, type Shape } from './generate-tree.ts';
-import { fsType, median } from './measure.ts';
+import { ensureTree } from './generate-tree.ts';
+import { fsType, median, subBenchArgs } from './measure.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
-const shapes = args.flatMap((a, i) => (a === '--shape' && args[i + 1] ? [args[i + 1] as Shape] : []));
-if (shapes.length === 0) shapes.push('small', 'mixed');
-const base = opt('--dir', '/dev/shm/backwing-bench');
-const rounds = Math.max(3, Number(opt('--rounds', '3')));
+const { shapes, base, rounds } = subBenchArgs(process.argv.slice(2));
 const MiB = 1024 * 1024;
 const s2 = (ms: number) => (ms / 1000).toFixed(2);
 /** This process's CPU time, every thread (the checksum worker and the inflate threadpool too). */

@@ -6,14 +6,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, openSync, readFileSync, readSync, writeSync, writeFileSync, closeSync, statSync, truncateSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, writeFileSync, statSync, truncateSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/core/logger.ts';
 import { parseDaemonConfig } from '../../src/daemon/config.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
 import { verifyTestHooks } from '../../src/daemon/services/verify.service.ts';
 import { listArchive } from '../../src/archive/index.ts';
-import { createReadStream } from 'node:fs';
+import { flipByteAt } from '../support/damage.ts';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { writeDaemonConfig } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, random } from './support/helpers.ts';
@@ -29,14 +29,6 @@ let backups: string;
 /** Several gzip members (1 MiB slices of incompressible data), so damage lands inside one. */
 const files = { 'world/region.mca': random(3_500_000), 'server.properties': 'motd=hi\n' };
 
-function flipByteAt(path: string, offset: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, offset);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, offset);
-  closeSync(fd);
-}
 
 async function backup(adapter: 'wings' | 's3', id = uuid()) {
   const res = await call('POST', `/api/servers/${SERVER}/backup`, { adapter, uuid: id, ignore: '' });

@@ -7,25 +7,18 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createArchiveFile } from '../../src/archive/index.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
+import { flipByteAt } from '../support/damage.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from './support/harness.ts';
 
 const dbs = await testDatabaseUrls();
 
-function flipByteAt(path: string, offset: number): void {
-  const fd = openSync(path, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, offset);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, offset);
-  closeSync(fd);
-}
 
 for (const db of dbs) {
   describe(`verification (${db.name})`, () => {
