@@ -196,7 +196,7 @@ export class RemoteService {
       if (backup.disk === 's3' && this.d.s3) await this.d.s3.deleteObject(this.d.s3.objectKey(server.uuid, backup.uuid));
       else await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid);
     } catch (err) {
-      // Recorded failed either way; the reconciler removes archives of failed backups it finds.
+      // Recorded failed either way (the report must land); the leftover archive is in the log for an admin.
       this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'removing a backup over quota failed');
     }
   }
