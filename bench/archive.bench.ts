@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --shape small|mixed|large|all] [--rounds 3] [--disk] [--dir PATH] [--large-size 512M] [--daemon] [--keep]`
+ * `npm run bench [-- --shape small|mixed|large|all] [--rounds 3] [--disk] [--dir PATH] [--large-size 512M] [--daemon] [--verify] [--keep]`
  *
  * Per tree shape (see generate-tree.ts), on the same tree and the same archive: `backwing archive
  * create --level best_speed` against `tar -cf - . | pigz -1 -p <cores>` and `tar -cf - . | gzip -1`,
@@ -8,7 +8,8 @@
  * comes and goes (a shared machine) touches all of them alike; the CPU seconds (user + sys of the
  * whole pipeline) are printed too, since they hardly move with the load. Trees and extraction
  * targets live in tmpfs (/dev/shm) unless --disk. --daemon adds the end-to-end daemon benchmark
- * (daemon.bench.ts) for the small and mixed trees.
+ * (daemon.bench.ts) for the small and mixed trees; --verify what reading a backup back costs
+ * (verify.bench.ts) for the same trees.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -141,6 +142,11 @@ printSummary(results);
 if (args.includes('--daemon')) {
   const daemonShapes = shapes.filter((s) => s !== 'large');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'bench/daemon.bench.ts'), '--dir', base, '--rounds', String(rounds), ...daemonShapes.flatMap((s) => ['--shape', s])], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = 1;
+}
+if (args.includes('--verify')) {
+  const verifyShapes = shapes.filter((s) => s !== 'large');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'bench/verify.bench.ts'), '--dir', base, '--rounds', String(rounds), ...verifyShapes.flatMap((s) => ['--shape', s])], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = 1;
 }
 if (!keep) fs.rmSync(work, { recursive: true, force: true });

@@ -16,18 +16,10 @@ import { join } from 'node:path';
 import { startFakePanel } from '../test/daemon/support/fake-panel.ts';
 import { startDaemonProcess } from '../test/daemon/support/daemon-process.ts';
 import { api, waitUntil } from '../test/daemon/support/helpers.ts';
-import { ensureTree, type Shape } from './generate-tree.ts';
-import { fsType, median, q, timeShell } from './measure.ts';
+import { ensureTree } from './generate-tree.ts';
+import { fsType, median, q, subBenchArgs, timeShell } from './measure.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
-};
-const shapes = args.flatMap((a, i) => (a === '--shape' && args[i + 1] ? [args[i + 1] as Shape] : []));
-if (shapes.length === 0) shapes.push('small', 'mixed');
-const base = opt('--dir', '/dev/shm/backwing-bench');
-const rounds = Math.max(3, Number(opt('--rounds', '3')));
+const { shapes, base, rounds } = subBenchArgs(process.argv.slice(2));
 const TICK_MS = 10; // /proc/<pid>/stat counts in USER_HZ = 100 on Linux
 
 function cpuMsOf(pid: number): number {

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import type { Shape } from './generate-tree.ts';
 
 export interface Timed {
   ms: number;
@@ -34,4 +35,15 @@ export function median(v: number[]): number {
 export function fsType(dir: string): string {
   const r = spawnSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+/** The `--shape S` (repeatable, default small and mixed), `--dir`, `--rounds` of the sub-benchmarks. */
+export function subBenchArgs(argv: string[]): { shapes: Shape[]; base: string; rounds: number } {
+  const opt = (name: string, def: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
+  };
+  const shapes = argv.flatMap((a, i) => (a === '--shape' && argv[i + 1] ? [argv[i + 1] as Shape] : []));
+  if (shapes.length === 0) shapes.push('small', 'mixed');
+  return { shapes, base: opt('--dir', '/dev/shm/backwing-bench'), rounds: Math.max(3, Number(opt('--rounds', '3'))) };
 }

@@ -326,3 +326,26 @@ export class IgnoreMatcher {
 export function validateIgnore(ignore: string): void {
   parseIgnore(ignore, 'ignore');
 }
+
+/** One list of patterns and where it came from (for messages and for showing every source). */
+export interface IgnoreSource {
+  source: string;
+  text: string;
+}
+
+/**
+ * Several lists as one, lowest precedence first (the last match wins, so a later list can
+ * re-include what an earlier one left out). Each list is checked on its own, so an error names
+ * the list it is in; the result is checked against the size caps too.
+ */
+export function mergeIgnoreSources(sources: readonly IgnoreSource[]): string {
+  const parts: string[] = [];
+  for (const s of sources) {
+    if (s.text.trim() === '') continue;
+    parseIgnore(s.text, s.source);
+    parts.push(s.text.endsWith('\n') ? s.text : `${s.text}\n`);
+  }
+  const merged = parts.join('');
+  parseIgnore(merged, 'merged ignore');
+  return merged;
+}

@@ -15,8 +15,9 @@ export type {
 export { ArchiveError } from './archive-error.ts';
 export { createArchive, resolveLevel } from './create.ts';
 export { createArchiveFile } from './create-file.ts';
-export { validateIgnore, IgnoreMatcher } from './ignore-rules.ts';
+export { validateIgnore, IgnoreMatcher, mergeIgnoreSources, type IgnoreSource } from './ignore-rules.ts';
 export { extractArchive } from './extract.ts';
 export { listArchive, verifyArchive } from './inspect.ts';
 export { decodeIndex, IndexCorruptError, IndexMismatchError, normalIndexPath, type BackupIndex, type IndexEntry } from './backup-index.ts';
 export { buildIndex, fileSource, IndexView, readIndexedFile, readIndexedTar, type ArchiveSource } from './index-reader.ts';
+export { checkArchive, type CheckExpectation, type CheckOptions, type CheckOutcome } from './check.ts';

@@ -6,7 +6,8 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isAppError } from '../core/app-error.ts';
+import { errorMessage, isAppError } from '../core/app-error.ts';
+import { shortBytes } from '../core/bytes.ts';
 import { CliError } from '../core/cli-error.ts';
 import { resolvePanelConfig, type PanelConfigOptions } from './panel.command.ts';
 import type { PanelContext } from '../panel/context.ts';
@@ -179,6 +180,33 @@ export function registerAdminCommands(program: Command): void {
       });
     });
 
+  withCommonOptions(node.command('ignore'))
+    .description("Set the patterns every backup on a node leaves out (merged below each server's .pteroignore and the request's own)")
+    .argument('<node>', 'node uuid or name')
+    .option('--file <path>', 'read the patterns from a file (one per line)')
+    .option('--pattern <pattern...>', 'patterns given on the command line')
+    .option('--clear', 'remove the node defaults')
+    .action(async (ref: string, opts: CommonOptions & { file?: string; pattern?: string[]; clear?: boolean }) => {
+      const given = [opts.file !== undefined, opts.pattern !== undefined, opts.clear === true].filter(Boolean).length;
+      if (given !== 1) throw new CliError('node ignore: give exactly one of --file, --pattern or --clear');
+      let text: string | null = null;
+      if (opts.file !== undefined) {
+        try {
+          text = readFileSync(opts.file, 'utf8');
+        } catch (err) {
+          throw new CliError(`node ignore: cannot read ${opts.file}: ${errorMessage(err)}`);
+        }
+      } else if (opts.pattern) text = opts.pattern.join('\n');
+      await withContext('node ignore', opts, async (ctx) => {
+        const n = await ctx.services.nodes.find(ref);
+        if (!n) throw new CliError(`node ignore: no node with uuid or name "${ref}"`);
+        const updated = await ctx.services.nodes.setBackupIgnore(n.id, text);
+        const lines = (updated.backupIgnore ?? '').split('\n').filter((l) => l.trim() !== '');
+        print(opts, { node: updated.uuid, backup_ignore: updated.backupIgnore },
+          lines.length === 0 ? `node ${updated.name}: no default ignore patterns` : `node ${updated.name}: every backup leaves out\n${lines.map((l) => `  ${l}`).join('\n')}`);
+      });
+    });
+
   withCommonOptions(node.command('list'))
     .description('List nodes')
     .action(async (opts: CommonOptions) => {
@@ -196,8 +224,10 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--owner <email>', "owner's email (or user uuid)")
     .requiredOption('--node <node>', 'node uuid or name')
     .option('--backup-limit <n>', 'how many backups the server may keep (0 disables backups)', '0')
-    .action(async (opts: CommonOptions & { name: string; owner: string; node: string; backupLimit: string }) => {
+    .option('--backup-bytes-limit <bytes>', "storage quota for the server's backups in bytes (0 = none)", '0')
+    .action(async (opts: CommonOptions & { name: string; owner: string; node: string; backupLimit: string; backupBytesLimit: string }) => {
       if (!/^\d+$/.test(opts.backupLimit)) throw new CliError(`server create: --backup-limit must be a whole number, got "${opts.backupLimit}"`);
+      const bytesLimit = wholeBytes('server create', opts.backupBytesLimit);
       await withContext('server create', opts, async (ctx) => {
         const owner = (await ctx.services.users.findByEmail(opts.owner.toLowerCase())) ?? (await ctx.services.users.findByUuid(opts.owner));
         if (!owner) throw new CliError(`server create: no user with email or uuid "${opts.owner}"`);
@@ -205,15 +235,35 @@ export function registerAdminCommands(program: Command): void {
         if (!n) throw new CliError(`server create: no node with uuid or name "${opts.node}"`);
         let s;
         try {
-          s = await ctx.services.servers.create({ name: opts.name, ownerId: owner.id, nodeId: n.id, backupLimit: Number(opts.backupLimit) });
+          s = await ctx.services.servers.create({ name: opts.name, ownerId: owner.id, nodeId: n.id, backupLimit: Number(opts.backupLimit), backupBytesLimit: bytesLimit });
         } catch (err) {
           if (isAppError(err) && err.code === 'DaemonConnectionException') {
             throw new CliError(`server create: the daemon of node "${n.name}" (${n.url}) did not accept the server, nothing was created: ${err.message}`);
           }
           throw err;
         }
-        print(opts, { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner: owner.email, node: n.uuid, backup_limit: s.backupLimit },
-          `created server ${s.name} (identifier ${s.identifier}, uuid ${s.uuid}) on node ${n.name}, owner ${owner.email}, backup limit ${s.backupLimit}`);
+        print(opts, { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner: owner.email, node: n.uuid, backup_limit: s.backupLimit, backup_bytes_limit: s.backupBytesLimit },
+          `created server ${s.name} (identifier ${s.identifier}, uuid ${s.uuid}) on node ${n.name}, owner ${owner.email}, backup limit ${s.backupLimit}${s.backupBytesLimit ? `, storage quota ${shortBytes(s.backupBytesLimit)}` : ''}`);
+      });
+    });
+
+  withCommonOptions(server.command('limits'))
+    .description("Change a server's backup limits: how many, and how many bytes (the storage quota)")
+    .argument('<server>', 'server identifier or uuid')
+    .option('--backup-limit <n>', 'how many backups the server may keep (0 disables backups)')
+    .option('--backup-bytes-limit <bytes>', "storage quota for the server's backups in bytes (0 = none)")
+    .action(async (ref: string, opts: CommonOptions & { backupLimit?: string; backupBytesLimit?: string }) => {
+      if (opts.backupLimit !== undefined && !/^\d+$/.test(opts.backupLimit)) throw new CliError(`server limits: --backup-limit must be a whole number, got "${opts.backupLimit}"`);
+      const bytesLimit = opts.backupBytesLimit === undefined ? undefined : wholeBytes('server limits', opts.backupBytesLimit);
+      await withContext('server limits', opts, async (ctx) => {
+        const found = await ctx.services.servers.find(ref);
+        if (!found) throw new CliError(`server limits: no server with identifier or uuid "${ref}"`);
+        const s = await ctx.services.servers.update(found.id, {
+          ...(opts.backupLimit !== undefined ? { backupLimit: Number(opts.backupLimit) } : {}),
+          ...(bytesLimit !== undefined ? { backupBytesLimit: bytesLimit } : {}),
+        });
+        print(opts, { identifier: s.identifier, backup_limit: s.backupLimit, backup_bytes_limit: s.backupBytesLimit },
+          `server ${s.identifier}: backup limit ${s.backupLimit}, storage quota ${s.backupBytesLimit ? `${shortBytes(s.backupBytesLimit)} (${s.backupBytesLimit} bytes)` : 'none'}`);
       });
     });
 
@@ -227,10 +277,16 @@ export function registerAdminCommands(program: Command): void {
           all.push(...r.rows);
           if (r.rows.length < 100) break;
         }
-        const rows = all.map((s) => ({ id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner_id: s.ownerId, node_id: s.nodeId, status: s.status, backup_limit: s.backupLimit }));
+        const rows = all.map((s) => ({ id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, owner_id: s.ownerId, node_id: s.nodeId, status: s.status, backup_limit: s.backupLimit, backup_bytes_limit: s.backupBytesLimit }));
         print(opts, { servers: rows }, rows.length === 0 ? 'no servers' : rows.map((s) => `${s.identifier}\t${s.name}\t${s.uuid}\tbackups ${s.backup_limit}`).join('\n'));
       });
     });
 
   registerDestinationCommands(admin, { withCommonOptions, withContext, print });
+}
+
+/** A byte count from the command line: digits only, 0 = none. */
+function wholeBytes(command: string, v: string): number | null {
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new CliError(`${command}: --backup-bytes-limit must be a whole number of bytes, got "${v}"`);
+  return Number(v) === 0 ? null : Number(v);
 }

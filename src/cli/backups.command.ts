@@ -38,7 +38,8 @@ export function registerBackupsCommands(program: Command): void {
       'after',
       `
 Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore failed (--wait);
-4 --wait timed out; 5 downloaded file does not match the panel's sha256; 130 interrupted.`,
+4 --wait timed out; 5 downloaded file does not match the panel's sha256; 6 verify found the
+backup damaged; 130 interrupted.`,
     );
 
   backups
@@ -201,6 +202,23 @@ Exit codes: 0 done; 1 error (one-line reason on stderr); 3 the backup/restore fa
     });
 
   backups
+    .command('verify')
+    .description('read a backup back now: checksum recomputed, archive walked to the end (backwing extension)')
+    .argument('<server>', 'server identifier or uuid')
+    .argument('<backup>', 'backup uuid')
+    .action(async (server: string, backup: string, _o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const b = await api(g).verifyBackup(server, backup);
+      if (g.json) printJson(b);
+      if (b.verification === 'good') {
+        if (!g.json) print(`backup ${b.uuid} ("${b.name}") is good: read back at ${b.verified_at}`);
+        return;
+      }
+      // With --json the document above already went out; the reason still goes to stderr.
+      throw new CliError(`backup ${b.uuid} ("${b.name}") is damaged: ${b.damage_reason ?? 'no reason recorded'}`, EXIT.damaged);
+    });
+
+  backups
     .command('cancel')
     .description('stop a running backup, or the restore running from this backup (backwing extension)')
     .argument('<server>', 'server identifier or uuid')
@@ -298,9 +316,16 @@ function printBackup(b: BackupAttributes): void {
     ['ignored', b.ignored_files.length ? b.ignored_files.join(', ') : '-'],
     ['created', b.created_at],
     ['completed', b.completed_at ?? '-'],
+    ['verified', verificationText(b)],
     ...(status(b) === 'failed' ? [['why', failureReasonText(b)] as [string, string]] : []),
   ];
   for (const [k, v] of rows) print(`${k.padEnd(10)} ${v}`);
+}
+
+/** backwing's last verification; an upstream panel has none. */
+function verificationText(b: BackupAttributes): string {
+  if (!b.verified_at || !b.verification) return 'never';
+  return b.verification === 'good' ? `good (${b.verified_at})` : `DAMAGED (${b.verified_at}): ${b.damage_reason ?? 'no reason recorded'}`;
 }
 
 /** The stored reason (backwing's `failure_reason`); an upstream panel has none. */

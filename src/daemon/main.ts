@@ -15,6 +15,7 @@ import { JobJournal } from './services/job-journal.ts';
 import { SourceSizes } from './services/source-sizes.ts';
 import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
+import { VerifyService } from './services/verify.service.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { BackupIndexes } from './services/backup-indexes.ts';
 import { BrowseService } from './services/browse.service.ts';
@@ -142,12 +143,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
   const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist) });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }), runningBackups: () => backups.runningCount });
   const deps: DaemonHttpDeps = {
     config,
     logger,
     registry,
     backups,
     restores,
+    verifications,
     store,
     control,
     browse,
@@ -186,6 +189,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     closing ??= (async () => {
       logger.info('daemon shutting down');
       // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
+      verifications.close();
       await Promise.all([backups.close(), restores.close(), owed]);
       await outbox.close();
       lifetime.abort(new Error('daemon closed'));
@@ -216,6 +220,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       registry: unused as never,
       backups: unused as never,
       restores: unused as never,
+      verifications: unused as never,
       store: unused as never,
       control: unused as never,
       inventory: unused as never,

@@ -46,6 +46,21 @@ export interface PanelConfig {
   loginAttemptLimit: number;
   /** Job notifications (docs/notifications.md). */
   notify: NotifyConfig;
+  /** Backup verification (docs/verification.md). */
+  verify: VerifyConfig;
+}
+
+export interface VerifyConfig {
+  /** After every S3 backup, read the whole object back through the node (costs egress); else HEAD for its size only. */
+  s3ReadBack: boolean;
+  /** Every successful backup is re-verified when its last verification is older than this; 0 = no schedule. */
+  intervalDays: number;
+  /** Bytes per second a scheduled verification reads at most (0 = the node's own limit). */
+  readLimit: number;
+  /** How often the schedule looks for due backups. */
+  checkIntervalSeconds: number;
+  /** The panel's wait for one verification on a node. */
+  timeoutSeconds: number;
 }
 
 export type NotifyFormat = 'generic' | 'discord';
@@ -209,6 +224,13 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     clientRateLimitPerMinute: readInt(env, 'APP_API_CLIENT_RATELIMIT', 720, 0),
     loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
     notify: readNotifyConfig(env, appUrl),
+    verify: {
+      s3ReadBack: readBool(env, 'BACKUP_VERIFY_S3_READ_BACK', false),
+      intervalDays: readInt(env, 'BACKUP_VERIFY_INTERVAL_DAYS', 7, 0),
+      readLimit: readInt(env, 'BACKUP_VERIFY_READ_LIMIT', 25 * 1024 * 1024, 0),
+      checkIntervalSeconds: readInt(env, 'BACKUP_VERIFY_CHECK_INTERVAL', 300, 1),
+      timeoutSeconds: readInt(env, 'BACKUP_VERIFY_TIMEOUT', 3600, 1),
+    },
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);

@@ -17,6 +17,8 @@ import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
 import { RemoteService } from './services/remote.service.ts';
+import { VerificationService } from './services/verification.service.ts';
+import { StorageQuotaService } from './services/storage-quota.ts';
 import { ServerControlService } from './services/server-control.service.ts';
 import { ServersService } from './services/servers.service.ts';
 import { SessionsService } from './services/sessions.service.ts';
@@ -42,6 +44,8 @@ export interface PanelServices {
   backups: BackupsService;
   backupFiles: BackupFilesService;
   remote: RemoteService;
+  /** Reading stored archives back (docs/verification.md). */
+  verification: VerificationService;
   serverControl: ServerControlService;
   activity: ActivityService;
   /** The owner's per-server notification webhooks (docs/notifications.md). */
@@ -125,6 +129,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
   const sessions = new SessionsService(deps, users);
+  const notifications = new NotificationQueue(deps);
+  const verification = new VerificationService(deps, activity, notifications);
   const backups = new BackupsService(deps, activity, copies);
   const services: PanelServices = {
     users,
@@ -136,7 +142,8 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     subusers: new SubusersService(deps, users),
     backups,
     backupFiles: new BackupFilesService(deps, activity, backups),
-    remote: new RemoteService(deps, activity, new NotificationQueue(deps)),
+    remote: new RemoteService(deps, activity, notifications, verification, new StorageQuotaService(deps, activity, backups)),
+    verification,
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),

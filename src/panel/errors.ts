@@ -46,6 +46,10 @@ export const PanelErrors = {
     new AppError('BadRequestHttpException', 400, 'This backup cannot be downloaded at this time: not completed or failed.'),
   unknownDisk: () =>
     new AppError('BadRequestHttpException', 400, 'The backup requested references an unknown disk driver type and cannot be downloaded.'),
+  overStorageQuota: (reason: string) =>
+    new AppError('BackupStorageQuotaException', 400, reason),
+  backupNotVerifiable: () =>
+    new AppError('BackupNotVerifiable', 409, 'This backup cannot be verified: it has not completed successfully, so there is no archive to read back.'),
   backupNotRunning: () =>
     new AppError('BackupNotRunning', 409, 'This backup is not running any more, so there is nothing to cancel.'),
   restoreNotRunning: () =>

@@ -10,6 +10,7 @@ import { createPanelMetrics } from './http/metrics.plugin.ts';
 import { startScheduler } from './scheduler/schedule-module.ts';
 import { startReconciler } from './reconcile/reconciler.ts';
 import { NotificationDispatcher, startNotificationTimer } from './notify/dispatcher.ts';
+import { startVerificationTimer } from './services/verification-schedule.ts';
 
 export interface PanelHandle {
   url: string;
@@ -66,7 +67,7 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
   const notifications = startNotificationTimer(new NotificationDispatcher(ctx.deps), config.notify.drainIntervalMs, logger);
-  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx), notifications];
+  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx), notifications, startVerificationTimer(ctx.deps, ctx.services.verification)];
   for (const t of opts.backgroundTasks ?? []) tasks.push(t(ctx));
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;

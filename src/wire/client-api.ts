@@ -35,6 +35,14 @@ export const BackupAttributes = Type.Object({
   destination: Type.Optional(Nullable(Type.String())),
   /** backwing: verified copies at other destinations (3-2-1); the UI shows "2 copies" for 1. */
   copies: Type.Optional(Type.Integer()),
+  /** backwing (issue 17): when the stored archive was last read back; null = never verified. */
+  verified_at: Type.Optional(Nullable(Type.String())),
+  /** backwing: the last verification's result; 'damaged' keeps the row and lock until a person deletes it. */
+  verification: Type.Optional(Nullable(Type.Union([Type.Literal('good'), Type.Literal('damaged')]))),
+  /** backwing: what the last verification found wrong (short, user-safe); null unless damaged. */
+  damage_reason: Type.Optional(Nullable(Type.String())),
+  /** backwing (issue 17): the node's default ignore patterns this backup was made with (below .pteroignore and `ignored_files`). */
+  ignore_defaults: Type.Optional(Type.Array(Type.String())),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 
@@ -59,6 +67,8 @@ export const BackupList = Type.Object({
   meta: Type.Object({
     /** Non-failed backups (in progress + successful): what counts against the limit. */
     backup_count: Type.Integer(),
+    /** backwing (issue 17): bytes the server's successful backups take, what counts against `feature_limits.backup_bytes`. */
+    backup_bytes: Type.Optional(Type.Integer()),
     pagination: Pagination,
   }),
 });
@@ -95,6 +105,8 @@ export const FeatureLimits = Type.Object({
   databases: Type.Integer(),
   allocations: Type.Integer(),
   backups: Type.Integer(),
+  /** backwing (issue 17): storage quota in bytes for the server's backups; null = none. */
+  backup_bytes: Type.Optional(Nullable(Type.Integer())),
 });
 
 /** `GET /api/client/servers/{server}` attributes (the subset backwing manages). */
@@ -140,6 +152,8 @@ export const BACKUP_ACTIVITY_EVENTS = [
   'server:backup.delete',
   'server:backup.complete',
   'server:backup.fail',
+  'server:backup.verify',
+  'server:backup.damaged',
 ] as const;
 
 /** backwing: `GET /api/client/servers/{server}/backups/{backup}/compare?with={other}`. */

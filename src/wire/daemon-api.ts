@@ -15,6 +15,7 @@ export const DaemonBackupRequest = Type.Object({
   adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
+  ignore_defaults: Type.Optional(Type.String({ description: 'backwing extension: the node\'s (and game\'s) default patterns, set by the admin; lowest precedence: the server\'s .pteroignore and `ignore` come after them' })),
   /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
   save_hook: Type.Optional(SaveHook),
 });
@@ -159,3 +160,30 @@ export const BackupFileList = Type.Object({
   per_page: Type.Integer({ minimum: 1 }),
 });
 export type BackupFileList = Static<typeof BackupFileList>;
+/**
+ * backwing extension: `POST /api/servers/:server/backup/:backup/verify` — read a stored archive
+ * back (local file, or an S3 object through `download_url`, a presigned GET), hash it and walk its
+ * tar stream to the end. Nothing is written. Answers when done (verifications run one at a time
+ * per node); a damaged archive is a 200 with `result: "damaged"` and the reason.
+ */
+export const DaemonVerifyRequest = Type.Object({
+  adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
+  download_url: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Presigned GET of the S3 object (s3 only)' })),
+  size: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Bytes the backup recorded' })),
+  checksum: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'Hex digest the backup recorded' })),
+  checksum_type: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'sha256 or sha1' })),
+  read_limit: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Bytes per second to read at most (0/absent: the node\'s system.backups.verify_read_limit)' })),
+  yield_to_backups: Type.Optional(Type.Boolean({ description: 'A scheduled verification: the read pauses while a backup runs on this node' })),
+});
+export type DaemonVerifyRequest = Static<typeof DaemonVerifyRequest>;
+
+export const DaemonVerifyResult = Type.Object({
+  result: Type.Union([Type.Literal('good'), Type.Literal('damaged')]),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'What is wrong, when damaged' }),
+  size: Type.Integer({ description: 'Bytes read' }),
+  checksum: Type.Union([Type.String(), Type.Null()]),
+  checksum_type: Type.Union([Type.String(), Type.Null()]),
+  entries: Type.Union([Type.Integer(), Type.Null()], { description: 'tar entries walked' }),
+  duration_ms: Type.Integer(),
+});
+export type DaemonVerifyResult = Static<typeof DaemonVerifyResult>;

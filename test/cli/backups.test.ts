@@ -283,6 +283,25 @@ describe('backwing backups against a running stack', () => {
     assert.equal((await cli(['delete', S, created.uuid])).code, 0);
   });
 
+  test('verify: exit 0 when good; a damaged archive exits 6 with the reason and stays listed', async () => {
+    const created = json<Backup>(await cli(['create', S, '--name', 'to-verify', '--wait', '--json', '--poll', '0.5']));
+    const good = await cli(['verify', S, created.uuid]);
+    assert.equal(good.code, 0, good.stderr);
+    assert.match(good.stdout, /is good: read back at /);
+    const archive = join(stack.info.data_dir, 'backups', `${created.uuid}.tar.gz`);
+    const buf = await readFile(archive);
+    // Past the last gzip member's header: a small archive may be a single member.
+    buf[buf.length - 6] ^= 0xff;
+    await writeFile(archive, buf);
+    const bad = await cli(['verify', S, created.uuid, '--json']);
+    assert.equal(bad.code, 6, `stdout:\n${bad.stdout}\nstderr:\n${bad.stderr}`);
+    assert.match(oneLine(bad), /is damaged: (CRC|length) mismatch/);
+    assert.equal(json<{ verification: string }>(bad).verification, 'damaged');
+    const shown = await cli(['show', S, created.uuid]);
+    assert.match(shown.stdout, /verified +DAMAGED/);
+    assert.equal((await cli(['delete', S, created.uuid])).code, 0);
+  });
+
   test('a backup that fails on the daemon exits 3 with the reason', async () => {
     const vol = join(stack.info.data_dir, 'volumes', stack.info.server_uuid);
     const moved = `${vol}.away`;
@@ -400,7 +419,7 @@ describe('backwing backups against a running stack', () => {
   });
 
   test('every backups subcommand has --help', async () => {
-    for (const sub of ['', 'list', 'show', 'create', 'download', 'lock', 'unlock', 'restore', 'delete']) {
+    for (const sub of ['', 'list', 'show', 'create', 'download', 'lock', 'unlock', 'restore', 'delete', 'verify']) {
       const r = await runCli(['backups', ...(sub ? [sub] : []), '--help']);
       assert.equal(r.code, 0, `${sub}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: backwing backups/m);

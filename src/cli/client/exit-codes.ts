@@ -13,4 +13,6 @@ export const EXIT = {
   timeout: 4,
   /** download: the file arrived but its sha256 does not match the panel's checksum. */
   checksumMismatch: 5,
+  /** verify: the backup was read back and is damaged (the reason is on stderr). */
+  damaged: 6,
 } as const;

@@ -126,6 +126,14 @@ export class PanelApi {
     await this.#json<unknown>('POST', `${this.#server(server)}/backups/${enc(backup)}/cancel`);
   }
 
+  /**
+   * backwing extension: the node reads the backup back now (needs backup.read); answers with the
+   * backup and its `verification` once done, so it may take as long as reading the archive.
+   */
+  async verifyBackup(server: string, backup: string): Promise<BackupAttributes> {
+    return (await this.#json<BackupObject>('POST', `${this.#server(server)}/backups/${enc(backup)}/verify`, undefined, VERIFY_TIMEOUT_MS)).attributes;
+  }
+
   /** backwing extension: stops the server's running restore (needs backup.restore). */
   async cancelRestore(server: string): Promise<void> {
     await this.#json<unknown>('POST', `${this.#server(server)}/restore/cancel`);
@@ -153,7 +161,7 @@ export class PanelApi {
     return `/api/client/servers/${enc(server)}`;
   }
 
-  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #json<T>(method: string, path: string, body?: unknown, timeoutMs = this.#timeoutMs): Promise<T> {
     const url = `${this.baseUrl}${path}`;
     let res: Response;
     try {
@@ -165,7 +173,7 @@ export class PanelApi {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new CliError(`cannot reach the panel at ${this.baseUrl}: ${networkReason(err)}`);
@@ -180,6 +188,9 @@ export class PanelApi {
     }
   }
 }
+
+/** fetch gives up on response headers after 300 s anyway; a longer verification keeps running on the panel. */
+const VERIFY_TIMEOUT_MS = 295_000;
 
 function enc(s: string): string {
   return encodeURIComponent(s);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonVerifyRequest, DaemonVerifyResult } from '../../wire/daemon-api.ts';
 import { readPteroignoreFile } from '../services/pteroignore.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -43,6 +43,21 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
       const server = await deps.registry.resolve(req.params.server);
       const file = await readPteroignoreFile(server.dir);
       return { state: file.state, content: file.text, size: file.size };
+    },
+  );
+
+  app.post<{ Params: { server: string; backup: string }; Body: DaemonVerifyRequest }>(
+    '/api/servers/:server/backup/:backup/verify',
+    {
+      schema: {
+        summary: 'Verify a stored backup (backwing extension)',
+        description: 'backwing extension, not in Wings. Reads the archive back from where it is stored (this node\'s disk, or the S3 object through `download_url`), recomputes its checksum and walks its tar stream to the end; nothing is written. Verifications run one at a time per node and answer when done. A damaged archive is a 200 with `result: "damaged"` and the reason.',
+        tags: ['backups'], params: BackupParams, body: DaemonVerifyRequest, response: { 200: DaemonVerifyResult, ...errors },
+      },
+    },
+    async (req): Promise<DaemonVerifyResult> => {
+      const server = await deps.registry.resolve(req.params.server);
+      return deps.verifications.verify(server.uuid, req.params.backup, req.body);
     },
   );
 

@@ -4,6 +4,7 @@ import type { DaemonMetrics } from '../metrics.ts';
 import type { EventHub } from '../ws/event-hub.ts';
 import type { BackupService } from '../services/backup.service.ts';
 import type { RestoreService } from '../services/restore.service.ts';
+import type { VerifyService } from '../services/verify.service.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
 import type { ServerControl } from '../control/server-control.ts';
@@ -18,6 +19,7 @@ export interface DaemonHttpDeps {
   registry: ServerRegistry;
   backups: BackupService;
   restores: RestoreService;
+  verifications: VerifyService;
   store: BackupStore;
   control: ServerControl;
   inventory: InventoryService;

@@ -34,11 +34,15 @@ import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hoo
 import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
+import { checkLocalArchive, VerificationFailed } from './verify.service.ts';
+import { buildBackupIgnore } from './pteroignore.ts';
 
 export interface BackupRequest {
   adapter: unknown;
   uuid: unknown;
   ignore?: unknown;
+  /** backwing: the node's default patterns (issue 17); merged below .pteroignore and `ignore`. */
+  ignore_defaults?: unknown;
   /** backwing: the owner's save hook; absent (upstream panels) = the server's default from the config. */
   save_hook?: unknown;
 }
@@ -115,9 +119,12 @@ export class BackupService {
     if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
     const adapter = req.adapter;
     if (req.ignore !== undefined && req.ignore !== null && typeof req.ignore !== 'string') throw daemonErrors.badIgnore('The ignore field must be a string.');
-    const ignore = typeof req.ignore === 'string' ? req.ignore : '';
+    const requested = typeof req.ignore === 'string' ? req.ignore : '';
+    if (req.ignore_defaults !== undefined && req.ignore_defaults !== null && typeof req.ignore_defaults !== 'string') throw daemonErrors.badIgnore('The ignore_defaults field must be a string.');
+    let ignore: string;
     try {
-      validateIgnore(ignore);
+      validateIgnore(requested);
+      ignore = await buildBackupIgnore(serverDir, { defaults: typeof req.ignore_defaults === 'string' ? req.ignore_defaults : '', request: requested });
     } catch (err) {
       throw daemonErrors.badIgnore(errorMessage(err));
     }
@@ -232,6 +239,9 @@ export class BackupService {
       if (adapter === 'wings') {
         const archivePath = await store.prepareArchive(uuid, job.serverUuid);
         result = await createArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
+        // Read back before it is reported good (issue 17): what is on disk is what was written.
+        const check = await checkLocalArchive(archivePath, { size: result.size, checksumType: result.checksumType, checksum: result.checksum }, { signal: job.controller.signal });
+        if (!check.good) throw new VerificationFailed(check.reason);
         // Without it the backup is still whole: the first browse builds the index from the archive.
         if (result.index) {
           const index = result.index;
@@ -280,6 +290,7 @@ export class BackupService {
       if (config.panelKind === 'backwing') {
         report.changed_files = changed;
         if (indexSize !== null) report.index_size = indexSize;
+        if (adapter === 'wings') report.verified = true;
       }
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });

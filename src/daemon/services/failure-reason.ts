@@ -70,6 +70,7 @@ export function failureReasonOf(err: unknown, signal?: AbortSignal): string {
     case 'EPERM': return FailureReasons.permission;
     default: break;
   }
+  if (err instanceof Error && err.name === 'VerificationFailed') return err.message;
   if (appErrorIn(err, 'E_ARCHIVE_CORRUPT')) return FailureReasons.corrupt;
   if (appErrorIn(err, 'E_ARCHIVE_TRUNCATED')) return FailureReasons.truncated;
   if (appErrorIn(err, 'E_ARCHIVE_ROOT')) return "the server's directory is missing";

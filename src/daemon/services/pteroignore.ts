@@ -1,11 +1,13 @@
 /**
  * Reads a server's `.pteroignore` the way the daemon may touch a user-controlled file: the name is
  * opened without following a link and without blocking on a FIFO, only a regular file counts, and
- * no more than the ignore-list cap is read. Used by the size pre-scan and the ignore-file route.
+ * no more than the ignore-list cap is read. Used by the size pre-scan, the ignore-file route and
+ * `buildBackupIgnore`, where every source of a backup's patterns is merged.
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mergeIgnoreSources } from '../../archive/index.ts';
 
 /** The archive refuses an ignore list above 32 KiB; reading more than that would be wasted. */
 export const PTEROIGNORE_MAX_BYTES = 32 * 1024;
@@ -50,4 +52,21 @@ export async function readPteroignoreFile(serverDir: string): Promise<Pteroignor
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The patterns a backup of `serverDir` applies, every source merged in the one place (issue 17),
+ * lowest precedence first: the node's (and game's) defaults the panel sends, then the server's
+ * `.pteroignore`, then the request's own list. The archive engine reads `.pteroignore` again and
+ * puts it first; with the last match winning that changes nothing (the copy here, after the
+ * defaults, is the one that counts).
+ */
+export async function buildBackupIgnore(serverDir: string, input: { defaults: string; request: string }): Promise<string> {
+  if (input.defaults.trim() === '') return input.request;
+  const file = await readPteroignoreFile(serverDir);
+  return mergeIgnoreSources([
+    { source: 'node defaults', text: input.defaults },
+    { source: '.pteroignore', text: file.state === 'present' ? file.text : '' },
+    { source: 'ignore', text: input.request },
+  ]);
 }

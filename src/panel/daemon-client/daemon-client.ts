@@ -4,9 +4,11 @@
  * another archive. Every failure is a DaemonConnectionError shaped like upstream's exception, so
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -44,6 +46,11 @@ export interface DaemonClient {
   backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupS3Urls): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
+  /**
+   * backwing: reads a stored archive back (issue 17); answers when the node is done (it verifies
+   * one archive at a time), so the call waits up to `timeoutMs` rather than the usual timeout.
+   */
+  verifyBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonVerifyRequest, timeoutMs: number): Promise<DaemonVerifyResult>;
 }
 
 /** backwing: presigned URLs of an S3 backup's archive and index object, for the daemon to read. */
@@ -131,6 +138,36 @@ function readErrorBody(text: string): { error?: string; requestId?: string } {
     // not JSON: fall through and use the text as the message
   }
   return { error: trimmed.slice(0, 500) };
+}
+
+/**
+ * One POST that may take as long as `timeoutMs` to answer (a verification reading a large archive
+ * at a bandwidth limit). fetch cannot: its dispatcher gives up on response headers after 300 s.
+ */
+function longPost(url: string, token: string, body: unknown, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const payload = JSON.stringify(body);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      signal: AbortSignal.timeout(timeoutMs),
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        // A verification answer is a few hundred bytes; anything huge is not one.
+        if (size > 1 << 20) req.destroy(new Error('answer too large'));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger } = {}): DaemonClient {
@@ -249,6 +286,28 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`, undefined, s3Headers(s3));
       const r = checked(Type.Union([BackupFileEntry, Type.Object({ status: Type.Literal('building') })]), text, 'cannot read the files of a backup');
       return 'status' in r ? 'building' : r;
+    },
+    async verifyBackup(node, serverUuid, backupUuid, body, verifyTimeoutMs) {
+      const path = `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`;
+      const res = await longPost(joinUrl(node.url, path), node.token, body, verifyTimeoutMs).catch((err: unknown) => {
+        logger.warn({ path, err: errorMessage(err) }, 'daemon unreachable');
+        throw new DaemonConnectionError(504, DAEMON_UNREACHABLE_MESSAGE, { cause: err });
+      });
+      if (res.status < 200 || res.status >= 300) {
+        const parsedErr = readErrorBody(res.text);
+        const detail = (parsedErr.error ?? `HTTP ${res.status}`).replace(/[.\s]+$/, '');
+        throw new DaemonConnectionError(res.status >= 400 ? res.status : 502, `An error occurred on the remote host: ${detail}. (request id: ${parsedErr.requestId ?? '<empty>'})`, { daemonStatus: res.status, requestId: parsedErr.requestId, daemonError: parsedErr.error });
+      }
+      const text = res.text;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      // A daemon without the route (Wings) or a garbled answer proves nothing about the archive.
+      if (!Value.Check(DaemonVerifyResult, parsed)) throw new DaemonConnectionError(502, 'The machine running this server cannot verify backups (it answered something other than a verification).', {});
+      return parsed;
     },
     async removeArchive(node, backupUuid) {
       await call(node, 'DELETE', `/api/backwing/archives/${seg(backupUuid)}`);

@@ -50,6 +50,8 @@ export interface NodesTable {
   daemon_token_id: string;
   daemon_token: string;
   maintenance: Flag;
+  /** Ignore patterns every backup on this node gets (issue 17); null = none. */
+  backup_ignore: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
   /** Where this node's backups go (destinations.id); null = the default destination. */
@@ -65,6 +67,8 @@ export interface ServersTable {
   node_id: number;
   status: string | null;
   backup_limit: ColumnType<number, number | undefined, number>;
+  /** Storage quota in bytes beside the count limit (issue 17); null = none. */
+  backup_bytes_limit: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: string;
   updated_at: string;
   /** Overrides the node's destination for this server's new backups; null = the node's. */
@@ -108,6 +112,14 @@ export interface BackupsTable {
   index_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   /** The destination the archive went to (fixed at creation); null = the default destination. */
   destination_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The last read-back of the stored archive (issue 17); null = never verified. */
+  verified_at: ColumnType<string | null, string | null | undefined, string | null>;
+  verification: ColumnType<'good' | 'damaged' | null, 'good' | 'damaged' | null | undefined, 'good' | 'damaged' | null>;
+  damage_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 = created by a schedule (issue 17's quota: rotated to fit instead of failed). */
+  automatic: ColumnType<number, number | undefined, number>;
+  /** The node's default ignore patterns this backup was made with (issue 17); null = none. */
+  ignore_defaults: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ServerSaveHooksTable {

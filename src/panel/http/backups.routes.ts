@@ -28,7 +28,13 @@ const RestoreBody = Type.Object({
   keep_newer: Type.Optional(Type.Boolean({ description: 'backwing extension, with paths: keep a file on the server that is newer than its copy in the backup (default: overwrite).' })),
 });
 
-const IgnoreFileObject = Type.Object({ object: Type.Literal('ignore_file'), attributes: DaemonIgnoreFile });
+const IgnoreFileObject = Type.Object({
+  object: Type.Literal('ignore_file'),
+  attributes: Type.Object({
+    ...DaemonIgnoreFile.properties,
+    node_defaults: Type.Array(Type.String(), { description: "backwing (issue 17): the node's default patterns, set by the admin; they apply below the .pteroignore and the request's own" }),
+  }),
+});
 
 export function backupObject(b: BackupRow, placement?: BackupPlacement): BackupObjectT {
   return { object: 'backup', attributes: toBackupAttributes(b, placement) };
@@ -59,7 +65,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     return {
       object: 'list',
       data: r.rows.map((b) => backupObject(b, placements.get(b.id))),
-      meta: { backup_count: r.backupCount, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
+      meta: { backup_count: r.backupCount, backup_bytes: r.backupBytes, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
     };
   });
 
@@ -189,6 +195,18 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const { truncate, paths, keep_newer } = request.body as { truncate: boolean; paths?: string[]; keep_newer?: boolean };
     await svc.restore(scope, backupOf(request), truncate, scope.auth.actor, paths ? { paths, keepNewer: keep_newer === true } : undefined);
     return reply.code(204).send();
+  });
+
+  app.post(`${base}/:backup/verify`, {
+    schema: {
+      tags: ['backups'], params: BackupParams, response: { 200: BackupObject },
+      summary: 'Verify a backup now (backwing extension)',
+      description: 'backwing extension. Needs backup.read (checking a backup changes nothing; reading it is what a reader may do). The node that holds the archive (or, for S3, the node through a presigned GET) reads it back, recomputes its checksum and walks its tar stream to the end; the answer is the backup with `verified_at`, `verification` (good | damaged) and `damage_reason`. A damaged backup keeps its row and lock, gets a `server:backup.damaged` activity entry and notifies like a failed backup. Answers when the node is done (one verification at a time per node). 409 when the backup has not completed successfully.',
+    },
+    preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
+  }, async (request) => {
+    const scope = scopeOf(request);
+    return backupObject(await ctx.services.verification.verify(scope, backupOf(request), scope.auth.actor));
   });
 
   app.post(`${base}/:backup/cancel`, {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { ServerObject, WebsocketCredentials, Pagination, type ServerObject as ServerObjectT } from '../../wire/client-api.ts';
+import { bytesLimitOf } from '../services/servers.service.ts';
 import type { PanelContext } from '../context.ts';
 import type { NodeRow, ServerRow } from '../db/schema.ts';
 import { resolveAccess, type ServerAccess } from '../services/access.ts';
@@ -26,7 +27,7 @@ export function serverObject(server: ServerRow, node: NodeRow, access: ServerAcc
       is_suspended: server.status === 'suspended',
       is_installing: server.status === 'installing' || server.status === 'install_failed',
       is_transferring: false,
-      feature_limits: { databases: 0, allocations: 0, backups: server.backup_limit },
+      feature_limits: { databases: 0, allocations: 0, backups: server.backup_limit, backup_bytes: bytesLimitOf(server) },
     },
     meta: { is_server_owner: access.isOwner, user_permissions: access.all ? ['*'] : access.permissions },
   };

@@ -31,9 +31,15 @@ export function genericBody(e: JobEvent): GenericBody {
 const TITLES: Record<JobEventName, string> = {
   'backup.completed': 'Backup completed',
   'backup.failed': 'Backup failed',
+  'backup.damaged': 'Backup damaged',
   'restore.completed': 'Restore completed',
   'restore.failed': 'Restore failed',
 };
+
+/** Failed jobs and damaged backups are told in red, with their reason. */
+function isBad(event: JobEventName): boolean {
+  return event.endsWith('.failed') || event === 'backup.damaged';
+}
 
 /** Discord embed colours: green for completed, red for failed. */
 const GREEN = 0x2e7d32;
@@ -53,7 +59,7 @@ function humanBytes(n: number): string {
 
 /** Discord's webhook body (`content` plus one embed); Slack-style receivers read `content` only. */
 export function discordBody(b: GenericBody): { content: string; embeds: Array<Record<string, unknown>> } {
-  const failed = b.event.endsWith('.failed');
+  const failed = isBad(b.event);
   const fields: Array<{ name: string; value: string; inline?: boolean }> = [
     { name: 'Server', value: b.server.name, inline: true },
     { name: 'Backup', value: b.backup.name, inline: true },
@@ -73,7 +79,7 @@ export function renderWebhookBody(b: GenericBody, format: NotifyFormat): string 
 export function emailText(b: GenericBody): string {
   const lines = [titleOf(b), '', `Server: ${b.server.name} (${b.server.uuid})`, `Backup: ${b.backup.name} (${b.backup.uuid})`];
   if (b.event === 'backup.completed') lines.push(`Size: ${humanBytes(b.backup.bytes)}`, `Checksum: ${b.backup.checksum ?? '-'}`);
-  if (b.backup.failure_reason && b.event.endsWith('.failed')) lines.push(`Reason: ${b.backup.failure_reason}`);
+  if (b.backup.failure_reason && isBad(b.event)) lines.push(`Reason: ${b.backup.failure_reason}`);
   lines.push(`When: ${b.occurred_at}`);
   return `${lines.join('\n')}\n`;
 }

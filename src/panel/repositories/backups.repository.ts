@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.destination_id', 'backups.index_bytes'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.destination_id', 'backups.index_bytes'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -14,6 +14,10 @@ export interface NewBackupRow {
   at: string;
   /** The destination the archive goes to; recorded once, never changed. */
   destination_id?: number | null;
+  /** Made by a schedule (no person asked). */
+  automatic?: boolean;
+  /** The node's default ignore patterns sent with it. */
+  ignore_defaults?: string | null;
 }
 
 export interface BackupPatch {
@@ -27,6 +31,8 @@ export interface BackupPatch {
   changed_files?: string | null;
   failure_reason?: string | null;
   index_bytes?: number | null;
+  verified_at?: string | null;
+  verification?: 'good' | 'damaged' | null;
 }
 
 /** The column is text, but a reason is a sentence: anything longer is cut (never rejected). */
@@ -51,6 +57,8 @@ function patchValues(patch: BackupPatch, at: string) {
     ...(patch.changed_files !== undefined ? { changed_files: patch.changed_files } : {}),
     ...(patch.failure_reason !== undefined ? { failure_reason: clampReason(patch.failure_reason) } : {}),
     ...(patch.index_bytes !== undefined ? { index_bytes: patch.index_bytes } : {}),
+    ...(patch.verified_at !== undefined ? { verified_at: patch.verified_at } : {}),
+    ...(patch.verification !== undefined ? { verification: patch.verification } : {}),
     updated_at: at,
   };
 }
@@ -58,11 +66,45 @@ function patchValues(patch: BackupPatch, at: string) {
 export class BackupsRepository {
   constructor(private readonly db: Executor) {}
 
+  /**
+   * The result of reading a stored archive back (issue 17). updated_at is left alone: a
+   * verification is not an edit, and the report path's optimistic check must not trip on it.
+   */
+  async recordVerification(id: number, result: 'good' | 'damaged', reason: string | null, at: string): Promise<void> {
+    await this.db.updateTable('backups')
+      .set({ verified_at: at, verification: result, damage_reason: result === 'damaged' ? clampReason(reason) : null })
+      .where('id', '=', id).execute();
+  }
+
+  /**
+   * Successful live backups on `nodeId` never verified or last verified before `cutoff`, longest
+   * ago first (never-verified first of all), at most `limit`.
+   */
+  async findDueForVerification(nodeId: number, cutoff: string, limit: number): Promise<BackupRow[]> {
+    return this.db.selectFrom('backups').innerJoin('servers', 'servers.id', 'backups.server_id').select(COLUMNS)
+      .where('servers.node_id', '=', nodeId)
+      .where('backups.deleted_at', 'is', null)
+      .where('backups.is_successful', '=', 1)
+      .where('backups.completed_at', 'is not', null)
+      .where((eb) => eb.or([eb('backups.verified_at', 'is', null), eb('backups.verified_at', '<', cutoff)]))
+      .orderBy((eb) => eb.case().when('backups.verified_at', 'is', null).then(0).else(1).end())
+      .orderBy('backups.verified_at').orderBy('backups.completed_at').orderBy('backups.id')
+      .limit(limit).execute();
+  }
+
+  /** True while any backup of a server on `nodeId` is running: scheduled verifications wait. */
+  async nodeHasRunningBackup(nodeId: number): Promise<boolean> {
+    const r = await this.db.selectFrom('backups').innerJoin('servers', 'servers.id', 'backups.server_id').select('backups.id')
+      .where('servers.node_id', '=', nodeId).where('backups.deleted_at', 'is', null).where('backups.completed_at', 'is', null)
+      .limit(1).executeTakeFirst();
+    return r !== undefined;
+  }
+
   async insert(b: NewBackupRow): Promise<BackupRow> {
     const r = await this.db.insertInto('backups').values({
       server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
       name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
-      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null,
+      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null, automatic: b.automatic ? 1 : 0, ignore_defaults: b.ignore_defaults ?? null,
     }).returning('id').executeTakeFirstOrThrow();
     return (await this.findById(r.id))!;
   }
@@ -103,6 +145,25 @@ export class BackupsRepository {
   }
 
   /** Live backups that are in progress or successful: what counts against the limit. */
+  /**
+   * Storage a server's live successful backups take (issue 17's quota): all of them, the locked
+   * ones (rotation cannot free those), and the newest one's size (what the next backup will need).
+   */
+  async storageUsage(serverId: number, exceptId?: number): Promise<{ used: number; locked: number; last: number }> {
+    let q = this.db.selectFrom('backups').select(['backups.id', 'backups.bytes', 'backups.is_locked', 'backups.completed_at'])
+      .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)
+      .where('backups.is_successful', '=', 1).where('backups.completed_at', 'is not', null);
+    if (exceptId !== undefined) q = q.where('backups.id', '!=', exceptId);
+    const rows = await q.orderBy('backups.completed_at', 'desc').orderBy('backups.id', 'desc').execute();
+    let used = 0;
+    let locked = 0;
+    for (const r of rows) {
+      used += Number(r.bytes);
+      if (r.is_locked === 1) locked += Number(r.bytes);
+    }
+    return { used, locked, last: rows.length > 0 ? Number(rows[0]!.bytes) : 0 };
+  }
+
   async countNonFailed(serverId: number): Promise<number> {
     const { n } = await this.db.selectFrom('backups').select((eb) => eb.fn.countAll<number>().as('n'))
       .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)

@@ -1,7 +1,7 @@
 import type { Executor } from '../db/database.ts';
 import type { NodeRow } from '../db/schema.ts';
 
-const COLUMNS = ['id', 'uuid', 'name', 'url', 'daemon_token_id', 'daemon_token', 'maintenance', 'created_at', 'updated_at', 'destination_id'] as const;
+const COLUMNS = ['id', 'uuid', 'name', 'url', 'daemon_token_id', 'daemon_token', 'maintenance', 'created_at', 'updated_at', 'destination_id', 'backup_ignore'] as const;
 
 export class NodesRepository {
   constructor(private readonly db: Executor) {}
@@ -32,13 +32,14 @@ export class NodesRepository {
     return this.db.selectFrom('nodes').select(COLUMNS).orderBy('id').execute();
   }
 
-  async update(id: number, patch: { name?: string; url?: string; maintenance?: boolean; daemon_token_id?: string; daemon_token?: string; at: string }): Promise<void> {
+  async update(id: number, patch: { name?: string; url?: string; maintenance?: boolean; daemon_token_id?: string; daemon_token?: string; backup_ignore?: string | null; at: string }): Promise<void> {
     await this.db.updateTable('nodes').set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.url !== undefined ? { url: patch.url } : {}),
       ...(patch.maintenance !== undefined ? { maintenance: patch.maintenance ? 1 : 0 } : {}),
       ...(patch.daemon_token_id !== undefined ? { daemon_token_id: patch.daemon_token_id } : {}),
       ...(patch.daemon_token !== undefined ? { daemon_token: patch.daemon_token } : {}),
+      ...(patch.backup_ignore !== undefined ? { backup_ignore: patch.backup_ignore } : {}),
       updated_at: patch.at,
     }).where('id', '=', id).execute();
   }

@@ -10,6 +10,12 @@ export function atom(iso: string | null): string | null {
   return new Date(iso).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
+/** Upstream splits on "\n" and drops empty entries only; a "\r" from CRLF input would stay attached, so it is stripped here. */
+export function splitIgnored(ignored: string | null | undefined): string[] {
+  if (!ignored) return [];
+  return ignored.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+}
+
 export function parseIgnored(json: string): string[] {
   try {
     const v = JSON.parse(json) as unknown;
@@ -69,5 +75,9 @@ export function toBackupAttributes(b: BackupRow, placement?: BackupPlacement): B
     failure_reason: isFailed(b) ? b.failure_reason : null,
     has_index: b.index_bytes !== null && b.index_bytes !== undefined,
     ...(placement ? { destination: placement.destination, copies: placement.copies } : {}),
+    verified_at: atom(b.verified_at),
+    verification: b.verification === 'good' || b.verification === 'damaged' ? b.verification : null,
+    damage_reason: b.verification === 'damaged' ? b.damage_reason : null,
+    ignore_defaults: splitIgnored(b.ignore_defaults),
   };
 }

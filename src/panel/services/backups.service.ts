@@ -8,10 +8,12 @@ import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isSuccessful, type BackupPlacement } from './backup-view.ts';
+import { isSuccessful, splitIgnored, type BackupPlacement } from './backup-view.ts';
 import { BackupCopiesService } from './backup-copies.service.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
+import { bytesLimitOf } from './servers.service.ts';
+import { quotaRefusal } from './storage-quota.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -39,11 +41,7 @@ export function defaultBackupName(d: Date): string {
   return `Backup at ${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
-/** Upstream splits on "\n" and drops empty entries only; a "\r" from CRLF input would stay attached, so it is stripped here. */
-export function splitIgnored(ignored: string | null | undefined): string[] {
-  if (!ignored) return [];
-  return ignored.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
-}
+export { splitIgnored } from './backup-view.ts';
 
 export class BackupsService {
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly copies = new BackupCopiesService(d)) {}
@@ -60,10 +58,11 @@ export class BackupsService {
     return out;
   }
 
-  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
+  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number; backupBytes: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
     const backupCount = await this.d.repos.backups.countNonFailed(server.id);
-    return { rows: r.rows, total: r.total, backupCount };
+    const { used } = await this.d.repos.backups.storageUsage(server.id);
+    return { rows: r.rows, total: r.total, backupCount, backupBytes: used };
   }
 
   /**
@@ -85,9 +84,13 @@ export class BackupsService {
     const row = await this.d.tx(async (repos) => {
       await repos.servers.lockForUpdate(server.id);
       await this.checkThrottle(repos, server.id, now);
-      const limit = (await repos.servers.findById(server.id))?.backup_limit ?? server.backup_limit;
+      const fresh = (await repos.servers.findById(server.id)) ?? server;
+      const limit = fresh.backup_limit;
       if (limit <= 0 || (await repos.backups.countNonFailed(server.id)) >= limit) throw PanelErrors.tooManyBackups(limit);
-      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, destination_id: destination.id });
+      const quota = bytesLimitOf(fresh);
+      const refusal = quota === null ? null : quotaRefusal(quota, await repos.backups.storageUsage(server.id), actor === null);
+      if (refusal) throw PanelErrors.overStorageQuota(refusal);
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, automatic: actor === null, ignore_defaults: node.backup_ignore, destination_id: destination.id });
     });
 
     // Logged before the daemon call: a fast daemon may report completion before the call returns,
@@ -99,7 +102,10 @@ export class BackupsService {
     try {
       // backwing: the owner's save hook; none stored = the node's default (the field is left out).
       const saveHook = await this.d.repos.saveHooks.find(server.id);
-      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...(saveHook ? { save_hook: saveHook } : {}) });
+      // backwing: the node's default patterns travel on their own, so the daemon merges every source
+      // in one place (below .pteroignore and the request's list); absent when the node has none.
+      const defaults = node.backup_ignore ? { ignore_defaults: node.backup_ignore } : {};
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...defaults, ...(saveHook ? { save_hook: saveHook } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);
@@ -292,9 +298,13 @@ export class BackupsService {
     }
   }
 
-  /** The server's .pteroignore as its node reads it (backwing daemons; Wings has no such route). */
-  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile> {
-    return this.d.daemon.ignoreFile(nodeConnection(target.node), target.server.uuid);
+  /**
+   * The server's .pteroignore as its node reads it (backwing daemons; Wings has no such route),
+   * with the node's default patterns, so the create dialog shows every source (issue 17).
+   */
+  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile & { node_defaults: string[] }> {
+    const file = await this.d.daemon.ignoreFile(nodeConnection(target.node), target.server.uuid);
+    return { ...file, node_defaults: splitIgnored(target.node.backup_ignore) };
   }
 
   /**

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { parseIgnore } from '../../archive/ignore-rules.ts';
+import { errorMessage } from '../../core/app-error.ts';
 import type { NodeRow } from '../db/schema.ts';
 import { PanelErrors, validName } from '../errors.ts';
 import { randomAlnum, safeEqual } from './crypto.ts';
@@ -10,6 +12,8 @@ export interface PublicNode {
   name: string;
   url: string;
   maintenance: boolean;
+  /** Ignore patterns every backup on this node gets (issue 17); null = none. */
+  backupIgnore: string | null;
   createdAt: string;
 }
 
@@ -20,7 +24,7 @@ export interface CreatedNode extends PublicNode {
 }
 
 export function toPublicNode(n: NodeRow): PublicNode {
-  return { id: n.id, uuid: n.uuid, name: n.name, url: n.url, maintenance: n.maintenance === 1, createdAt: n.created_at };
+  return { id: n.id, uuid: n.uuid, name: n.name, url: n.url, maintenance: n.maintenance === 1, backupIgnore: n.backup_ignore, createdAt: n.created_at };
 }
 
 function normaliseUrl(raw: string): string {
@@ -55,6 +59,25 @@ export class NodesService {
       maintenance: patch.maintenance,
       at: isoNow(this.d.clock),
     });
+    return toPublicNode((await this.d.repos.nodes.findById(id))!);
+  }
+
+  /**
+   * The node's default ignore patterns (issue 17): merged below each server's `.pteroignore` and the
+   * request's own patterns. Empty text clears them. Checked like a request's list (422 naming the line).
+   */
+  async setBackupIgnore(id: number, text: string | null): Promise<PublicNode> {
+    const node = await this.d.repos.nodes.findById(id);
+    if (!node) throw PanelErrors.resourceNotFound();
+    const value = text === null || text.trim() === '' ? null : text.replace(/\r\n/g, '\n');
+    if (value !== null) {
+      try {
+        parseIgnore(value, 'node defaults');
+      } catch (err) {
+        throw PanelErrors.validation('patterns', 'ignore', errorMessage(err));
+      }
+    }
+    await this.d.repos.nodes.update(id, { backup_ignore: value, at: isoNow(this.d.clock) });
     return toPublicNode((await this.d.repos.nodes.findById(id))!);
   }
 

@@ -4,8 +4,9 @@
  */
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 
-export type JobEventName = 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed';
-export const JOB_EVENT_NAMES: readonly JobEventName[] = ['backup.completed', 'backup.failed', 'restore.completed', 'restore.failed'];
+/** `backup.damaged`: a verification found a stored archive that can no longer be restored (issue 17). */
+export type JobEventName = 'backup.completed' | 'backup.failed' | 'backup.damaged' | 'restore.completed' | 'restore.failed';
+export const JOB_EVENT_NAMES: readonly JobEventName[] = ['backup.completed', 'backup.failed', 'backup.damaged', 'restore.completed', 'restore.failed'];
 
 export interface JobEvent {
   event: JobEventName;

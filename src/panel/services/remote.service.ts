@@ -5,8 +5,10 @@ import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import { PanelErrors } from '../errors.ts';
 import { clampReason } from '../repositories/backups.repository.ts';
 import type { ActivityService } from './activity.service.ts';
-import { isoNow, type ServiceDeps } from './deps.ts';
+import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
 import { noopNotifier, type JobEvent, type JobNotifier } from './notifier-port.ts';
+import type { VerificationService } from './verification.service.ts';
+import type { StorageQuotaService } from './storage-quota.ts';
 
 /** The stored `<type>:<hex>` column is varchar(191). */
 const MAX_CHECKSUM_LENGTH = 191;
@@ -35,7 +37,13 @@ export class RemoteService {
   private readonly completedListeners: BackupCompletedListener[] = [];
   private readonly resetListeners: Array<(node: NodeRow) => void> = [];
 
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly notifier: JobNotifier = noopNotifier) {}
+  constructor(
+    private readonly d: ServiceDeps,
+    private readonly activity: ActivityService,
+    private readonly notifier: JobNotifier = noopNotifier,
+    private readonly verification?: VerificationService,
+    private readonly quota?: StorageQuotaService,
+  ) {}
 
   /** Queues the job's notifications; a failure is logged and never reaches the daemon's report. */
   private async notify(e: JobEvent): Promise<void> {
@@ -130,6 +138,8 @@ export class RemoteService {
         throw PanelErrors.validation('checksum', 'max', `The checksum and checksum type together must not be longer than ${MAX_CHECKSUM_LENGTH - 1} characters.`);
       }
     }
+    // Whether the stored archive was read back before this report is recorded (issue 17).
+    let readBack = backup.disk !== 's3' && body.verified === true;
     if (backup.disk === 's3') {
       const store = await this.d.stores.s3OfBackup(backup);
       const key = store.objectKey(server.uuid, backup.uuid);
@@ -139,16 +149,36 @@ export class RemoteService {
         await store.completeUpload(key, backup.upload_id, body.parts ?? null);
         // S3 holds the object now; the row says so only after the update below (the daemon retries).
         await crashPoint('backup.report:after-s3-complete');
+        // Read back before it is recorded good (issue 17); a bad object is removed, never kept as good.
+        const check = await this.verification?.checkCompletedUpload(node, server, store, backup.uuid, { size: Number(body.size), checksum: body.checksum ?? null, checksumType: body.checksum_type ?? null });
+        const fault = check?.fault;
+        readBack = check?.readBack === true;
+        if (fault) {
+          this.d.logger.warn({ backup_uuid: backup.uuid, reason: fault }, 's3 backup failed its verification');
+          await store.deleteObject(key).catch((err: unknown) => {
+            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'deleting the unverified object failed');
+          });
+          body = { ...body, successful: false, failure_reason: `verification failed: ${fault}` };
+        }
       } else {
         await store.abortUpload(key, backup.upload_id).catch((err: unknown) => {
           this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'abort multipart upload failed');
         });
       }
     }
+    if (body.successful && this.quota) {
+      const over = await this.quota.enforceAtCompletion(node, server, backup, Number(body.size));
+      if (over) {
+        await this.removeOverQuota(node, server, backup);
+        body = { ...body, successful: false, failure_reason: over };
+      }
+    }
     const now = this.d.clock();
     const at = now.toISOString();
+    // A backwing daemon reads a local archive back before it reports (`verified`); S3 ones were read above.
+    const verified = body.successful && readBack ? { verified_at: at, verification: 'good' as const } : {};
     const patch = body.successful
-      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files), index_bytes: body.index_size ?? null }
+      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files), index_bytes: body.index_size ?? null, ...verified }
       : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at, failure_reason: failureReasonOf(body) };
     // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
     if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();
@@ -168,6 +198,21 @@ export class RemoteService {
       } catch (err) {
         this.d.logger.error({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'backup completion listener failed');
       }
+    }
+  }
+
+  /** A manual backup that does not fit the storage quota is failed and its archive removed. */
+  private async removeOverQuota(node: NodeRow, server: ServerRow, backup: BackupRow): Promise<void> {
+    try {
+      if (backup.disk === 's3') {
+        const store = await this.d.stores.s3OfBackup(backup);
+        await store.deleteObject(store.objectKey(server.uuid, backup.uuid));
+        await store.deleteObject(store.indexKey(server.uuid, backup.uuid));
+      }
+      else await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid);
+    } catch (err) {
+      // Recorded failed either way (the report must land); the leftover archive is in the log for an admin.
+      this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'removing a backup over quota failed');
     }
   }
 

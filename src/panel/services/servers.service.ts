@@ -14,11 +14,29 @@ export interface PublicServer {
   nodeId: number;
   status: string | null;
   backupLimit: number;
+  /** Storage quota in bytes for the server's backups (issue 17); null = none. */
+  backupBytesLimit: number | null;
   createdAt: string;
 }
 
 export function toPublicServer(s: ServerRow): PublicServer {
-  return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, createdAt: s.created_at };
+  return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, backupBytesLimit: bytesLimitOf(s), createdAt: s.created_at };
+}
+
+/** PostgreSQL returns bigint as text. */
+export function bytesLimitOf(s: Pick<ServerRow, 'backup_bytes_limit'>): number | null {
+  const v = s.backup_bytes_limit;
+  return v === null || v === undefined || Number(v) <= 0 ? null : Number(v);
+}
+
+/** null, absent or 0 = no quota; else whole bytes. */
+export function normaliseBackupBytesLimit(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw PanelErrors.validation('backup_bytes', 'integer', 'The backup storage quota must be a whole number of bytes (0 or null for none).');
+  }
+  return n === 0 ? null : n;
 }
 
 export const MAX_BACKUP_LIMIT = 2_147_483_647;
@@ -43,9 +61,10 @@ export class ServersService {
    * row is removed again and the daemon's error is thrown: a server the daemon does not know would
    * fail every backup later.
    */
-  async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; uuid?: string }): Promise<PublicServer> {
+  async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; backupBytesLimit?: number | null; uuid?: string }): Promise<PublicServer> {
     const name = validName(input.name);
     const backupLimit = normaliseBackupLimit(input.backupLimit);
+    const backupBytesLimit = normaliseBackupBytesLimit(input.backupBytesLimit);
     if (!(await this.d.repos.users.findById(input.ownerId))) throw PanelErrors.validation('owner_id', 'exists', 'The selected owner does not exist.');
     const node = await this.d.repos.nodes.findById(input.nodeId);
     if (!node) throw PanelErrors.validation('node_id', 'exists', 'The selected node does not exist.');
@@ -59,7 +78,7 @@ export class ServersService {
         if (input.uuid) throw PanelErrors.validation('uuid', 'unique', 'The uuid has already been taken.');
         continue;
       }
-      row = await this.d.repos.servers.insert({ uuid, identifier, name, owner_id: input.ownerId, node_id: node.id, backup_limit: backupLimit, at });
+      row = await this.d.repos.servers.insert({ uuid, identifier, name, owner_id: input.ownerId, node_id: node.id, backup_limit: backupLimit, backup_bytes_limit: backupBytesLimit, at });
     }
     if (!row) throw PanelErrors.unexpected();
     try {
@@ -87,12 +106,13 @@ export class ServersService {
     return { rows: r.rows.map(toPublicServer), total: r.total };
   }
 
-  async update(id: number, patch: { name?: string; backupLimit?: number | null; ownerId?: number }): Promise<PublicServer> {
+  async update(id: number, patch: { name?: string; backupLimit?: number | null; backupBytesLimit?: number | null; ownerId?: number }): Promise<PublicServer> {
     const s = await this.d.repos.servers.findById(id);
     if (!s) throw PanelErrors.resourceNotFound();
     await this.d.repos.servers.update(id, {
       name: patch.name === undefined ? undefined : validName(patch.name),
       backup_limit: patch.backupLimit === undefined ? undefined : normaliseBackupLimit(patch.backupLimit),
+      backup_bytes_limit: patch.backupBytesLimit === undefined ? undefined : normaliseBackupBytesLimit(patch.backupBytesLimit),
       owner_id: patch.ownerId,
       at: isoNow(this.d.clock),
     });

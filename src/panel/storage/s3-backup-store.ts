@@ -66,6 +66,8 @@ export interface S3BackupStore {
   put(key: string, body: Readable, size: number): Promise<void>;
   /** Server-side copy from another bucket of the same provider (CopyObject, up to 5 GiB). */
   copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void>;
+  /** The stored object's size (HEAD), or null when S3 says it is not there (issue 17). */
+  objectSize(key: string): Promise<number | null>;
 }
 
 /** Upstream's fallback when BACKUP_MAX_PART_SIZE is unset or not positive. */
@@ -252,6 +254,17 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
       } catch (err) {
         throw s3Failure('delete object', err);
+      }
+    },
+
+    async objectSize(key) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket, Key: key }));
+        return typeof head.ContentLength === 'number' ? head.ContentLength : null;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if ((err as { name?: string }).name === 'NotFound' || status === 404) return null;
+        throw s3Failure('head object', err);
       }
     },
 

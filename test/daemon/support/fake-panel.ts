@@ -18,6 +18,7 @@ import {
   CompleteMultipartUploadCommand,
   AbortMultipartUploadCommand,
   GetObjectCommand,
+  PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { WaitableList } from './helpers.ts';
@@ -65,6 +66,8 @@ export interface FakePanel {
   signWs(claims: Record<string, unknown>, expSeconds?: number): Promise<string>;
   s3Object(backupUuid: string): Promise<Buffer>;
   s3PresignGet(backupUuid: string): Promise<string>;
+  /** Replaces a backup's object (tests that damage what S3 holds). */
+  s3Put(backupUuid: string, body: Buffer): Promise<void>;
   partRequests: { part: number; status: number; bytes: number }[];
   close(): Promise<void>;
 }
@@ -174,6 +177,9 @@ export async function startFakePanel(opts: FakePanelOptions): Promise<FakePanel>
     async s3Object(backupUuid) {
       const out = await s3!.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${backupUuid}.tar.gz` }));
       return Buffer.from(await out.Body!.transformToByteArray());
+    },
+    async s3Put(backupUuid, body) {
+      await s3!.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${backupUuid}.tar.gz`, Body: body, ContentType: 'application/x-gzip' }));
     },
     async s3PresignGet(backupUuid) {
       return getSignedUrl(s3!, new GetObjectCommand({ Bucket: BUCKET, Key: `${backupUuid}.tar.gz` }), { expiresIn: 300 });

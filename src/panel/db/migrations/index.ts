@@ -10,6 +10,7 @@ import * as m0004 from './0004_reconciliation.ts';
 import * as m0005 from './0005_notifications.ts';
 import * as m0006 from './0006_backup_index.ts';
 import * as m0007 from './0007_destinations.ts';
+import * as m0010 from './0010_verification.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_notifications': m0005,
   '0006_backup_index': m0006,
   '0007_destinations': m0007,
+  '0010_verification': m0010,
 };

@@ -10,6 +10,9 @@ const IntLike = Type.Union([Type.Integer(), Type.String()]);
 const BoolLike = Type.Union([Type.Boolean(), Type.Integer(), Type.String()]);
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
+/** backwing: `PUT /api/application/nodes/{id}/backup-ignore`. */
+export const NodeBackupIgnoreBody = Type.Object({ patterns: Nullable(Type.String({ description: 'Newline-separated patterns; empty or null clears them' })) });
+
 export const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id or uuid (servers: also the 8-character identifier)' }) });
 
 export const PageQuery = Type.Object({
@@ -39,6 +42,8 @@ export const CreateNodeBody = Type.Object({
 
 const FeatureLimitsInput = Type.Object({
   backups: Type.Optional(Nullable(IntLike)),
+  /** backwing extension: storage quota in bytes for the server's backups, beside the count; null or 0 = none. */
+  backup_bytes: Type.Optional(Nullable(IntLike)),
   databases: Type.Optional(Nullable(IntLike)),
   allocations: Type.Optional(Nullable(IntLike)),
 });
@@ -91,6 +96,8 @@ const NodeAttributes = Type.Object({
   scheme: Type.String(),
   behind_proxy: Type.Boolean(),
   maintenance_mode: Type.Boolean(),
+  /** backwing (issue 17): ignore patterns every backup on the node gets; null = none. */
+  backup_ignore: Type.Optional(Nullable(Type.String())),
   daemon_listen: Type.Integer(),
   created_at: Type.String(),
   updated_at: Type.String(),
@@ -117,7 +124,7 @@ export const ServerObject = Type.Object({
       memory: Type.Integer(), swap: Type.Integer(), disk: Type.Integer(), io: Type.Integer(), cpu: Type.Integer(),
       threads: Type.Null(), oom_disabled: Type.Boolean(),
     }),
-    feature_limits: Type.Object({ databases: Type.Integer(), allocations: Type.Integer(), backups: Type.Integer() }),
+    feature_limits: Type.Object({ databases: Type.Integer(), allocations: Type.Integer(), backups: Type.Integer(), backup_bytes: Type.Optional(Nullable(Type.Integer({ description: 'backwing: storage quota in bytes; null = none' }))) }),
     user: Type.Integer(),
     node: Type.Integer(),
     allocation: Type.Integer(),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { nodeObject, paginationMeta } from './application-views.ts';
 import { daemonListenFromUrl, nodeConfiguration } from './node-configuration.ts';
 
-const node = (url: string) => ({ id: 1, uuid: 'u', name: 'n', url, maintenance: false, createdAt: '2026-01-01T00:00:00.000Z' });
+const node = (url: string) => ({ id: 1, uuid: 'u', name: 'n', url, maintenance: false, backupIgnore: null, createdAt: '2026-01-01T00:00:00.000Z' });
 
 test('nodeObject splits the URL into upstream fqdn/scheme/daemon_listen', () => {
   assert.deepEqual(

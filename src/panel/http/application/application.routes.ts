@@ -7,13 +7,14 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { PanelErrors } from '../../errors.ts';
 import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
-import type { ServersService, PublicServer } from '../../services/servers.service.ts';
+import { normaliseBackupBytesLimit, type ServersService, type PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
 import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
 import {
+  NodeBackupIgnoreBody,
   IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody,
   UserObject, UserList, NodeObject, CreatedNodeObject, NodeList, ServerObject, ServerList,
 } from './application-schemas.ts';
@@ -102,6 +103,16 @@ function backupLimitFrom(body: Record<string, unknown>): number | undefined {
   return intField(body.backup_limit, 'backup_limit');
 }
 
+/** backwing: `feature_limits.backup_bytes` (storage quota); undefined = not given, null = none. */
+function backupBytesLimitFrom(body: Record<string, unknown>): number | null | undefined {
+  const fl = body.feature_limits;
+  if (fl === undefined || fl === null || typeof fl !== 'object' || Array.isArray(fl)) return undefined;
+  const raw = (fl as Record<string, unknown>).backup_bytes;
+  if (raw === undefined) return undefined;
+  if (raw === null) return null;
+  return normaliseBackupBytesLimit(raw);
+}
+
 export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }> = async (app: FastifyInstance, opts) => {
   const { users, apiKeys, nodes, servers } = opts.deps;
 
@@ -179,6 +190,19 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return nodeObject(await nodeByParam((request.params as { id: string }).id));
   });
 
+  app.put('/nodes/:id/backup-ignore', {
+    schema: {
+      params: IdParams, body: NodeBackupIgnoreBody, response: { 200: NodeObject },
+      summary: "Set the node's default ignore patterns (backwing extension)",
+      description: 'backwing extension. Newline-separated gitignore-style patterns every backup on this node gets, merged below each server\'s .pteroignore and the request\'s own patterns (the last match wins, so those can re-include). Empty or null clears them. 422 with the line when a pattern is malformed.',
+    },
+  }, async (request) => {
+    const n = await nodeByParam((request.params as { id: string }).id);
+    const body = bodyOf(request);
+    if (body.patterns !== null && typeof body.patterns !== 'string') throw PanelErrors.validation('patterns', 'string', 'The patterns field must be a string or null.');
+    return nodeObject(await nodes.setBackupIgnore(n.id, body.patterns as string | null));
+  });
+
   app.post('/nodes', { schema: { body: CreateNodeBody, summary: 'Create a node; the daemon token is returned once in meta', response: { 201: CreatedNodeObject } } }, async (request, reply) => {
     const body = bodyOf(request);
     const created = await nodes.create({ name: stringField(body.name, 'name', { required: true })!, url: nodeUrlFrom(body) });
@@ -217,7 +241,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
       if (all.length !== 1) throw PanelErrors.validation('node', 'required', 'The node field is required.');
       nodeId = all[0]!.id;
     }
-    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0 });
+    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0, backupBytesLimit: backupBytesLimitFrom(body) ?? null });
     return reply.code(201).send(serverObject(created));
   });
 
@@ -229,10 +253,13 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     return serverObject(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
   });
 
-  app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups)', response: { 200: ServerObject } } }, async (request) => {
+  app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups; backwing: feature_limits.backup_bytes)', response: { 200: ServerObject } } }, async (request) => {
     const s = await serverByParam((request.params as { id: string }).id);
-    const limit = backupLimitFrom(bodyOf(request));
-    return serverObject(limit === undefined ? s : await servers.update(s.id, { backupLimit: limit }));
+    const body = bodyOf(request);
+    const limit = backupLimitFrom(body);
+    const bytes = backupBytesLimitFrom(body);
+    if (limit === undefined && bytes === undefined) return serverObject(s);
+    return serverObject(await servers.update(s.id, { ...(limit !== undefined ? { backupLimit: limit } : {}), ...(bytes !== undefined ? { backupBytesLimit: bytes } : {}) }));
   });
 
   app.post('/servers/:id/suspend', { schema: { params: IdParams, summary: 'Suspend a server' } }, async (request, reply) => {

@@ -114,8 +114,9 @@ export const api = {
   restorePaths: (server: string, uuid: string, paths: string[], keepNewer: boolean) =>
     request<void>('POST', `${b(server, uuid)}/restore`, { truncate: false, paths, keep_newer: keepNewer }),
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
+  verifyBackup: (server: string, uuid: string) => request<BackupObject>('POST', `${b(server, uuid)}/verify`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
-  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile }>('GET', `${s(server)}/backups/ignore-file`),
+  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile & { node_defaults?: string[] } }>('GET', `${s(server)}/backups/ignore-file`),
   backupControl: (server: string) => request<BackupControlObject>('GET', `${s(server)}/backup-control`),
   saveBackupControl: (server: string, saveHook: SaveHook | null) =>
     request<BackupControlObject>('PUT', `${s(server)}/backup-control`, { save_hook: saveHook }),

@@ -4,9 +4,11 @@ import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events
 import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
-import { ArchiveIcon, DownloadIcon, FolderIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
+import { VerificationNote } from './verification-note.tsx';
+import { IgnoreDefaultsNote } from './node-defaults.tsx';
+import { ArchiveIcon, CheckIcon, DownloadIcon, FolderIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
 
-export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel' | 'browse';
+export type RowAction = 'download' | 'restore' | 'lock' | 'delete' | 'cancel' | 'browse' | 'verify';
 
 interface Props {
   backup: BackupAttributes;
@@ -66,7 +68,7 @@ function useTimeLeft(done: number, total: number | null, source: TotalSource | u
 
 export function BackupRow({ backup, progress, actions, busyAction, now, onAction, onBlocked }: Props) {
   const state = backupState(backup);
-  const anyAction = actions.download || actions.restore || actions.lock || actions.delete || actions.cancel;
+  const anyAction = actions.download || actions.restore || actions.lock || actions.delete || actions.cancel || actions.verify;
   const icon = state === 'running'
     ? <Spinner />
     : backup.is_locked && state === 'completed'
@@ -90,6 +92,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         <div className="backup-title">
           {state === 'failed' && <span className="badge badge-failed">Failed</span>}
           {state === 'running' && <span className="badge badge-running">Running</span>}
+          {state === 'completed' && backup.verification === 'damaged' && <span className="badge badge-failed" data-testid="damaged">Damaged</span>}
           <span className="backup-name">{backup.name}</span>
           {backup.is_locked && (
             <span className="badge badge-locked" title="Locked: protected from deletion">
@@ -103,6 +106,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
           )}
         </div>
         {state === 'completed' && <ChangedFilesNote backup={backup} />}
+        {state === 'completed' && <VerificationNote backup={backup} now={now} />}
         {state === 'running' ? (
           <ProgressBar done={progress?.bytes_read ?? 0} total={progress?.total_bytes ?? null} source={progress?.total_source} label={`Progress of ${backup.name}`} />
         ) : state === 'failed' ? (
@@ -110,9 +114,10 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
         )}
-        {backup.ignored_files.length > 0 && (
+        {(backup.ignored_files.length > 0 || (backup.ignore_defaults?.length ?? 0) > 0) && (
           <p className="backup-ignored" data-testid="ignored-patterns">
             Left out: {backup.ignored_files.map((p, i) => <span key={i}>{i > 0 && ', '}<code>{p}</code></span>)}
+            <IgnoreDefaultsNote patterns={backup.ignore_defaults ?? []} first={backup.ignored_files.length === 0} />
             <span className="muted"> (and the server's .pteroignore)</span>
           </p>
         )}
@@ -145,6 +150,12 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
               <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('browse', backup)}
                 disabled={busyAction !== null} aria-label={`Browse files of ${backup.name}`} title="Browse files">
                 <FolderIcon /><span className="btn-text">Browse</span>
+              </button>
+            )}
+            {actions.verify && (
+              <button type="button" className="btn btn-small btn-ghost" onClick={() => onAction('verify', backup)}
+                disabled={busyAction !== null} aria-label={`Verify ${backup.name}`} title="Read the archive back and check it">
+                {busyAction === 'verify' ? <Spinner /> : <CheckIcon />}<span className="btn-text">Verify</span>
               </button>
             )}
             {actions.restore && (

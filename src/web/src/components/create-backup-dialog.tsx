@@ -5,6 +5,7 @@ import { errorText } from '../api/http.ts';
 import { normaliseIgnored } from '../lib/format.ts';
 import { ErrorAlert } from './alert.tsx';
 import { Modal, ModalActions } from './modal.tsx';
+import { NodeDefaults } from './node-defaults.tsx';
 
 /** Seed 002's "Example Ignored Files", shown as the textarea placeholder. */
 export const IGNORE_EXAMPLES = ['*.log', '*.tmp', 'cache/', 'node_modules/', 'logs/', 'crash-reports/', 'backups/', '*.jar.old'];
@@ -24,7 +25,8 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { name: useId(), nameHint: useId(), ignored: useId(), ignoredHint: useId(), locked: useId(), lockedHint: useId(), file: useId() };
-  const [ignoreFile, setIgnoreFile] = useState<DaemonIgnoreFile | { error: string } | null>(null);
+  const [ignoreFile, setIgnoreFile] = useState<(DaemonIgnoreFile & { node_defaults?: string[] }) | { error: string } | null>(null);
+  const nodeDefaults = ignoreFile && 'node_defaults' in ignoreFile ? ignoreFile.node_defaults ?? [] : [];
 
   useEffect(() => {
     let live = true;
@@ -77,6 +79,7 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
             <h3 id={ids.file} className="field-label">Always ignored: the server's <code>.pteroignore</code></h3>
             <PteroignoreView file={ignoreFile} />
           </section>
+          {nodeDefaults.length > 0 && <NodeDefaults patterns={nodeDefaults} />}
           {canLock && (
             <div className="field field-switch">
               <input id={ids.locked} type="checkbox" role="switch" className="switch" checked={locked}

@@ -28,6 +28,9 @@ export const RestoreIcon = () => (
 export const TrashIcon = () => (
   <Svg><path d="M4 7h16" /><path d="M10 11v6M14 11v6" /><path d="M6 7l1 13h10l1-13" /><path d="M9 7V4h6v3" /></Svg>
 );
+export const CheckIcon = () => (
+  <Svg><path d="M12 3 4 6v6c0 4.4 3.4 8.2 8 9 4.6-.8 8-4.6 8-9V6z" /><path d="m8.5 12 2.5 2.5 4.5-5" /></Svg>
+);
 export const StopIcon = () => (
   <Svg><rect x="6" y="6" width="12" height="12" rx="1.5" /></Svg>
 );

@@ -19,18 +19,19 @@ test('can: "*" grants everything, otherwise the exact key', () => {
 });
 
 test('rowActions hide what permissions forbid', () => {
-  assert.deepEqual(rowActions(done, ['*'], false), { download: true, restore: true, lock: true, delete: true, cancel: false, blocked: {} });
+  assert.deepEqual(rowActions(done, ['*'], false), { download: true, restore: true, lock: true, delete: true, cancel: false, verify: true, blocked: {} });
   assert.deepEqual(rowActions(done, ['backup.read', 'backup.download', 'backup.restore'], false),
-    { download: true, restore: true, lock: false, delete: false, cancel: false, blocked: {} });
-  assert.deepEqual(rowActions(done, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false, cancel: false, blocked: {} });
+    { download: true, restore: true, lock: false, delete: false, cancel: false, verify: true, blocked: {} });
+  assert.deepEqual(rowActions(done, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false, cancel: false, verify: true, blocked: {} });
+  assert.equal(rowActions(done, ['backup.download'], false).verify, false, 'verify needs backup.read');
 });
 
 test('rowActions: running backups offer cancel (backup.delete); a restoring server nothing; failed ones only delete', () => {
-  assert.deepEqual(rowActions(running, ['*'], false), { download: false, restore: false, lock: false, delete: false, cancel: true, blocked: {} });
+  assert.deepEqual(rowActions(running, ['*'], false), { download: false, restore: false, lock: false, delete: false, cancel: true, verify: false, blocked: {} });
   assert.equal(rowActions(running, ['backup.read', 'backup.restore'], false).cancel, false);
-  assert.deepEqual(rowActions(done, ['*'], true), { download: false, restore: false, lock: false, delete: false, cancel: false, blocked: {} });
-  assert.deepEqual(rowActions(failed, ['*'], false), { download: false, restore: false, lock: false, delete: true, cancel: false, blocked: {} });
-  assert.deepEqual(rowActions(failed, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false, cancel: false, blocked: {} });
+  assert.deepEqual(rowActions(done, ['*'], true), { download: false, restore: false, lock: false, delete: false, cancel: false, verify: false, blocked: {} });
+  assert.deepEqual(rowActions(failed, ['*'], false), { download: false, restore: false, lock: false, delete: true, cancel: false, verify: false, blocked: {} });
+  assert.deepEqual(rowActions(failed, ['backup.read'], false), { download: false, restore: false, lock: false, delete: false, cancel: false, verify: false, blocked: {} });
 });
 
 test('rowActions: refusals are explained up front — restore while a backup runs, delete of a locked backup', () => {

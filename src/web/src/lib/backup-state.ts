@@ -28,6 +28,8 @@ export interface RowActions {
   delete: boolean;
   /** Stop a running backup (backwing; needs backup.delete like the panel's route). */
   cancel: boolean;
+  /** Read a completed backup back now (backwing; needs backup.read like the panel's route). */
+  verify: boolean;
   /**
    * Why a shown button would be refused right now. The button stays visible and focusable
    * (aria-disabled) and says why, instead of asking for confirmation and then failing.
@@ -51,7 +53,7 @@ export function rowActions(
   backupRunning = false,
 ): RowActions {
   const state = backupState(b);
-  const none: RowActions = { download: false, restore: false, lock: false, delete: false, cancel: false, blocked: {} };
+  const none: RowActions = { download: false, restore: false, lock: false, delete: false, cancel: false, verify: false, blocked: {} };
   if (restoring) return none;
   if (state === 'running') return { ...none, cancel: can(perms, 'backup.delete') };
   if (state === 'failed') return { ...none, delete: can(perms, 'backup.delete') };
@@ -61,6 +63,7 @@ export function rowActions(
     lock: can(perms, 'backup.delete'),
     delete: can(perms, 'backup.delete'),
     cancel: false,
+    verify: can(perms, 'backup.read'),
     blocked: {
       ...(backupRunning ? { restore: BLOCKED.restoreWhileBackup } : {}),
       ...(b.is_locked ? { delete: BLOCKED.deleteLocked } : {}),

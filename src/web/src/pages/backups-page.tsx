@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { shortBytes } from '../../../core/bytes.ts';
 import type { BackupCompletedPayload, BackupProgressPayload, RestoreCompletedPayload, RestoreProgressPayload } from '../../../wire/ws-events.ts';
 import { api, type BackupAttributes, type BackupControl, type ServerObject } from '../api/client.ts';
 import { ApiError, errorText } from '../api/http.ts';
@@ -35,8 +36,15 @@ type DialogState =
 interface ListState {
   backups: BackupAttributes[];
   backupCount: number;
+  /** Bytes the successful backups take (backwing; absent from an upstream panel). */
+  backupBytes?: number;
   page: number;
   totalPages: number;
+}
+
+/** "3.2 GiB of 10 GiB": the storage quota (issue 17). */
+export function storageSummary(used: number, quota: number): string {
+  return `${shortBytes(used)} of ${shortBytes(quota)}`;
 }
 
 export function BackupsPage({ serverId }: { serverId: string }) {
@@ -71,6 +79,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
       const next: ListState = {
         backups: res.data.map((d) => d.attributes),
         backupCount: res.meta.backup_count,
+        ...(res.meta.backup_bytes !== undefined ? { backupBytes: res.meta.backup_bytes } : {}),
         page: res.meta.pagination.current_page,
         totalPages: res.meta.pagination.total_pages,
       };
@@ -293,6 +302,11 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         const res = await api.toggleLock(serverId, backup.uuid);
         replaceBackup(res.attributes);
         setNotice(`${backup.name} is locked.`);
+      } else if (action === 'verify') {
+        setNotice(`Reading ${backup.name} back…`);
+        const res = await api.verifyBackup(serverId, backup.uuid);
+        replaceBackup(res.attributes);
+        setNotice(res.attributes.verification === 'good' ? `${backup.name} is good.` : `${backup.name} is damaged: ${res.attributes.damage_reason ?? 'no reason given'}`);
       }
     } catch (err) {
       setActionError(errorText(err));
@@ -309,10 +323,12 @@ export function BackupsPage({ serverId }: { serverId: string }) {
   const canRead = can(perms, 'backup.read');
 
   const title = server ? server.attributes.name : 'Server';
+  const bytesLimit = server?.attributes.feature_limits.backup_bytes ?? null;
   const summary = useMemo(() => {
     if (!list || limit.disabled) return null;
-    return `${limit.count} of ${limit.limit} backups`;
-  }, [list, limit.disabled, limit.count, limit.limit]);
+    const storage = bytesLimit !== null && list.backupBytes !== undefined ? ` · ${storageSummary(list.backupBytes, bytesLimit)}` : '';
+    return `${limit.count} of ${limit.limit} backups${storage}`;
+  }, [list, limit.disabled, limit.count, limit.limit, bytesLimit]);
 
   return (
     <section className="page" aria-labelledby="page-title">
