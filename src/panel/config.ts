@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/app-error.ts';
+import { parseAppKey } from '../core/secret-box.ts';
 import type { BackupAdapterName } from '../wire/daemon-api.ts';
 import type { PanelS3Config } from './storage/s3-backup-store.ts';
 
@@ -40,6 +41,14 @@ export interface PanelConfig {
   loginAttemptLimit: number;
   /** Job notifications (docs/notifications.md). */
   notify: NotifyConfig;
+  /**
+   * `APP_KEY`: seals stored secrets (node tokens, webhook secrets, destination credentials). Unset:
+   * a SQLite panel keeps a generated key beside its database file; PostgreSQL refuses to start
+   * (see src/panel/app-key.ts and docs/production-topology.md).
+   */
+  appKey?: Buffer;
+  /** `APP_PREVIOUS_KEYS`: older keys that still open what they sealed (during a rotation). */
+  previousAppKeys: Buffer[];
 }
 
 export type NotifyFormat = 'generic' | 'discord';
@@ -133,6 +142,11 @@ function readNotifyConfig(env: NodeJS.ProcessEnv, appUrl: string): NotifyConfig 
   };
 }
 
+function readAppKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = readStr(env, 'APP_KEY');
+  return raw === undefined ? undefined : parseAppKey(raw);
+}
+
 export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PanelConfig> = {}): PanelConfig {
   const databaseUrl = readStr(env, 'DATABASE_URL') ?? 'sqlite:./data/panel.sqlite';
   if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -201,6 +215,8 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     clientRateLimitPerMinute: readInt(env, 'APP_API_CLIENT_RATELIMIT', 720, 0),
     loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
     notify: readNotifyConfig(env, appUrl),
+    appKey: readAppKey(env),
+    previousAppKeys: readList(env, 'APP_PREVIOUS_KEYS').map((k, i) => parseAppKey(k, `APP_PREVIOUS_KEYS (key ${i + 1})`)),
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);

@@ -3,6 +3,7 @@
  * app and tests all start from here.
  */
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { openSecretBox } from './app-key.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -72,23 +73,26 @@ async function openS3BackupStore(s3: NonNullable<PanelConfig['s3']>, logger: Log
 
 export async function openPanelContext(config: PanelConfig, opts: PanelContextOptions = {}): Promise<PanelContext> {
   const logger = opts.logger ?? silentLogger();
+  // Before the database: a PostgreSQL panel without APP_KEY must refuse before it touches anything.
+  const secrets = openSecretBox(config);
   const database = createDatabase(config.databaseUrl);
   try {
-    if (!opts.skipMigrations) await migrateToLatest(database.db);
+    if (!opts.skipMigrations) await migrateToLatest(database.db, secrets);
   } catch (err) {
     await database.close().catch(() => {});
     throw err;
   }
-  const repos = createRepositories(database.db, database.dialect);
+  const repos = createRepositories(database.db, database.dialect, secrets);
   const deps: ServiceDeps = {
     config,
     repos,
-    tx: transactionRunner(database),
+    tx: transactionRunner(database, secrets),
     clock: opts.clock ?? (() => new Date()),
     logger,
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),
     s3: opts.s3 ?? (config.s3 ? await openS3BackupStore(config.s3, logger) : undefined),
     metrics: opts.metrics ?? noopMetrics,
+    secrets,
   };
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
 import type { PanelConfig } from '../config.ts';
 import type { DaemonClient, NodeConnection } from '../daemon-client/daemon-client.ts';
 import type { TransactionRunner } from '../db/unit-of-work.ts';
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   /** Present when S3 is configured (AWS_BACKUPS_BUCKET set). */
   s3?: S3BackupStore;
   metrics: PanelMetrics;
+  /** Seals/opens stored secrets with APP_KEY (src/panel/app-key.ts decides the key). */
+  secrets: SecretBox;
 }
 
 /** The panel's timestamp format in storage: ISO-8601 UTC with milliseconds, so text order = time order. */
