@@ -49,6 +49,8 @@ export interface PanelConfig {
   appKey?: Buffer;
   /** `APP_PREVIOUS_KEYS`: older keys that still open what they sealed (during a rotation). */
   previousAppKeys: Buffer[];
+  /** `TRUSTED_PROXIES` (upstream's name): addresses/CIDRs whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
 }
 
 export type NotifyFormat = 'generic' | 'discord';
@@ -142,6 +144,15 @@ function readNotifyConfig(env: NodeJS.ProcessEnv, appUrl: string): NotifyConfig 
   };
 }
 
+function readTrustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const list = readList(env, 'TRUSTED_PROXIES');
+  for (const p of list) {
+    // IPv4/IPv6 address with an optional prefix length; names are not resolved.
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i.test(p)) throw configError('TRUSTED_PROXIES', `must list IP addresses or CIDR ranges, got "${p}"`);
+  }
+  return list;
+}
+
 function readAppKey(env: NodeJS.ProcessEnv): Buffer | undefined {
   const raw = readStr(env, 'APP_KEY');
   return raw === undefined ? undefined : parseAppKey(raw);
@@ -217,6 +228,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     notify: readNotifyConfig(env, appUrl),
     appKey: readAppKey(env),
     previousAppKeys: readList(env, 'APP_PREVIOUS_KEYS').map((k, i) => parseAppKey(k, `APP_PREVIOUS_KEYS (key ${i + 1})`)),
+    trustedProxies: readTrustedProxies(env),
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);
