@@ -84,11 +84,16 @@ export class BackupsRepository {
       .executeTakeFirst();
   }
 
-  async listForServer(serverId: number, p: PageRequest): Promise<Page<BackupRow>> {
+  /** A page of live backups, how many there are, and how many count against the limit (two queries, not three). */
+  async listForServer(serverId: number, p: PageRequest): Promise<Page<BackupRow> & { backupCount: number }> {
     const q = this.db.selectFrom('backups').where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null);
     const rows = await q.select(COLUMNS).orderBy('backups.id').limit(p.perPage).offset(offsetOf(p)).execute();
-    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { rows, total: Number(n) };
+    const { n, counted } = await q.select((eb) => [
+      eb.fn.countAll<number>().as('n'),
+      // What countNonFailed counts: in progress or successful.
+      eb.fn.sum<number>(eb.case().when(eb.or([eb('backups.completed_at', 'is', null), eb('backups.is_successful', '=', 1)])).then(1).else(0).end()).as('counted'),
+    ]).executeTakeFirstOrThrow();
+    return { rows, total: Number(n), backupCount: Number(counted ?? 0) };
   }
 
   /** All live backups of a server, oldest first (schedules' rotation, CLI listings). */

@@ -48,9 +48,7 @@ export class BackupsService {
   constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
 
   async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
-    const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
-    const backupCount = await this.d.repos.backups.countNonFailed(server.id);
-    return { rows: r.rows, total: r.total, backupCount };
+    return this.d.repos.backups.listForServer(server.id, { page, perPage });
   }
 
   /**
