@@ -37,7 +37,7 @@ let daemons: Running[] = [];
 let nginx: NginxProcess | undefined;
 let clientKey: string;
 let admin: PanelContext | undefined;
-const servers: Record<'s1' | 's2' | 's3' | 's4' | 's5', { id: string; uuid: string; node: 1 | 2 }> = {} as never;
+const servers: Record<'s1' | 's2' | 's3' | 's4' | 's5' | 's6', { id: string; uuid: string; node: 1 | 2 }> = {} as never;
 let scheduleMinute: Date;
 
 /** A request straight to one panel process (plain HTTP on loopback). */
@@ -124,9 +124,10 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     // The daemons report to APP_URL, the balancer; they trust its certificate like any CA.
     daemons = await Promise.all([1, 2].map((n) => startProcess(['daemon', '--config', join(dir, `node${n}.yml`), '--log-level', 'warn'], { NODE_EXTRA_CA_CERTS: cert })));
 
-    const layout = { s1: 1, s2: 2, s3: 1, s4: 2, s5: 1 } as const;
+    const layout = { s1: 1, s2: 2, s3: 1, s4: 2, s5: 1, s6: 2 } as const;
     for (const [name, node] of Object.entries(layout)) {
-      const s = await admin.services.servers.create({ name, ownerId: owner.id, nodeId: nodeIds[node - 1]!, backupLimit: 10 });
+      // s6 may keep one backup: the limit race below.
+      const s = await admin.services.servers.create({ name, ownerId: owner.id, nodeId: nodeIds[node - 1]!, backupLimit: name === 's6' ? 1 : 10 });
       servers[name as keyof typeof servers] = { id: s.identifier, uuid: s.uuid, node };
       const vol = join(dir, `node${node}`, 'volumes', s.uuid);
       mkdirSync(vol, { recursive: true });
@@ -192,7 +193,7 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     assert.deepEqual(remaining, [remaining[0]!, remaining[0]! - 1, remaining[0]! - 2]);
   });
 
-  it(`the backup throttle holds across panels: the ${THROTTLE + 1}rd backup in the window is refused whichever panel gets it`, async () => {
+  it(`the backup throttle and limit hold across panels: the ${THROTTLE + 1}rd backup in the window is refused whichever panel gets it`, async () => {
     for (const [server, order] of [[servers.s1.id, [0, 1, 0, 1]], [servers.s2.id, [1, 0, 1, 0]]] as const) {
       const statuses = [];
       for (const i of order) statuses.push((await direct(panels[i]!, 'POST', `/api/client/servers/${server}/backups`, { body: { name: `via panel ${i + 1}` } })).status);
@@ -201,6 +202,10 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     // Racing: six creates at once, split over both panels; the server row lock lets exactly two in.
     const race = await Promise.all(Array.from({ length: 6 }, (_, i) => direct(panels[i % 2]!, 'POST', `/api/client/servers/${servers.s5.id}/backups`, { body: { name: `race ${i}` } })));
     assert.deepEqual(race.map((r) => r.status).sort(), [200, 200, 429, 429, 429, 429]);
+    // The backup limit the same way: s6 may keep one backup; four racing creates, one wins.
+    const limited = await Promise.all(Array.from({ length: 4 }, (_, i) => direct(panels[i % 2]!, 'POST', `/api/client/servers/${servers.s6.id}/backups`, { body: { name: `limit ${i}` } })));
+    assert.equal(limited.filter((r) => r.status === 200).length, 1, JSON.stringify(limited.map((r) => r.status)));
+    assert.ok(limited.filter((r) => r.status !== 200).every((r) => r.status === 400 && /reached its limit/.test(JSON.stringify(r.body))), JSON.stringify(limited.map((r) => r.body)));
   });
 
   it('backups on both nodes complete, their reports reaching the panels through the balancer', async () => {
