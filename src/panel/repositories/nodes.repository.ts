@@ -1,9 +1,13 @@
 import type { SecretBox } from '../../core/secret-box.ts';
+import { precompiled } from './precompiled.ts';
 import type { Executor } from '../db/database.ts';
 import type { NodeRow } from '../db/schema.ts';
 import { openStored } from './stored-secret.ts';
 
 const COLUMNS = ['id', 'uuid', 'name', 'url', 'daemon_token_id', 'daemon_token', 'maintenance', 'created_at', 'updated_at'] as const;
+
+// Every client API request on a server reads its node: built once (precompiled.ts).
+const byId = precompiled((db: Executor, id: number) => db.selectFrom('nodes').select(COLUMNS).where('id', '=', id));
 
 /** `daemon_token` is sealed at rest (APP_KEY); rows come back with it open. */
 export class NodesRepository {
@@ -20,7 +24,7 @@ export class NodesRepository {
   }
 
   async findById(id: number): Promise<NodeRow | undefined> {
-    return this.open(await this.db.selectFrom('nodes').select(COLUMNS).where('id', '=', id).executeTakeFirst());
+    return this.open((await byId(this.db, id))[0]);
   }
 
   async findByUuid(uuid: string): Promise<NodeRow | undefined> {
