@@ -28,6 +28,13 @@ function withCommonOptions(cmd: Command): Command {
 /** Opens the context, runs `fn`, always closes; AppErrors become one-line CLI errors. */
 async function withContext<T>(what: string, opts: CommonOptions, fn: (ctx: PanelContext) => Promise<T>): Promise<T> {
   const config = await resolvePanelConfig({ config: opts.config, data: opts.data });
+  const { openSecretBox } = await import('../panel/app-key.ts');
+  // A missing APP_KEY is a configuration error, not an unreachable database.
+  try {
+    openSecretBox(config);
+  } catch (err) {
+    throw new CliError(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+  }
   const { openPanelContext } = await import('../panel/context.ts');
   const { createDaemonClient } = await import('../panel/daemon-client/daemon-client.ts');
   let ctx: PanelContext;
@@ -127,7 +134,25 @@ export function registerAdminCommands(program: Command): void {
     });
 
   // ---- API keys ----
-  const key = admin.command('key').description('API keys');
+  const key = admin.command('key').description('API keys (create) and the panel\'s APP_KEY (generate, rotate)');
+  key.command('generate')
+    .description('Print a new APP_KEY ("base64:" + 32 random bytes) for the panel\'s environment; nothing is stored')
+    .option('--json', 'print one JSON object instead of text')
+    .action(async (opts: { json?: boolean }) => {
+      const { generateAppKey } = await import('../core/secret-box.ts');
+      const k = generateAppKey();
+      print(opts, { app_key: k }, k);
+    });
+  withCommonOptions(key.command('rotate'))
+    .description('Re-seal every stored secret under APP_KEY; run with the new APP_KEY and the old one in APP_PREVIOUS_KEYS')
+    .action(async (opts: CommonOptions) => {
+      await withContext('key rotate', opts, async (ctx) => {
+        const { KeyRotationService } = await import('../panel/services/key-rotation.service.ts');
+        const r = await new KeyRotationService(ctx.deps).rotate();
+        print(opts, { resealed: r.resealed, current: r.current, columns: r.columns },
+          `re-sealed ${r.resealed} secret(s) under APP_KEY (${r.current} already were); keys in APP_PREVIOUS_KEYS are no longer needed`);
+      });
+    });
   withCommonOptions(key.command('create'))
     .description('Create an API key for a user; the key is printed once and only its hash is stored')
     .requiredOption('--email <email>', 'the user who owns the key')

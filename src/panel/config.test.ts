@@ -97,3 +97,10 @@ test('notification settings: defaults, lists, and one-line errors for bad values
   configError({ SMTP_URL: 'smtp://mail.example', NOTIFY_EMAIL_TO: 'nobody' }, 'NOTIFY_EMAIL_TO');
   configError({ NOTIFY_MAX_ATTEMPTS: '0' }, 'NOTIFY_MAX_ATTEMPTS');
 });
+
+test('TRUSTED_PROXIES: addresses and CIDR ranges, IPv4 and IPv6; anything else is refused', () => {
+  assert.deepEqual(loadPanelConfig({}).trustedProxies, []);
+  assert.deepEqual(loadPanelConfig({ TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1' }).trustedProxies, ['127.0.0.1', '10.0.0.0/8', '::1']);
+  configError({ TRUSTED_PROXIES: 'proxy.example' }, 'TRUSTED_PROXIES');
+  configError({ TRUSTED_PROXIES: '*' }, 'TRUSTED_PROXIES');
+});

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/app-error.ts';
+import { parseAppKey } from '../core/secret-box.ts';
 import type { BackupAdapterName } from '../wire/daemon-api.ts';
 import type { PanelS3Config } from './storage/s3-backup-store.ts';
 
@@ -46,6 +47,16 @@ export interface PanelConfig {
   loginAttemptLimit: number;
   /** Job notifications (docs/notifications.md). */
   notify: NotifyConfig;
+  /**
+   * `APP_KEY`: seals stored secrets (node tokens, webhook secrets, destination credentials). Unset:
+   * a SQLite panel keeps a generated key beside its database file; PostgreSQL refuses to start
+   * (see src/panel/app-key.ts and docs/production-topology.md).
+   */
+  appKey?: Buffer;
+  /** `APP_PREVIOUS_KEYS`: older keys that still open what they sealed (during a rotation). */
+  previousAppKeys: Buffer[];
+  /** `TRUSTED_PROXIES` (upstream's name): addresses/CIDRs whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
   /** Backup verification (docs/verification.md). */
   verify: VerifyConfig;
 }
@@ -154,6 +165,20 @@ function readNotifyConfig(env: NodeJS.ProcessEnv, appUrl: string): NotifyConfig 
   };
 }
 
+function readTrustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const list = readList(env, 'TRUSTED_PROXIES');
+  for (const p of list) {
+    // IPv4/IPv6 address with an optional prefix length; names are not resolved.
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:.]*)(\/\d{1,3})?$/i.test(p)) throw configError('TRUSTED_PROXIES', `must list IP addresses or CIDR ranges, got "${p}"`);
+  }
+  return list;
+}
+
+function readAppKey(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const raw = readStr(env, 'APP_KEY');
+  return raw === undefined ? undefined : parseAppKey(raw);
+}
+
 export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<PanelConfig> = {}): PanelConfig {
   const databaseUrl = readStr(env, 'DATABASE_URL') ?? 'sqlite:./data/panel.sqlite';
   if (!/^sqlite:/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -231,6 +256,9 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
       checkIntervalSeconds: readInt(env, 'BACKUP_VERIFY_CHECK_INTERVAL', 300, 1),
       timeoutSeconds: readInt(env, 'BACKUP_VERIFY_TIMEOUT', 3600, 1),
     },
+    appKey: readAppKey(env),
+    previousAppKeys: readList(env, 'APP_PREVIOUS_KEYS').map((k, i) => parseAppKey(k, `APP_PREVIOUS_KEYS (key ${i + 1})`)),
+    trustedProxies: readTrustedProxies(env),
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);

@@ -3,6 +3,7 @@
  * app and tests all start from here.
  */
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { openSecretBox } from './app-key.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -71,39 +72,28 @@ export interface PanelContext {
 export interface PanelContextOptions {
   logger?: Logger;
   daemonClient?: DaemonClient;
-  /** Seals destination credentials; default: see minimalSecretBox. */
-  secrets?: SecretBox;
   clock?: Clock;
   metrics?: PanelMetrics;
   /** Skip running migrations (a caller that already did). */
   skipMigrations?: boolean;
 }
 
-/**
- * Placeholder until the panel's APP_KEY configuration lands (the multipanel developer owns it and
- * the lead folds it in at merge): APP_KEY from the environment when set, otherwise a fixed key so
- * sealed values stay readable across restarts (obscured, not protected, on such a panel).
- */
-function minimalSecretBox(env: NodeJS.ProcessEnv = process.env): SecretBox {
-  const raw = env.APP_KEY?.trim();
-  return new SecretBox([raw ? parseAppKey(raw) : createHash('sha256').update('backwing: APP_KEY unset').digest()]);
-}
-
 export async function openPanelContext(config: PanelConfig, opts: PanelContextOptions = {}): Promise<PanelContext> {
   const logger = opts.logger ?? silentLogger();
+  // Before the database: a PostgreSQL panel without APP_KEY must refuse before it touches anything.
+  const secrets = openSecretBox(config);
   const database = createDatabase(config.databaseUrl);
   try {
-    if (!opts.skipMigrations) await migrateToLatest(database.db);
+    if (!opts.skipMigrations) await migrateToLatest(database.db, secrets);
   } catch (err) {
     await database.close().catch(() => {});
     throw err;
   }
-  const repos = createRepositories(database.db, database.dialect);
-  const secrets = opts.secrets ?? minimalSecretBox();
+  const repos = createRepositories(database.db, database.dialect, secrets);
   const deps: ServiceDeps = {
     config,
     repos,
-    tx: transactionRunner(database),
+    tx: transactionRunner(database, secrets),
     clock: opts.clock ?? (() => new Date()),
     logger,
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { parseDaemonConfig } from '../../src/daemon/config.ts';
 import { freshPostgresUrl } from '../support/postgres.ts';
 import { runCli, jsonOf } from './cli-runner.ts';
+import { TEST_APP_KEY } from '../support/app-key.ts';
 
 /** A port nothing listens on: bound, read, released. */
 async function closedPort(): Promise<number> {
@@ -127,7 +128,7 @@ describe('admin CLI with --data (SQLite)', () => {
 
 describe('admin CLI with DATABASE_URL (PostgreSQL)', () => {
   test('user, key and node create against PostgreSQL', { timeout: 180_000 }, async () => {
-    const env = { DATABASE_URL: await freshPostgresUrl(), APP_URL: 'http://127.0.0.1:18080' };
+    const env = { DATABASE_URL: await freshPostgresUrl(), APP_URL: 'http://127.0.0.1:18080', APP_KEY: TEST_APP_KEY };
     const u = jsonOf(await runCli(['admin', 'user', 'create', '--email', 'pg@example.test', '--password', 'postgres pw', '--admin', '--json'], { env }));
     assert.equal(u.email, 'pg@example.test');
     oneErrorLine(await runCli(['admin', 'user', 'create', '--email', 'pg@example.test', '--password', 'postgres pw'], { env }), /already been taken/);
@@ -141,7 +142,7 @@ describe('admin CLI with DATABASE_URL (PostgreSQL)', () => {
 
   test('an unreachable database is one clear line, not a stack trace', { timeout: 60_000 }, async () => {
     const port = await closedPort();
-    const r = await runCli(['admin', 'user', 'list'], { env: { DATABASE_URL: `postgres://u:secretpw@127.0.0.1:${port}/x` } });
+    const r = await runCli(['admin', 'user', 'list'], { env: { DATABASE_URL: `postgres://u:secretpw@127.0.0.1:${port}/x`, APP_KEY: TEST_APP_KEY } });
     oneErrorLine(r, /user list: cannot open the panel database \(postgres:\/\/u:\*\*\*@127\.0\.0\.1:\d+\/x\)/);
     assert.ok(!r.stderr.includes('secretpw'), 'the password is not printed');
   });

@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { BIN, runCli, jsonOf, childEnv } from './cli-runner.ts';
+import { runCli, jsonOf } from './cli-runner.ts';
+import { startProcess, stopProcess, type Running } from '../support/processes.ts';
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -18,38 +18,6 @@ async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
-}
-
-interface Running { child: ChildProcess; url: string; stderr: () => string }
-
-/** Starts a long-running backwing command and waits for its `{"event":"listening"}` line. */
-function startProcess(args: string[], env: Record<string, string | undefined>): Promise<Running> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${args[0]} did not start: ${err}`)); }, 60_000);
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => l.includes('"listening"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(line) as { url: string }).url, stderr: () => err });
-      }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${args[0]} exited ${code} before listening: ${err}`)); });
-  });
-}
-
-function stopProcess(r: Running): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (r.child.exitCode !== null) return resolve(r.child.exitCode);
-    const timer = setTimeout(() => r.child.kill('SIGKILL'), 20_000);
-    r.child.removeAllListeners('exit');
-    r.child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
-    r.child.kill('SIGTERM');
-  });
 }
 
 function metricValue(text: string, series: string): number | undefined {

@@ -15,7 +15,9 @@ import { S3Client, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
 import { createDatabase } from '../../src/panel/db/database.ts';
-import { migrations } from '../../src/panel/db/migrations/index.ts';
+import { panelMigrations } from '../../src/panel/db/migrations/index.ts';
+import { SecretBox } from '../../src/core/secret-box.ts';
+import { TEST_APP_KEY, TEST_APP_KEY_BYTES } from '../support/app-key.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
@@ -284,7 +286,7 @@ for (const db of await testDatabaseUrls()) {
     const url = await db.url();
     const old = createDatabase(url);
     const before: Record<string, Migration> = {};
-    for (const [name, m] of Object.entries(migrations)) if (name < '0007') before[name] = m;
+    for (const [name, m] of Object.entries(panelMigrations(new SecretBox([TEST_APP_KEY_BYTES])))) if (name < '0007') before[name] = m;
     const { error } = await new Migrator({ db: old.db, provider: { getMigrations: async () => before } }).migrateToLatest();
     assert.equal(error, undefined);
     const at = new Date().toISOString();
@@ -303,7 +305,7 @@ for (const db of await testDatabaseUrls()) {
     const client = s3Client(fx.port);
     await client.send(new PutObjectCommand({ Bucket: 'old-bucket', Key: `${serverUuid}/${backupUuid}.tar.gz`, Body: 'archive' }));
     const config = loadPanelConfig({
-      DATABASE_URL: url, APP_BACKUP_DRIVER: 's3', AWS_BACKUPS_BUCKET: 'old-bucket', AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT: `http://127.0.0.1:${fx.port}`,
+      DATABASE_URL: url, APP_KEY: TEST_APP_KEY, APP_BACKUP_DRIVER: 's3', AWS_BACKUPS_BUCKET: 'old-bucket', AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT: `http://127.0.0.1:${fx.port}`,
       AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_USE_PATH_STYLE_ENDPOINT: 'true',
     });
     const ctx = await openPanelContext(config);

@@ -5,6 +5,7 @@ import { startPanel, type PanelHandle } from '../../src/panel/main.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { waitFor } from '../panel/support/harness.ts';
 import { backupSchedule, openFixture, startRecordingDaemon, type RecordingDaemon } from './support.ts';
+import { TEST_APP_KEY } from '../support/app-key.ts';
 
 for (const db of (await testDatabaseUrls()).filter((d) => d.name === 'postgres')) {
   describe('the scheduler inside a started panel', () => {
@@ -26,7 +27,7 @@ for (const db of (await testDatabaseUrls()).filter((d) => d.name === 'postgres')
       await backupSchedule(f, { minute: '0', hour: '1' });
       await f.close();
 
-      panel = await startPanel(loadPanelConfig({ DATABASE_URL: url, PANEL_HOST: '127.0.0.1', PANEL_PORT: '0', PANEL_WEB_DIST: '/nonexistent' }));
+      panel = await startPanel(loadPanelConfig({ APP_KEY: TEST_APP_KEY, DATABASE_URL: url, PANEL_HOST: '127.0.0.1', PANEL_PORT: '0', PANEL_WEB_DIST: '/nonexistent' }));
       const uuid = await waitFor('the scheduled backup to reach the daemon', async () => daemon.creates()[0], 15_000);
       const row = await panel.context.repos.backups.findLiveByUuid(uuid);
       assert.ok(row, 'the backup row exists');

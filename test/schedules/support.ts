@@ -11,6 +11,7 @@ import { openPanelContext, type PanelContext } from '../../src/panel/context.ts'
 import type { BackupRow, NodeRow, ServerRow } from '../../src/panel/db/schema.ts';
 import { ManualClock } from '../../src/panel/scheduler/clock.ts';
 import { scheduleModuleFor, type ScheduleModule } from '../../src/panel/scheduler/schedule-module.ts';
+import { TEST_APP_KEY } from '../support/app-key.ts';
 
 export interface DaemonCall {
   method: string;
@@ -65,7 +66,7 @@ export interface Fixture {
 export async function openFixture(databaseUrl: string, opts: { start: string; backupLimit: number; throttlePeriodSeconds?: number; daemon?: RecordingDaemon }): Promise<Fixture> {
   const clock = new ManualClock(opts.start);
   const daemon = opts.daemon ?? (await startRecordingDaemon());
-  const config = loadPanelConfig({}, { databaseUrl, throttle: { limit: 2, periodSeconds: opts.throttlePeriodSeconds ?? 0 }, pruneAgeMinutes: 0 });
+  const config = loadPanelConfig({ APP_KEY: TEST_APP_KEY }, { databaseUrl, throttle: { limit: 2, periodSeconds: opts.throttlePeriodSeconds ?? 0 }, pruneAgeMinutes: 0 });
   const ctx = await openPanelContext(config, { clock: () => clock.now() });
   const module = scheduleModuleFor(ctx, { sleep: clock.sleep });
   const owner = await ctx.services.users.create({ email: `owner-${Math.random().toString(36).slice(2)}@example.test`, password: 'correct horse battery staple' });

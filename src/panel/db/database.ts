@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { AppError } from '../../core/app-error.ts';
 import type { DB } from './schema.ts';
 
@@ -34,6 +34,34 @@ function loadPg(): typeof pg {
   return pgModule;
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every statement anew; preparing was the largest single cost of a
+ * client API read under load (docs/benchmarks.md, the load section). The panel's queries are few
+ * distinct SQL strings with parameters, so prepared statements are kept by their SQL (least
+ * recently used dropped past STATEMENT_CACHE_SIZE). One connection runs one statement at a time,
+ * except a streamed query, which keeps its statement busy: those are prepared fresh.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sqlText: string) {
+      let stmt = cache.get(sqlText);
+      if (stmt && !stmt.busy) {
+        cache.delete(sqlText);
+        cache.set(sqlText, stmt);
+        return stmt;
+      }
+      stmt = sqlite.prepare(sqlText);
+      cache.set(sqlText, stmt);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
+}
+
 /** `sqlite:<path>` (relative to cwd; `sqlite::memory:` for tests) or `postgres://…`. */
 export function createDatabase(url: string): Database {
   if (url.startsWith('sqlite:')) {
@@ -47,7 +75,7 @@ export function createDatabase(url: string): Database {
     sqlite.pragma('foreign_keys = ON');
     // CLI commands and the running panel may share the file; wait rather than fail on a lock.
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {

@@ -161,6 +161,16 @@ export interface ActivityLogSubjectsTable {
   subject_id: number;
 }
 
+/** Fixed-window counters shared by every panel process (login attempts, client API rate limit). */
+export interface RateLimitsTable {
+  key: string;
+  /** Milliseconds since the epoch. */
+  window_start: number;
+  hits: number;
+  /** window_start + the window, in milliseconds. */
+  expires_at: number;
+}
+
 export interface DB {
   users: UsersTable;
   api_keys: ApiKeysTable;
@@ -173,6 +183,7 @@ export interface DB {
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
   server_save_hooks: ServerSaveHooksTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

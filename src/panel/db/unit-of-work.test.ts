@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../../core/secret-box.ts';
 import { freshSqliteUrl } from '../../../test/support/postgres.ts';
 import { createDatabase } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
@@ -12,11 +14,11 @@ test('SQLite transactions hold the write lock from the start, so a read-then-wri
   // Another process on the same file, which would not wait for a lock.
   let other: BetterSqlite3.Database | undefined;
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database.db, new SecretBox([randomBytes(32)]));
     other = new BetterSqlite3(url.slice('sqlite:'.length));
     other.pragma('busy_timeout = 0');
     const at = new Date().toISOString();
-    const tx = transactionRunner(database);
+    const tx = transactionRunner(database, new SecretBox([randomBytes(32)]));
     const id = await tx(async (repos) => {
       assert.equal(await repos.users.findByEmail('a@example.com'), undefined);
       // A deferred transaction holds only a read snapshot here: the other writer would get in,

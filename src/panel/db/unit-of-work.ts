@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { SecretBox } from '../../core/secret-box.ts';
 import { createRepositories, type Repos } from '../repositories/index.ts';
 import type { Database } from './database.ts';
 
@@ -8,9 +9,9 @@ import type { Database } from './database.ts';
  */
 export type TransactionRunner = <T>(fn: (repos: Repos) => Promise<T>) => Promise<T>;
 
-export function transactionRunner(database: Database): TransactionRunner {
-  if (database.dialect === 'sqlite') return sqliteImmediateTransaction(database);
-  return (fn) => database.db.transaction().execute((trx) => fn(createRepositories(trx, database.dialect)));
+export function transactionRunner(database: Database, secrets: SecretBox): TransactionRunner {
+  if (database.dialect === 'sqlite') return sqliteImmediateTransaction(database, secrets);
+  return (fn) => database.db.transaction().execute((trx) => fn(createRepositories(trx, database.dialect, secrets)));
 }
 
 /**
@@ -19,11 +20,11 @@ export function transactionRunner(database: Database): TransactionRunner {
  * is locked" at once instead of deadlocking. BEGIN IMMEDIATE takes the write lock up front, where
  * busy_timeout applies, so such transactions queue instead of failing.
  */
-function sqliteImmediateTransaction(database: Database): TransactionRunner {
+function sqliteImmediateTransaction(database: Database, secrets: SecretBox): TransactionRunner {
   return (fn) => database.db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
-      const result = await fn(createRepositories(conn, database.dialect));
+      const result = await fn(createRepositories(conn, database.dialect, secrets));
       await sql`commit`.execute(conn);
       return result;
     } catch (err) {

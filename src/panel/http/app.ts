@@ -47,6 +47,9 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
   const app = Fastify({
     loggerInstance: ctx.logger,
     bodyLimit: 1024 * 1024,
+    // Behind a load balancer: the client's address from X-Forwarded-For, only when the hop that
+    // sent it is one of TRUSTED_PROXIES (login limit and activity log are per client, not per proxy).
+    ...(ctx.config.trustedProxies.length > 0 ? { trustProxy: ctx.config.trustedProxies } : {}),
     // One 422 entry per failing field needs every error, not the first.
     ajv: { customOptions: { allErrors: true } },
     // The router's own refusals would otherwise answer in Fastify's shape, not ours.

@@ -4,7 +4,7 @@ import type { PanelContext } from '../context.ts';
 import type { Actor } from '../services/deps.ts';
 import type { PublicUser } from '../services/users.service.ts';
 import { safeEqual } from '../services/crypto.ts';
-import { RateWindow } from '../services/rate-window.ts';
+import { RateLimiter } from '../services/rate-limiter.ts';
 
 export const SESSION_COOKIE = 'backwing_session';
 export const XSRF_COOKIE = 'XSRF-TOKEN';
@@ -25,18 +25,19 @@ declare module 'fastify' {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-// One limiter per panel context (tests run several panels in one process).
-const limiters = new WeakMap<PanelContext, RateWindow>();
+// One limiter per panel context (tests run several panels in one process); the count itself is in
+// the database, shared by every panel process.
+const limiters = new WeakMap<PanelContext, RateLimiter>();
 
-function enforceRateLimit(ctx: PanelContext, request: FastifyRequest, userId: number): void {
+async function enforceRateLimit(ctx: PanelContext, request: FastifyRequest, userId: number): Promise<void> {
   const limit = ctx.config.clientRateLimitPerMinute;
   if (limit <= 0) return;
   let w = limiters.get(ctx);
   if (!w) {
-    w = new RateWindow(limit, 60, ctx.deps.clock);
+    w = new RateLimiter(ctx.repos, ctx.deps.clock, 'client', limit, 60);
     limiters.set(ctx, w);
   }
-  const r = w.hit(String(userId));
+  const r = await w.hit(String(userId));
   request.rateLimitHeaders = { 'X-RateLimit-Limit': String(limit), 'X-RateLimit-Remaining': String(r.remaining) };
   if (!r.allowed) throw PanelErrors.rateLimited(r.retryAfterSeconds);
 }
@@ -58,7 +59,7 @@ export async function authenticateClient(ctx: PanelContext, request: FastifyRequ
     const key = await ctx.services.apiKeys.authenticate(m[1]!);
     if (!key) throw PanelErrors.unauthenticated();
     if (key.type !== 'client') throw PanelErrors.applicationKeyOnClientRoute();
-    enforceRateLimit(ctx, request, key.user.id);
+    await enforceRateLimit(ctx, request, key.user.id);
     request.clientAuth = {
       user: key.user,
       via: 'api_key',
@@ -78,7 +79,7 @@ export async function authenticateClient(ctx: PanelContext, request: FastifyRequ
       throw PanelErrors.csrfMismatch();
     }
   }
-  enforceRateLimit(ctx, request, session.user.id);
+  await enforceRateLimit(ctx, request, session.user.id);
   request.clientAuth = {
     user: session.user,
     via: 'session',

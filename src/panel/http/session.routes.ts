@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { PanelContext } from '../context.ts';
 import type { PublicUser } from '../services/users.service.ts';
 import { PanelErrors } from '../errors.ts';
-import { RateWindow } from '../services/rate-window.ts';
+import { sha256Hex } from '../services/crypto.ts';
+import { RateLimiter } from '../services/rate-limiter.ts';
 import { clientAuthHook, requireClientAuth, SESSION_COOKIE, XSRF_COOKIE } from './client-auth.ts';
 
 function userObject(u: PublicUser) {
@@ -19,8 +20,9 @@ const UserObject = Type.Object({
 export async function sessionRoutes(app: FastifyInstance, opts: { ctx: PanelContext }): Promise<void> {
   const { ctx } = opts;
   const cookieBase = { path: '/', sameSite: 'lax' as const, secure: ctx.config.secureCookies };
-  // Failed attempts per address and email; a success clears them.
-  const failures = new RateWindow(ctx.config.loginAttemptLimit, 300, ctx.deps.clock);
+  // Attempts per address and email within 5 minutes, counted in the database (every panel process
+  // shares the count); a success clears them.
+  const attempts = new RateLimiter(ctx.repos, ctx.deps.clock, 'login', ctx.config.loginAttemptLimit, 300);
 
   app.post('/auth/login', {
     schema: {
@@ -30,18 +32,14 @@ export async function sessionRoutes(app: FastifyInstance, opts: { ctx: PanelCont
     },
   }, async (request, reply: FastifyReply) => {
     const body = request.body as { email: string; password: string };
-    const throttleKey = `${request.ip}|${body.email.trim().toLowerCase()}`;
-    // Checked before the password, so a blocked address cannot keep guessing.
-    const wait = failures.blockedFor(throttleKey);
-    if (wait > 0) throw PanelErrors.tooManyLogins(wait);
-    let s;
-    try {
-      s = await ctx.services.sessions.login(body.email, body.password);
-    } catch (err) {
-      failures.hit(throttleKey);
-      throw err;
-    }
-    failures.clear(throttleKey);
+    // Hashed: the key column is bounded and an e-mail address need not sit in a counter table.
+    const throttleKey = sha256Hex(`${request.ip}|${body.email.trim().toLowerCase()}`);
+    // Counted before the password is checked, in one atomic step: of attempts racing on several
+    // panels at most `limit` reach the password check; the next is refused whichever panel gets it.
+    const r = await attempts.hit(throttleKey);
+    if (!r.allowed) throw PanelErrors.tooManyLogins(r.retryAfterSeconds);
+    const s = await ctx.services.sessions.login(body.email, body.password);
+    await attempts.clear(throttleKey);
     const maxAge = ctx.config.sessionTtlSeconds;
     reply.setCookie(SESSION_COOKIE, s.sessionId, { ...cookieBase, httpOnly: true, maxAge });
     reply.setCookie(XSRF_COOKIE, s.csrfToken, { ...cookieBase, httpOnly: false, maxAge });

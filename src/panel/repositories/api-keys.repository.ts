@@ -1,7 +1,11 @@
+import { precompiled } from './precompiled.ts';
 import type { Executor } from '../db/database.ts';
 import type { ApiKeyRow } from '../db/schema.ts';
 
 const COLUMNS = ['id', 'user_id', 'key_type', 'identifier', 'token_hash', 'memo', 'last_used_at', 'created_at'] as const;
+
+// Every client API request by key starts here: built once (precompiled.ts).
+const byIdentifier = precompiled((db: Executor, identifier: string) => db.selectFrom('api_keys').select(COLUMNS).where('identifier', '=', identifier));
 
 export class ApiKeysRepository {
   constructor(private readonly db: Executor) {}
@@ -13,7 +17,7 @@ export class ApiKeysRepository {
   }
 
   async findByIdentifier(identifier: string): Promise<ApiKeyRow | undefined> {
-    return this.db.selectFrom('api_keys').select(COLUMNS).where('identifier', '=', identifier).executeTakeFirst();
+    return (await byIdentifier(this.db, identifier))[0];
   }
 
   async listByUser(userId: number): Promise<ApiKeyRow[]> {

@@ -44,6 +44,16 @@ export class DestinationsRepository {
   }
 
   /** Moves the default flag (two statements: the partial unique index allows one default at a time). */
+  /** Sealed S3 secrets as stored, for `admin key rotate`. */
+  async storedSecrets(): Promise<Array<{ id: number; secret_access_key: string }>> {
+    const rows = await this.db.selectFrom('destinations').select(['id', 'secret_access_key']).where('secret_access_key', 'is not', null).orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, secret_access_key: r.secret_access_key! }));
+  }
+
+  async setStoredSecret(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable('destinations').set({ secret_access_key: sealed }).where('id', '=', id).execute();
+  }
+
   async makeDefault(id: number, at: string): Promise<void> {
     await this.db.updateTable('destinations').set({ is_default: 0, updated_at: at }).where('is_default', '=', 1).where('id', '!=', id).execute();
     await this.db.updateTable('destinations').set({ is_default: 1, updated_at: at }).where('id', '=', id).execute();

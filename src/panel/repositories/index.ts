@@ -1,3 +1,4 @@
+import type { SecretBox } from '../../core/secret-box.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import { ActivityRepository } from './activity.repository.ts';
 import { ApiKeysRepository } from './api-keys.repository.ts';
@@ -5,6 +6,7 @@ import { BackupsRepository } from './backups.repository.ts';
 import { DestinationsRepository } from './destinations.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
 import { NotificationsRepository } from './notifications.repository.ts';
+import { RateLimitsRepository } from './rate-limits.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
 import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
@@ -25,24 +27,26 @@ export interface Repos {
   reconcileLeases: ReconcileLeasesRepository;
   notifications: NotificationsRepository;
   destinations: DestinationsRepository;
+  rateLimits: RateLimitsRepository;
 }
 
-export function createRepositories(db: Executor, dialect: Dialect): Repos {
+export function createRepositories(db: Executor, dialect: Dialect, secrets: SecretBox): Repos {
   return {
     users: new UsersRepository(db),
     apiKeys: new ApiKeysRepository(db),
     sessions: new SessionsRepository(db),
-    nodes: new NodesRepository(db),
+    nodes: new NodesRepository(db, secrets),
     servers: new ServersRepository(db, dialect),
     subusers: new SubusersRepository(db),
     backups: new BackupsRepository(db),
     activity: new ActivityRepository(db),
     saveHooks: new ServerSaveHooksRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
-    notifications: new NotificationsRepository(db),
     destinations: new DestinationsRepository(db),
+    notifications: new NotificationsRepository(db, secrets),
+    rateLimits: new RateLimitsRepository(db),
   };
 }
 
 export type { Page, PageRequest } from './page.ts';
-export { ActivityRepository, ApiKeysRepository, BackupsRepository, DestinationsRepository, NodesRepository, NotificationsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };
+export { ActivityRepository, ApiKeysRepository, BackupsRepository, DestinationsRepository, NodesRepository, NotificationsRepository, RateLimitsRepository, ReconcileLeasesRepository, ServersRepository, SessionsRepository, SubusersRepository, UsersRepository, ServerSaveHooksRepository };

@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../../core/secret-box.ts';
 import type { Executor } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import type { NotificationDeliveriesTable, NotificationDeliveryRow, NotificationFormat, NotificationTables, NotificationWebhookRow } from '../db/notifications.schema.ts';
+import { openStoredOrNull } from './stored-secret.ts';
 
 /** One row to queue: what to send where; the queue columns get their starting values. */
 export type NewDelivery = Pick<NotificationDeliveriesTable, 'event' | 'channel' | 'scope' | 'webhook_id' | 'server_id' | 'target' | 'format' | 'payload'>;
@@ -12,18 +14,22 @@ export type AttemptOutcome =
   | { kind: 'retry'; error: string; nextAttemptAt: string }
   | { kind: 'failed'; error: string };
 
-/** Server webhooks and the notification delivery queue. */
+/** Server webhooks (their signing secret sealed at rest with APP_KEY) and the notification delivery queue. */
 export class NotificationsRepository {
   private readonly db: Kysely<DB & NotificationTables>;
 
-  constructor(db: Executor) {
+  constructor(db: Executor, private readonly secrets: SecretBox) {
     this.db = db.withTables<NotificationTables>();
+  }
+
+  private open<T extends NotificationWebhookRow | undefined>(row: T): T {
+    return (row ? { ...row, secret: openStoredOrNull(this.secrets, row.secret) } : row) as T;
   }
 
   // ---- server webhooks ----
 
   async listWebhooks(serverId: number): Promise<NotificationWebhookRow[]> {
-    return this.db.selectFrom('notification_webhooks').selectAll().where('server_id', '=', serverId).orderBy('id').execute();
+    return (await this.db.selectFrom('notification_webhooks').selectAll().where('server_id', '=', serverId).orderBy('id').execute()).map((r) => this.open(r));
   }
 
   async countWebhooks(serverId: number): Promise<number> {
@@ -32,17 +38,27 @@ export class NotificationsRepository {
   }
 
   async findWebhookById(id: number): Promise<NotificationWebhookRow | undefined> {
-    return this.db.selectFrom('notification_webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+    return this.open(await this.db.selectFrom('notification_webhooks').selectAll().where('id', '=', id).executeTakeFirst());
   }
 
   async insertWebhook(v: { uuid: string; server_id: number; url: string; secret: string | null; format: NotificationFormat; created_at: string }): Promise<NotificationWebhookRow> {
-    await this.db.insertInto('notification_webhooks').values(v).execute();
-    return (await this.db.selectFrom('notification_webhooks').selectAll().where('uuid', '=', v.uuid).executeTakeFirst())!;
+    await this.db.insertInto('notification_webhooks').values({ ...v, secret: v.secret === null ? null : this.secrets.seal(v.secret) }).execute();
+    return this.open((await this.db.selectFrom('notification_webhooks').selectAll().where('uuid', '=', v.uuid).executeTakeFirst())!);
   }
 
   async deleteWebhook(serverId: number, uuid: string): Promise<boolean> {
     const r = await this.db.deleteFrom('notification_webhooks').where('server_id', '=', serverId).where('uuid', '=', uuid).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  /** Stored secrets as they are (sealed), for re-sealing under a new key. */
+  async storedWebhookSecrets(): Promise<Array<{ id: number; secret: string }>> {
+    const rows = await this.db.selectFrom('notification_webhooks').select(['id', 'secret']).where('secret', 'is not', null).orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, secret: r.secret! }));
+  }
+
+  async setStoredWebhookSecret(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable('notification_webhooks').set({ secret: sealed }).where('id', '=', id).execute();
   }
 
   // ---- delivery queue ----

@@ -1,3 +1,4 @@
+import { precompiled } from './precompiled.ts';
 import type { Executor, Dialect } from '../db/database.ts';
 import type { ServerRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
@@ -5,6 +6,10 @@ import { offsetOf, type Page, type PageRequest } from './page.ts';
 const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at', 'servers.destination_id', 'servers.backup_bytes_limit'] as const;
 
 export type ServerListScope = { kind: 'accessible'; userId: number } | { kind: 'owned'; userId: number } | { kind: 'all' };
+
+// Every client API request on a server resolves it here: built once per column (precompiled.ts).
+const byIdentifier = precompiled((db: Executor, key: string) => db.selectFrom('servers').select(COLUMNS).where('servers.identifier', '=', key));
+const byUuid = precompiled((db: Executor, key: string) => db.selectFrom('servers').select(COLUMNS).where('servers.uuid', '=', key));
 
 export class ServersRepository {
   constructor(private readonly db: Executor, private readonly dialect: Dialect) {}
@@ -26,8 +31,7 @@ export class ServersRepository {
 
   /** Upstream's binding: an 8-character value is the short identifier, anything else the full uuid. */
   async findByRouteKey(key: string): Promise<ServerRow | undefined> {
-    const column = key.length === 8 ? 'servers.identifier' : 'servers.uuid';
-    return this.db.selectFrom('servers').select(COLUMNS).where(column, '=', key.toLowerCase()).executeTakeFirst();
+    return (await (key.length === 8 ? byIdentifier : byUuid)(this.db, key.toLowerCase()))[0];
   }
 
   /**

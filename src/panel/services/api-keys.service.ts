@@ -7,6 +7,8 @@ export type ApiKeyType = 'client' | 'application';
 const PREFIX: Record<ApiKeyType, string> = { client: 'ptlc_', application: 'ptla_' };
 /** Upstream layout: a 16-character identifier (prefix included) followed by a 32-character secret. */
 const IDENTIFIER_LENGTH = 16;
+/** How stale `last_used_at` may get before a request refreshes it. */
+const TOUCH_EVERY_MS = 60_000;
 const SECRET_LENGTH = 32;
 
 export interface CreatedApiKey {
@@ -53,7 +55,12 @@ export class ApiKeysService {
     if (!row || !safeEqual(row.token_hash, sha256Hex(bearer.slice(IDENTIFIER_LENGTH)))) return undefined;
     const user = await this.d.repos.users.findById(row.user_id);
     if (!user) return undefined;
-    await this.d.repos.apiKeys.touch(row.id, isoNow(this.d.clock));
+    // last_used_at is shown to the minute; writing it on every request would make every client
+    // API read a database write (measured: docs/benchmarks.md, the load section).
+    const now = this.d.clock();
+    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_EVERY_MS) {
+      await this.d.repos.apiKeys.touch(row.id, now.toISOString());
+    }
     return { user: toPublicUser(user), apiKeyId: row.id, type: row.key_type };
   }
 }

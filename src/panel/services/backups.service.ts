@@ -60,9 +60,8 @@ export class BackupsService {
 
   async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number; backupBytes: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
-    const backupCount = await this.d.repos.backups.countNonFailed(server.id);
     const { used } = await this.d.repos.backups.storageUsage(server.id);
-    return { rows: r.rows, total: r.total, backupCount, backupBytes: used };
+    return { ...r, backupBytes: used };
   }
 
   /**

@@ -1,10 +1,10 @@
 import type { Logger } from '../../core/logger.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
 import type { PanelConfig } from '../config.ts';
 import type { DaemonClient, NodeConnection } from '../daemon-client/daemon-client.ts';
 import type { TransactionRunner } from '../db/unit-of-work.ts';
 import type { NodeRow } from '../db/schema.ts';
 import type { Repos } from '../repositories/index.ts';
-import type { SecretBox } from '../../core/secret-box.ts';
 import type { DestinationStores } from './destination-stores.ts';
 import type { PanelMetrics } from './metrics.ts';
 
@@ -18,11 +18,11 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   daemon: DaemonClient;
-  /** Seals secrets kept at rest (destination credentials) with the panel's APP_KEY. */
-  secrets: SecretBox;
   /** The S3 client of each destination, built on first use. */
   stores: DestinationStores;
   metrics: PanelMetrics;
+  /** Seals/opens stored secrets with APP_KEY (src/panel/app-key.ts decides the key). */
+  secrets: SecretBox;
 }
 
 /** The panel's timestamp format in storage: ISO-8601 UTC with milliseconds, so text order = time order. */

@@ -17,6 +17,7 @@ import { buildPanelApp } from '../../../src/panel/http/app.ts';
 import { createDaemonClient } from '../../../src/panel/daemon-client/daemon-client.ts';
 import type { PublicUser } from '../../../src/panel/services/users.service.ts';
 import { startStubDaemon, type StubDaemon } from './stub-daemon.ts';
+import { TEST_APP_KEY } from '../../support/app-key.ts';
 
 export interface HarnessOptions {
   databaseUrl: string;
@@ -75,6 +76,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     PANEL_PORT: '0',
     APP_URL: 'http://127.0.0.1:1',
     PANEL_WEB_DIST: '/nonexistent-web-dist',
+    APP_KEY: TEST_APP_KEY,
     ...o.env,
   };
   if (driver === 's3' || o.env?.AWS_BACKUPS_BUCKET) {

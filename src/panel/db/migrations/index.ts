@@ -3,6 +3,7 @@
  * (`NNNN_name.ts`) and list it here.
  */
 import type { Migration } from 'kysely';
+import type { SecretBox } from '../../../core/secret-box.ts';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_schedules.ts';
 import * as m0003 from './0003_server_control.ts';
@@ -10,15 +11,20 @@ import * as m0004 from './0004_reconciliation.ts';
 import * as m0005 from './0005_notifications.ts';
 import * as m0006 from './0006_backup_index.ts';
 import * as m0007 from './0007_destinations.ts';
+import { sharedLimits } from './0008_shared_limits.ts';
 import * as m0010 from './0010_verification.ts';
 
-export const migrations: Record<string, Migration> = {
-  '0001_initial': m0001,
-  '0002_schedules': m0002,
-  '0003_server_control': m0003,
-  '0004_reconciliation': m0004,
-  '0005_notifications': m0005,
-  '0006_backup_index': m0006,
-  '0007_destinations': m0007,
-  '0010_verification': m0010,
-};
+/** `secrets` seals what earlier versions stored in clear (0008). */
+export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
+  return {
+    '0001_initial': m0001,
+    '0002_schedules': m0002,
+    '0003_server_control': m0003,
+    '0004_reconciliation': m0004,
+    '0005_notifications': m0005,
+    '0006_backup_index': m0006,
+    '0007_destinations': m0007,
+    '0008_shared_limits': sharedLimits(secrets),
+    '0010_verification': m0010,
+  };
+}

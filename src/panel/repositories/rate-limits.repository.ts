@@ -1,0 +1,49 @@
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.ts';
+
+export interface WindowCount {
+  hits: number;
+  /** When the window ends, in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * Fixed-window counters in `rate_limits`. A hit is one INSERT … ON CONFLICT DO UPDATE: atomic on
+ * PostgreSQL (the conflicting row is locked) and on SQLite (one writer at a time), so panels
+ * racing on one key never lose a count.
+ */
+export class RateLimitsRepository {
+  constructor(private readonly db: Executor) {}
+
+  async hit(key: string, nowMs: number, windowMs: number): Promise<WindowCount> {
+    const now = sql<number>`cast(${nowMs} as bigint)`;
+    const end = sql<number>`cast(${nowMs + windowMs} as bigint)`;
+    // Every SET expression sees the old row, so the three CASEs agree on whether the window ended.
+    const ended = sql<boolean>`rate_limits.expires_at <= ${now}`;
+    const row = await this.db.insertInto('rate_limits')
+      .values({ key, window_start: nowMs, hits: 1, expires_at: nowMs + windowMs })
+      .onConflict((oc) => oc.column('key').doUpdateSet({
+        hits: sql<number>`case when ${ended} then 1 else rate_limits.hits + 1 end`,
+        window_start: sql<number>`case when ${ended} then ${now} else rate_limits.window_start end`,
+        expires_at: sql<number>`case when ${ended} then ${end} else rate_limits.expires_at end`,
+      }))
+      .returning(['hits', 'expires_at'])
+      .executeTakeFirstOrThrow();
+    return { hits: Number(row.hits), expiresAt: Number(row.expires_at) };
+  }
+
+  async find(key: string): Promise<WindowCount | undefined> {
+    const row = await this.db.selectFrom('rate_limits').select(['hits', 'expires_at']).where('key', '=', key).executeTakeFirst();
+    return row ? { hits: Number(row.hits), expiresAt: Number(row.expires_at) } : undefined;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.deleteFrom('rate_limits').where('key', '=', key).execute();
+  }
+
+  /** Drops windows that ended before `nowMs`; returns how many. */
+  async deleteExpired(nowMs: number): Promise<number> {
+    const r = await this.db.deleteFrom('rate_limits').where('expires_at', '<', nowMs).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
