@@ -19,6 +19,7 @@ const REQUIREMENTS = [
   { tool: 'initdb', find: ['/usr/lib/postgresql/*/bin/initdb'], apt: 'postgresql', why: 'panel suites start a private PostgreSQL cluster' },
   { tool: 'nginx', find: ['nginx', '/usr/sbin/nginx'], apt: 'nginx-light', why: 'the reverse-proxy test runs a real nginx' },
   { tool: 'systemd-analyze', find: ['systemd-analyze'], apt: 'systemd', why: 'deploy/systemd units are checked with systemd-analyze verify' },
+  { tool: 'restic', find: ['restic'], apt: 'restic', why: 'the restic backup adapter is tested against the real restic (0.14 or newer)' },
 ];
 
 /**

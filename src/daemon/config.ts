@@ -55,6 +55,8 @@ export interface DaemonConfig {
       readonly s3MaxPartSize: number;
       /** Longest silence allowed from a restore download before it is failed. */
       readonly restoreIdleTimeoutMs: number;
+      /** backwing: the restic binary for `restic` jobs (docs/restic.md). */
+      readonly resticBinary: string;
     };
   };
   readonly remoteQuery: { readonly timeoutMs: number };
@@ -86,6 +88,7 @@ export const DAEMON_DEFAULTS = {
   'system.backups.s3_part_concurrency': 3,
   'system.backups.s3_max_part_size': 64,
   'system.backups.restore_idle_timeout': 60,
+  'system.backups.restic_binary': 'restic',
   'remote_query.timeout': 30,
   allowed_origins: [] as string[],
   'metrics.host': '127.0.0.1',
@@ -237,6 +240,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
         s3PartConcurrency: r.number('system.backups.s3_part_concurrency', DAEMON_DEFAULTS['system.backups.s3_part_concurrency'], 1, 64),
         s3MaxPartSize: r.number('system.backups.s3_max_part_size', DAEMON_DEFAULTS['system.backups.s3_max_part_size'], 5, 5 * 1024) * MIB,
         restoreIdleTimeoutMs: r.number('system.backups.restore_idle_timeout', DAEMON_DEFAULTS['system.backups.restore_idle_timeout'], 1, 86_400) * 1000,
+        resticBinary: r.string('system.backups.restic_binary', DAEMON_DEFAULTS['system.backups.restic_binary']),
       },
     },
     remoteQuery: { timeoutMs: r.number('remote_query.timeout', DAEMON_DEFAULTS['remote_query.timeout'], 1, 3600) * 1000 },

@@ -2,6 +2,7 @@
  * Composition root of the daemon: the only place that builds the parts and wires them together.
  */
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -17,6 +18,7 @@ import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
+import { ResticService } from './restic/restic-service.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
@@ -136,8 +138,14 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     logger.warn({ server_uuid: uuid, commands: o.commands.length }, 'sending the save hook after-step a crashed backup owed');
     await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
   }));
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const restic = new ResticService({ bin: config.system.backups.resticBinary, cacheDir: join(config.system.stateDirectory, 'restic-cache') });
+  // Said once at start, clearly: restic jobs fail with the same sentence until it is installed.
+  void restic.check().then(
+    (version) => logger.info({ restic: version }, 'restic available for restic backups'),
+    (err: unknown) => logger.warn({ restic: config.system.backups.resticBinary, problem: errorMessage(err), detail: (err as { meta?: { detail?: unknown } }).meta?.detail }, 'restic backups will fail on this node'),
+  );
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes, restic });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, restic, backupRunningFor: (s) => backups.isRunningFor(s) });
   const deps: DaemonHttpDeps = {
     config,
     logger,

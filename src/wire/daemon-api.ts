@@ -7,16 +7,33 @@
 import { Type, type Static } from 'typebox';
 import { NodeControlInfo, SaveHook } from './server-control.ts';
 
-export const BACKUP_ADAPTERS = ['wings', 's3'] as const;
+export const BACKUP_ADAPTERS = ['wings', 's3', 'restic'] as const;
 export type BackupAdapterName = (typeof BACKUP_ADAPTERS)[number];
+
+/**
+ * backwing: the restic repository a `restic` job works on, sent by the panel with each job (the
+ * daemon stores no repository password). Never logged by either side.
+ */
+export const DaemonResticRepo = Type.Object({
+  repository: Type.String({ description: 'A local path on the node, or restic\'s `s3:https://host/bucket[/prefix]`' }),
+  password: Type.String({ description: 'The repository password (generated and kept sealed by the panel)' }),
+  s3: Type.Optional(Type.Union([Type.Null(), Type.Object({
+    access_key_id: Type.String(),
+    secret_access_key: Type.String(),
+    region: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  })])),
+});
+export type DaemonResticRepo = Static<typeof DaemonResticRepo>;
 
 /** `POST /api/servers/:server/backup` */
 export const DaemonBackupRequest = Type.Object({
-  adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
+  adapter: Type.String({ description: '"wings" (local disk), "s3", or (backwing) "restic"' }),
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
   /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
   save_hook: Type.Optional(SaveHook),
+  /** backwing: required with adapter "restic". */
+  restic: Type.Optional(DaemonResticRepo),
 });
 export type DaemonBackupRequest = Static<typeof DaemonBackupRequest>;
 
@@ -25,8 +42,17 @@ export const DaemonRestoreRequest = Type.Object({
   adapter: Type.String(),
   truncate_directory: Type.Optional(Type.Boolean({ default: false })),
   download_url: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** backwing: required with adapter "restic". */
+  restic: Type.Optional(DaemonResticRepo),
 });
 export type DaemonRestoreRequest = Static<typeof DaemonRestoreRequest>;
+
+/** backwing: body of `DELETE /api/servers/:server/backup/:backup` for a restic backup (forget its snapshot). */
+export const DaemonDeleteRequest = Type.Object({
+  adapter: Type.Optional(Type.String()),
+  restic: Type.Optional(DaemonResticRepo),
+});
+export type DaemonDeleteRequest = Static<typeof DaemonDeleteRequest>;
 
 /** `POST /api/servers` — the panel tells the daemon a server now exists on this node. */
 export const DaemonCreateServerRequest = Type.Object({

@@ -59,6 +59,12 @@ export const RemoteBackupStatus = Type.Object({
   /** backwing: files that changed while they were read (an upstream panel ignores the field). */
   changed_files: Type.Optional(ChangedFiles),
   failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
+  /** backwing (restic adapter): the snapshot's id in the repository. */
+  snapshot_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** backwing (restic adapter): bytes this snapshot added to the repository (after dedup and compression). */
+  bytes_added: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  /** backwing (restic adapter): bytes the repository holds for all of this server's snapshots. */
+  repository_size: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile } from '../../wire/daemon-api.ts';
+import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonDeleteRequest } from '../../wire/daemon-api.ts';
 import { readPteroignoreFile } from '../services/pteroignore.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -88,12 +88,18 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
   );
 
-  app.delete<{ Params: { server: string; backup: string } }>(
+  app.delete<{ Params: { server: string; backup: string }; Body: DaemonDeleteRequest | undefined }>(
     '/api/servers/:server/backup/:backup',
-    { schema: { summary: 'Delete a local backup (aborts it if running)', tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors } } },
+    {
+      schema: {
+        summary: 'Delete a local backup (aborts it if running)',
+        description: 'backwing extension: with a body `{"adapter":"restic","restic":{...}}` the backup\'s restic snapshot is forgotten (its data is freed by the next prune). Without a body, as Wings.',
+        tags: ['backups'], params: BackupParams, body: Type.Optional(DaemonDeleteRequest), response: { 204: Empty, ...errors },
+      },
+    },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      await deps.backups.delete(server.uuid, req.params.backup);
+      await deps.backups.delete(server.uuid, req.params.backup, req.body ?? null);
       return reply.code(204).send();
     },
   );

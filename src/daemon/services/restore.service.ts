@@ -28,11 +28,17 @@ import type { ServerControl } from '../control/server-control.ts';
 import { ControlError } from '../control/types.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
+import type { ResticService } from '../restic/restic-service.ts';
+import type { ResticRepo } from '../restic/restic-cli.ts';
+import { parseResticRepo } from '../restic/restic-request.ts';
+import { applyStaging, createStaging } from '../restic/staged-restore.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
   truncate_directory?: unknown;
   download_url?: unknown;
+  /** backwing: the repository of a `restic` backup. */
+  restic?: unknown;
 }
 
 interface RunningRestore {
@@ -56,6 +62,7 @@ export interface RestoreServiceDeps {
   logger: Logger;
   /** With power control the server is stopped first, restored, and started again if it was up. */
   control: ServerControl;
+  restic: ResticService;
   /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
   backupRunningFor(serverUuid: string): boolean;
 }
@@ -78,6 +85,8 @@ interface RestoreSource {
   stopFirst: boolean;
   /** Set once a file may have changed (truncation or extraction began). */
   touched?: boolean;
+  /** restic: restored into a staging directory first; truncation waits until that succeeded. */
+  restic?: { repo: ResticRepo; snapshotId: string; truncate: boolean };
 }
 
 export class RestoreService {
@@ -106,8 +115,9 @@ export class RestoreService {
     const { registry, store, journal } = this.deps;
     const backupUuid = canonicalUuid(rawBackup);
     if (!backupUuid) throw daemonErrors.badUuid();
-    if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
-    const adapter = req.adapter;
+    if (req.adapter !== 'wings' && req.adapter !== 's3' && req.adapter !== 'restic') throw daemonErrors.badAdapter();
+    const adapter: 'wings' | 's3' | 'restic' = req.adapter;
+    const repo = adapter === 'restic' ? parseResticRepo(req.restic) : null;
     const truncate = req.truncate_directory === true;
     let downloadUrl = '';
     if (adapter === 's3') {
@@ -127,8 +137,14 @@ export class RestoreService {
     let input: Readable | null = null;
     let archiveSize: number | null = null;
     let journalId: string | null = null;
+    let restic: RestoreSource['restic'];
     try {
-      if (adapter === 'wings') {
+      if (adapter === 'restic') {
+        // The snapshot must exist and be this server's before the 202, like a local archive.
+        const found = await this.deps.restic.findSnapshot(repo!, serverUuid, backupUuid, controller.signal);
+        if (!found) throw daemonErrors.backupNotFound();
+        restic = { repo: repo!, snapshotId: found.id, truncate };
+      } else if (adapter === 'wings') {
         const owned = await store.claim(serverUuid, backupUuid);
         if (!owned) throw daemonErrors.backupNotFound();
         // Opened now, before anything is truncated: a DELETE racing in afterwards cannot leave us
@@ -152,7 +168,7 @@ export class RestoreService {
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
       // close() only aborts jobs it can see; one still starting must not run on past it.
       if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
-      if (truncate && !stopFirst) await truncateDirectory(serverDir);
+      if (truncate && !stopFirst && !restic) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
       if (journalId) await journal.remove(journalId).catch(() => undefined);
@@ -163,7 +179,7 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst, stopFirst };
+    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst && !restic, stopFirst, restic };
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, source, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
@@ -191,8 +207,8 @@ export class RestoreService {
    * `stopped` whether it was up, so it is started again only then. A server that will not stop
    * fails the restore before anything is touched.
    */
-  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable> {
-    if (!source.stopFirst) return source.input!;
+  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable | null> {
+    if (!source.stopFirst) return source.input;
     const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
       source.input?.destroy();
       if (signal.aborted) throw err;
@@ -201,6 +217,7 @@ export class RestoreService {
     stopped(before !== 'offline');
     logger.info({ was: before }, 'server stopped for the restore');
     this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
+    if (source.restic) return null;
     // The archive answers before anything is truncated, as without control.
     let input = source.input;
     if (!input) {
@@ -227,7 +244,7 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', source: RestoreSource, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3' | 'restic', source: RestoreSource, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
@@ -254,34 +271,39 @@ export class RestoreService {
     logger.info('restore started');
     try {
       const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
-      input = prepared;
-      // A link fetched again after the stop may only now say how large the archive is.
-      if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
-      source.touched = true;
-      const result = await extractArchive(input, serverDir, {
-        ...(config.system.user ? { owner: config.system.user } : {}),
-        signal: job.controller.signal,
-        readLimit: config.system.backups.writeLimit || undefined,
-        onProgress: (p) => {
-          last = p;
-          progress.push(p);
-        },
-        onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
-        logger,
-      });
+      if (source.restic) {
+        await this.#restoreRestic(serverDir, backupUuid, source, job, logger);
+      } else {
+        input = prepared!;
+        // A link fetched again after the stop may only now say how large the archive is.
+        if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
+        source.touched = true;
+        const result = await extractArchive(input, serverDir, {
+          ...(config.system.user ? { owner: config.system.user } : {}),
+          signal: job.controller.signal,
+          readLimit: config.system.backups.writeLimit || undefined,
+          onProgress: (p) => {
+            last = p;
+            progress.push(p);
+          },
+          onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
+          logger,
+        });
+        logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
+      }
       successful = true;
-      logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
       error = errorMessage(err);
       // The reason says why, then how far it got and what the server's files are now.
       // With power control the truncation waits for the stop: a server that would not stop kept
       // its files, and the stop's own message already says that nothing was changed.
-      const deletedFirst = job.truncated && (!source.stopFirst || source.touched === true);
+      // restic truncates only after its snapshot was restored in full (into the staging directory).
+      const deletedFirst = job.truncated && (source.restic ? source.touched === true : !source.stopFirst || source.touched === true);
       const why = failureReasonOf(err, job.controller.signal);
       reason = err instanceof ControlError && !source.touched
         ? why
         : describeRestoreFailure(why, { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: deletedFirst });
-      logger.warn({ err: error, reason }, 'restore failed');
+      logger.warn({ err: error, detail: (err as { meta?: { detail?: unknown } } | null)?.meta?.detail, reason }, 'restore failed');
     } finally {
       input?.destroy();
       progress.flush();
@@ -307,8 +329,27 @@ export class RestoreService {
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }
-    hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : 'local'} backup.`);
+    hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : adapter === 'restic' ? 'restic' : 'local'} backup.`);
     hub.publish(serverUuid, WS_EVENTS.restoreCompleted, payload);
+  }
+
+  /**
+   * restic: the snapshot is restored into a staging directory inside the server's directory;
+   * only when restic finished are the server's files replaced (truncated first if asked). A
+   * failed or cancelled restic restore leaves the server's files as they were.
+   */
+  async #restoreRestic(serverDir: string, backupUuid: string, source: RestoreSource, job: RunningRestore, logger: Logger): Promise<void> {
+    const r = source.restic!;
+    const staging = await createStaging(serverDir, backupUuid);
+    try {
+      await this.deps.restic.restoreInto(r.repo, r.snapshotId, staging, job.controller.signal);
+      job.controller.signal.throwIfAborted();
+      source.touched = true;
+      const moved = await applyStaging(serverDir, staging, r.truncate);
+      logger.info({ snapshot: r.snapshotId, entries: moved }, 'restic restore completed');
+    } finally {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   /**
