@@ -3,6 +3,8 @@
  * app and tests all start from here.
  */
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { SecretBox, SecretBoxError, parseAppKey } from '../core/secret-box.ts';
+import { ResticService } from './services/restic.service.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -40,6 +42,8 @@ export interface PanelServices {
   activity: ActivityService;
   /** The owner's per-server notification webhooks (docs/notifications.md). */
   webhooks: ServerWebhooksService;
+  /** Each node's restic repository (docs/restic.md). */
+  restic: ResticService;
 }
 
 export interface PanelContext {
@@ -60,8 +64,23 @@ export interface PanelContextOptions {
   s3?: S3BackupStore;
   clock?: Clock;
   metrics?: PanelMetrics;
+  /** Seals stored secrets; default: APP_KEY (/APP_PREVIOUS_KEYS) from the environment. */
+  secrets?: SecretBox;
   /** Skip running migrations (a caller that already did). */
   skipMigrations?: boolean;
+}
+
+/**
+ * Minimal until the panel config carries APP_KEY (the multipanel work folds this in): with no
+ * APP_KEY nothing can be sealed, and storing a secret says so instead of keeping it in clear.
+ */
+function secretBoxFromEnv(): SecretBox {
+  const raw = process.env.APP_KEY;
+  if (raw) return new SecretBox([parseAppKey(raw), ...(process.env.APP_PREVIOUS_KEYS ?? '').split(',').filter((k) => k.trim() !== '').map((k) => parseAppKey(k.trim(), 'APP_PREVIOUS_KEYS'))]);
+  const missing = (): never => {
+    throw new SecretBoxError('APP_KEY is not set: the panel cannot store secrets (set APP_KEY=base64:<32 random bytes, e.g. from `openssl rand -base64 32`>)');
+  };
+  return Object.assign(Object.create(SecretBox.prototype) as SecretBox, { seal: missing, open: missing, isStale: () => false });
 }
 
 /** The AWS SDK costs ~25 MiB of memory, so it is loaded only by a panel that uses S3. */
@@ -89,6 +108,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     daemon: opts.daemonClient ?? createDaemonClient({ logger }),
     s3: opts.s3 ?? (config.s3 ? await openS3BackupStore(config.s3, logger) : undefined),
     metrics: opts.metrics ?? noopMetrics,
+    secrets: opts.secrets ?? secretBoxFromEnv(),
   };
   const users = new UsersService(deps);
   const activity = new ActivityService(deps);
@@ -106,6 +126,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     serverControl: new ServerControlService(deps, activity),
     activity,
     webhooks: new ServerWebhooksService(deps),
+    restic: new ResticService(deps),
   };
   let closed = false;
   return {

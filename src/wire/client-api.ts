@@ -28,6 +28,10 @@ export const BackupAttributes = Type.Object({
   changed_files: Type.Optional(Nullable(ChangedFiles)),
   /** backwing: why a failed backup failed (short, user-safe); null otherwise. Upstream clients ignore it. */
   failure_reason: Nullable(Type.String()),
+  /** backwing (restic backups): bytes this snapshot added to the repository after dedup; null for tar.gz backups. */
+  bytes_added: Type.Optional(Nullable(Type.Integer({ description: 'backwing extension: bytes this restic snapshot added to the repository (deduplicated, compressed); null for tar.gz backups' }))),
+  /** backwing (restic backups): the repository's total for this server when the snapshot was taken. */
+  repository_size: Type.Optional(Nullable(Type.Integer({ description: "backwing extension: bytes the restic repository holds for all of this server's snapshots, as of this backup; null for tar.gz backups" }))),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

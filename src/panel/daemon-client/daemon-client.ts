@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -21,7 +21,7 @@ export interface DaemonClient {
   createBackup(node: NodeConnection, serverUuid: string, body: DaemonBackupRequest): Promise<void>;
   restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
   /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
-  deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body?: DaemonDeleteRequest): Promise<void>;
   /** backwing daemons only. Rejects with daemonStatus 404 when that backup is not running there. */
   cancelBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
   /** backwing daemons only. Rejects with daemonStatus 404 when no restore is running there. */
@@ -172,8 +172,8 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     async restoreBackup(node, serverUuid, backupUuid, body) {
       await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
     },
-    async deleteBackup(node, serverUuid, backupUuid) {
-      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    async deleteBackup(node, serverUuid, backupUuid, body) {
+      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`, body);
     },
     async systemInfo(node) {
       const text = await call(node, 'GET', '/api/system');

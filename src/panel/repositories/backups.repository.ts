@@ -2,7 +2,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.snapshot_id', 'backups.bytes_added', 'backups.repository_size'] as const;
 
 export interface NewBackupRow {
   server_id: number;
@@ -24,6 +24,10 @@ export interface BackupPatch {
   /** JSON text, as stored. */
   changed_files?: string | null;
   failure_reason?: string | null;
+  /** restic backups (backwing). */
+  snapshot_id?: string | null;
+  bytes_added?: number | null;
+  repository_size?: number | null;
 }
 
 /** The column is text, but a reason is a sentence: anything longer is cut (never rejected). */
@@ -47,6 +51,9 @@ function patchValues(patch: BackupPatch, at: string) {
     ...(patch.upload_id !== undefined ? { upload_id: patch.upload_id } : {}),
     ...(patch.changed_files !== undefined ? { changed_files: patch.changed_files } : {}),
     ...(patch.failure_reason !== undefined ? { failure_reason: clampReason(patch.failure_reason) } : {}),
+    ...(patch.snapshot_id !== undefined ? { snapshot_id: patch.snapshot_id } : {}),
+    ...(patch.bytes_added !== undefined ? { bytes_added: patch.bytes_added } : {}),
+    ...(patch.repository_size !== undefined ? { repository_size: patch.repository_size } : {}),
     updated_at: at,
   };
 }

@@ -3,6 +3,7 @@ import { ActivityRepository } from './activity.repository.ts';
 import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
+import { NodeResticRepository } from './node-restic.repository.ts';
 import { NotificationsRepository } from './notifications.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
@@ -23,6 +24,7 @@ export interface Repos {
   saveHooks: ServerSaveHooksRepository;
   reconcileLeases: ReconcileLeasesRepository;
   notifications: NotificationsRepository;
+  nodeRestic: NodeResticRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect): Repos {
@@ -38,6 +40,7 @@ export function createRepositories(db: Executor, dialect: Dialect): Repos {
     saveHooks: new ServerSaveHooksRepository(db),
     reconcileLeases: new ReconcileLeasesRepository(db),
     notifications: new NotificationsRepository(db),
+    nodeRestic: new NodeResticRepository(db),
   };
 }
 

@@ -61,5 +61,7 @@ export function toBackupAttributes(b: BackupRow): BackupAttributes {
     completed_at: atom(b.completed_at),
     changed_files: parseChangedFiles(b.changed_files),
     failure_reason: isFailed(b) ? b.failure_reason : null,
+    bytes_added: b.bytes_added === null || b.bytes_added === undefined ? null : Number(b.bytes_added),
+    repository_size: b.repository_size === null || b.repository_size === undefined ? null : Number(b.repository_size),
   };
 }

@@ -11,6 +11,7 @@ import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
+import { ResticService } from './restic.service.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -45,7 +46,10 @@ export function splitIgnored(ignored: string | null | undefined): string[] {
 }
 
 export class BackupsService {
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {}
+  readonly #restic: ResticService;
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService) {
+    this.#restic = new ResticService(d);
+  }
 
   async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number }> {
     const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
@@ -64,7 +68,9 @@ export class BackupsService {
     const now = this.d.clock();
     const at = now.toISOString();
     const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
-    const disk = this.d.config.backupDriver;
+    // backwing: a node with a restic repository backs up with restic (per node until destinations).
+    const restic = await this.#restic.repoFor(node.id);
+    const disk = restic ? 'restic' : this.d.config.backupDriver;
     if (disk === 's3' && !this.d.s3) throw PanelErrors.s3NotConfigured();
 
     const row = await this.d.tx(async (repos) => {
@@ -84,7 +90,7 @@ export class BackupsService {
     try {
       // backwing: the owner's save hook; none stored = the node's default (the field is left out).
       const saveHook = await this.d.repos.saveHooks.find(server.id);
-      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...(saveHook ? { save_hook: saveHook } : {}) });
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...(saveHook ? { save_hook: saveHook } : {}), ...(restic ? { restic } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);
@@ -159,7 +165,8 @@ export class BackupsService {
     const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate }, subjects: this.subjects(backup, server) });
     await crashPoint('backup.restore:before-daemon');
     try {
-      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl });
+      const restic = backup.disk === 'restic' ? { restic: await this.#restic.repoForBackup(node.id) } : {};
+      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl, ...restic });
     } catch (err) {
       if (deliveryUncertain(err)) {
         // The daemon may be restoring right now: leaving the server usable would let backups and
@@ -269,6 +276,12 @@ export class BackupsService {
         }
       }
       await this.d.s3.deleteObject(key);
+      return;
+    }
+    if (backup.disk === 'restic') {
+      // `forget` of that snapshot now; its data goes at the next prune (batched, ResticMaintenance).
+      await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: 'restic', restic: await this.#restic.repoForBackup(node.id) });
+      if (backup.is_successful === 1) await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

@@ -6,6 +6,7 @@ import type { NodeRow } from '../db/schema.ts';
 import type { Repos } from '../repositories/index.ts';
 import type { S3BackupStore } from '../storage/s3-backup-store.ts';
 import type { PanelMetrics } from './metrics.ts';
+import type { SecretBox } from '../../core/secret-box.ts';
 
 export type Clock = () => Date;
 
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   /** Present when S3 is configured (AWS_BACKUPS_BUCKET set). */
   s3?: S3BackupStore;
   metrics: PanelMetrics;
+  /** Seals secrets stored in the database (restic passwords); keyed by APP_KEY. */
+  secrets: SecretBox;
 }
 
 /** The panel's timestamp format in storage: ISO-8601 UTC with milliseconds, so text order = time order. */

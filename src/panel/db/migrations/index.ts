@@ -8,6 +8,7 @@ import * as m0002 from './0002_schedules.ts';
 import * as m0003 from './0003_server_control.ts';
 import * as m0004 from './0004_reconciliation.ts';
 import * as m0005 from './0005_notifications.ts';
+import * as m0009 from './0009_restic.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_server_control': m0003,
   '0004_reconciliation': m0004,
   '0005_notifications': m0005,
+  '0009_restic': m0009,
 };

@@ -1,0 +1,46 @@
+import type { Executor } from '../db/database.ts';
+import type { NodeResticRow } from '../db/schema.ts';
+
+export interface NodeResticValues {
+  enabled: boolean;
+  repository: string;
+  /** Sealed. */
+  password: string;
+  s3_access_key_id: string | null;
+  /** Sealed. */
+  s3_secret_access_key: string | null;
+  s3_region: string | null;
+}
+
+/** Each node's restic repository settings (one row per node; none = restic off). */
+export class NodeResticRepository {
+  constructor(private readonly db: Executor) {}
+
+  find(nodeId: number): Promise<NodeResticRow | undefined> {
+    return this.db.selectFrom('node_restic').selectAll().where('node_id', '=', nodeId).executeTakeFirst();
+  }
+
+  listEnabled(): Promise<NodeResticRow[]> {
+    return this.db.selectFrom('node_restic').selectAll().where('enabled', '=', 1).orderBy('node_id').execute();
+  }
+
+  async upsert(nodeId: number, v: NodeResticValues, at: string): Promise<void> {
+    const values = { ...v, enabled: v.enabled ? 1 : 0, updated_at: at };
+    await this.db.insertInto('node_restic')
+      .values({ node_id: nodeId, ...values, created_at: at })
+      .onConflict((oc) => oc.column('node_id').doUpdateSet(values))
+      .execute();
+  }
+
+  async addForgotten(nodeId: number, n: number, at: string): Promise<void> {
+    await this.db.updateTable('node_restic').set((eb) => ({ forgotten_since_prune: eb('forgotten_since_prune', '+', n), updated_at: at })).where('node_id', '=', nodeId).execute();
+  }
+
+  async pruned(nodeId: number, at: string): Promise<void> {
+    await this.db.updateTable('node_restic').set({ forgotten_since_prune: 0, last_prune_at: at, updated_at: at }).where('node_id', '=', nodeId).execute();
+  }
+
+  async checked(nodeId: number, ok: boolean, message: string | null, at: string): Promise<void> {
+    await this.db.updateTable('node_restic').set({ last_check_at: at, last_check_ok: ok ? 1 : 0, last_check_message: message, updated_at: at }).where('node_id', '=', nodeId).execute();
+  }
+}
