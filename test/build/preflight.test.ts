@@ -21,6 +21,7 @@ const TOOLS: Array<{ tool: string; apt: string; file: string }> = [
   { tool: 'initdb', apt: 'postgresql', file: 'root/usr/lib/postgresql/15/bin/initdb' },
   { tool: 'nginx', apt: 'nginx-light', file: 'bin/nginx' },
   { tool: 'systemd-analyze', apt: 'systemd', file: 'bin/systemd-analyze' },
+  { tool: 'restic', apt: 'restic', file: 'bin/restic' },
 ];
 
 let tmp: string;
