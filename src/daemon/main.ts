@@ -159,6 +159,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     downloadIds: new OneTimeIds(),
     hub,
     metrics,
+    restic,
     startedAt,
   };
   const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null, onRoute: opts.onRoute });
@@ -222,6 +223,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       store: unused as never,
       control: unused as never,
       inventory: unused as never,
+      restic: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

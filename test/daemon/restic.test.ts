@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, readTree, random } from './support/helpers.ts';
+import { Readable } from 'node:stream';
+import { listArchive } from '../../src/archive/index.ts';
+import { sealResticClaim } from '../../src/core/restic-claim.ts';
 
 const SERVER = uuid();
 let panel: FakePanel;
@@ -94,6 +97,26 @@ test('node B restores node A\'s backup from the same repository (truncate): igno
   assert.deepEqual(readdirSync(target).filter((n) => n.startsWith('.backwing-')), []);
   assert.equal(existsSync(join(target, 'logs')), true, 'a dir-only rule keeps the directory, empty');
   assert.deepEqual(readdirSync(join(target, 'logs')), []);
+});
+
+test('download: a .tar.gz streamed from restic dump through gzip, named by the panel, one-time; a claim sealed for another node is refused', async () => {
+  const id = uuid();
+  assert.equal((await backup(callA, id)).body.successful, true);
+  const claims = { server_uuid: SERVER, backup_uuid: id, file_name: 'my-world-abcd1234.tar.gz', restic: sealResticClaim(panel.token, repo) };
+  const token = await panel.signDownload(claims);
+  const head = await fetch(`${nodeB.url}/download/backup?token=${token}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  const res = await fetch(`${nodeB.url}/download/backup?token=${token}`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/gzip');
+  assert.equal(res.headers.get('content-disposition'), 'attachment; filename="my-world-abcd1234.tar.gz"');
+  const body = Buffer.from(await res.arrayBuffer());
+  const names: string[] = [];
+  for await (const e of listArchive(Readable.from([body]))) if (e.type === 'file') names.push(e.name.replace(/^\/+/, ''));
+  assert.deepEqual(names.sort(), ['.pteroignore', 'server.properties', 'world/level.dat', 'world/region/r.0.0.mca', 'world/region/r.0.1.mca']);
+  assert.equal((await fetch(`${nodeB.url}/download/backup?token=${token}`)).status, 404, 'the link is one-time');
+  const forged = await panel.signDownload({ ...claims, restic: sealResticClaim('another-node-token', repo) });
+  assert.equal((await fetch(`${nodeB.url}/download/backup?token=${forged}`)).status, 403);
 });
 
 test('delete forgets the snapshot; a restore of it is then a 404', async () => {

@@ -9,6 +9,7 @@ import type { ServerRegistry } from '../services/server-registry.ts';
 import type { ServerControl } from '../control/server-control.ts';
 import type { InventoryService } from '../services/inventory.service.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
+import type { ResticService } from '../restic/restic-service.ts';
 
 /** What the HTTP layer may call. Routes stay thin: rules live in these services. */
 export interface DaemonHttpDeps {
@@ -24,5 +25,6 @@ export interface DaemonHttpDeps {
   downloadIds: OneTimeIds;
   hub: EventHub;
   metrics: DaemonMetrics;
+  restic: ResticService;
   startedAt: number;
 }

@@ -92,6 +92,8 @@ export function resticChildEnv(env: ResticEnv, repo: ResticRepo | null): NodeJS.
     RESTIC_CACHE_DIR: env.cacheDir,
     // restic asks on a terminal when no password is set; it must never wait for one.
     RESTIC_PASSWORD_COMMAND: '',
+    // Status lines twice a second are plenty for a progress bar (restic's default is far more).
+    RESTIC_PROGRESS_FPS: '2',
   };
   if (repo) {
     out.RESTIC_REPOSITORY = repo.repository;

@@ -12,6 +12,7 @@ import { isSuccessful } from './backup-view.ts';
 import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
 import { backupFileName } from '../../core/file-name.ts';
 import { ResticService } from './restic.service.ts';
+import { sealResticClaim } from '../../core/restic-claim.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -125,7 +126,7 @@ export class BackupsService {
    * completed, successful backup — upstream mints links for unfinished and failed ones too.
    */
   async downloadUrl(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<string> {
-    if (backup.disk !== 'wings' && backup.disk !== 's3') throw PanelErrors.unknownDisk();
+    if (backup.disk !== 'wings' && backup.disk !== 's3' && backup.disk !== 'restic') throw PanelErrors.unknownDisk();
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
     const url = await this.archiveUrl(target, backup, actor);
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
@@ -146,6 +147,8 @@ export class BackupsService {
       panelUrl: this.d.config.appUrl,
       // The browser saves it under the backup's name, as the CLI does (an upstream Wings ignores it).
       fileName: backupFileName(backup.name, backup.uuid),
+      // restic: the repository travels sealed for this node only (src/core/restic-claim.ts).
+      ...(backup.disk === 'restic' ? { restic: sealResticClaim(target.node.daemon_token, await this.#restic.repoForBackup(target.node.id)) } : {}),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
   }
