@@ -55,7 +55,7 @@ export function classifyResticError(stderr: string, exitCode: number | null): Re
   if (s.includes('is there a repository at the following location') || s.includes('repository does not exist')) return 'no_repository';
   if (s.includes('repository is already locked') || s.includes('unable to create lock')) return 'locked';
   if (s.includes('no space left on device') || s.includes('disk quota exceeded')) return 'disk_full';
-  if (s.includes('ciphertext verification failed') || s.includes('invalid data returned') || s.includes('is damaged') || s.includes('load <snapshot') || s.includes('loadindex') || s.includes('tree') && s.includes('could not be loaded')) return 'corrupt';
+  if (s.includes('repository contains errors') || s.includes('ciphertext verification failed') || s.includes('invalid data returned') || s.includes('is damaged') || s.includes('load <snapshot') || s.includes('loadindex') || s.includes('tree') && s.includes('could not be loaded')) return 'corrupt';
   if (s.includes('snapshot is empty')) return 'empty';
   if (exitCode === 3) return 'unreadable_files';
   return 'failed';
