@@ -54,6 +54,23 @@ export const DaemonDeleteRequest = Type.Object({
 });
 export type DaemonDeleteRequest = Static<typeof DaemonDeleteRequest>;
 
+/** backwing: `POST /api/backwing/restic/maintenance` — repository upkeep the panel schedules. */
+export const DaemonResticMaintenanceRequest = Type.Object({
+  action: Type.Union([Type.Literal('prune'), Type.Literal('check')]),
+  /** For check: restic's `--read-data-subset` (e.g. "5%" or "1/7"); default "5%". */
+  read_data_subset: Type.Optional(Type.String({ pattern: '^(\\d{1,3}(\\.\\d+)?%|\\d+/\\d+|\\d+[KMGT]?)$' })),
+  restic: DaemonResticRepo,
+});
+export type DaemonResticMaintenanceRequest = Static<typeof DaemonResticMaintenanceRequest>;
+
+export const DaemonResticMaintenanceResult = Type.Object({
+  ok: Type.Boolean(),
+  /** Why it failed, a short user-safe sentence; null when ok. */
+  message: Type.Union([Type.String(), Type.Null()]),
+  duration_seconds: Type.Number(),
+});
+export type DaemonResticMaintenanceResult = Static<typeof DaemonResticMaintenanceResult>;
+
 /** `POST /api/servers` — the panel tells the daemon a server now exists on this node. */
 export const DaemonCreateServerRequest = Type.Object({
   uuid: Type.String(),

@@ -129,6 +129,18 @@ test('delete forgets the snapshot; a restore of it is then a 404', async () => {
   assert.equal(res.status, 404);
 });
 
+test('maintenance route: check (read-data subset) and prune run on the repository and answer when done', async () => {
+  const check = await callA('POST', '/api/backwing/restic/maintenance', { action: 'check', read_data_subset: '50%', restic: repo });
+  assert.equal(check.status, 200, check.text);
+  assert.equal(check.json.ok, true, check.json.message);
+  const prune = await callA('POST', '/api/backwing/restic/maintenance', { action: 'prune', restic: repo });
+  assert.equal(prune.json.ok, true, prune.json.message);
+  const wrong = await callA('POST', '/api/backwing/restic/maintenance', { action: 'check', restic: { ...repo, password: 'nope' } });
+  assert.deepEqual([wrong.status, wrong.json.ok, wrong.json.message], [200, false, 'the restic repository refused the password (wrong password or no such key)']);
+  const metrics = await fetch(`${nodeA.url}/metrics`).then((r) => r.text());
+  assert.match(metrics, /backwing_daemon_restic_maintenance_total\{action="check",outcome="failed"\} 1/);
+});
+
 test('failures: wrong password and a .pteroignore negation are stored reasons; bad requests are 400s', async () => {
   const wrong = await backup(callA, uuid(), { restic: { ...repo, password: 'not-the-password' } });
   assert.equal(wrong.body.successful, false);

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { generateAppKey } from '../../src/core/secret-box.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startHarness, type Harness } from './support/harness.ts';
+import { ResticMaintenanceService } from '../../src/panel/services/restic-maintenance.service.ts';
 
 const dbs = await testDatabaseUrls();
 process.env.APP_KEY ??= generateAppKey();
@@ -18,7 +19,7 @@ for (const db of dbs) {
     let h: Harness;
     let adminKey: string;
     before(async () => {
-      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', env: { BACKUP_THROTTLE_PERIOD: '0' } });
+      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', env: { BACKUP_THROTTLE_PERIOD: '0', NOTIFY_WEBHOOK_URLS: 'https://hooks.example.com/restic' } });
       adminKey = (await h.user('restic-admin@example.com', { rootAdmin: true, type: 'application' })).key;
     });
     after(async () => h?.close());
@@ -78,6 +79,43 @@ for (const db of dbs) {
       const delCall = h.stub!.calls.find((c) => c.method === 'DELETE')!;
       assert.deepEqual(delCall.body, { adapter: 'restic', restic: { repository: '/srv/restic-repo', password, s3: null } });
       assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.forgotten_since_prune, 1);
+    });
+
+    test('upkeep: the forgotten snapshot is pruned (batched, off the hot path); a failed check is stored, counted and notified; nothing is due twice', async () => {
+      const maintenance = new ResticMaintenanceService(h.ctx.deps);
+      // The stub daemon records the calls; the answers (a clean prune, a damaged repository) are
+      // given per action here, since the stub answers by path only.
+      h.stub!.reset();
+      h.stub!.respond('POST', /\/api\/backwing\/restic\/maintenance$/, 200, { ok: true, message: null, duration_seconds: 1 });
+      let checks = 0;
+      const original = h.ctx.deps.daemon.resticMaintenance.bind(h.ctx.deps.daemon);
+      h.ctx.deps.daemon.resticMaintenance = async (node, body) => {
+        if (body.action === 'check') checks++;
+        await original(node, body).catch(() => undefined);
+        return body.action === 'prune' ? { ok: true, message: null, duration_seconds: 1 } : { ok: false, message: 'the restic repository is damaged (run a repository check)', duration_seconds: 1 };
+      };
+      try {
+        const outcomes = await maintenance.runOnce();
+        assert.deepEqual(outcomes.map((o) => [o.action, o.ok]), [['prune', true], ['check', false]]);
+        const calls = h.stub!.calls.filter((c) => c.url === '/api/backwing/restic/maintenance');
+        assert.equal(calls.length, 2);
+        assert.equal((calls[1]!.body as { read_data_subset: string }).read_data_subset, '5%');
+        const row = (await h.ctx.repos.nodeRestic.find(h.node.id))!;
+        assert.equal(row.forgotten_since_prune, 0);
+        assert.equal(row.last_check_ok, 0);
+        assert.match(row.last_check_message!, /damaged/);
+        const view = await h.api('GET', `/api/application/nodes/${h.node.id}/restic`, { key: adminKey });
+        assert.equal(view.body.attributes.last_check_ok, false);
+        const queued = await h.ctx.db.selectFrom('notification_deliveries' as never).selectAll().where('event' as never, '=', 'restic.check_failed' as never).execute() as Array<{ target: string; payload: string }>;
+        assert.equal(queued.length, 1);
+        assert.equal(queued[0]!.target, 'https://hooks.example.com/restic');
+        assert.match(JSON.parse(queued[0]!.payload).backup.failure_reason, /damaged/);
+        // Nothing is due again right away: no second prune (none forgotten), no second check.
+        assert.deepEqual(await maintenance.runOnce(), []);
+        assert.equal(checks, 1);
+      } finally {
+        h.ctx.deps.daemon.resticMaintenance = original;
+      }
     });
   });
 }

@@ -5,7 +5,7 @@
  * client API users see the same status codes and messages as with a Pterodactyl panel.
  */
 import { Value } from 'typebox/value';
-import { DaemonInventory, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { DaemonInventory, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonResticMaintenanceRequest, type DaemonResticMaintenanceResult, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -28,6 +28,8 @@ export interface DaemonClient {
   cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
   /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
   ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
+  /** backwing daemons only: `restic prune` or `restic check` of a node's repository, answered when done. */
+  resticMaintenance(node: NodeConnection, body: DaemonResticMaintenanceRequest): Promise<DaemonResticMaintenanceResult>;
   /** `GET /api/system`; backwing daemons add `control` (absent on Wings). */
   systemInfo(node: NodeConnection): Promise<Partial<DaemonSystemInfo>>;
   /**
@@ -107,7 +109,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, callTimeoutMs = timeoutMs): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -121,7 +123,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(callTimeoutMs),
       });
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'daemon unreachable');
@@ -173,7 +175,13 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
     },
     async deleteBackup(node, serverUuid, backupUuid, body) {
-      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`, body);
+      // A restic forget may wait for a repository lock (backoff up to about a minute).
+      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`, body, body?.adapter === 'restic' ? Math.max(timeoutMs, 120_000) : timeoutMs);
+    },
+    async resticMaintenance(node, body) {
+      // Prune and check run to the end before the daemon answers: hours at most, for a huge repository.
+      const text = await call(node, 'POST', '/api/backwing/restic/maintenance', body, Math.max(timeoutMs, 6 * 3600_000));
+      return JSON.parse(text) as DaemonResticMaintenanceResult;
     },
     async systemInfo(node) {
       const text = await call(node, 'GET', '/api/system');

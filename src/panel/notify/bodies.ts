@@ -33,6 +33,8 @@ const TITLES: Record<JobEventName, string> = {
   'backup.failed': 'Backup failed',
   'restore.completed': 'Restore completed',
   'restore.failed': 'Restore failed',
+  // backwing (restic): "server" names the node, "backup" the repository (docs/restic.md).
+  'restic.check_failed': 'restic repository check failed',
 };
 
 /** Discord embed colours: green for completed, red for failed. */

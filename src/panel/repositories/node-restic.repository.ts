@@ -40,6 +40,26 @@ export class NodeResticRepository {
     await this.db.updateTable('node_restic').set({ forgotten_since_prune: 0, last_prune_at: at, updated_at: at }).where('node_id', '=', nodeId).execute();
   }
 
+  /**
+   * Claims a due check: stamps last_check_at only if it is still older than `cutoff`, so panels
+   * sharing the database run each check once. The result is filled in by `checked`.
+   */
+  async claimCheck(nodeId: number, cutoff: string, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('node_restic').set({ last_check_at: at, updated_at: at })
+      .where('node_id', '=', nodeId)
+      .where((eb) => eb.or([eb('last_check_at', 'is', null), eb('last_check_at', '<', cutoff)]))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Claims a prune of the `seen` forgotten snapshots (zeroes the count only if it is still `seen`). */
+  async claimPrune(nodeId: number, seen: number, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('node_restic').set({ forgotten_since_prune: 0, last_prune_at: at, updated_at: at })
+      .where('node_id', '=', nodeId).where('forgotten_since_prune', '=', seen)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async checked(nodeId: number, ok: boolean, message: string | null, at: string): Promise<void> {
     await this.db.updateTable('node_restic').set({ last_check_at: at, last_check_ok: ok ? 1 : 0, last_check_message: message, updated_at: at }).where('node_id', '=', nodeId).execute();
   }

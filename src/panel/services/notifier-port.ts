@@ -4,7 +4,7 @@
  */
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 
-export type JobEventName = 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed';
+export type JobEventName = 'backup.completed' | 'backup.failed' | 'restore.completed' | 'restore.failed' | 'restic.check_failed';
 export const JOB_EVENT_NAMES: readonly JobEventName[] = ['backup.completed', 'backup.failed', 'restore.completed', 'restore.failed'];
 
 export interface JobEvent {
