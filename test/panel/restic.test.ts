@@ -41,6 +41,14 @@ for (const db of dbs) {
       // Changing other settings keeps the password.
       await h.api('PUT', path, { key: adminKey, body: { enabled: true } });
       assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.password, row.password);
+      // A replacement node pointed at the same repository gets its password (so it can restore the
+      // dead node's snapshots: test/daemon/restic.test.ts restores across nodes); a new location a new one.
+      const replacement = await h.ctx.services.nodes.create({ name: 'replacement', url: 'http://127.0.0.1:9' });
+      await h.api('PUT', `/api/application/nodes/${replacement.id}/restic`, { key: adminKey, body: { repository: '/srv/restic-repo', enabled: false } });
+      assert.equal((await h.ctx.services.restic.repoForBackup(replacement.id)).password, password);
+      const elsewhere = await h.ctx.services.nodes.create({ name: 'elsewhere', url: 'http://127.0.0.1:9' });
+      await h.api('PUT', `/api/application/nodes/${elsewhere.id}/restic`, { key: adminKey, body: { repository: '/srv/another-repo', enabled: false } });
+      assert.notEqual((await h.ctx.services.restic.repoForBackup(elsewhere.id)).password, password);
 
       const server = await h.server(h.owner.id, { backupLimit: 5 });
       h.stub!.reset();

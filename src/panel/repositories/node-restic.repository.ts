@@ -20,6 +20,11 @@ export class NodeResticRepository {
     return this.db.selectFrom('node_restic').selectAll().where('node_id', '=', nodeId).executeTakeFirst();
   }
 
+  /** Any node's row for this repository location (the password is the repository's, not the node's). */
+  findByRepository(repository: string): Promise<NodeResticRow | undefined> {
+    return this.db.selectFrom('node_restic').selectAll().where('repository', '=', repository).orderBy('node_id').executeTakeFirst();
+  }
+
   listEnabled(): Promise<NodeResticRow[]> {
     return this.db.selectFrom('node_restic').selectAll().where('enabled', '=', 1).orderBy('node_id').execute();
   }

@@ -66,8 +66,11 @@ export class ResticService {
     checkRepository(repository);
     const s3 = input.s3 === undefined ? undefined : input.s3;
     if (repository.startsWith('s3:') && s3 === null) throw PanelErrors.validation('s3', 'required', 'S3 credentials are required for an s3: repository.');
-    // A new location is a new repository: a fresh password, so a leaked old one opens nothing new.
-    const password = existing && existing.repository === repository ? existing.password : this.d.secrets.seal(randomBytes(32).toString('base64url'));
+    // A repository another node already uses (a replacement for a dead node, or nodes sharing one
+    // S3 repository) keeps its password: that is what makes its snapshots restorable here. A new
+    // location is a new repository with a fresh password.
+    const sharing = existing?.repository === repository ? existing : await this.d.repos.nodeRestic.findByRepository(repository);
+    const password = sharing ? sharing.password : this.d.secrets.seal(randomBytes(32).toString('base64url'));
     await this.d.repos.nodeRestic.upsert(nodeId, {
       enabled: input.enabled ?? (existing ? existing.enabled === 1 : true),
       repository,
