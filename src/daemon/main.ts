@@ -1,7 +1,7 @@
 /**
  * Composition root of the daemon: the only place that builds the parts and wires them together.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ import { ServerRegistry } from './services/server-registry.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { RestoreService } from './services/restore.service.ts';
 import { ResticService } from './restic/restic-service.ts';
+import { stagingDirName } from './restic/staged-restore.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
@@ -62,7 +63,7 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
  * beside Wings) the panel is told to reset the states of our servers — all through the outbox, so a
  * panel that is down still hears it.
  */
-async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[] }): Promise<void> {
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[]; serverDir: (uuid: string) => string }): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
   for (const { id, entry } of await journal.leftovers()) {
@@ -87,6 +88,10 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
       if (entry.adapter === 'wings' && server) await store.remove(uuid, server);
       await outbox.enqueue(`/backups/${uuid}`, failedBackupReport(FailureReasons.restarted));
     } else {
+      // A restic restore stages inside the server's directory; the server's own files were not
+      // replaced yet unless the move had begun (then the reason says "restarted", as for tar.gz).
+      const server = canonicalUuid(entry.server_uuid);
+      if (entry.adapter === 'restic' && server) await rm(join(opts.serverDir(server), stagingDirName(uuid)), { recursive: true, force: true }).catch(() => undefined);
       await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false, failure_reason: FailureReasons.restarted });
     }
     await journal.remove(id);
@@ -125,7 +130,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   await journal.init();
   await outbox.load();
   const owedAfterSteps: OwedAfterStep[] = [];
-  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps });
+  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps, serverDir: (uuid) => registry.directory(uuid) });
   outbox.resume();
 
   const sizes = new SourceSizes(config.system.stateDirectory);

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
@@ -160,4 +160,17 @@ test('failures: wrong password and a .pteroignore negation are stored reasons; b
   assert.match(negInRequest.json.error, /re-includes files/);
   const relative = await callA('POST', `/api/servers/${SERVER}/backup`, { adapter: 'restic', uuid: uuid(), restic: { ...repo, repository: 'relative/path' } });
   assert.equal(relative.status, 400);
+});
+
+test('a restic restore cut short by a daemon crash: after the restart its staging directory is gone and it is reported failed', async () => {
+  const id = uuid();
+  const staging = join(nodeB.data, SERVER, `.backwing-restore-${id}`);
+  mkdirSync(join(staging, 'world'), { recursive: true });
+  writeFileSync(join(staging, 'world', 'half.dat'), 'half restored');
+  await nodeB.kill();
+  writeFileSync(join(nodeB.state, 'jobs', `restore-${id}-deadbeef.json`), JSON.stringify({ kind: 'restore', server_uuid: SERVER, backup_uuid: id, adapter: 'restic', started_at: new Date().toISOString() }));
+  nodeB = await startDaemonProcess({ root: join(dir.path, 'b'), panelUrl: panel.url, token: panel.token, tokenId: panel.tokenId, logLevel: 'info' });
+  const report = await panel.waitForReport((r) => r.path === `/backups/${id}/restore`, 30_000);
+  assert.deepEqual(report.body, { successful: false, failure_reason: 'interrupted: the daemon was restarted' });
+  assert.equal(existsSync(staging), false);
 });

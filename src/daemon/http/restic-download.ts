@@ -42,8 +42,9 @@ export async function sendResticDownload(req: FastifyRequest, reply: FastifyRepl
   const gzip = createGzip({ level: deps.config.system.backups.compressionLevel });
   const out = new PassThrough();
   gzip.pipe(out);
-  // The browser going away stops restic.
-  req.raw.once('close', () => {
+  // The browser going away stops restic. (The response's 'close', not the request's: a GET's
+  // request emits 'close' as soon as it has been read.)
+  reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) stop.abort(new Error('download closed'));
   });
   deps.restic.dumpTar(repo, found.id, stop.signal, (child) => child.stdout!.pipe(gzip)).catch((err: unknown) => {
@@ -52,6 +53,8 @@ export async function sendResticDownload(req: FastifyRequest, reply: FastifyRepl
     if (!stop.signal.aborted) deps.logger.warn({ backup_uuid: backupUuid, err: errorMessage(err), detail: (err as { meta?: { detail?: unknown } }).meta?.detail }, 'restic dump failed during a download');
     out.destroy(err instanceof Error ? err : new Error(String(err)));
     gzip.destroy();
+    // Make sure the client sees the cut (a chunked response that just stops would hang it).
+    reply.raw.destroy();
   });
   return reply.code(200).send(out);
 }
