@@ -13,6 +13,7 @@ import { startFakePanel, type FakePanel } from './support/fake-panel.ts';
 import { startDaemonProcess, type DaemonProcess } from './support/daemon-process.ts';
 import { tempDir, api, uuid, waitUntil, writeTree, readTree, random } from './support/helpers.ts';
 import { Readable } from 'node:stream';
+import WebSocket from 'ws';
 import { listArchive } from '../../src/archive/index.ts';
 import { sealResticClaim } from '../../src/core/restic-claim.ts';
 
@@ -76,9 +77,22 @@ test('node A backs up into a new repository; the report has the snapshot, bytes 
   assert.equal(nodeA.stderr().includes(repo.password), false);
 
   writeFileSync(join(nodeA.data, SERVER, 'world/region/r.0.1.mca'), random(12_000));
-  const second = await backup(callA, uuid());
+  // Progress flows to the websocket like any backup's: the last frame is exact (restic's own count).
+  const ws = new WebSocket(`${nodeA.url.replace('http', 'ws')}/api/servers/${SERVER}/ws`);
+  const frames: { event: string; args: string[] }[] = [];
+  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  ws.send(JSON.stringify({ event: 'auth', args: [await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: ['backup.read'] })] }));
+  await waitUntil(() => frames.length > 0, 5000, 'auth answer');
+  const secondId = uuid();
+  const second = await backup(callA, secondId);
   assert.equal(second.body.successful, true, second.body.failure_reason);
   assert.ok(second.body.bytes_added < report.body.bytes_added / 10, `second added ${second.body.bytes_added}`);
+  await waitUntil(() => frames.some((f) => f.event === 'backup completed'), 5000, 'backup completed event');
+  ws.close();
+  const progress = frames.filter((f) => f.event === 'backup progress').map((f) => JSON.parse(f.args[0]!)).filter((p) => p.uuid === secondId);
+  // Not ignored: server.properties 11 + level.dat 4096 + r.0.0 300000 + r.0.1 12000 + .pteroignore 6.
+  assert.deepEqual({ ...progress[progress.length - 1], total_source: undefined }, { uuid: secondId, bytes_read: 316_113, bytes_written: second.body.bytes_added, files_done: 5, total_bytes: 316_113, total_source: undefined });
 });
 
 test('node B restores node A\'s backup from the same repository (truncate): ignored files were never in it, nothing is left staged', async () => {
