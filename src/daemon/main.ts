@@ -1,6 +1,7 @@
 /**
  * Composition root of the daemon: the only place that builds the parts and wires them together.
  */
+import { resticDetail } from './restic/restic-cli.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -147,7 +148,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   // Said once at start, clearly: restic jobs fail with the same sentence until it is installed.
   void restic.check().then(
     (version) => logger.info({ restic: version }, 'restic available for restic backups'),
-    (err: unknown) => logger.warn({ restic: config.system.backups.resticBinary, problem: errorMessage(err), detail: (err as { meta?: { detail?: unknown } }).meta?.detail }, 'restic backups will fail on this node'),
+    (err: unknown) => logger.warn({ restic: config.system.backups.resticBinary, problem: errorMessage(err), detail: resticDetail(err) }, 'restic backups will fail on this node'),
   );
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes, restic });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, restic, backupRunningFor: (s) => backups.isRunningFor(s) });

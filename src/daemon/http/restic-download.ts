@@ -5,6 +5,7 @@
  * zlib's gzip stream (one core): at level 1 it outruns restic's dump here (the bench's restore
  * figures), so the parallel compressor the archive writer uses would only add memory.
  */
+import { resticDetail } from '../restic/restic-cli.ts';
 import { createGzip } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -50,7 +51,7 @@ export async function sendResticDownload(req: FastifyRequest, reply: FastifyRepl
   deps.restic.dumpTar(repo, found.id, stop.signal, (child) => child.stdout!.pipe(gzip)).catch((err: unknown) => {
     // Headers are gone already: all that can be done is to cut the stream, so the browser
     // reports a failed download instead of saving a truncated archive as good.
-    if (!stop.signal.aborted) deps.logger.warn({ backup_uuid: backupUuid, err: errorMessage(err), detail: (err as { meta?: { detail?: unknown } }).meta?.detail }, 'restic dump failed during a download');
+    if (!stop.signal.aborted) deps.logger.warn({ backup_uuid: backupUuid, err: errorMessage(err), detail: resticDetail(err) }, 'restic dump failed during a download');
     out.destroy(err instanceof Error ? err : new Error(String(err)));
     gzip.destroy();
     // Make sure the client sees the cut (a chunked response that just stops would hang it).

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { resticDetail } from '../restic/restic-cli.ts';
 import { DaemonErrorBody, DaemonResticMaintenanceRequest, DaemonResticMaintenanceResult } from '../../wire/daemon-api.ts';
 import { failureReasonOf } from '../services/failure-reason.ts';
 import { parseResticRepo } from '../restic/restic-request.ts';
@@ -28,7 +29,7 @@ export async function resticRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
         return { ok: true, message: null, duration_seconds: took() };
       } catch (err) {
         deps.metrics.resticMaintenance.inc({ action: req.body.action, outcome: 'failed' });
-        deps.logger.warn({ action: req.body.action, detail: (err as { meta?: { detail?: unknown } }).meta?.detail }, 'restic maintenance failed');
+        deps.logger.warn({ action: req.body.action, detail: resticDetail(err) }, 'restic maintenance failed');
         return { ok: false, message: failureReasonOf(err), duration_seconds: took() };
       }
     },

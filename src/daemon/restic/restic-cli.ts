@@ -48,6 +48,11 @@ export class ResticError extends AppError {
   }
 }
 
+/** restic's own (secret-scrubbed) message behind an error, for the daemon log only. */
+export function resticDetail(err: unknown): unknown {
+  return err instanceof AppError ? err.meta?.detail : undefined;
+}
+
 /** Which failure restic's stderr describes (messages as restic 0.14–0.17 print them). */
 export function classifyResticError(stderr: string, exitCode: number | null): ResticFailure {
   const s = stderr.toLowerCase();

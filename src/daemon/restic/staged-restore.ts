@@ -4,7 +4,8 @@
  * written outside the server directory: restic writes into a directory this code just created,
  * and the move never follows a link (lstat everywhere; a link in the way is removed, not entered).
  */
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { realDirectory } from '../services/backup-store.ts';
 import { join } from 'node:path';
 
 export function stagingDirName(backupUuid: string): string {
@@ -21,21 +22,13 @@ export async function createStaging(serverDir: string, backupUuid: string): Prom
   return dir;
 }
 
-async function isRealDir(path: string): Promise<boolean> {
-  try {
-    return (await lstat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /** Moves `from`'s entries into `to`, merging directories; whatever is in the way is replaced. */
 async function merge(from: string, to: string): Promise<number> {
   let moved = 0;
   for (const name of await readdir(from)) {
     const src = join(from, name);
     const dst = join(to, name);
-    if ((await isRealDir(src)) && (await isRealDir(dst))) {
+    if ((await realDirectory(src)) && (await realDirectory(dst))) {
       moved += await merge(src, dst);
       continue;
     }

@@ -31,7 +31,7 @@ import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.
 import { RecentJobs } from './recent-jobs.ts';
 import type { ResticService } from '../restic/restic-service.ts';
 import { parseResticRepo } from '../restic/restic-request.ts';
-import type { ResticRepo } from '../restic/restic-cli.ts';
+import { resticDetail, type ResticRepo } from '../restic/restic-cli.ts';
 import { resticExcludes } from '../../archive/ignore-rules-restic.ts';
 
 export type DaemonAdapter = 'wings' | 's3' | 'restic';
@@ -299,7 +299,7 @@ export class BackupService {
       report = failedBackupReport(failureReasonOf(err, job.controller.signal));
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
-      logger.warn({ err: errorMessage(err), detail: (err as { meta?: { detail?: unknown } }).meta?.detail, reason: report.failure_reason }, 'backup failed');
+      logger.warn({ err: errorMessage(err), detail: resticDetail(err), reason: report.failure_reason }, 'backup failed');
     }
     // Whatever happened (success, failure, DELETE, shutdown): the game gets its saving back
     // before the report goes out. The journal entry still names these commands until then.

@@ -29,7 +29,7 @@ import { ControlError } from '../control/types.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 import type { ResticService } from '../restic/restic-service.ts';
-import type { ResticRepo } from '../restic/restic-cli.ts';
+import { resticDetail, type ResticRepo } from '../restic/restic-cli.ts';
 import { parseResticRepo } from '../restic/restic-request.ts';
 import { applyStaging, createStaging } from '../restic/staged-restore.ts';
 
@@ -303,7 +303,7 @@ export class RestoreService {
       reason = err instanceof ControlError && !source.touched
         ? why
         : describeRestoreFailure(why, { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: deletedFirst });
-      logger.warn({ err: error, detail: (err as { meta?: { detail?: unknown } } | null)?.meta?.detail, reason }, 'restore failed');
+      logger.warn({ err: error, detail: resticDetail(err), reason }, 'restore failed');
     } finally {
       input?.destroy();
       progress.flush();
