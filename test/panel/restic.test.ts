@@ -75,6 +75,14 @@ for (const db of dbs) {
       assert.equal((await h.backup(uuid))!.snapshot_id, 'abcd1234');
       assert.equal(JSON.stringify(list.body).includes(password), false);
 
+      // Locked: rotation and retention (automatic deletes) never forget it; the daemon hears nothing.
+      const locked = (await h.ctx.repos.backups.setLockIfLive((await h.backup(uuid))!.id, true, new Date().toISOString()));
+      assert.equal(locked, true);
+      h.stub!.reset();
+      await assert.rejects(h.ctx.services.backups.delete({ server, node: h.node }, (await h.backup(uuid))!, null), (err: { code?: string }) => err.code === 'BackupLockedException');
+      assert.equal(h.stub!.calls.filter((c) => c.method === 'DELETE').length, 0);
+      await h.ctx.repos.backups.setLockIfLive((await h.backup(uuid))!.id, false, new Date().toISOString());
+
       // Restore and delete carry the repository; delete counts toward the batched prune.
       h.stub!.reset();
       const restore = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${uuid}/restore`, { body: { truncate: true } });
