@@ -22,6 +22,7 @@ const REQUIREMENTS = [
   { tool: 'radosgw', find: ['radosgw'], apt: 'radosgw', why: 'destination tests run a signature-checking S3 server (Ceph radosgw)' },
   { tool: 'ceph-mon', find: ['ceph-mon'], apt: 'ceph-mon', why: 'radosgw needs a one-monitor Ceph cluster' },
   { tool: 'ceph-osd', find: ['ceph-osd'], apt: 'ceph-osd', why: 'radosgw needs one in-memory OSD' },
+  { tool: 'restic', find: ['restic'], apt: 'restic', why: 'the restic backup adapter is tested against the real restic (0.14 or newer)' },
 ];
 
 /**

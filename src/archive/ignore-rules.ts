@@ -6,16 +6,16 @@ export const IGNORE_MAX_PATTERNS = 1000;
 export const IGNORE_MAX_PATTERN_LENGTH = 4096;
 export const IGNORE_MAX_WILDCARDS = 16;
 
-type Token =
+export type Token =
   | { k: 'lit'; c: number }
   | { k: 'any' }
   | { k: 'star' }
   | { k: 'class'; neg: boolean; ranges: number[] };
 
 /** One path segment of a pattern: `**` (any number of segments) or a glob for exactly one segment. */
-type Segment = { globstar: true } | { globstar: false; tokens: Token[]; literal: string | null };
+export type Segment = { globstar: true } | { globstar: false; tokens: Token[]; literal: string | null };
 
-interface Rule {
+export interface Rule {
   negate: boolean;
   dirOnly: boolean;
   /** Unanchored rules (no inner slash) match the last path segment at any depth. */

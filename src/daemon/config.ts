@@ -57,6 +57,8 @@ export interface DaemonConfig {
       readonly restoreIdleTimeoutMs: number;
       /** Bytes per second a verification reads at most; 0 = unlimited (issue 17). */
       readonly verifyReadLimit: number;
+      /** backwing: the restic binary for `restic` jobs (docs/restic.md). */
+      readonly resticBinary: string;
     };
   };
   readonly remoteQuery: { readonly timeoutMs: number };
@@ -89,6 +91,7 @@ export const DAEMON_DEFAULTS = {
   'system.backups.s3_max_part_size': 64,
   'system.backups.restore_idle_timeout': 60,
   'system.backups.verify_read_limit': 0,
+  'system.backups.restic_binary': 'restic',
   'remote_query.timeout': 30,
   allowed_origins: [] as string[],
   'metrics.host': '127.0.0.1',
@@ -242,6 +245,7 @@ export function parseDaemonConfig(text: string, source: string): DaemonConfig {
         restoreIdleTimeoutMs: r.number('system.backups.restore_idle_timeout', DAEMON_DEFAULTS['system.backups.restore_idle_timeout'], 1, 86_400) * 1000,
         // MiB/s like write_limit; scheduled verifications may ask for less (the panel's read limit).
         verifyReadLimit: Math.floor(r.number('system.backups.verify_read_limit', DAEMON_DEFAULTS['system.backups.verify_read_limit'], 0, 1_000_000)) * MIB,
+        resticBinary: r.string('system.backups.restic_binary', DAEMON_DEFAULTS['system.backups.restic_binary']),
       },
     },
     remoteQuery: { timeoutMs: r.number('remote_query.timeout', DAEMON_DEFAULTS['remote_query.timeout'], 1, 3600) * 1000 },

@@ -1,7 +1,9 @@
 /**
  * Composition root of the daemon: the only place that builds the parts and wires them together.
  */
-import { mkdir } from 'node:fs/promises';
+import { resticDetail } from './restic/restic-cli.ts';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -21,6 +23,8 @@ import { BackupIndexes } from './services/backup-indexes.ts';
 import { BrowseService } from './services/browse.service.ts';
 import { HostAllowlist } from './services/ssrf-guard.ts';
 import { RestoreService } from './services/restore.service.ts';
+import { ResticService } from './restic/restic-service.ts';
+import { stagingDirName } from './restic/staged-restore.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
 import { OneTimeIds, TokenVerifier } from './services/token-verifier.ts';
@@ -64,7 +68,7 @@ async function startMetricsServer(host: string, port: number, registry: DaemonMe
  * beside Wings) the panel is told to reset the states of our servers — all through the outbox, so a
  * panel that is down still hears it.
  */
-async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[] }): Promise<void> {
+async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox: ReportOutbox, logger: Logger, opts: { resetServers: boolean; owedAfterSteps: OwedAfterStep[]; serverDir: (uuid: string) => string }): Promise<void> {
   const removed = await store.removeTemporaryFiles();
   if (removed.length > 0) logger.info({ files: removed.length }, 'removed temporary files left by a previous run');
   for (const { id, entry } of await journal.leftovers()) {
@@ -89,6 +93,10 @@ async function recoverFromCrash(journal: JobJournal, store: BackupStore, outbox:
       if (entry.adapter === 'wings' && server) await store.remove(uuid, server);
       await outbox.enqueue(`/backups/${uuid}`, failedBackupReport(FailureReasons.restarted));
     } else {
+      // A restic restore stages inside the server's directory; the server's own files were not
+      // replaced yet unless the move had begun (then the reason says "restarted", as for tar.gz).
+      const server = canonicalUuid(entry.server_uuid);
+      if (entry.adapter === 'restic' && server) await rm(join(opts.serverDir(server), stagingDirName(uuid)), { recursive: true, force: true }).catch(() => undefined);
       await outbox.enqueue(`/backups/${uuid}/restore`, { successful: false, failure_reason: FailureReasons.restarted });
     }
     await journal.remove(id);
@@ -127,7 +135,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   await journal.init();
   await outbox.load();
   const owedAfterSteps: OwedAfterStep[] = [];
-  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps });
+  await recoverFromCrash(journal, store, outbox, logger, { resetServers: config.panelKind === 'backwing', owedAfterSteps, serverDir: (uuid) => registry.directory(uuid) });
   outbox.resume();
 
   const sizes = new SourceSizes(config.system.stateDirectory);
@@ -140,9 +148,15 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     logger.warn({ server_uuid: uuid, commands: o.commands.length }, 'sending the save hook after-step a crashed backup owed');
     await hooks.after({ uuid, dir: registry.directory(uuid) }, o.commands);
   }));
-  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes });
+  const restic = new ResticService({ bin: config.system.backups.resticBinary, cacheDir: join(config.system.stateDirectory, 'restic-cache') });
+  // Said once at start, clearly: restic jobs fail with the same sentence until it is installed.
+  void restic.check().then(
+    (version) => logger.info({ restic: version }, 'restic available for restic backups'),
+    (err: unknown) => logger.warn({ restic: config.system.backups.resticBinary, problem: errorMessage(err), detail: resticDetail(err) }, 'restic backups will fail on this node'),
+  );
+  const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes, restic });
   const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist) });
-  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, backupRunningFor: (s) => backups.isRunningFor(s) });
+  const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, restic, backupRunningFor: (s) => backups.isRunningFor(s) });
   const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }), runningBackups: () => backups.runningCount });
   const deps: DaemonHttpDeps = {
     config,
@@ -159,6 +173,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     downloadIds: new OneTimeIds(),
     hub,
     metrics,
+    restic,
     startedAt,
   };
   const app = await buildDaemonApp(deps, { metrics: config.metrics.port === null, onRoute: opts.onRoute });
@@ -225,6 +240,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       control: unused as never,
       inventory: unused as never,
       browse: unused as never,
+      restic: unused as never,
       verifier: unused as never,
       downloadIds: unused as never,
       hub: unused as never,

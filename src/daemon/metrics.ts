@@ -14,6 +14,8 @@ export interface DaemonMetrics {
   jobsRunning: Gauge<'kind'>;
   reportQueueDepth: Gauge;
   reportRetries: Counter;
+  /** backwing: restic prune/check runs by outcome. */
+  resticMaintenance: Counter<'action' | 'outcome'>;
 }
 
 export function createDaemonMetrics(): DaemonMetrics {
@@ -29,5 +31,6 @@ export function createDaemonMetrics(): DaemonMetrics {
     jobsRunning: new Gauge({ name: 'backwing_daemon_jobs_running', help: 'Jobs in progress', labelNames: ['kind'], registers: [registry] }),
     reportQueueDepth: new Gauge({ name: 'backwing_daemon_report_queue_depth', help: 'Reports waiting for the panel', registers: [registry] }),
     reportRetries: new Counter({ name: 'backwing_daemon_report_retries_total', help: 'Failed report deliveries that will be retried', registers: [registry] }),
+    resticMaintenance: new Counter({ name: 'backwing_daemon_restic_maintenance_total', help: 'restic prune/check runs', labelNames: ['action', 'outcome'], registers: [registry] }),
   };
 }

@@ -209,6 +209,7 @@ export function parseWingsConfig(text: string, source: string, opts: SidecarOpti
         s3MaxPartSize: DAEMON_DEFAULTS['system.backups.s3_max_part_size'] * MIB,
         restoreIdleTimeoutMs: DAEMON_DEFAULTS['system.backups.restore_idle_timeout'] * 1000,
         verifyReadLimit: 0,
+        resticBinary: 'restic',
       },
     },
     remoteQuery: { timeoutMs: r.number('remote_query.timeout', DAEMON_DEFAULTS['remote_query.timeout'], 1, 3600) * 1000 },

@@ -47,6 +47,8 @@ export interface PanelConfig {
   loginAttemptLimit: number;
   /** Job notifications (docs/notifications.md). */
   notify: NotifyConfig;
+  /** restic repository upkeep (docs/restic.md); absent = the defaults of RESTIC_DEFAULTS. */
+  restic?: ResticMaintenanceConfig;
   /**
    * `APP_KEY`: seals stored secrets (node tokens, webhook secrets, destination credentials). Unset:
    * a SQLite panel keeps a generated key beside its database file; PostgreSQL refuses to start
@@ -73,6 +75,20 @@ export interface VerifyConfig {
   /** The panel's wait for one verification on a node. */
   timeoutSeconds: number;
 }
+
+export interface ResticMaintenanceConfig {
+  /** How often the panel looks whether a prune or check is due; 0 = never (no upkeep). */
+  intervalSeconds: number;
+  /** Prune once this many snapshots were forgotten since the last prune… */
+  pruneAfterForgotten: number;
+  /** …or, with any forgotten at all, once this many hours passed (nightly by default). */
+  pruneEveryHours: number;
+  /** `restic check --read-data-subset` every this many hours per repository. */
+  checkEveryHours: number;
+  checkSubset: string;
+}
+
+export const RESTIC_DEFAULTS: ResticMaintenanceConfig = { intervalSeconds: 600, pruneAfterForgotten: 20, pruneEveryHours: 24, checkEveryHours: 24, checkSubset: '5%' };
 
 export type NotifyFormat = 'generic' | 'discord';
 
@@ -121,6 +137,18 @@ function readBool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean 
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw configError(name, `must be true or false, got "${raw}"`);
+}
+
+function readResticConfig(env: NodeJS.ProcessEnv): ResticMaintenanceConfig {
+  const subset = readStr(env, 'RESTIC_CHECK_SUBSET') ?? RESTIC_DEFAULTS.checkSubset;
+  if (!/^(\d{1,3}(\.\d+)?%|\d+\/\d+|\d+[KMGT]?)$/.test(subset)) throw configError('RESTIC_CHECK_SUBSET', `must be restic's --read-data-subset (e.g. 5% or 1/7 or 500M), got "${subset}"`);
+  return {
+    intervalSeconds: readInt(env, 'RESTIC_MAINTENANCE_INTERVAL', RESTIC_DEFAULTS.intervalSeconds, 0),
+    pruneAfterForgotten: readInt(env, 'RESTIC_PRUNE_AFTER_FORGOTTEN', RESTIC_DEFAULTS.pruneAfterForgotten, 1),
+    pruneEveryHours: readInt(env, 'RESTIC_PRUNE_EVERY_HOURS', RESTIC_DEFAULTS.pruneEveryHours, 1),
+    checkEveryHours: readInt(env, 'RESTIC_CHECK_EVERY_HOURS', RESTIC_DEFAULTS.checkEveryHours, 1),
+    checkSubset: subset,
+  };
 }
 
 function readStr(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -259,6 +287,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     appKey: readAppKey(env),
     previousAppKeys: readList(env, 'APP_PREVIOUS_KEYS').map((k, i) => parseAppKey(k, `APP_PREVIOUS_KEYS (key ${i + 1})`)),
     trustedProxies: readTrustedProxies(env),
+    restic: readResticConfig(env),
     ...overrides,
   };
   if (config.reconcileGraceSeconds > 120) throw configError('RECONCILE_GRACE', `must be at most 120 seconds, got "${config.reconcileGraceSeconds}"`);

@@ -4,6 +4,7 @@
  */
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { openSecretBox } from './app-key.ts';
+import { ResticService } from './services/restic.service.ts';
 import type { PanelConfig } from './config.ts';
 import { createDaemonClient, type DaemonClient } from './daemon-client/daemon-client.ts';
 import { createDatabase, type Database } from './db/database.ts';
@@ -55,6 +56,8 @@ export interface PanelServices {
   destinations: DestinationsService;
   /** Copies of completed backups to a second destination (3-2-1). */
   copies: BackupCopiesService;
+  /** Each node's restic repository (docs/restic.md). */
+  restic: ResticService;
 }
 
 export interface PanelContext {
@@ -74,6 +77,8 @@ export interface PanelContextOptions {
   daemonClient?: DaemonClient;
   clock?: Clock;
   metrics?: PanelMetrics;
+  /** Seals stored secrets; default: APP_KEY (/APP_PREVIOUS_KEYS) from the environment. */
+  secrets?: SecretBox;
   /** Skip running migrations (a caller that already did). */
   skipMigrations?: boolean;
 }
@@ -139,6 +144,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     webhooks: new ServerWebhooksService(deps),
     destinations,
     copies,
+    restic: new ResticService(deps),
   };
   // A completed backup whose destination names a copy target is copied in the background.
   services.remote.onBackupCompleted(({ backup, successful }) => (successful ? copies.onCompleted(backup) : undefined));

@@ -24,6 +24,7 @@ export const PanelErrors = {
     new AppError('NotFoundHttpException', 404, `No server "${printable(key)}" was found for this account.`, { meta: { resource: 'server' } }),
   backupNotFoundNamed: (uuid: string) =>
     new AppError('NotFoundHttpException', 404, `No backup "${printable(uuid)}" was found on this server (it may have been deleted).`, { meta: { resource: 'backup' } }),
+  resticNotConfigured: () => new AppError('ResticNotConfiguredException', 409, "This backup was made with restic, but the server's node has no restic repository configured."),
   routeNotFound: () => new AppError('NotFoundHttpException', 404, 'The requested resource could not be found on the server.'),
 
   serverSuspended: () => new AppError('ServerStateConflictException', 409, 'This server is currently suspended and the functionality requested is unavailable.'),

@@ -11,6 +11,7 @@ import { startScheduler } from './scheduler/schedule-module.ts';
 import { startReconciler } from './reconcile/reconciler.ts';
 import { NotificationDispatcher, startNotificationTimer } from './notify/dispatcher.ts';
 import { startVerificationTimer } from './services/verification-schedule.ts';
+import { ResticMaintenanceService } from './services/restic-maintenance.service.ts';
 
 export interface PanelHandle {
   url: string;
@@ -46,6 +47,23 @@ export function startPruneTimer(ctx: PanelContext): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
+/** restic prunes and checks (docs/restic.md), one pass every RESTIC_MAINTENANCE_INTERVAL seconds. */
+export function startResticMaintenance(ctx: PanelContext): { stop(): void } {
+  const service = new ResticMaintenanceService(ctx.deps);
+  const every = service.config.intervalSeconds;
+  if (every <= 0) return { stop() {} };
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    service.runOnce()
+      .catch((err: unknown) => ctx.logger.error({ err: errorMessage(err) }, 'restic maintenance pass failed'))
+      .finally(() => { running = false; });
+  }, every * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 export async function startPanel(config: PanelConfig, opts: StartPanelOptions = {}): Promise<PanelHandle> {
   const logger = opts.logger ?? silentLogger();
   // The gauge reads through the context, which does not exist yet when the registry is made.
@@ -67,7 +85,7 @@ export async function startPanel(config: PanelConfig, opts: StartPanelOptions = 
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = `http://${hostForUrl}:${port}`;
   const notifications = startNotificationTimer(new NotificationDispatcher(ctx.deps), config.notify.drainIntervalMs, logger);
-  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx), notifications, startVerificationTimer(ctx.deps, ctx.services.verification)];
+  const tasks: Array<{ stop(): Promise<void> | void }> = [startPruneTimer(ctx), startScheduler(ctx), startReconciler(ctx), notifications, startVerificationTimer(ctx.deps, ctx.services.verification), startResticMaintenance(ctx)];
   for (const t of opts.backgroundTasks ?? []) tasks.push(t(ctx));
   logger.info({ url, driver: config.backupDriver }, 'panel listening');
   let closed = false;

@@ -36,7 +36,7 @@ export function nodeAudience(node: NodeConnection): string {
 
 export async function signDownloadToken(
   node: NodeConnection,
-  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string; path?: string; archiveUrl?: string; indexUrl?: string },
+  c: { serverUuid: string; backupUuid: string; userUuid?: string; userId?: number; panelUrl: string; fileName?: string; path?: string; archiveUrl?: string; indexUrl?: string; restic?: string },
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = {
@@ -52,6 +52,7 @@ export async function signDownloadToken(
   if (c.userUuid !== undefined) claims.user_uuid = c.userUuid;
   if (c.userId !== undefined) claims.user_id = c.userId;
   if (c.fileName !== undefined) claims.file_name = c.fileName;
+  if (c.restic !== undefined) claims.restic = c.restic;
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(c.panelUrl.replace(/\/+$/, ''))

@@ -43,6 +43,10 @@ export const BackupAttributes = Type.Object({
   damage_reason: Type.Optional(Nullable(Type.String())),
   /** backwing (issue 17): the node's default ignore patterns this backup was made with (below .pteroignore and `ignored_files`). */
   ignore_defaults: Type.Optional(Type.Array(Type.String())),
+  /** backwing (restic backups): bytes this snapshot added to the repository after dedup; null for tar.gz backups. */
+  bytes_added: Type.Optional(Nullable(Type.Integer({ description: 'backwing extension: bytes this restic snapshot added to the repository (deduplicated, compressed); null for tar.gz backups' }))),
+  /** backwing (restic backups): the repository's total for this server when the snapshot was taken. */
+  repository_size: Type.Optional(Nullable(Type.Integer({ description: "backwing extension: bytes the restic repository holds for all of this server's snapshots, as of this backup; null for tar.gz backups" }))),
 });
 export type BackupAttributes = Static<typeof BackupAttributes>;
 

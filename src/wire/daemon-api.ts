@@ -7,17 +7,34 @@
 import { Type, type Static } from 'typebox';
 import { NodeControlInfo, SaveHook } from './server-control.ts';
 
-export const BACKUP_ADAPTERS = ['wings', 's3'] as const;
+export const BACKUP_ADAPTERS = ['wings', 's3', 'restic'] as const;
 export type BackupAdapterName = (typeof BACKUP_ADAPTERS)[number];
+
+/**
+ * backwing: the restic repository a `restic` job works on, sent by the panel with each job (the
+ * daemon stores no repository password). Never logged by either side.
+ */
+export const DaemonResticRepo = Type.Object({
+  repository: Type.String({ description: 'A local path on the node, or restic\'s `s3:https://host/bucket[/prefix]`' }),
+  password: Type.String({ description: 'The repository password (generated and kept sealed by the panel)' }),
+  s3: Type.Optional(Type.Union([Type.Null(), Type.Object({
+    access_key_id: Type.String(),
+    secret_access_key: Type.String(),
+    region: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  })])),
+});
+export type DaemonResticRepo = Static<typeof DaemonResticRepo>;
 
 /** `POST /api/servers/:server/backup` */
 export const DaemonBackupRequest = Type.Object({
-  adapter: Type.String({ description: '"wings" (local disk) or "s3"' }),
+  adapter: Type.String({ description: '"wings" (local disk), "s3", or (backwing) "restic"' }),
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
   ignore_defaults: Type.Optional(Type.String({ description: 'backwing extension: the node\'s (and game\'s) default patterns, set by the admin; lowest precedence: the server\'s .pteroignore and `ignore` come after them' })),
   /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
   save_hook: Type.Optional(SaveHook),
+  /** backwing: required with adapter "restic". */
+  restic: Type.Optional(DaemonResticRepo),
 });
 export type DaemonBackupRequest = Static<typeof DaemonBackupRequest>;
 
@@ -30,8 +47,34 @@ export const DaemonRestoreRequest = Type.Object({
   index_url: Type.Optional(Type.String({ description: 'backwing, S3 backups with paths: presigned GET of the index object (the archive is read with Range requests on download_url)' })),
   index_put_url: Type.Optional(Type.String({ description: 'backwing, S3 backups with paths: presigned PUT where an index built from the archive is kept' })),
   keep_newer: Type.Optional(Type.Boolean({ description: 'backwing, with paths: keep a file on the server whose modification time is newer than the one in the backup (default false: overwrite)' })),
+  /** backwing: required with adapter "restic". */
+  restic: Type.Optional(DaemonResticRepo),
 });
 export type DaemonRestoreRequest = Static<typeof DaemonRestoreRequest>;
+
+/** backwing: body of `DELETE /api/servers/:server/backup/:backup` for a restic backup (forget its snapshot). */
+export const DaemonDeleteRequest = Type.Object({
+  adapter: Type.Optional(Type.String()),
+  restic: Type.Optional(DaemonResticRepo),
+});
+export type DaemonDeleteRequest = Static<typeof DaemonDeleteRequest>;
+
+/** backwing: `POST /api/backwing/restic/maintenance` — repository upkeep the panel schedules. */
+export const DaemonResticMaintenanceRequest = Type.Object({
+  action: Type.Union([Type.Literal('prune'), Type.Literal('check')]),
+  /** For check: restic's `--read-data-subset` (e.g. "5%" or "1/7"); default "5%". */
+  read_data_subset: Type.Optional(Type.String({ pattern: '^(\\d{1,3}(\\.\\d+)?%|\\d+/\\d+|\\d+[KMGT]?)$' })),
+  restic: DaemonResticRepo,
+});
+export type DaemonResticMaintenanceRequest = Static<typeof DaemonResticMaintenanceRequest>;
+
+export const DaemonResticMaintenanceResult = Type.Object({
+  ok: Type.Boolean(),
+  /** Why it failed, a short user-safe sentence; null when ok. */
+  message: Type.Union([Type.String(), Type.Null()]),
+  duration_seconds: Type.Number(),
+});
+export type DaemonResticMaintenanceResult = Static<typeof DaemonResticMaintenanceResult>;
 
 /** `POST /api/servers` — the panel tells the daemon a server now exists on this node. */
 export const DaemonCreateServerRequest = Type.Object({

@@ -66,6 +66,12 @@ export const RemoteBackupStatus = Type.Object({
   index_size: Type.Optional(Type.Integer({ minimum: 0, description: 'backwing: bytes of the backup index written beside the archive (`<uuid>.idx` locally, `<server>/<uuid>.idx` in S3); absent when none was written (the first browse then builds one).' })),
   failure_reason: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'backwing: why the backup failed, a short user-safe sentence (the panel keeps the first 500 characters). Upstream panels ignore it (Laravel keeps validated fields only).' })),
   verified: Type.Optional(Type.Boolean({ description: 'backwing (issue 17): the daemon read the stored archive back (checksum recomputed, tar stream walked to the end) before reporting it successful. Local backups only; the panel checks S3 objects itself.' })),
+  /** backwing (restic adapter): the snapshot's id in the repository. */
+  snapshot_id: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** backwing (restic adapter): bytes this snapshot added to the repository (after dedup and compression). */
+  bytes_added: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  /** backwing (restic adapter): bytes the repository holds for all of this server's snapshots. */
+  repository_size: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
 });
 export type RemoteBackupStatus = Static<typeof RemoteBackupStatus>;
 

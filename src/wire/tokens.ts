@@ -17,6 +17,11 @@ export interface BackupDownloadClaims {
    * ignores it; the daemon uses it only when it passes `isSafeBackupFileName`.
    */
   file_name?: string;
+  /**
+   * backwing: a restic backup's repository and password, sealed for this node only
+   * (src/core/restic-claim.ts). Present: the daemon streams `restic dump` through gzip.
+   */
+  restic?: string;
   exp: number;
   iat?: number;
   nbf?: number;

@@ -24,6 +24,7 @@ const TOOLS: Array<{ tool: string; apt: string; file: string }> = [
   { tool: 'radosgw', apt: 'radosgw', file: 'bin/radosgw' },
   { tool: 'ceph-mon', apt: 'ceph-mon', file: 'bin/ceph-mon' },
   { tool: 'ceph-osd', apt: 'ceph-osd', file: 'bin/ceph-osd' },
+  { tool: 'restic', apt: 'restic', file: 'bin/restic' },
 ];
 
 let tmp: string;

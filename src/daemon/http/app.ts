@@ -12,6 +12,7 @@ import type { DaemonHttpDeps } from './deps.ts';
 import { bearerGuard } from './auth.ts';
 import { daemonErrorHandler } from './error-handler.ts';
 import { backupRoutes } from './backup.routes.ts';
+import { resticRoutes } from './restic.routes.ts';
 import { inventoryRoutes } from './inventory.routes.ts';
 import { systemRoutes } from './system.routes.ts';
 import { downloadRoutes } from './download.routes.ts';
@@ -110,6 +111,7 @@ export async function buildDaemonApp(deps: DaemonHttpDeps, opts: BuildDaemonAppO
     await scope.register(async (s) => backupRoutes(s, deps));
     await scope.register(async (s) => inventoryRoutes(s, deps));
     await scope.register(async (s) => browseRoutes(s, deps));
+    await scope.register(async (s) => resticRoutes(s, deps));
   });
   await app.register(async (s) => downloadRoutes(s, deps));
   await app.register(async (s) => browseDownloadRoutes(s, deps));

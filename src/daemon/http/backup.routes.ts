@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonVerifyRequest, DaemonVerifyResult } from '../../wire/daemon-api.ts';
+import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonVerifyRequest, DaemonVerifyResult, type DaemonDeleteRequest } from '../../wire/daemon-api.ts';
 import { readPteroignoreFile } from '../services/pteroignore.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -103,12 +103,19 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
   );
 
-  app.delete<{ Params: { server: string; backup: string } }>(
+  app.delete<{ Params: { server: string; backup: string }; Body: DaemonDeleteRequest | undefined }>(
     '/api/servers/:server/backup/:backup',
-    { schema: { summary: 'Delete a local backup (aborts it if running)', tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors } } },
+    {
+      schema: {
+        summary: 'Delete a local backup (aborts it if running)',
+        // The body is optional (Wings sends none), so it is checked by hand (parseResticRepo), not by a schema.
+        description: 'backwing extension: with a JSON body `{"adapter":"restic","restic":{"repository","password","s3"?}}` (DaemonDeleteRequest) the backup\'s restic snapshot is forgotten (its data is freed by the next prune). Without a body, as Wings.',
+        tags: ['backups'], params: BackupParams, response: { 204: Empty, ...errors },
+      },
+    },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      await deps.backups.delete(server.uuid, req.params.backup);
+      await deps.backups.delete(server.uuid, req.params.backup, typeof req.body === 'object' ? req.body : null);
       return reply.code(204).send();
     },
   );

@@ -11,6 +11,7 @@ import type { ServerControl } from '../control/server-control.ts';
 import type { BrowseService } from '../services/browse.service.ts';
 import type { InventoryService } from '../services/inventory.service.ts';
 import type { OneTimeIds, TokenVerifier } from '../services/token-verifier.ts';
+import type { ResticService } from '../restic/restic-service.ts';
 
 /** What the HTTP layer may call. Routes stay thin: rules live in these services. */
 export interface DaemonHttpDeps {
@@ -28,5 +29,6 @@ export interface DaemonHttpDeps {
   downloadIds: OneTimeIds;
   hub: EventHub;
   metrics: DaemonMetrics;
+  restic: ResticService;
   startedAt: number;
 }

@@ -18,6 +18,7 @@ import { canonicalUuid } from '../uuid.ts';
 import { isSafeBackupFileName } from '../../core/file-name.ts';
 import { TokenInvalid } from '../services/token-verifier.ts';
 import type { DaemonHttpDeps } from './deps.ts';
+import { sendResticDownload } from './restic-download.ts';
 
 /** A single byte range, or 'unsatisfiable', or null when the header is absent or not understood. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
@@ -72,6 +73,9 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
     async (req, reply) => {
       const { claims, serverUuid } = await verifiedLink(req.query.token, (t) => deps.verifier.download(t), deps);
       const backupUuid = canonicalUuid(claims.backup_uuid);
+      const fileName = isSafeBackupFileName(claims.file_name) ? claims.file_name : `${backupUuid}.tar.gz`;
+      // backwing: a restic backup (the panel sealed its repository into the token).
+      if (typeof claims.restic === 'string' && backupUuid) return sendResticDownload(req, reply, deps, claims, serverUuid, backupUuid, fileName);
       const found = backupUuid ? await deps.store.claim(serverUuid, backupUuid) : null;
       if (!found || !backupUuid) throw daemonErrors.backupNotFound();
       // Open before answering: a DELETE racing in can then only make this a clean 404, never a
@@ -99,7 +103,7 @@ export async function downloadRoutes(app: FastifyInstance, deps: DaemonHttpDeps)
       reply.headers({
         'content-type': 'application/gzip',
         // The panel's name for it when it sent one (backwing), else Wings' `<uuid>.tar.gz`.
-        'content-disposition': `attachment; filename="${isSafeBackupFileName(claims.file_name) ? claims.file_name : `${backupUuid}.tar.gz`}"`,
+        'content-disposition': `attachment; filename="${fileName}"`,
         'accept-ranges': 'bytes',
         'cache-control': 'no-store',
       });

@@ -78,7 +78,8 @@ async function regularFile(path: string): Promise<{ size: number; mtime: Date } 
   }
 }
 
-async function realDirectory(path: string): Promise<boolean> {
+/** A directory itself, not a link to one (lstat). */
+export async function realDirectory(path: string): Promise<boolean> {
   try {
     return (await lstat(path)).isDirectory();
   } catch {

@@ -36,6 +36,12 @@ import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.
 import { RecentJobs } from './recent-jobs.ts';
 import { checkLocalArchive, VerificationFailed } from './verify.service.ts';
 import { buildBackupIgnore } from './pteroignore.ts';
+import type { ResticService } from '../restic/restic-service.ts';
+import { parseResticRepo } from '../restic/restic-request.ts';
+import { resticDetail, type ResticRepo } from '../restic/restic-cli.ts';
+import { resticExcludes } from '../../archive/ignore-rules-restic.ts';
+
+export type DaemonAdapter = 'wings' | 's3' | 'restic';
 
 export interface BackupRequest {
   adapter: unknown;
@@ -45,6 +51,8 @@ export interface BackupRequest {
   ignore_defaults?: unknown;
   /** backwing: the owner's save hook; absent (upstream panels) = the server's default from the config. */
   save_hook?: unknown;
+  /** backwing: the repository of a `restic` job. */
+  restic?: unknown;
 }
 
 interface RunningBackup {
@@ -52,7 +60,9 @@ interface RunningBackup {
   serverDir: string;
   hook: HookPlan;
   released?: boolean;
-  adapter: 'wings' | 's3';
+  adapter: DaemonAdapter;
+  /** Set for restic jobs: the repository the panel sent with the request. */
+  repo: ResticRepo | null;
   controller: AbortController;
   done: Promise<void>;
   journalId: string;
@@ -70,7 +80,10 @@ export interface BackupServiceDeps {
   logger: Logger;
   sizes: SourceSizes;
   hooks: SaveHookRunner;
+  restic: ResticService;
 }
+
+type ResticResultFields = Pick<RemoteBackupStatus, 'snapshot_id' | 'bytes_added' | 'repository_size'>;
 
 /** Sent to a backwing panel even when zero, so it can tell "none changed" from "not known". */
 function changedFilesOf(result: CreateResult): ChangedFiles {
@@ -98,7 +111,7 @@ export class BackupService {
   constructor(private readonly deps: BackupServiceDeps) {}
 
   /** Running backups, for the reconciliation inventory. */
-  running(): Array<{ backupUuid: string; serverUuid: string; adapter: 'wings' | 's3' }> {
+  running(): Array<{ backupUuid: string; serverUuid: string; adapter: DaemonAdapter }> {
     return [...this.#running.entries()].map(([backupUuid, j]) => ({ backupUuid, serverUuid: j.serverUuid, adapter: j.adapter }));
   }
 
@@ -116,8 +129,9 @@ export class BackupService {
     const { store, registry, journal } = this.deps;
     const uuid = canonicalUuid(req.uuid);
     if (!uuid) throw daemonErrors.badUuid();
-    if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
-    const adapter = req.adapter;
+    if (req.adapter !== 'wings' && req.adapter !== 's3' && req.adapter !== 'restic') throw daemonErrors.badAdapter();
+    const adapter: DaemonAdapter = req.adapter;
+    const repo = adapter === 'restic' ? parseResticRepo(req.restic) : null;
     if (req.ignore !== undefined && req.ignore !== null && typeof req.ignore !== 'string') throw daemonErrors.badIgnore('The ignore field must be a string.');
     const requested = typeof req.ignore === 'string' ? req.ignore : '';
     if (req.ignore_defaults !== undefined && req.ignore_defaults !== null && typeof req.ignore_defaults !== 'string') throw daemonErrors.badIgnore('The ignore_defaults field must be a string.');
@@ -125,20 +139,22 @@ export class BackupService {
     try {
       validateIgnore(requested);
       ignore = await buildBackupIgnore(serverDir, { defaults: typeof req.ignore_defaults === 'string' ? req.ignore_defaults : '', request: requested });
+      // restic cannot express every pattern (negations): refused now, a 400, before the 202.
+      if (adapter === 'restic') resticExcludes('/', { text: ignore, source: 'ignore' });
     } catch (err) {
       throw daemonErrors.badIgnore(errorMessage(err));
     }
     const hook = this.#hookFor(serverUuid, req.save_hook);
     if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
-    if (this.#running.has(uuid) || (await store.exists(uuid, serverUuid))) throw daemonErrors.backupExists();
+    if (this.#running.has(uuid) || (adapter !== 'restic' && (await store.exists(uuid, serverUuid)))) throw daemonErrors.backupExists();
     // Re-check after the await, in the same synchronous block that claims the job: an identical
     // request or a restore of this server may have started meanwhile.
     if (this.#running.has(uuid)) throw daemonErrors.backupExists();
     if (registry.isRestoring(serverUuid)) throw daemonErrors.restoring();
 
     const controller = new AbortController();
-    const job: RunningBackup = { serverUuid, serverDir, hook, adapter, controller, done: Promise.resolve(), journalId: '' };
+    const job: RunningBackup = { serverUuid, serverDir, hook, adapter, repo, controller, done: Promise.resolve(), journalId: '' };
     this.#running.set(uuid, job);
     try {
       job.journalId = await journal.add({
@@ -179,7 +195,7 @@ export class BackupService {
     this.deps.metrics.jobsRunning.dec({ kind: 'backup' });
   }
 
-  async #run(uuid: string, serverDir: string, adapter: 'wings' | 's3', ignore: string, job: RunningBackup): Promise<void> {
+  async #run(uuid: string, serverDir: string, adapter: DaemonAdapter, ignore: string, job: RunningBackup): Promise<void> {
     const { config, store, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: uuid, server_uuid: job.serverUuid, adapter });
     const started = process.hrtime.bigint();
@@ -236,7 +252,18 @@ export class BackupService {
       let result: CreateResult;
       let parts: RemoteBackupStatus['parts'] = null;
       let indexSize: number | null = null;
-      if (adapter === 'wings') {
+      let snapshot: ResticResultFields | null = null;
+      if (adapter === 'restic') {
+        const r = await this.deps.restic.backup(serverDir, job.serverUuid, uuid, ignore, job.repo!, job.controller.signal, (p) => {
+          if (p.totalBytes !== null) total.set(p.totalBytes, 'scan');
+          progress.push({ bytesRead: p.bytesDone, bytesWritten: p.bytesDone, filesDone: p.filesDone, totalBytes: p.totalBytes });
+        });
+        // A restic snapshot has no single archive: its "size" is what it added to the repository.
+        // No archive checksum either: the snapshot id (a hash of its content) stands in for it.
+        result = { size: r.bytesAdded, checksum: r.snapshotId, checksumType: 'restic-snapshot' as CreateResult['checksumType'], files: r.files, bytesRead: r.bytesRead, changedFiles: { count: 0, names: [], inconsistent: 0 } };
+        snapshot = { snapshot_id: r.snapshotId, bytes_added: r.bytesAdded, repository_size: r.repositorySize };
+        logger.info({ snapshot: r.snapshotId, bytes_added: r.bytesAdded }, 'restic snapshot saved');
+      } else if (adapter === 'wings') {
         const archivePath = await store.prepareArchive(uuid, job.serverUuid);
         result = await createArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
         // Read back before it is reported good (issue 17): what is on disk is what was written.
@@ -292,6 +319,7 @@ export class BackupService {
         if (indexSize !== null) report.index_size = indexSize;
         if (adapter === 'wings') report.verified = true;
       }
+      if (snapshot) Object.assign(report, snapshot);
       event = { uuid, is_successful: true, checksum: result.checksum, checksum_type: result.checksumType, file_size: result.size };
       metrics.backups.inc({ adapter, outcome: 'success' });
       metrics.backupBytes.inc(result.size);
@@ -303,7 +331,7 @@ export class BackupService {
       report = failedBackupReport(failureReasonOf(err, job.controller.signal));
       event = { uuid, is_successful: false, checksum: '', checksum_type: config.system.backups.checksum, file_size: 0 };
       metrics.backups.inc({ adapter, outcome: job.controller.signal.aborted ? 'aborted' : 'failure' });
-      logger.warn({ err: errorMessage(err), reason: report.failure_reason }, 'backup failed');
+      logger.warn({ err: errorMessage(err), detail: resticDetail(err), reason: report.failure_reason }, 'backup failed');
     }
     // Whatever happened (success, failure, DELETE, shutdown): the game gets its saving back
     // before the report goes out. The journal entry still names these commands until then.
@@ -364,13 +392,20 @@ export class BackupService {
   }
 
   /** DELETE of one backup: a running one is aborted (and reported failed), a finished one removed. */
-  async delete(serverUuid: string, rawBackup: string): Promise<void> {
+  async delete(serverUuid: string, rawBackup: string, body?: { adapter?: unknown; restic?: unknown } | null): Promise<void> {
     const uuid = canonicalUuid(rawBackup);
     if (!uuid) throw daemonErrors.badUuid();
+    const repo = body?.adapter === 'restic' ? parseResticRepo(body.restic) : null;
     const job = this.#running.get(uuid);
     if (job && job.serverUuid === serverUuid) {
       await this.abort(uuid);
-      await this.deps.store.remove(uuid, serverUuid);
+      if (job.adapter !== 'restic') await this.deps.store.remove(uuid, serverUuid);
+      return;
+    }
+    if (repo) {
+      // backwing: a restic backup is its snapshot; `forget` drops it, `prune` (batched, by the
+      // panel) frees its data later. Forgetting a snapshot that is already gone is not an error.
+      await this.deps.restic.forget(repo, serverUuid, uuid);
       return;
     }
     const found = await this.deps.store.claim(serverUuid, uuid);

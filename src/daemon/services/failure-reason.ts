@@ -71,6 +71,10 @@ export function failureReasonOf(err: unknown, signal?: AbortSignal): string {
     default: break;
   }
   if (err instanceof Error && err.name === 'VerificationFailed') return err.message;
+  // restic words its failures for users already (src/daemon/restic/restic-cli.ts), as does the
+  // translation of ignore rules restic cannot express.
+  const restic = appErrorIn(err, 'E_RESTIC') ?? appErrorIn(err, 'E_IGNORE_RESTIC');
+  if (restic) return restic.message;
   if (appErrorIn(err, 'E_ARCHIVE_CORRUPT')) return FailureReasons.corrupt;
   if (appErrorIn(err, 'E_ARCHIVE_TRUNCATED')) return FailureReasons.truncated;
   if (appErrorIn(err, 'E_ARCHIVE_ROOT')) return "the server's directory is missing";

@@ -29,6 +29,10 @@ import { ControlError } from '../control/types.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
 import type { BrowseService } from './browse.service.ts';
+import type { ResticService } from '../restic/restic-service.ts';
+import { resticDetail, type ResticRepo } from '../restic/restic-cli.ts';
+import { parseResticRepo } from '../restic/restic-request.ts';
+import { applyStaging, createStaging } from '../restic/staged-restore.ts';
 
 export interface RestoreRequest {
   adapter: unknown;
@@ -39,6 +43,8 @@ export interface RestoreRequest {
   keep_newer?: unknown;
   index_url?: unknown;
   index_put_url?: unknown;
+  /** backwing: the repository of a `restic` backup. */
+  restic?: unknown;
 }
 
 interface RunningRestore {
@@ -64,6 +70,7 @@ export interface RestoreServiceDeps {
   control: ServerControl;
   /** Restores of selected paths read through the backup index (absent: such requests are refused). */
   browse?: BrowseService;
+  restic: ResticService;
   /** Whether a backup of the server is running: restoring under it would archive half-rewritten files. */
   backupRunningFor(serverUuid: string): boolean;
 }
@@ -86,6 +93,8 @@ interface RestoreSource {
   stopFirst: boolean;
   /** Set once a file may have changed (truncation or extraction began). */
   touched?: boolean;
+  /** restic: restored into a staging directory first; truncation waits until that succeeded. */
+  restic?: { repo: ResticRepo; snapshotId: string; truncate: boolean };
 }
 
 export class RestoreService {
@@ -114,10 +123,13 @@ export class RestoreService {
     const { registry, store, journal } = this.deps;
     const backupUuid = canonicalUuid(rawBackup);
     if (!backupUuid) throw daemonErrors.badUuid();
-    if (req.adapter !== 'wings' && req.adapter !== 's3') throw daemonErrors.badAdapter();
-    const adapter = req.adapter;
+    if (req.adapter !== 'wings' && req.adapter !== 's3' && req.adapter !== 'restic') throw daemonErrors.badAdapter();
+    const adapter: 'wings' | 's3' | 'restic' = req.adapter;
+    const repo = adapter === 'restic' ? parseResticRepo(req.restic) : null;
     const selected = req.paths !== undefined && req.paths !== null;
     if (selected && (!Array.isArray(req.paths) || req.paths.length === 0 || req.paths.length > 1000)) throw daemonErrors.badRequest('paths must be a list of 1 to 1000 paths.');
+    // A restic snapshot has no backup index; `restic restore --include` is not wired to these routes yet.
+    if (selected && adapter === 'restic') throw daemonErrors.badRequest('Restoring selected paths of a restic backup is not available.');
     if (selected && adapter === 's3' && (typeof req.index_url !== 'string' || req.index_url === '')) throw daemonErrors.badRequest('index_url is required to restore selected paths of an S3 backup.');
     if (selected && !this.deps.browse) throw daemonErrors.badRequest('Restoring selected paths is not available on this daemon.');
     // A restore of some paths never empties the server first: nothing else is touched.
@@ -140,6 +152,7 @@ export class RestoreService {
     let input: Readable | null = null;
     let archiveSize: number | null = null;
     let journalId: string | null = null;
+    let restic: RestoreSource['restic'];
     try {
       if (selected) {
         // Paths checked (422/404) and the index loaded before the 202, as the archive is below.
@@ -148,6 +161,11 @@ export class RestoreService {
         const picked = await this.deps.browse!.restoreInput({ serverUuid, backup: backupUuid, ...(s3 ? { s3 } : {}) }, req.paths as unknown[], req.keep_newer === true, serverDir);
         input = picked.input;
         archiveSize = null;
+      } else if (adapter === 'restic') {
+        // The snapshot must exist and be this server's before the 202, like a local archive.
+        const found = await this.deps.restic.findSnapshot(repo!, serverUuid, backupUuid, controller.signal);
+        if (!found) throw daemonErrors.backupNotFound();
+        restic = { repo: repo!, snapshotId: found.id, truncate };
       } else if (adapter === 'wings') {
         const owned = await store.claim(serverUuid, backupUuid);
         if (!owned) throw daemonErrors.backupNotFound();
@@ -172,7 +190,7 @@ export class RestoreService {
       await mkdir(serverDir, { recursive: true, mode: 0o755 });
       // close() only aborts jobs it can see; one still starting must not run on past it.
       if (this.#closing) throw daemonErrors.badRequest('The daemon is shutting down.');
-      if (truncate && !stopFirst) await truncateDirectory(serverDir);
+      if (truncate && !stopFirst && !restic) await truncateDirectory(serverDir);
     } catch (err) {
       input?.destroy();
       if (journalId) await journal.remove(journalId).catch(() => undefined);
@@ -183,7 +201,7 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst, stopFirst };
+    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst && !restic, stopFirst, restic };
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, source, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
@@ -211,8 +229,8 @@ export class RestoreService {
    * `stopped` whether it was up, so it is started again only then. A server that will not stop
    * fails the restore before anything is touched.
    */
-  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable> {
-    if (!source.stopFirst) return source.input!;
+  async #prepare(serverUuid: string, serverDir: string, source: RestoreSource, signal: AbortSignal, logger: Logger, stopped: (wasUp: boolean) => void): Promise<Readable | null> {
+    if (!source.stopFirst) return source.input;
     const before = await this.deps.control.stopAndWait({ uuid: serverUuid, dir: serverDir }, signal).catch((err: unknown) => {
       source.input?.destroy();
       if (signal.aborted) throw err;
@@ -221,6 +239,7 @@ export class RestoreService {
     stopped(before !== 'offline');
     logger.info({ was: before }, 'server stopped for the restore');
     this.deps.hub.publish(serverUuid, WS_EVENTS.daemonMessage, 'Server stopped for the restore.');
+    if (source.restic) return null;
     // The archive answers before anything is truncated, as without control.
     let input = source.input;
     if (!input) {
@@ -247,7 +266,7 @@ export class RestoreService {
     this.deps.metrics.jobsRunning.dec({ kind: 'restore' });
   }
 
-  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3', source: RestoreSource, job: RunningRestore): Promise<void> {
+  async #run(serverUuid: string, serverDir: string, backupUuid: string, adapter: 'wings' | 's3' | 'restic', source: RestoreSource, job: RunningRestore): Promise<void> {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
@@ -274,34 +293,39 @@ export class RestoreService {
     logger.info('restore started');
     try {
       const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
-      input = prepared;
-      // A link fetched again after the stop may only now say how large the archive is.
-      if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
-      source.touched = true;
-      const result = await extractArchive(input, serverDir, {
-        ...(config.system.user ? { owner: config.system.user } : {}),
-        signal: job.controller.signal,
-        readLimit: config.system.backups.writeLimit || undefined,
-        onProgress: (p) => {
-          last = p;
-          progress.push(p);
-        },
-        onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
-        logger,
-      });
+      if (source.restic) {
+        await this.#restoreRestic(serverDir, backupUuid, source, job, logger);
+      } else {
+        input = prepared!;
+        // A link fetched again after the stop may only now say how large the archive is.
+        if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
+        source.touched = true;
+        const result = await extractArchive(input, serverDir, {
+          ...(config.system.user ? { owner: config.system.user } : {}),
+          signal: job.controller.signal,
+          readLimit: config.system.backups.writeLimit || undefined,
+          onProgress: (p) => {
+            last = p;
+            progress.push(p);
+          },
+          onSkip: (name, reason) => logger.warn({ entry: name, reason }, 'restore skipped an entry'),
+          logger,
+        });
+        logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
+      }
       successful = true;
-      logger.info({ files: result.files, bytes: result.bytesWritten, skipped: result.skipped.length }, 'restore completed');
     } catch (err) {
       error = errorMessage(err);
       // The reason says why, then how far it got and what the server's files are now.
       // With power control the truncation waits for the stop: a server that would not stop kept
       // its files, and the stop's own message already says that nothing was changed.
-      const deletedFirst = job.truncated && (!source.stopFirst || source.touched === true);
+      // restic truncates only after its snapshot was restored in full (into the staging directory).
+      const deletedFirst = job.truncated && (source.restic ? source.touched === true : !source.stopFirst || source.touched === true);
       const why = failureReasonOf(err, job.controller.signal);
       reason = err instanceof ControlError && !source.touched
         ? why
         : describeRestoreFailure(why, { filesDone: last.filesDone, bytesRead: last.bytesRead, archiveSize: source.archiveSize, truncated: deletedFirst });
-      logger.warn({ err: error, reason }, 'restore failed');
+      logger.warn({ err: error, detail: resticDetail(err), reason }, 'restore failed');
     } finally {
       input?.destroy();
       progress.flush();
@@ -327,8 +351,27 @@ export class RestoreService {
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'cannot persist restore report');
     }
-    hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : 'local'} backup.`);
+    hub.publish(serverUuid, WS_EVENTS.daemonMessage, `Completed server restoration from ${adapter === 's3' ? 'S3' : adapter === 'restic' ? 'restic' : 'local'} backup.`);
     hub.publish(serverUuid, WS_EVENTS.restoreCompleted, payload);
+  }
+
+  /**
+   * restic: the snapshot is restored into a staging directory inside the server's directory;
+   * only when restic finished are the server's files replaced (truncated first if asked). A
+   * failed or cancelled restic restore leaves the server's files as they were.
+   */
+  async #restoreRestic(serverDir: string, backupUuid: string, source: RestoreSource, job: RunningRestore, logger: Logger): Promise<void> {
+    const r = source.restic!;
+    const staging = await createStaging(serverDir, backupUuid);
+    try {
+      await this.deps.restic.restoreInto(r.repo, r.snapshotId, staging, job.controller.signal);
+      job.controller.signal.throwIfAborted();
+      source.touched = true;
+      const moved = await applyStaging(serverDir, staging, r.truncate);
+      logger.info({ snapshot: r.snapshotId, entries: moved }, 'restic restore completed');
+    } finally {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonResticMaintenanceRequest, type DaemonResticMaintenanceResult, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -24,13 +24,15 @@ export interface DaemonClient {
   createBackup(node: NodeConnection, serverUuid: string, body: DaemonBackupRequest): Promise<void>;
   restoreBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonRestoreRequest): Promise<void>;
   /** Rejects with daemonStatus 404 when the daemon has no such backup; callers decide whether that counts as gone. */
-  deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
+  deleteBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body?: DaemonDeleteRequest): Promise<void>;
   /** backwing daemons only. Rejects with daemonStatus 404 when that backup is not running there. */
   cancelBackup(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<void>;
   /** backwing daemons only. Rejects with daemonStatus 404 when no restore is running there. */
   cancelRestore(node: NodeConnection, serverUuid: string): Promise<void>;
   /** backwing daemons only: the server's .pteroignore, read safely by the daemon. */
   ignoreFile(node: NodeConnection, serverUuid: string): Promise<DaemonIgnoreFile>;
+  /** backwing daemons only: `restic prune` or `restic check` of a node's repository, answered when done. */
+  resticMaintenance(node: NodeConnection, body: DaemonResticMaintenanceRequest): Promise<DaemonResticMaintenanceResult>;
   /** `GET /api/system`; backwing daemons add `control` (absent on Wings). */
   systemInfo(node: NodeConnection): Promise<Partial<DaemonSystemInfo>>;
   /**
@@ -174,7 +176,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const logger = opts.logger ?? silentLogger();
 
-  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<string> {
+  async function call(node: NodeConnection, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, extraHeaders: Record<string, string> = {}, callTimeoutMs = timeoutMs): Promise<string> {
     const url = joinUrl(node.url, path);
     const log = logger.child({ method, path });
     let res: Response;
@@ -189,7 +191,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(callTimeoutMs),
       });
     } catch (err) {
       log.warn({ err: errorMessage(err) }, 'daemon unreachable');
@@ -240,8 +242,14 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
     async restoreBackup(node, serverUuid, backupUuid, body) {
       await call(node, 'POST', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/restore`, body);
     },
-    async deleteBackup(node, serverUuid, backupUuid) {
-      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+    async deleteBackup(node, serverUuid, backupUuid, body) {
+      // A restic forget may wait for a repository lock (backoff up to about a minute).
+      await call(node, 'DELETE', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`, body, {}, body?.adapter === 'restic' ? Math.max(timeoutMs, 120_000) : timeoutMs);
+    },
+    async resticMaintenance(node, body) {
+      // Prune and check run to the end before the daemon answers: hours at most, for a huge repository.
+      const text = await call(node, 'POST', '/api/backwing/restic/maintenance', body, {}, Math.max(timeoutMs, 6 * 3600_000));
+      return JSON.parse(text) as DaemonResticMaintenanceResult;
     },
     async systemInfo(node) {
       const text = await call(node, 'GET', '/api/system');

@@ -120,6 +120,29 @@ export interface BackupsTable {
   automatic: ColumnType<number, number | undefined, number>;
   /** The node's default ignore patterns this backup was made with (issue 17); null = none. */
   ignore_defaults: ColumnType<string | null, string | null | undefined, string | null>;
+  /** restic backups (backwing): the snapshot id, bytes it added, the server's repository total. */
+  snapshot_id: ColumnType<string | null, string | null | undefined, string | null>;
+  bytes_added: ColumnType<number | null, number | null | undefined, number | null>;
+  repository_size: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A node's restic repository (docs/restic.md); secrets are SecretBox-sealed. */
+export interface NodeResticTable {
+  id: Id;
+  node_id: number;
+  enabled: Flag;
+  repository: string;
+  password: string;
+  s3_access_key_id: string | null;
+  s3_secret_access_key: string | null;
+  s3_region: string | null;
+  forgotten_since_prune: ColumnType<number, number | undefined, number>;
+  last_prune_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_ok: ColumnType<number | null, number | null | undefined, number | null>;
+  last_check_message: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface ServerSaveHooksTable {
@@ -184,6 +207,7 @@ export interface DB {
   activity_log_subjects: ActivityLogSubjectsTable;
   server_save_hooks: ServerSaveHooksTable;
   rate_limits: RateLimitsTable;
+  node_restic: NodeResticTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -193,6 +217,7 @@ export type NodeRow = Selectable<NodesTable>;
 export type ServerRow = Selectable<ServersTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
+export type NodeResticRow = Selectable<NodeResticTable>;
 export type ActivityLogRow = Selectable<ActivityLogsTable>;
 export type ServerSaveHookRow = Selectable<ServerSaveHooksTable>;
 export type NewBackup = Insertable<BackupsTable>;

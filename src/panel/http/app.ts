@@ -98,6 +98,7 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
       apiKeys: ctx.services.apiKeys,
       nodes: ctx.services.nodes,
       servers: ctx.services.servers,
+      restic: ctx.services.restic,
       appUrl: () => ctx.config.appUrl,
       nodeCredentials: async (id) => {
         const n = await ctx.repos.nodes.findById(id);

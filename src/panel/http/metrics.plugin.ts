@@ -55,6 +55,18 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
       if (inProgressSource) this.set(await inProgressSource());
     },
   });
+  const resticCheckOk = new Gauge({
+    name: 'backwing_panel_restic_check_ok',
+    help: "The last restic repository check of each node's repository: 1 passed, 0 failed.",
+    labelNames: ['node'] as const,
+    registers: [registry],
+  });
+  const resticChecks = new Counter({
+    name: 'backwing_panel_restic_checks_total',
+    help: 'restic repository checks by outcome (ok, failed).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const httpRequests = new Counter({
     name: 'backwing_panel_http_requests_total',
     help: 'HTTP requests by route pattern and status code.',
@@ -77,6 +89,10 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
     },
     restoreFinished(successful) {
       restoresTotal.inc({ outcome: successful ? 'successful' : 'failed' });
+    },
+    resticCheck(node, ok) {
+      resticCheckOk.set({ node }, ok ? 1 : 0);
+      resticChecks.inc({ outcome: ok ? 'ok' : 'failed' });
     },
     httpRequest(route, status) {
       httpRequests.inc({ route, status: String(status) });

@@ -34,6 +34,8 @@ const TITLES: Record<JobEventName, string> = {
   'backup.damaged': 'Backup damaged',
   'restore.completed': 'Restore completed',
   'restore.failed': 'Restore failed',
+  // backwing (restic): "server" names the node, "backup" the repository (docs/restic.md).
+  'restic.check_failed': 'restic repository check failed',
 };
 
 /** Failed jobs and damaged backups are told in red, with their reason. */

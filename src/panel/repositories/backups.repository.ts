@@ -3,7 +3,7 @@ import type { BackupRow } from '../db/schema.ts';
 import { precompiled } from './precompiled.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.destination_id', 'backups.index_bytes'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.destination_id', 'backups.index_bytes', 'backups.snapshot_id', 'backups.bytes_added', 'backups.repository_size'] as const;
 
 // The client API's backup list, its hottest read: built once (precompiled.ts).
 const pageOfServer = precompiled((db: Executor, serverId: number, limit: number, offset: number) => db.selectFrom('backups')
@@ -47,6 +47,10 @@ export interface BackupPatch {
   index_bytes?: number | null;
   verified_at?: string | null;
   verification?: 'good' | 'damaged' | null;
+  /** restic backups (backwing). */
+  snapshot_id?: string | null;
+  bytes_added?: number | null;
+  repository_size?: number | null;
 }
 
 /** The column is text, but a reason is a sentence: anything longer is cut (never rejected). */
@@ -73,6 +77,9 @@ function patchValues(patch: BackupPatch, at: string) {
     ...(patch.index_bytes !== undefined ? { index_bytes: patch.index_bytes } : {}),
     ...(patch.verified_at !== undefined ? { verified_at: patch.verified_at } : {}),
     ...(patch.verification !== undefined ? { verification: patch.verification } : {}),
+    ...(patch.snapshot_id !== undefined ? { snapshot_id: patch.snapshot_id } : {}),
+    ...(patch.bytes_added !== undefined ? { bytes_added: patch.bytes_added } : {}),
+    ...(patch.repository_size !== undefined ? { repository_size: patch.repository_size } : {}),
     updated_at: at,
   };
 }

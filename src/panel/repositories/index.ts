@@ -5,6 +5,7 @@ import { ApiKeysRepository } from './api-keys.repository.ts';
 import { BackupsRepository } from './backups.repository.ts';
 import { DestinationsRepository } from './destinations.repository.ts';
 import { NodesRepository } from './nodes.repository.ts';
+import { NodeResticRepository } from './node-restic.repository.ts';
 import { NotificationsRepository } from './notifications.repository.ts';
 import { RateLimitsRepository } from './rate-limits.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
@@ -28,6 +29,7 @@ export interface Repos {
   notifications: NotificationsRepository;
   destinations: DestinationsRepository;
   rateLimits: RateLimitsRepository;
+  nodeRestic: NodeResticRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect, secrets: SecretBox): Repos {
@@ -45,6 +47,7 @@ export function createRepositories(db: Executor, dialect: Dialect, secrets: Secr
     destinations: new DestinationsRepository(db),
     notifications: new NotificationsRepository(db, secrets),
     rateLimits: new RateLimitsRepository(db),
+    nodeRestic: new NodeResticRepository(db),
   };
 }
 

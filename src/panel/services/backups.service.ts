@@ -14,6 +14,8 @@ import { isoNow, nodeConnection, type Actor, type ServiceDeps } from './deps.ts'
 import { backupFileName } from '../../core/file-name.ts';
 import { bytesLimitOf } from './servers.service.ts';
 import { quotaRefusal } from './storage-quota.ts';
+import { ResticService } from './restic.service.ts';
+import { sealResticClaim } from '../../core/restic-claim.ts';
 
 /** A server with its node, as the HTTP layer resolved it (access and state already checked). */
 export interface BackupTarget {
@@ -44,7 +46,10 @@ export function defaultBackupName(d: Date): string {
 export { splitIgnored } from './backup-view.ts';
 
 export class BackupsService {
-  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly copies = new BackupCopiesService(d)) {}
+  readonly #restic: ResticService;
+  constructor(private readonly d: ServiceDeps, private readonly activity: ActivityService, private readonly copies = new BackupCopiesService(d)) {
+    this.#restic = new ResticService(d);
+  }
 
   /** Each backup's destination name and verified copy count (client API `destination`, `copies`). */
   async placements(rows: BackupRow[]): Promise<Map<number, BackupPlacement>> {
@@ -75,8 +80,10 @@ export class BackupsService {
     const now = this.d.clock();
     const at = now.toISOString();
     const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
+    // backwing: a node with a restic repository backs up with restic (per node, docs/restic.md).
+    const restic = await this.#restic.repoFor(node.id);
     const destination = await this.d.stores.forServer(server, node);
-    const disk = destination.kind === 's3' ? 's3' : 'wings';
+    const disk = restic ? 'restic' : destination.kind === 's3' ? 's3' : 'wings';
     // A destination whose credentials cannot be opened fails here, before a row exists.
     if (disk === 's3') await this.d.stores.s3(destination);
 
@@ -104,7 +111,7 @@ export class BackupsService {
       // backwing: the node's default patterns travel on their own, so the daemon merges every source
       // in one place (below .pteroignore and the request's list); absent when the node has none.
       const defaults = node.backup_ignore ? { ignore_defaults: node.backup_ignore } : {};
-      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...defaults, ...(saveHook ? { save_hook: saveHook } : {}) });
+      await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...defaults, ...(saveHook ? { save_hook: saveHook } : {}), ...(restic ? { restic } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
       await this.d.repos.backups.hardDelete(row.id);
@@ -139,7 +146,7 @@ export class BackupsService {
    * completed, successful backup — upstream mints links for unfinished and failed ones too.
    */
   async downloadUrl(target: BackupTarget, backup: BackupRow, actor: Actor): Promise<string> {
-    if (backup.disk !== 'wings' && backup.disk !== 's3') throw PanelErrors.unknownDisk();
+    if (backup.disk !== 'wings' && backup.disk !== 's3' && backup.disk !== 'restic') throw PanelErrors.unknownDisk();
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
     const url = await this.archiveUrl(target, backup, actor);
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name }, subjects: this.subjects(backup, target.server) });
@@ -173,6 +180,8 @@ export class BackupsService {
       panelUrl: this.d.config.appUrl,
       // The browser saves it under the backup's name, as the CLI does (an upstream Wings ignores it).
       fileName: backupFileName(backup.name, backup.uuid),
+      // restic: the repository travels sealed for this node only (src/core/restic-claim.ts).
+      ...(backup.disk === 'restic' ? { restic: sealResticClaim(target.node.daemon_token, await this.#restic.repoForBackup(target.node.id)) } : {}),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
   }
@@ -213,7 +222,8 @@ export class BackupsService {
     const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate, ...(selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {}) }, subjects: this.subjects(backup, server) });
     await crashPoint('backup.restore:before-daemon');
     try {
-      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl, ...only });
+      const restic = backup.disk === 'restic' ? { restic: await this.#restic.repoForBackup(node.id) } : {};
+      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl, ...only, ...restic });
     } catch (err) {
       if (deliveryUncertain(err)) {
         // The daemon may be restoring right now: leaving the server usable would let backups and
@@ -330,6 +340,12 @@ export class BackupsService {
       // The index object goes with it (deleting a key that is not there succeeds).
       await store.deleteObject(store.indexKey(server.uuid, backup.uuid));
       await this.copies.removeCopies(backup, server);
+      return;
+    }
+    if (backup.disk === 'restic') {
+      // `forget` of that snapshot now; its data goes at the next prune (batched, ResticMaintenance).
+      await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: 'restic', restic: await this.#restic.repoForBackup(node.id) });
+      if (backup.is_successful === 1) await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

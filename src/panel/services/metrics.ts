@@ -6,6 +6,8 @@ export interface PanelMetrics {
   backupStarted(driver: string): void;
   backupFinished(e: { driver: string; successful: boolean; bytes: number; durationSeconds: number | null }): void;
   restoreFinished(successful: boolean): void;
+  /** backwing: a restic repository check's result (per node). Optional: embedders' metrics may lack it. */
+  resticCheck?(nodeUuid: string, ok: boolean): void;
 }
 
 export const noopMetrics: PanelMetrics = {

@@ -5,7 +5,7 @@
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 
 /** `backup.damaged`: a verification found a stored archive that can no longer be restored (issue 17). */
-export type JobEventName = 'backup.completed' | 'backup.failed' | 'backup.damaged' | 'restore.completed' | 'restore.failed';
+export type JobEventName = 'backup.completed' | 'backup.failed' | 'backup.damaged' | 'restore.completed' | 'restore.failed' | 'restic.check_failed';
 export const JOB_EVENT_NAMES: readonly JobEventName[] = ['backup.completed', 'backup.failed', 'backup.damaged', 'restore.completed', 'restore.failed'];
 
 export interface JobEvent {

@@ -26,6 +26,13 @@ function toRemoteServer(s: ServerRow): RemoteServer {
 
 /** What daemons report back through `/api/remote`. Every method takes the authenticated node. */
 /** backwing's changed-files report, bounded before it is stored (a daemon is trusted, not unlimited). */
+/** restic backups (backwing): what the snapshot added and the server's repository total. */
+function resticFields(body: RemoteBackupStatus): { snapshot_id?: string; bytes_added?: number; repository_size?: number } {
+  const nat = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+  const id = typeof body.snapshot_id === 'string' && /^[0-9a-f]{8,64}$/.test(body.snapshot_id) ? body.snapshot_id : undefined;
+  return { ...(id ? { snapshot_id: id } : {}), ...(nat(body.bytes_added) !== undefined ? { bytes_added: nat(body.bytes_added) } : {}), ...(nat(body.repository_size) !== undefined ? { repository_size: nat(body.repository_size) } : {}) };
+}
+
 function changedFilesJson(c: RemoteBackupStatus['changed_files']): string | null {
   if (!c || !Number.isSafeInteger(c.count) || c.count < 0 || !Array.isArray(c.names)) return null;
   const names = c.names.filter((n): n is string => typeof n === 'string').slice(0, 20).map((n) => n.slice(0, 4096));
@@ -178,7 +185,7 @@ export class RemoteService {
     // A backwing daemon reads a local archive back before it reports (`verified`); S3 ones were read above.
     const verified = body.successful && readBack ? { verified_at: at, verification: 'good' as const } : {};
     const patch = body.successful
-      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files), index_bytes: body.index_size ?? null, ...verified }
+      ? { is_successful: true, checksum: `${body.checksum_type}:${body.checksum}`, bytes: Number(body.size), completed_at: at, changed_files: changedFilesJson(body.changed_files), index_bytes: body.index_size ?? null, ...verified, ...resticFields(body) }
       : { is_successful: false, is_locked: false, checksum: null, bytes: 0, completed_at: at, failure_reason: failureReasonOf(body) };
     // A daemon retrying a report it thinks was lost can race the original: only one of them lands.
     if (!(await this.d.repos.backups.updateIfUnchanged(backup.id, backup.updated_at, patch, at))) throw PanelErrors.remoteAlreadySuccessful();

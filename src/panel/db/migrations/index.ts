@@ -12,6 +12,7 @@ import * as m0005 from './0005_notifications.ts';
 import * as m0006 from './0006_backup_index.ts';
 import * as m0007 from './0007_destinations.ts';
 import { sharedLimits } from './0008_shared_limits.ts';
+import * as m0009 from './0009_restic.ts';
 import * as m0010 from './0010_verification.ts';
 
 /** `secrets` seals what earlier versions stored in clear (0008). */
@@ -25,6 +26,7 @@ export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
     '0006_backup_index': m0006,
     '0007_destinations': m0007,
     '0008_shared_limits': sharedLimits(secrets),
+    '0009_restic': m0009,
     '0010_verification': m0010,
   };
 }

@@ -9,6 +9,8 @@ import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
 import { normaliseBackupBytesLimit, type ServersService, type PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
+import type { ResticService, ResticSettingsInput } from '../../services/restic.service.ts';
+import { ResticSettingsBody, ResticSettingsObject } from './restic-schemas.ts';
 import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
@@ -24,6 +26,8 @@ export interface ApplicationApiDeps {
   apiKeys: ApiKeysService;
   nodes: NodesService;
   servers: ServersService;
+  /** backwing: per-node restic repositories; without it the `/nodes/:id/restic` routes are absent. */
+  restic?: ResticService;
   /** Public panel URL, for pagination links (read per request: tests learn it after listen). */
   appUrl: () => string;
   /** The daemon token of a node, for its configuration document; without it that route is absent. */
@@ -216,6 +220,23 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
       const creds = await nodeCredentials(n.id);
       if (!creds) throw PanelErrors.resourceNotFound();
       return nodeConfiguration(n, creds, opts.deps.appUrl());
+    });
+  }
+
+  // ---- restic (backwing) ----
+  const restic = opts.deps.restic;
+  if (restic) {
+    const description = 'backwing extension. One restic repository per node; the panel generates its password, stores it sealed with APP_KEY and never returns it (docs/restic.md).';
+    app.get('/nodes/:id/restic', { schema: { params: IdParams, summary: "A node's restic repository settings (backwing)", description, response: { 200: ResticSettingsObject } } }, async (request) => {
+      const n = await nodeByParam((request.params as { id: string }).id);
+      const view = await restic.view(n.id);
+      if (!view) throw PanelErrors.resourceNotFound();
+      return { object: 'node_restic', attributes: view };
+    });
+    app.put('/nodes/:id/restic', { schema: { params: IdParams, body: ResticSettingsBody, summary: "Set a node's restic repository (backwing)", description, response: { 200: ResticSettingsObject } } }, async (request) => {
+      const n = await nodeByParam((request.params as { id: string }).id);
+      const view = await restic.configure(n.id, request.body as ResticSettingsInput);
+      return { object: 'node_restic', attributes: view };
     });
   }
 

@@ -4,6 +4,7 @@ import type { BackupProgressPayload, TotalSource } from '../../../wire/ws-events
 import { RateMeter, describeTimeLeft } from '../../../core/eta.ts';
 import { backupState, failureReason, type RowActions } from '../lib/backup-state.ts';
 import { formatBytes, formatExact, formatRelative, progressFraction } from '../lib/format.ts';
+import { ResticSize } from './restic-size.tsx';
 import { VerificationNote } from './verification-note.tsx';
 import { IgnoreDefaultsNote } from './node-defaults.tsx';
 import { ArchiveIcon, CheckIcon, DownloadIcon, FolderIcon, LockIcon, RestoreIcon, Spinner, StopIcon, TrashIcon, UnlockIcon } from './icons.tsx';
@@ -124,6 +125,7 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
       </div>
       <div className="backup-size">
         {state === 'completed' && <><span className="label">Size</span><span className="value">{formatBytes(backup.bytes)}</span></>}
+        {state === 'completed' && <ResticSize backup={backup} />}
       </div>
       <div className="backup-created">
         <span className="label">Created</span>

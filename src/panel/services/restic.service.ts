@@ -1,0 +1,111 @@
+/**
+ * A node's restic repository (docs/restic.md). One repository per node, one key shared by every
+ * server on it: restic deduplicates only within a repository under one key, and a key per server
+ * would need one repository per server (restic keys all open the same master key, so per-server
+ * keys would not separate servers anyway). Servers are told apart by snapshot tags.
+ *
+ * The password is generated here (256 bits), stored sealed (deps.secrets), opened only to be sent
+ * with a restic job over the authenticated panel→daemon API, and never returned or logged.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NodeResticRow } from '../db/schema.ts';
+import type { DaemonResticRepo } from '../../wire/daemon-api.ts';
+import { PanelErrors } from '../errors.ts';
+import { isoNow, type ServiceDeps } from './deps.ts';
+
+export interface ResticSettingsInput {
+  enabled?: boolean;
+  repository?: string;
+  s3?: { access_key_id: string; secret_access_key: string; region?: string | null } | null;
+}
+
+/** What the application API and `backwing admin node restic` show: never the password or S3 secret. */
+export interface ResticSettingsView {
+  enabled: boolean;
+  repository: string;
+  s3_access_key_id: string | null;
+  s3_region: string | null;
+  has_password: true;
+  forgotten_since_prune: number;
+  last_prune_at: string | null;
+  last_check_at: string | null;
+  last_check_ok: boolean | null;
+  last_check_message: string | null;
+}
+
+export function resticView(row: NodeResticRow): ResticSettingsView {
+  return {
+    enabled: row.enabled === 1,
+    repository: row.repository,
+    s3_access_key_id: row.s3_access_key_id,
+    s3_region: row.s3_region,
+    has_password: true,
+    forgotten_since_prune: Number(row.forgotten_since_prune),
+    last_prune_at: row.last_prune_at,
+    last_check_at: row.last_check_at,
+    last_check_ok: row.last_check_ok === null ? null : row.last_check_ok === 1,
+    last_check_message: row.last_check_message,
+  };
+}
+
+function checkRepository(repository: string): void {
+  const ok = (repository.startsWith('/') && !repository.includes('\0')) || /^s3:https?:\/\/[^/\s]+\/[^\s]+$/.test(repository);
+  if (!ok || repository.includes('\n')) {
+    throw PanelErrors.validation('repository', 'format', 'The repository must be an absolute path on the node or an s3:https://host/bucket[/prefix] URL.');
+  }
+}
+
+export class ResticService {
+  constructor(private readonly d: ServiceDeps) {}
+
+  /** Creates or changes a node's settings; the password is generated once and kept on changes. */
+  async configure(nodeId: number, input: ResticSettingsInput): Promise<ResticSettingsView> {
+    const existing = await this.d.repos.nodeRestic.find(nodeId);
+    const repository = input.repository ?? existing?.repository;
+    if (!repository) throw PanelErrors.validation('repository', 'required', 'The repository field is required.');
+    checkRepository(repository);
+    const s3 = input.s3 === undefined ? undefined : input.s3;
+    if (repository.startsWith('s3:') && s3 === null) throw PanelErrors.validation('s3', 'required', 'S3 credentials are required for an s3: repository.');
+    // A repository another node already uses (a replacement for a dead node, or nodes sharing one
+    // S3 repository) keeps its password: that is what makes its snapshots restorable here. A new
+    // location is a new repository with a fresh password.
+    const sharing = existing?.repository === repository ? existing : await this.d.repos.nodeRestic.findByRepository(repository);
+    const password = sharing ? sharing.password : this.d.secrets.seal(randomBytes(32).toString('base64url'));
+    await this.d.repos.nodeRestic.upsert(nodeId, {
+      enabled: input.enabled ?? (existing ? existing.enabled === 1 : true),
+      repository,
+      password,
+      s3_access_key_id: s3 === undefined ? existing?.s3_access_key_id ?? null : s3?.access_key_id ?? null,
+      s3_secret_access_key: s3 === undefined ? existing?.s3_secret_access_key ?? null : s3 ? this.d.secrets.seal(s3.secret_access_key) : null,
+      s3_region: s3 === undefined ? existing?.s3_region ?? null : s3?.region ?? null,
+    }, isoNow(this.d.clock));
+    return resticView((await this.d.repos.nodeRestic.find(nodeId))!);
+  }
+
+  async view(nodeId: number): Promise<ResticSettingsView | null> {
+    const row = await this.d.repos.nodeRestic.find(nodeId);
+    return row ? resticView(row) : null;
+  }
+
+  /** The repository a restic job on this node uses, secrets opened; null when restic is off. */
+  async repoFor(nodeId: number): Promise<DaemonResticRepo | null> {
+    const row = await this.d.repos.nodeRestic.find(nodeId);
+    if (!row || row.enabled !== 1) return null;
+    return this.openRow(row);
+  }
+
+  /** For a backup already made with restic: the node's repository even if restic was switched off since. */
+  async repoForBackup(nodeId: number): Promise<DaemonResticRepo> {
+    const row = await this.d.repos.nodeRestic.find(nodeId);
+    if (!row) throw PanelErrors.resticNotConfigured();
+    return this.openRow(row);
+  }
+
+  openRow(row: NodeResticRow): DaemonResticRepo {
+    return {
+      repository: row.repository,
+      password: this.d.secrets.open(row.password),
+      s3: row.s3_access_key_id && row.s3_secret_access_key ? { access_key_id: row.s3_access_key_id, secret_access_key: this.d.secrets.open(row.s3_secret_access_key), region: row.s3_region } : null,
+    };
+  }
+}

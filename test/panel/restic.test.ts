@@ -1,0 +1,137 @@
+/**
+ * The panel's side of restic backups (SQLite and PostgreSQL): a node's repository set through the
+ * application API, its generated password stored sealed and sent only to the daemon with each
+ * restic job; the report's snapshot fields shown as backwing extensions in the client API; a
+ * delete forgets the snapshot and counts it toward the next prune.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateAppKey } from '../../src/core/secret-box.ts';
+import { testDatabaseUrls } from '../support/postgres.ts';
+import { startHarness, type Harness } from './support/harness.ts';
+import { ResticMaintenanceService } from '../../src/panel/services/restic-maintenance.service.ts';
+
+const dbs = await testDatabaseUrls();
+process.env.APP_KEY ??= generateAppKey();
+
+for (const db of dbs) {
+  describe(`restic backups in the panel (${db.name})`, () => {
+    let h: Harness;
+    let adminKey: string;
+    before(async () => {
+      h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', env: { BACKUP_THROTTLE_PERIOD: '0', NOTIFY_WEBHOOK_URLS: 'https://hooks.example.com/restic' } });
+      adminKey = (await h.user('restic-admin@example.com', { rootAdmin: true, type: 'application' })).key;
+    });
+    after(async () => h?.close());
+
+    test('repository via the application API; the password is generated, sealed, sent to the daemon only, never shown', async () => {
+      const path = `/api/application/nodes/${h.node.id}/restic`;
+      assert.equal((await h.api('GET', path, { key: adminKey })).status, 404);
+      const bad = await h.api('PUT', path, { key: adminKey, body: { repository: 'relative/repo' } });
+      assert.equal(bad.status, 422, bad.text);
+      const put = await h.api('PUT', path, { key: adminKey, body: { repository: '/srv/restic-repo' } });
+      assert.equal(put.status, 200, put.text);
+      assert.equal(put.body.attributes.repository, '/srv/restic-repo');
+      assert.equal(put.body.attributes.has_password, true);
+      assert.equal('password' in put.body.attributes, false);
+      const row = (await h.ctx.repos.nodeRestic.find(h.node.id))!;
+      assert.match(row.password, /^bw1:/, 'stored sealed');
+      const password = h.ctx.deps.secrets.open(row.password);
+      assert.ok(password.length >= 40);
+      // Changing other settings keeps the password.
+      await h.api('PUT', path, { key: adminKey, body: { enabled: true } });
+      assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.password, row.password);
+      // A replacement node pointed at the same repository gets its password (so it can restore the
+      // dead node's snapshots: test/daemon/restic.test.ts restores across nodes); a new location a new one.
+      const replacement = await h.ctx.services.nodes.create({ name: 'replacement', url: 'http://127.0.0.1:9' });
+      await h.api('PUT', `/api/application/nodes/${replacement.id}/restic`, { key: adminKey, body: { repository: '/srv/restic-repo', enabled: false } });
+      assert.equal((await h.ctx.services.restic.repoForBackup(replacement.id)).password, password);
+      const elsewhere = await h.ctx.services.nodes.create({ name: 'elsewhere', url: 'http://127.0.0.1:9' });
+      await h.api('PUT', `/api/application/nodes/${elsewhere.id}/restic`, { key: adminKey, body: { repository: '/srv/another-repo', enabled: false } });
+      assert.notEqual((await h.ctx.services.restic.repoForBackup(elsewhere.id)).password, password);
+
+      const server = await h.server(h.owner.id, { backupLimit: 5 });
+      h.stub!.reset();
+      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name: 'restic one' } });
+      assert.equal(created.status, 200, created.text);
+      assert.equal(JSON.stringify(created.body).includes(password), false);
+      const call = h.stub!.calls.find((c) => c.method === 'POST' && c.url.endsWith('/backup'))!;
+      const body = call.body as { adapter: string; restic: { repository: string; password: string } };
+      assert.equal(body.adapter, 'restic');
+      assert.deepEqual(body.restic, { repository: '/srv/restic-repo', password, s3: null });
+      const uuid = created.body.attributes.uuid as string;
+      assert.equal((await h.backup(uuid))!.disk, 'restic');
+
+      // The daemon's report: the snapshot fields are stored and shown (backwing extensions).
+      const report = await h.api('POST', `/api/remote/backups/${uuid}`, {
+        key: null, headers: { authorization: h.nodeAuth() },
+        body: { successful: true, checksum: 'abcd1234', checksum_type: 'restic-snapshot', size: 4096, parts: null, snapshot_id: 'abcd1234', bytes_added: 4096, repository_size: 1_000_000 },
+      });
+      assert.equal(report.status, 204, report.text);
+      const list = await h.api('GET', `/api/client/servers/${server.identifier}/backups`);
+      const attrs = list.body.data.find((d: { attributes: { uuid: string } }) => d.attributes.uuid === uuid).attributes;
+      assert.equal(attrs.bytes_added, 4096);
+      assert.equal(attrs.repository_size, 1_000_000);
+      assert.equal((await h.backup(uuid))!.snapshot_id, 'abcd1234');
+      assert.equal(JSON.stringify(list.body).includes(password), false);
+
+      // Locked: rotation and retention (automatic deletes) never forget it; the daemon hears nothing.
+      const locked = (await h.ctx.repos.backups.setLockIfLive((await h.backup(uuid))!.id, true, new Date().toISOString()));
+      assert.equal(locked, true);
+      h.stub!.reset();
+      await assert.rejects(h.ctx.services.backups.delete({ server, node: h.node }, (await h.backup(uuid))!, null), (err: { code?: string }) => err.code === 'BackupLockedException');
+      assert.equal(h.stub!.calls.filter((c) => c.method === 'DELETE').length, 0);
+      await h.ctx.repos.backups.setLockIfLive((await h.backup(uuid))!.id, false, new Date().toISOString());
+
+      // Restore and delete carry the repository; delete counts toward the batched prune.
+      h.stub!.reset();
+      const restore = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${uuid}/restore`, { body: { truncate: true } });
+      assert.equal(restore.status, 204, restore.text);
+      assert.deepEqual((h.stub!.calls.find((c) => c.url.endsWith('/restore'))!.body as { restic: unknown }).restic, { repository: '/srv/restic-repo', password, s3: null });
+      await h.ctx.repos.servers.transitionStatus(server.id, 'restoring_backup', null, new Date().toISOString());
+      h.stub!.reset();
+      const del = await h.api('DELETE', `/api/client/servers/${server.identifier}/backups/${uuid}`);
+      assert.equal(del.status, 204, del.text);
+      const delCall = h.stub!.calls.find((c) => c.method === 'DELETE')!;
+      assert.deepEqual(delCall.body, { adapter: 'restic', restic: { repository: '/srv/restic-repo', password, s3: null } });
+      assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.forgotten_since_prune, 1);
+    });
+
+    test('upkeep: the forgotten snapshot is pruned (batched, off the hot path); a failed check is stored, counted and notified; nothing is due twice', async () => {
+      const maintenance = new ResticMaintenanceService(h.ctx.deps);
+      // The stub daemon records the calls; the answers (a clean prune, a damaged repository) are
+      // given per action here, since the stub answers by path only.
+      h.stub!.reset();
+      h.stub!.respond('POST', /\/api\/backwing\/restic\/maintenance$/, 200, { ok: true, message: null, duration_seconds: 1 });
+      let checks = 0;
+      const original = h.ctx.deps.daemon.resticMaintenance.bind(h.ctx.deps.daemon);
+      h.ctx.deps.daemon.resticMaintenance = async (node, body) => {
+        if (body.action === 'check') checks++;
+        await original(node, body).catch(() => undefined);
+        return body.action === 'prune' ? { ok: true, message: null, duration_seconds: 1 } : { ok: false, message: 'the restic repository is damaged (run a repository check)', duration_seconds: 1 };
+      };
+      try {
+        const outcomes = await maintenance.runOnce();
+        assert.deepEqual(outcomes.map((o) => [o.action, o.ok]), [['prune', true], ['check', false]]);
+        const calls = h.stub!.calls.filter((c) => c.url === '/api/backwing/restic/maintenance');
+        assert.equal(calls.length, 2);
+        assert.equal((calls[1]!.body as { read_data_subset: string }).read_data_subset, '5%');
+        const row = (await h.ctx.repos.nodeRestic.find(h.node.id))!;
+        assert.equal(row.forgotten_since_prune, 0);
+        assert.equal(row.last_check_ok, 0);
+        assert.match(row.last_check_message!, /damaged/);
+        const view = await h.api('GET', `/api/application/nodes/${h.node.id}/restic`, { key: adminKey });
+        assert.equal(view.body.attributes.last_check_ok, false);
+        const queued = await h.ctx.db.selectFrom('notification_deliveries' as never).selectAll().where('event' as never, '=', 'restic.check_failed' as never).execute() as Array<{ target: string; payload: string }>;
+        assert.equal(queued.length, 1);
+        assert.equal(queued[0]!.target, 'https://hooks.example.com/restic');
+        assert.match(JSON.parse(queued[0]!.payload).backup.failure_reason, /damaged/);
+        // Nothing is due again right away: no second prune (none forgotten), no second check.
+        assert.deepEqual(await maintenance.runOnce(), []);
+        assert.equal(checks, 1);
+      } finally {
+        h.ctx.deps.daemon.resticMaintenance = original;
+      }
+    });
+  });
+}
