@@ -30,9 +30,19 @@ export interface WsFrame {
 /**
  * Where a progress event's `total_bytes` comes from: `archive` = the size of the archive a restore
  * reads (exact); `scan` = the backup's pre-scan of the tree after ignore rules (close); `previous` =
- * what the server's previous backup read (a first guess until the scan is done).
+ * what the server's previous backup read (a first guess until the scan is done); `index` = the
+ * sizes, in the backup index, of the files a restore of selected paths writes (exact; measured
+ * against `bytes_written`, see progressDone).
  */
-export type TotalSource = 'scan' | 'previous' | 'archive';
+export type TotalSource = 'scan' | 'previous' | 'archive' | 'index';
+
+/**
+ * The figure a progress frame's `total_bytes` is measured against: the bytes written for an
+ * `index` total (a restore of selected paths, whose input is re-packed), else the bytes read.
+ */
+export function progressDone(p: { bytes_read: number; bytes_written?: number; total_source?: TotalSource }): number {
+  return p.total_source === 'index' ? (p.bytes_written ?? 0) : p.bytes_read;
+}
 
 /** args[0] of `backup progress` (backwing; upstream has no progress events). */
 export interface BackupProgressPayload {
@@ -62,7 +72,11 @@ export interface RestoreProgressPayload {
   bytes_read: number;
   bytes_written: number;
   files_done: number;
-  /** The archive's size (`total_source: 'archive'`), or null when an S3 link did not announce it. */
+  /**
+   * The archive's size (`total_source: 'archive'`), or null when an S3 link did not announce it;
+   * for a restore of selected paths, the sizes of the files it writes (`total_source: 'index'`,
+   * compared with `bytes_written`).
+   */
   total_bytes: number | null;
   total_source?: TotalSource;
 }

@@ -1,7 +1,8 @@
 /**
  * Progress events carry a total: a backup's first frame goes out at once (with the previous
  * backup's size once there is one), the pre-scan's figure (sizes after ignore rules) follows, and
- * a restore measures against its archive's size. The percentage only rises and ends at 100.
+ * a restore measures against its archive's size, a restore of selected paths against the index's
+ * sizes of the files it writes. The percentage only rises and ends at 100.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,9 +19,9 @@ after(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-interface P { uuid: string; bytes_read: number; total_bytes: number | null; total_source?: string }
+interface P { uuid: string; bytes_read: number; bytes_written: number; total_bytes: number | null; total_source?: string }
 
-test('backup and restore progress: totals from scan, previous backup and archive size', async () => {
+test('backup and restore progress: totals from scan, previous backup, archive size and (selected paths) the index', async () => {
   const dir = tempDir();
   const panel = await startFakePanel({ servers: [SERVER] });
   cleanups.push(() => dir.cleanup(), () => panel.close());
@@ -87,5 +88,21 @@ test('backup and restore progress: totals from scan, previous backup and archive
   }
   assert.ok(r.some((x) => x.bytes_read > 0 && x.bytes_read < archiveSize), `an intermediate restore frame: ${JSON.stringify(r)}`);
   assert.equal(r.at(-1)!.bytes_read, archiveSize);
+
+  // Restore of selected paths: the index's sizes of the chosen files (the folder expanded), against
+  // the bytes written, from the first frame to 100 %.
+  const before = frames.length;
+  assert.equal((await call('POST', `/api/servers/${SERVER}/backup/${second}/restore`, { adapter: 'wings', paths: ['world', '.pteroignore'] })).status, 202);
+  await waitUntil(() => frames.slice(before).some((f) => f.event === 'backup restore completed'), 30_000, 'selected restore completed');
+  const s = frames.slice(before).filter((f) => f.event === 'backup restore progress').map((f) => JSON.parse(f.args[0]!) as P);
+  assert.ok(s.length >= 3, `several frames for the selected restore (${s.length})`);
+  for (const x of s) {
+    assert.equal(x.total_source, 'index');
+    assert.equal(x.total_bytes, expected, 'sum of the selected files\' sizes');
+  }
+  const done = s.map((x) => x.bytes_written / x.total_bytes!);
+  for (let i = 1; i < done.length; i++) assert.ok(done[i]! >= done[i - 1]!, `percentage never falls: ${done.join(',')}`);
+  assert.ok(done.some((x) => x > 0 && x < 1), `an intermediate frame: ${done.join(',')}`);
+  assert.equal(done.at(-1), 1, 'the last frame is 100%');
   await daemon.stop();
 });

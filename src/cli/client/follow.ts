@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { BackupAttributes } from '../../wire/client-api.ts';
 import {
   WS_EVENTS,
+  progressDone,
   type BackupCompletedPayload,
   type BackupProgressPayload,
   type RestoreCompletedPayload,
@@ -184,8 +185,8 @@ function openLiveFeed(opts: FollowOptions, onDone: (o: WsOutcome) => void): Live
         const p = payload as BackupProgressPayload | null;
         if (want === opts.kind && p && p.uuid === opts.backup) {
           // Bytes read against the total the daemon sends: the archive's size for a restore, the
-          // pre-scan's (or the previous backup's) for a backup.
-          opts.onProgress?.(p.bytes_read, p.total_bytes, p.total_source);
+          // pre-scan's (or the previous backup's) for a backup; bytes written for selected paths.
+          opts.onProgress?.(progressDone(p), p.total_bytes, p.total_source);
         }
         return;
       }

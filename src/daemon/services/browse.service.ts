@@ -210,7 +210,8 @@ export class BrowseService {
    * path must be in the backup (404 naming the first missing one). With `keepNewer`, files whose
    * copy on the server is newer than the backup's are left out.
    */
-  async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable }> {
+  /** The selected entries as a tar.gz stream, and the bytes of file content it will write (`totalBytes`). */
+  async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; totalBytes: number }> {
     const paths = rawPaths.map(checkBackupPath);
     const found = await this.#found(ref);
     const view = await this.#view(found);
@@ -230,8 +231,13 @@ export class BrowseService {
       }
       chosen = keep;
     }
+    // What extraction counts as written: file contents (folders, links and hard links write none).
+    const totalBytes = chosen.reduce((sum, k) => {
+      const e = view.index.entries[k]!;
+      return e.type === 'file' ? sum + e.size : sum;
+    }, 0);
     const tar = await this.#guard(found, readIndexedTar(found.source, view.index, chosen));
-    return { input: tar.pipe(createGzip({ level: 1 })) };
+    return { input: tar.pipe(createGzip({ level: 1 })), totalBytes };
   }
 
   /**

@@ -87,6 +87,8 @@ interface RestoreSource {
   input: Readable | null;
   /** The archive's size in bytes when known (local file size, or the link's Content-Length). */
   archiveSize: number | null;
+  /** A restore of selected paths: the sizes of the files it writes, from the backup index. */
+  selectedBytes?: number;
   downloadUrl: string;
   /** Truncate after stopping (without power control it happens before the 202, as before). */
   truncate: boolean;
@@ -151,6 +153,7 @@ export class RestoreService {
     const stopFirst = this.deps.control.canPower;
     let input: Readable | null = null;
     let archiveSize: number | null = null;
+    let selectedBytes: number | undefined;
     let journalId: string | null = null;
     let restic: RestoreSource['restic'];
     try {
@@ -161,6 +164,7 @@ export class RestoreService {
         const picked = await this.deps.browse!.restoreInput({ serverUuid, backup: backupUuid, ...(s3 ? { s3 } : {}) }, req.paths as unknown[], req.keep_newer === true, serverDir);
         input = picked.input;
         archiveSize = null;
+        selectedBytes = picked.totalBytes;
       } else if (adapter === 'restic') {
         // The snapshot must exist and be this server's before the 202, like a local archive.
         const found = await this.deps.restic.findSnapshot(repo!, serverUuid, backupUuid, controller.signal);
@@ -201,7 +205,7 @@ export class RestoreService {
     const job: RunningRestore = { serverUuid, backupUuid, truncated: truncate, controller, done: Promise.resolve(), journalId: journalId! };
     this.#running.set(serverUuid, job);
     this.deps.metrics.jobsRunning.inc({ kind: 'restore' });
-    const source: RestoreSource = { input, archiveSize, downloadUrl, truncate: truncate && stopFirst && !restic, stopFirst, restic };
+    const source: RestoreSource = { input, archiveSize, ...(selectedBytes !== undefined ? { selectedBytes } : {}), downloadUrl, truncate: truncate && stopFirst && !restic, stopFirst, restic };
     job.done = this.#run(serverUuid, serverDir, backupUuid, adapter, source, job).finally(() => this.#release(job));
     this.#jobs.add(job.done);
     void job.done.finally(() => this.#jobs.delete(job.done));
@@ -270,15 +274,19 @@ export class RestoreService {
     const { config, hub, outbox, journal, metrics } = this.deps;
     const logger = this.deps.logger.child({ backup_uuid: backupUuid, server_uuid: serverUuid, adapter });
     const started = process.hrtime.bigint();
-    // Progress is compressed bytes consumed against the archive's size: both known exactly.
-    const total = new JobTotal(source.archiveSize !== null ? { bytes: source.archiveSize, source: 'archive' } : null);
+    // Progress is compressed bytes consumed against the archive's size: both known exactly. Selected
+    // paths arrive re-packed, a stream whose compressed size nobody knows ahead: there the bytes
+    // written count against the index's sizes of the chosen files.
+    const total = new JobTotal(source.selectedBytes !== undefined
+      ? { bytes: source.selectedBytes, source: 'index' }
+      : source.archiveSize !== null ? { bytes: source.archiveSize, source: 'archive' } : null);
     const publish = (p: ArchiveProgress) => {
       const payload: RestoreProgressPayload = {
         uuid: backupUuid,
         bytes_read: p.bytesRead,
         bytes_written: p.bytesWritten,
         files_done: p.filesDone,
-        ...total.fields(p.bytesRead),
+        ...total.fields(source.selectedBytes !== undefined ? p.bytesWritten : p.bytesRead),
       };
       hub.publish(serverUuid, WS_EVENTS.restoreProgress, payload);
     };
@@ -298,7 +306,7 @@ export class RestoreService {
       } else {
         input = prepared!;
         // A link fetched again after the stop may only now say how large the archive is.
-        if (source.archiveSize !== null) total.set(source.archiveSize, 'archive');
+        if (source.archiveSize !== null && source.selectedBytes === undefined) total.set(source.archiveSize, 'archive');
         source.touched = true;
         const result = await extractArchive(input, serverDir, {
           ...(config.system.user ? { owner: config.system.user } : {}),

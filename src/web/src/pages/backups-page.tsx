@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { shortBytes } from '../../../core/bytes.ts';
-import type { BackupCompletedPayload, BackupProgressPayload, RestoreCompletedPayload, RestoreProgressPayload } from '../../../wire/ws-events.ts';
+import { progressDone, type BackupCompletedPayload, type BackupProgressPayload, type RestoreCompletedPayload, type RestoreProgressPayload } from '../../../wire/ws-events.ts';
 import { api, type BackupAttributes, type BackupControl, type ServerObject } from '../api/client.ts';
 import { ApiError, errorText } from '../api/http.ts';
 import { BackupRow, ProgressBar, type RowAction } from '../components/backup-row.tsx';
@@ -369,7 +369,7 @@ export function BackupsPage({ serverId }: { serverId: string }) {
               {restore?.name ? <>Your server is being restored from <strong>{restore.name}</strong>. </> : <>Your server is currently being restored from a backup. </>}
               You cannot create, download or delete backups until it finishes. This page updates by itself.
             </p>
-            <ProgressBar done={restore?.progress?.bytes_read ?? 0} total={restore?.progress?.total_bytes ?? null} source={restore?.progress?.total_source} label="Restore progress" />
+            <ProgressBar done={restore?.progress ? progressDone(restore.progress) : 0} total={restore?.progress?.total_bytes ?? null} source={restore?.progress?.total_source} label="Restore progress" />
           </div>
           {can(perms, 'backup.restore') && (
             <button type="button" className="btn btn-small btn-secondary restoring-cancel" onClick={() => setDialog({ kind: 'cancel-restore' })}>
