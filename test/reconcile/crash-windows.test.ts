@@ -14,6 +14,7 @@ import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
 import { ReconcileReasons } from '../../src/panel/services/reconcile.service.ts';
+import { nodeConnection } from '../../src/panel/services/deps.ts';
 import { reconcilerFor, startReconciler } from '../../src/panel/reconcile/reconciler.ts';
 import { armCrashPoint } from '../../src/core/crash-points.ts';
 import { crashAt, liveServer, restartPanel, type LivePanel } from './support.ts';
@@ -122,6 +123,23 @@ for (const db of dbs) {
       assert.ok(existsSync(join(backups(), `${live1}.tar.gz`)) && existsSync(join(backups(), `${live1}.json`)), 'a listed backup is never touched');
     });
 
+    test('orphans: an index whose archive is gone is listed and removed after the grace; a live backup\'s index stays', async () => {
+      const server = await liveServer(h, live);
+      const kept = await completedBackup(h, live, server);
+      assert.ok(existsSync(join(backups(), `${kept}.idx`)), 'the backup has its index');
+      const lone = randomUUID();
+      copyFileSync(join(backups(), `${kept}.idx`), join(backups(), `${lone}.idx`));
+      const old = new Date(Date.now() - 10 * 60_000);
+      utimesSync(join(backups(), `${lone}.idx`), old, old);
+      const inventory = await live.ctx.deps.daemon.inventory(nodeConnection(h.node));
+      const listed = inventory?.archives.find((a) => a.uuid === lone);
+      assert.ok(listed && listed.size === 0 && (listed.index_size ?? 0) > 0, `the lone index is in the inventory: ${JSON.stringify(listed)}`);
+      const results = await reconcilerFor(live.ctx).runOnce();
+      assert.ok((results.find((r) => r.node === h.node.uuid)?.removedArchives ?? 0) >= 1);
+      assert.equal(existsSync(join(backups(), `${lone}.idx`)), false, 'the orphan index is removed');
+      assert.ok(existsSync(join(backups(), `${kept}.idx`)) && existsSync(join(backups(), `${kept}.tar.gz`)), 'a listed backup and its index are never touched');
+    });
+
     test('restore: dead between marking the server and calling the daemon → the server is released, the failure logged', async () => {
       const server = await liveServer(h, live);
       const uuid = await completedBackup(h, live, server);
@@ -199,6 +217,29 @@ for (const db of dbs) {
       }, AGREE_WITHIN_MS);
       assert.ok(row.is_successful, `the backup is successful (failure: ${row.failure_reason})`);
       assert.match(String(row.checksum), /^sha256:/);
+    });
+
+    test('S3 delete: dead before removing a completed backup → the reconciler removes the archive object and its index object', async () => {
+      const server = await liveServer(h, live);
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'level.dat'), randomBytes(64 * 1024));
+      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} });
+      assert.equal(created.status, 200, created.text);
+      const uuid = created.body.attributes.uuid as string;
+      await waitFor('the backup to complete', async () => (await live.ctx.repos.backups.findAnyByUuid(uuid))?.is_successful === 1, AGREE_WITHIN_MS);
+      const keys = [`${server.uuid}/${uuid}.tar.gz`, `${server.uuid}/${uuid}.idx`];
+      for (const Key of keys) await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key }));
+      live = await crashAt(h, live, 'backup.delete:before-remove', () => h.api('DELETE', `/api/client/servers/${server.identifier}/backups/${uuid}`));
+      for (const Key of keys) await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })); // the crash left both
+
+      const r = startReconciler(live.ctx);
+      try {
+        await waitFor('the delete to finish', async () => (await live.ctx.repos.backups.findAnyByUuid(uuid))?.purged_at, AGREE_WITHIN_MS);
+      } finally {
+        await r.stop();
+      }
+      for (const Key of keys) await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })), `${Key} is gone`);
     });
 
     test('S3 upload: dead while deleting a backup that streams → job cancelled, upload aborted, no object', async () => {

@@ -284,7 +284,7 @@ export class BackupStore {
   }
 
   /**
-   * Every archive (or lone sidecar, left by a crash between the two removals) in both layouts,
+   * Every archive (or lone sidecar or index, left by a crash between removals) in both layouts,
    * with its owner and age, for the panel's reconciler. Temp files do not count.
    */
   async listArchives(nowMs = Date.now()): Promise<Array<{ uuid: string; serverUuid: string | null; size: number; indexSize: number; ageSeconds: number }>> {
@@ -296,16 +296,23 @@ export class BackupStore {
       const sidecarMtime = (await regularFile(a.sidecarPath))?.mtime.getTime() ?? 0;
       out.push({ uuid: a.uuid, serverUuid: a.directoryServer ?? a.sidecar?.server_uuid ?? null, size: a.size, indexSize: await fileSize(indexPathOf(a.path)), ageSeconds: age(Math.max(a.mtime.getTime(), sidecarMtime)) });
     }
+    // A lone sidecar or index (a crash between removals, or an index whose archive went): listed
+    // with size 0, so the reconciler removes it (removeEverywhere) like any orphan.
     for (const { dir, directoryServer } of await this.#directories()) {
+      const lone = new Set<string>();
       for (const name of await readdir(dir)) {
-        const m = /^(.+)\.json$/.exec(name);
+        const m = /^(.+)\.(json|idx)$/.exec(name);
         const uuid = m ? canonicalUuid(m[1]) : null;
-        const path = join(dir, name);
-        if (!uuid || uuid !== m![1] || withArchive.has(path)) continue;
+        if (uuid && uuid === m![1] && !withArchive.has(join(dir, `${uuid}.json`))) lone.add(uuid);
+      }
+      for (const uuid of [...lone].sort()) {
+        const path = join(dir, `${uuid}.json`);
         const st = await regularFile(path);
-        if (!st) continue; // removed while we looked
-        const sidecar = await this.readSidecarAt(path);
-        out.push({ uuid, serverUuid: directoryServer ?? sidecar?.server_uuid ?? null, size: 0, indexSize: 0, ageSeconds: age(st.mtime.getTime()) });
+        const idx = await regularFile(join(dir, `${uuid}.idx`));
+        if (!st && !idx) continue; // removed while we looked
+        const sidecar = st ? await this.readSidecarAt(path) : null;
+        const mtime = Math.max(st?.mtime.getTime() ?? 0, idx?.mtime.getTime() ?? 0);
+        out.push({ uuid, serverUuid: directoryServer ?? sidecar?.server_uuid ?? null, size: 0, indexSize: idx?.size ?? 0, ageSeconds: age(mtime) });
       }
     }
     return out;

@@ -162,9 +162,12 @@ export class RemoteService {
         readBack = check?.readBack === true;
         if (fault) {
           this.d.logger.warn({ backup_uuid: backup.uuid, reason: fault }, 's3 backup failed its verification');
-          await store.deleteObject(key).catch((err: unknown) => {
-            this.d.logger.warn({ backup_uuid: backup.uuid, err: errorMessage(err) }, 'deleting the unverified object failed');
-          });
+          // Its index object (uploaded before the report) goes with it.
+          for (const k of [key, store.indexKey(server.uuid, backup.uuid)]) {
+            await store.deleteObject(k).catch((err: unknown) => {
+              this.d.logger.warn({ backup_uuid: backup.uuid, key: k, err: errorMessage(err) }, 'deleting the unverified object failed');
+            });
+          }
           body = { ...body, successful: false, failure_reason: `verification failed: ${fault}` };
         }
       } else {
