@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { S3Client, ListMultipartUploadsCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListMultipartUploadsCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
@@ -239,6 +239,37 @@ for (const db of dbs) {
       } finally {
         await r.stop();
       }
+      for (const Key of keys) await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })), `${Key} is gone`);
+    });
+
+    test('S3 report: an object that fails its check after the upload is removed with its index object', async () => {
+      const server = await liveServer(h, live);
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'world.bin'), randomBytes(256 * 1024));
+      let hit!: () => void;
+      const reached = new Promise<void>((r) => { hit = r; });
+      const disarm = armCrashPoint('backup.report:after-s3-complete', hit);
+      let uuid: string;
+      try {
+        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} });
+        assert.equal(created.status, 200, created.text);
+        uuid = created.body.attributes.uuid as string;
+        await waitFor('the report to reach the crash point', async () => Promise.race([reached.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), 30_000);
+      } finally {
+        disarm();
+      }
+      const keys = [`${server.uuid}/${uuid}.tar.gz`, `${server.uuid}/${uuid}.idx`];
+      for (const Key of keys) await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })); // the index went up before the report
+      // While the panel is down the object is replaced by a shorter one: the retried report's size check fails.
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: keys[0], Body: randomBytes(100) }));
+      live = await restartPanel(h, live);
+      const row = await waitFor('the retried report to land', async () => {
+        const b = await live.ctx.repos.backups.findAnyByUuid(uuid);
+        return b?.completed_at ? b : null;
+      }, AGREE_WITHIN_MS);
+      assert.equal(row.is_successful, 0);
+      assert.match(String(row.failure_reason), /^verification failed/);
       for (const Key of keys) await assert.rejects(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })), `${Key} is gone`);
     });
 
