@@ -122,9 +122,9 @@ export type DaemonIgnoreFile = Static<typeof DaemonIgnoreFile>;
 export const DaemonInventoryArchive = Type.Object({
   uuid: Type.String({ description: 'Backup uuid (the file is <uuid>.tar.gz in the backup directory)' }),
   server_uuid: Type.Union([Type.String(), Type.Null()], { description: 'Owner from the sidecar; null when the sidecar is missing or unreadable' }),
-  size: Type.Integer({ description: 'Bytes of the archive (0 when only a sidecar is left)' }),
+  size: Type.Integer({ description: 'Bytes of the archive (0 when only a sidecar or an index is left)' }),
   index_size: Type.Optional(Type.Integer({ description: 'backwing: bytes of the backup index `<uuid>.idx` beside the archive (absent when there is none yet)' })),
-  age_seconds: Type.Integer({ description: "Seconds since the archive (or sidecar) was last written, by the daemon's clock" }),
+  age_seconds: Type.Integer({ description: "Seconds since the archive (or a lone sidecar or index) was last written, by the daemon's clock" }),
 });
 export type DaemonInventoryArchive = Static<typeof DaemonInventoryArchive>;
 
