@@ -190,23 +190,27 @@ for (const db of dbs) {
       await h?.close();
     });
 
-    test('S3 report: dead after S3 completed the upload, before the row → the retried report lands, the backup is successful', async () => {
+    /** A backup of `bytes` whose report stops dead after S3 completed the upload (the panel is then "down"). */
+    async function untilReportCrash(bytes: number): Promise<{ server: ServerRow; uuid: string }> {
       const server = await liveServer(h, live);
       const vol = join(h.daemonRoot!, 'volumes', server.uuid);
       mkdirSync(vol, { recursive: true });
-      writeFileSync(join(vol, 'world.bin'), randomBytes(512 * 1024));
+      writeFileSync(join(vol, 'world.bin'), randomBytes(bytes));
       let hit!: () => void;
       const reached = new Promise<void>((r) => { hit = r; });
       const disarm = armCrashPoint('backup.report:after-s3-complete', hit);
-      let uuid: string;
       try {
         const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} });
         assert.equal(created.status, 200, created.text);
-        uuid = created.body.attributes.uuid as string;
         await waitFor('the report to reach the crash point', async () => Promise.race([reached.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), 30_000);
+        return { server, uuid: created.body.attributes.uuid as string };
       } finally {
         disarm();
       }
+    }
+
+    test('S3 report: dead after S3 completed the upload, before the row → the retried report lands, the backup is successful', async () => {
+      const { server, uuid } = await untilReportCrash(512 * 1024);
       live = await restartPanel(h, live);
       const key = `${server.uuid}/${uuid}.tar.gz`;
       await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -243,22 +247,7 @@ for (const db of dbs) {
     });
 
     test('S3 report: an object that fails its check after the upload is removed with its index object', async () => {
-      const server = await liveServer(h, live);
-      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
-      mkdirSync(vol, { recursive: true });
-      writeFileSync(join(vol, 'world.bin'), randomBytes(256 * 1024));
-      let hit!: () => void;
-      const reached = new Promise<void>((r) => { hit = r; });
-      const disarm = armCrashPoint('backup.report:after-s3-complete', hit);
-      let uuid: string;
-      try {
-        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: {} });
-        assert.equal(created.status, 200, created.text);
-        uuid = created.body.attributes.uuid as string;
-        await waitFor('the report to reach the crash point', async () => Promise.race([reached.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 200))]), 30_000);
-      } finally {
-        disarm();
-      }
+      const { server, uuid } = await untilReportCrash(256 * 1024);
       const keys = [`${server.uuid}/${uuid}.tar.gz`, `${server.uuid}/${uuid}.idx`];
       for (const Key of keys) await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key })); // the index went up before the report
       // While the panel is down the object is replaced by a shorter one: the retried report's size check fails.
