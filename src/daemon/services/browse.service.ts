@@ -208,9 +208,9 @@ export class BrowseService {
   /**
    * A gzip stream of the chosen paths for a restore, checked before the restore starts: every
    * path must be in the backup (404 naming the first missing one). With `keepNewer`, files whose
-   * copy on the server is newer than the backup's are left out.
+   * copy on the server is newer than the backup's are left out. `totalBytes`: the file contents the
+   * stream carries, what the restore's progress counts against.
    */
-  /** The selected entries as a tar.gz stream, and the bytes of file content it will write (`totalBytes`). */
   async restoreInput(ref: BackupRef, rawPaths: unknown[], keepNewer: boolean, serverDir: string): Promise<{ input: Readable; totalBytes: number }> {
     const paths = rawPaths.map(checkBackupPath);
     const found = await this.#found(ref);
