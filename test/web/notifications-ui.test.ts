@@ -53,9 +53,16 @@ describe('web UI: notifications card (real stack, Chromium)', { timeout: 300_000
     const card = page.getByTestId('notifications-card');
     await card.getByText('No webhooks yet.').waitFor(WAIT);
 
-    await card.getByLabel('Webhook URL').fill('ftp://nope');
-    await card.getByRole('button', { name: 'Add webhook' }).click();
-    await card.getByText(/valid http:\/\/ or https:\/\/ URL/).waitFor(WAIT);
+    // Under load the card can still re-render from its first fetches after 'No webhooks yet.' shows,
+    // emptying the field between fill and click: try again until the refusal names the URL rule.
+    const refusal = card.getByText(/valid http:\/\/ or https:\/\/ URL/);
+    for (let attempt = 1; ; attempt++) {
+      await card.getByLabel('Webhook URL').fill('ftp://nope');
+      await card.getByRole('button', { name: 'Add webhook' }).click();
+      const shown = await refusal.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+      if (shown) break;
+      assert.ok(attempt < 3, 'an ftp:// webhook URL is refused with the http(s) rule');
+    }
 
     await card.getByLabel('Webhook URL').fill(receiverUrl);
     await card.getByLabel('Secret (optional)').fill(SECRET);
