@@ -79,7 +79,7 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
     const note = row.getByTestId('verification');
     assert.equal(await note.getAttribute('data-verification'), 'damaged');
     assert.match(await note.innerText(), /Damaged \(found .*\): (CRC|length) mismatch.*It is kept until you delete it\./);
-    await page.getByRole('status').getByText(/to verify is damaged: /).waitFor(WAIT);
+    await page.getByRole('alert').getByText(/to verify is damaged: /).waitFor(WAIT);
     assert.deepEqual(await unnamedControls(page), []);
     await page.screenshot({ path: shot('verification'), fullPage: true });
 

@@ -306,7 +306,12 @@ export function BackupsPage({ serverId }: { serverId: string }) {
         setNotice(`Reading ${backup.name} back…`);
         const res = await api.verifyBackup(serverId, backup.uuid);
         replaceBackup(res.attributes);
-        setNotice(res.attributes.verification === 'good' ? `${backup.name} is good.` : `${backup.name} is damaged: ${res.attributes.damage_reason ?? 'no reason given'}`);
+        // A damaged archive is bad news: said as an alert, not in the notice line's success colour.
+        if (res.attributes.verification === 'good') setNotice(`${backup.name} is good.`);
+        else {
+          setNotice(null);
+          setActionError(`${backup.name} is damaged: ${res.attributes.damage_reason ?? 'no reason given'}`);
+        }
       }
     } catch (err) {
       setActionError(errorText(err));
