@@ -7,8 +7,6 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Migrator, type Migration } from 'kysely';
 import { S3Client, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -21,6 +19,7 @@ import { TEST_APP_KEY, TEST_APP_KEY_BYTES } from '../support/app-key.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
+import { backupOnVolume } from './backup-on-volume.ts';
 
 const SECOND = 'second-bucket';
 
@@ -59,17 +58,7 @@ for (const db of await testDatabaseUrls()) {
       await h?.close();
     });
 
-    async function backupOf(server: ServerRow, name: string) {
-      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
-      mkdirSync(vol, { recursive: true });
-      writeFileSync(join(vol, 'level.dat'), `world of ${name}`);
-      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
-      assert.equal(created.status, 200, created.text);
-      return waitFor(`backup ${name}`, async () => {
-        const b = await h.backup(created.body.attributes.uuid);
-        return b?.completed_at ? b : null;
-      }, 60_000);
-    }
+    const backupOf = (server: ServerRow, name: string) => backupOnVolume(h, server, h.daemonRoot!, name);
 
     test('the environment became the destinations "local" and "s3" (the default, secret sealed)', async () => {
       const list = await admin('GET', '/destinations');

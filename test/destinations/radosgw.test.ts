@@ -7,18 +7,19 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
-import { startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
+import { startHarness, type Harness } from '../panel/support/harness.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
 import { parseDaemonConfig, renderDaemonConfig } from '../../src/daemon/config.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
+import { backupOnVolume } from './backup-on-volume.ts';
 
 let rgw: Radosgw;
 let s3: S3Client;
@@ -83,17 +84,7 @@ for (const db of await testDatabaseUrls()) {
       await h?.close();
     });
 
-    async function backupOf(server: ServerRow, root: string, name: string) {
-      const vol = join(root, 'volumes', server.uuid);
-      mkdirSync(vol, { recursive: true });
-      writeFileSync(join(vol, 'level.dat'), `world of ${name}`);
-      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
-      assert.equal(created.status, 200, created.text);
-      return waitFor(`backup ${name}`, async () => {
-        const b = await h.backup(created.body.attributes.uuid);
-        return b?.completed_at ? b : null;
-      }, 60_000);
-    }
+    const backupOf = (server: ServerRow, root: string, name: string) => backupOnVolume(h, server, root, name);
 
     test('a wrong secret or key is refused when saved and when tested, with S3\'s own code', async () => {
       const wrongSecret = await admin('POST', '/destinations', s3Body('bad-secret', bucketA, { secret_access_key: 'not-the-secret' }));
