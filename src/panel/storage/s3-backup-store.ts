@@ -140,6 +140,10 @@ function s3Failure(op: string, err: unknown): AppError {
 
 export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentLogger()): S3BackupStore {
   const client = buildS3Client(cfg);
+  // One client without retries, made on first use, for the checks that must fail fast (a HEAD
+  // before each download and restore, the destination probe): not a new client per call.
+  let noRetry: S3Client | undefined;
+  const noRetryClient = () => (noRetry ??= buildS3Client(cfg, { maxAttempts: 1 }));
   const partSize = effectivePartSize(cfg.maxPartSize);
   const uploadTtl = Math.max(1, Math.floor(cfg.presignedUrlLifespanMinutes * 60)) || 3600;
   const Bucket = cfg.bucket;
@@ -283,14 +287,11 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
     location: { endpoint: cfg.endpoint ?? '', region: cfg.region, accessKeyId: cfg.accessKeyId ?? '', bucket: Bucket },
 
     async head(key, timeoutMs = 5000) {
-      const once = buildS3Client(cfg, { maxAttempts: 1 });
       try {
-        const r = await once.send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+        const r = await noRetryClient().send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
         return { size: Number(r.ContentLength ?? 0) };
       } catch (err) {
         throw s3Failure('head object', err);
-      } finally {
-        once.destroy();
       }
     },
 
@@ -326,8 +327,8 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
     },
 
     async probe() {
-      // Its own client: a refusal must not be retried, and an unreachable endpoint must fail fast.
-      const once = buildS3Client(cfg, { maxAttempts: 1 });
+      // A refusal must not be retried, and an unreachable endpoint must fail fast.
+      const once = noRetryClient();
       const key = `${prefix}.backwing-probe-${Date.now().toString(36)}`;
       let op = 'list objects';
       try {
@@ -338,8 +339,6 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         await once.send(new DeleteObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(10_000) });
       } catch (err) {
         throw s3Failure(op, err);
-      } finally {
-        once.destroy();
       }
     },
   };
