@@ -20,16 +20,11 @@ import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
 import { backupOnVolume } from './backup-on-volume.ts';
+import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const SECOND = 'second-bucket';
 
-function s3Client(port: number): S3Client {
-  return new S3Client({
-    endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
+const s3Client = fauxqsClient;
 
 async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
   try {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from './support/harness.ts';
+import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const dbs = await testDatabaseUrls();
 
@@ -23,11 +24,7 @@ for (const db of dbs) for (const driver of ['wings', 's3'] as const) {
     before(async () => {
       h = await startHarness({ databaseUrl: await db.url(), driver });
       if (driver === 's3') {
-        s3 = new S3Client({
-          endpoint: `http://127.0.0.1:${h.s3!.port}`, region: 'us-east-1', forcePathStyle: true,
-          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-          requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-        });
+        s3 = fauxqsClient(h.s3!.port);
       }
     });
     after(async () => {

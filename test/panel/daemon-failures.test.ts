@@ -9,6 +9,7 @@ import { S3Client, PutObjectCommand, HeadObjectCommand, CreateMultipartUploadCom
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, type Harness } from './support/harness.ts';
 import { isAppError } from '../../src/core/app-error.ts';
+import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const dbs = await testDatabaseUrls();
 
@@ -18,11 +19,7 @@ for (const db of dbs) {
     let s3: S3Client;
     before(async () => {
       h = await startHarness({ databaseUrl: await db.url(), daemon: 'stub', env: { BACKUP_THROTTLE_PERIOD: '0', AWS_BACKUPS_BUCKET: BUCKET } });
-      s3 = new S3Client({
-        endpoint: `http://127.0.0.1:${h.s3!.port}`, region: 'us-east-1', forcePathStyle: true,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      s3 = fauxqsClient(h.s3!.port);
     });
     after(async () => {
       s3?.destroy();

@@ -10,6 +10,7 @@ import { testDatabaseUrls } from '../support/postgres.ts';
 import { BUCKET, startHarness, type Harness } from './support/harness.ts';
 import type { PanelConfig } from '../../src/panel/config.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
+import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const dbs = await testDatabaseUrls();
 const MiB = 1024 * 1024;
@@ -22,11 +23,7 @@ for (const db of dbs) {
     let foreignAuth: string;
     before(async () => {
       h = await startHarness({ databaseUrl: await db.url(), driver: 's3' });
-      s3 = new S3Client({
-        endpoint: `http://127.0.0.1:${h.s3!.port}`, region: 'us-east-1', forcePathStyle: true,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      s3 = fauxqsClient(h.s3!.port);
       const other = await h.ctx.services.nodes.create({ name: 'node-2', url: 'http://127.0.0.1:9' });
       foreignAuth = `Bearer ${other.tokenId}.${other.token}`;
       const at = new Date().toISOString();
