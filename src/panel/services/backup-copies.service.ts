@@ -9,17 +9,20 @@ import { errorMessage } from '../../core/app-error.ts';
 import type { BackupCopyRow, DestinationRow } from '../db/destinations.schema.ts';
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 import type { S3BackupStore } from '../storage/s3-backup-store.ts';
+import { fixedPartSizeFor, S3_MIN_PART_SIZE } from '../../wire/part-sizes.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 
 /** Attempts before a copy is recorded as failed. */
 const MAX_ATTEMPTS = 3;
 /** How long a claimed copy stays with the panel that took it (a dead panel's copy is retaken after). */
 const LEASE_MS = 30 * 60_000;
-/** CopyObject and a single PUT both stop at 5 GiB. */
-const SINGLE_REQUEST_LIMIT = 5 * 1024 * 1024 * 1024;
+/** CopyObject and a single PUT both stop at 5 GiB: a larger archive is copied in parts. */
+export const SINGLE_REQUEST_COPY_LIMIT = 5 * 1024 * 1024 * 1024;
 
 export class BackupCopiesService {
   #draining: Promise<void> | null = null;
+  /** Archives larger than this are copied in parts; a test lowers it to prove that path on a few MiB. */
+  singleRequestLimit = SINGLE_REQUEST_COPY_LIMIT;
 
   constructor(private readonly d: ServiceDeps) {}
 
@@ -77,10 +80,14 @@ export class BackupCopiesService {
     const key = source.objectKey(server.uuid, backup.uuid);
     const targetKey = target.objectKey(server.uuid, backup.uuid);
     const { size } = await source.head(key, 30_000);
-    if (size > SINGLE_REQUEST_LIMIT) throw new Error(`the archive (${size} bytes) is larger than a single-request copy allows (5 GiB)`);
     const a = source.location;
     const b = target.location;
-    if (a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId) {
+    const sameProvider = a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId;
+    if (size > this.singleRequestLimit) {
+      // The target's part size, raised so the copy fits S3's 10,000 parts (5 TiB at most).
+      const partSize = fixedPartSizeFor(Math.max(S3_MIN_PART_SIZE, target.partSize), size);
+      await target.copyInParts({ bucket: a.bucket, key, sameProvider, store: source }, targetKey, size, partSize);
+    } else if (sameProvider) {
       await target.copyFrom(a.bucket, key, targetKey);
     } else {
       await target.put(targetKey, await source.read(key), size);

@@ -16,6 +16,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   CopyObjectCommand,
+  UploadPartCopyCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -66,6 +67,16 @@ export interface S3BackupStore {
   put(key: string, body: Readable, size: number): Promise<void>;
   /** Server-side copy from another bucket of the same provider (CopyObject, up to 5 GiB). */
   copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void>;
+  /** Bytes [start, end] (inclusive) of an object, as a stream. */
+  readRange(key: string, start: number, end: number): Promise<Readable>;
+  /**
+   * A copy of any size S3 accepts, in parts of `partSize` bytes (the last one shorter): each part
+   * is a byte range of the source, copied server-side (UploadPartCopy) when `source.sameProvider`,
+   * else streamed through this process (ranged GET → UploadPart). The upload is aborted on failure.
+   */
+  copyInParts(source: { bucket: string; key: string; sameProvider: boolean; store: S3BackupStore }, key: string, size: number, partSize: number): Promise<{ parts: number }>;
+  /** The part size this store's destination is configured with. */
+  readonly partSize: number;
   /** The stored object's size (HEAD), or null when S3 says it is not there (issue 17). */
   objectSize(key: string): Promise<number | null>;
 }
@@ -286,6 +297,8 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
 
     location: { endpoint: cfg.endpoint ?? '', region: cfg.region, accessKeyId: cfg.accessKeyId ?? '', bucket: Bucket },
 
+    partSize,
+
     async head(key, timeoutMs = 5000) {
       try {
         const r = await noRetryClient().send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
@@ -323,6 +336,52 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }));
       } catch (err) {
         throw s3Failure('copy object', err);
+      }
+    },
+
+    async readRange(key, start, end) {
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=${start}-${end}` }));
+        return r.Body as Readable;
+      } catch (err) {
+        throw s3Failure('get object range', err);
+      }
+    },
+
+    async copyInParts(source, key, size, each) {
+      let uploadId: string | undefined;
+      let op = 'create multipart copy';
+      try {
+        const created = await client.send(new CreateMultipartUploadCommand({
+          Bucket, Key: key, ContentType: 'application/x-gzip',
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+        uploadId = created.UploadId;
+        if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+        const parts: CompletedPart[] = [];
+        const copySource = `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`;
+        for (let n = 1, start = 0; start < size; n++, start += each) {
+          const end = Math.min(size, start + each) - 1;
+          op = source.sameProvider ? 'upload part copy' : 'upload part';
+          if (source.sameProvider) {
+            const r = await client.send(new UploadPartCopyCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n, CopySource: copySource, CopySourceRange: `bytes=${start}-${end}` }));
+            parts.push({ ETag: r.CopyPartResult?.ETag, PartNumber: n });
+          } else {
+            const body = await source.store.readRange(source.key, start, end);
+            const r = await client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: end - start + 1 }));
+            parts.push({ ETag: r.ETag, PartNumber: n });
+          }
+        }
+        op = 'complete multipart copy';
+        await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        return { parts: parts.length };
+      } catch (err) {
+        if (uploadId) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch((e: unknown) => {
+            logger.warn({ key, err: errorMessage(e) }, 'abort of a failed multipart copy failed');
+          });
+        }
+        throw s3Failure(op, err);
       }
     },
 
