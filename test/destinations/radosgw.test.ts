@@ -98,6 +98,17 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(noBucket.status, 422);
       assert.match(noBucket.body.errors[0].detail, /NoSuchBucket/);
 
+      // Nothing listens there: refused at once, saying the endpoint cannot be reached.
+      const started = Date.now();
+      const unreachable = await admin('POST', '/destinations', s3Body('gone', bucketA, { endpoint: 'http://127.0.0.1:1' }));
+      assert.equal(unreachable.status, 422, unreachable.text);
+      assert.match(unreachable.body.errors[0].detail, /cannot be reached \(ECONNREFUSED\)/);
+      assert.ok(Date.now() - started < 15_000, `not retried for long (${Date.now() - started} ms)`);
+      assert.equal((await admin('POST', '/destinations', s3Body('gone', bucketA, { endpoint: 'http://127.0.0.1:1', skip_test: true }))).status, 201);
+      const goneTest = await admin('POST', '/destinations/gone/test');
+      assert.deepEqual([goneTest.body.attributes.ok, goneTest.body.attributes.s3_error], [false, null]);
+      assert.match(goneTest.body.attributes.message, /ECONNREFUSED/);
+
       const saved = await admin('POST', '/destinations', s3Body('bad-secret', bucketA, { secret_access_key: 'not-the-secret', skip_test: true }));
       assert.equal(saved.status, 201, saved.text);
       const tested = await admin('POST', '/destinations/bad-secret/test');
@@ -211,7 +222,17 @@ for (const db of await testDatabaseUrls()) {
       const b = await backupOf(s, h.daemonRoot!, 'refused');
       assert.equal(b.is_successful, 0);
       assert.match(b.failure_reason ?? '', /SignatureDoesNotMatch/);
-      assert.ok(Date.now() - started < 30_000, `a refusal is not retried for minutes (${Date.now() - started} ms)`);
+      assert.ok(Date.now() - started < 20_000, `a refusal is not retried for minutes (${Date.now() - started} ms)`);
+
+      // An endpoint nothing answers on: the backup fails at once too (the daemon's part-URL
+      // request is not retried for its 30 s budget), saying why.
+      assert.equal((await admin('PUT', `/servers/${s.identifier}/destination`, { destination: 'gone' })).status, 204);
+      const at = Date.now();
+      const g = await backupOf(s, h.daemonRoot!, 'unreachable');
+      assert.equal(g.is_successful, 0);
+      assert.match(g.failure_reason ?? '', /cannot be reached \(ECONNREFUSED\)/);
+      assert.ok(Date.now() - at < 20_000, `not retried for its whole budget (${Date.now() - at} ms)`);
+      await admin('PUT', `/servers/${s.identifier}/destination`, { destination: null });
     });
   });
 }

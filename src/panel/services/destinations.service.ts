@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../core/app-error.ts';
 import type { DestinationKind, DestinationRow } from '../db/destinations.schema.ts';
-import type { DestinationAttributes } from '../../wire/destinations.ts';
+import type { DestinationAssignments, DestinationAttributes } from '../../wire/destinations.ts';
 import { PanelErrors, validName } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import type { PanelS3Config } from '../storage/s3-backup-store.ts';
@@ -164,6 +164,16 @@ export class DestinationsService {
     } catch (err) {
       return testFailure(err);
     }
+  }
+
+  /** Every node's destination (null = the default) and every server that overrides its node's. */
+  async assignments(): Promise<DestinationAssignments['attributes']> {
+    const r = this.d.repos.destinations;
+    const nodes = (await r.nodeAssignments()).map((n) => ({ id: n.id, name: n.name, destination: n.destination_id }));
+    const servers = (await r.serverOverrides()).map((s) => ({
+      id: s.id, identifier: s.identifier, uuid: s.uuid, name: s.name, node: s.node_id, destination: s.destination_id!,
+    }));
+    return { nodes, servers };
   }
 
   async assignNode(nodeId: number, destinationKey: string | number | null): Promise<void> {

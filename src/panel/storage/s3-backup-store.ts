@@ -107,6 +107,9 @@ export function buildS3Client(cfg: PanelS3Config, opts: { maxAttempts?: number }
     credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // No timeouts by default: an endpoint that takes a connection and never answers would hold a
+    // request (and the daemon waiting on part URLs) for good. Idle, not total: big GETs go on.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
   });
 }
@@ -124,6 +127,27 @@ const REFUSALS: Record<string, string> = {
   ExpiredToken: 'S3 refused the credentials (ExpiredToken)',
   InvalidToken: 'S3 refused the credentials (InvalidToken)',
 };
+
+/** Failures to reach the endpoint at all (after the SDK's own retries): nothing answered, so no S3 code. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'TimeoutError', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+function unreachableCode(err: unknown): string | undefined {
+  const e = err as { code?: string; name?: string; errors?: Array<{ code?: string }> } | null;
+  const code = e?.code ?? e?.errors?.[0]?.code ?? e?.name;
+  return code && UNREACHABLE.has(code) ? code : undefined;
+}
+
+/**
+ * Starting an upload on an endpoint that cannot be reached is final: the daemon's part-URL request
+ * would otherwise be retried for its whole budget before the backup fails with the same cause.
+ */
+function startFailure(op: string, err: unknown): AppError {
+  const code = unreachableCode(err);
+  if (!code) return s3Failure(op, err);
+  return new AppError(REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS, `the S3 endpoint cannot be reached (${code})`, {
+    cause: err, meta: { operation: op, network_error: code }, retryable: false,
+  });
+}
 
 /**
  * S3's error as the panel's. A refusal (403 credentials, 404 bucket, …) becomes a 424 with a short
@@ -230,7 +254,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }
         return { uploadId, partSize: firstPart, parts };
       } catch (err) {
-        throw s3Failure('presign upload', err);
+        throw startFailure('presign upload', err);
       }
     },
 
@@ -397,7 +421,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         op = 'delete object';
         await once.send(new DeleteObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(10_000) });
       } catch (err) {
-        throw s3Failure(op, err);
+        throw startFailure(op, err);
       }
     },
   };
