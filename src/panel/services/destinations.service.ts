@@ -277,7 +277,7 @@ export class DestinationsService {
       const target = await this.d.repos.destinations.findById(copyToId);
       if (!target) throw v('copy_to', 'exists', 'The copy_to destination does not exist.');
       if (target.id === current?.id) throw v('copy_to', 'different', 'A destination cannot copy to itself.');
-      if (target.kind !== 's3' || kind !== 's3') throw v('copy_to', 'in', 'Copies are made between S3 destinations (a local archive stays on its node).');
+      if (target.kind !== 's3') throw v('copy_to', 'in', 'Copies are made to an S3 destination (a node\'s disk cannot receive another node\'s archives).');
     }
     if (kind === 's3' && bucket === null) throw v('bucket', 'required', 'The bucket field is required for an S3 destination.');
     const s3 = kind === 's3';
