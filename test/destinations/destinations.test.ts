@@ -21,7 +21,7 @@ import { TEST_APP_KEY, TEST_APP_KEY_BYTES } from '../support/app-key.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
-import { backupOnVolume } from './backup-on-volume.ts';
+import { backupOnVolume, finishedCopy } from './backup-on-volume.ts';
 import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const SECOND = 'second-bucket';
@@ -158,10 +158,7 @@ for (const db of await testDatabaseUrls()) {
         await admin('PUT', `/servers/${srv2.identifier}/destination`, { destination: 'primary2' });
         const [b, b2] = await Promise.all([backupOf(srv, 'copied'), backupOf(srv2, 'copied-near')]);
         assert.equal(b.is_successful, 1, b.failure_reason ?? '');
-        const copyOf = async (id: number) => waitFor('copy', async () => {
-          const [c] = await h.ctx.repos.destinations.copiesOf([id]);
-          return c && (c.status === 'done' || c.status === 'failed') ? c : null;
-        }, 30_000);
+        const copyOf = (id: number) => finishedCopy(h, id);
         const c = await copyOf(b.id);
         assert.equal(c.status, 'done', c.error ?? '');
         assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
@@ -217,10 +214,7 @@ for (const db of await testDatabaseUrls()) {
         const b = await backupOf(srv, 'local-copied');
         assert.equal(b.is_successful, 1, b.failure_reason ?? '');
         assert.equal(b.disk, 'wings');
-        const c = await waitFor('copy of the local archive', async () => {
-          const [row] = await h.ctx.repos.destinations.copiesOf([b.id]);
-          return row && (row.status === 'done' || row.status === 'failed') ? row : null;
-        }, 30_000);
+        const c = await finishedCopy(h, b.id);
         assert.equal(c.status, 'done', c.error ?? '');
         assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
         const head = await s3.send(new HeadObjectCommand({ Bucket: 'local-copies', Key: `${srv.uuid}/${b.uuid}.tar.gz` }));

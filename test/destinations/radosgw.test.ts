@@ -15,12 +15,12 @@ import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/
 import { SINGLE_REQUEST_COPY_LIMIT } from '../../src/panel/services/backup-copies.service.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
-import { startHarness, waitFor, type Harness } from '../panel/support/harness.ts';
+import { startHarness, type Harness } from '../panel/support/harness.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
 import { parseDaemonConfig, renderDaemonConfig } from '../../src/daemon/config.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
-import { backupOnVolume } from './backup-on-volume.ts';
+import { backupOnVolume, finishedCopy } from './backup-on-volume.ts';
 
 let rgw: Radosgw;
 let s3: S3Client;
@@ -194,10 +194,7 @@ for (const db of await testDatabaseUrls()) {
         for (const [i, b] of backups.entries()) {
           assert.equal(b.is_successful, 1, b.failure_reason ?? '');
           assert.ok(Number(b.bytes) > 10 * MiB, `archive of ${b.bytes} bytes`);
-          const copy = await waitFor('the copy', async () => {
-            const [c] = await h.ctx.repos.destinations.copiesOf([b.id]);
-            return c && (c.status === 'done' || c.status === 'failed') ? c : null;
-          }, 60_000);
+          const copy = await finishedCopy(h, b.id, 60_000);
           assert.equal(copy.status, 'done', copy.error ?? '');
           assert.equal(copy.checksum, b.checksum, 'read back and checked against the backup');
           const source = await s3.send(new HeadObjectCommand({ Bucket: `${db.name}-parts-src`, Key: `${i === 0 ? 'one' : 'two'}/${servers[i]!.uuid}/${b.uuid}.tar.gz` }));
