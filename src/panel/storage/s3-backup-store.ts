@@ -107,7 +107,7 @@ export function buildS3Client(cfg: PanelS3Config, opts: { maxAttempts?: number }
     credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // No timeouts by default: an endpoint that takes a connection and never answers would hold a
+    // The SDK sets no timeouts: an endpoint that takes a connection and never answers would hold a
     // request (and the daemon waiting on part URLs) for good. Idle, not total: big GETs go on.
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
