@@ -17,6 +17,7 @@ import { JobJournal } from './services/job-journal.ts';
 import { SourceSizes } from './services/source-sizes.ts';
 import { BackupStore } from './services/backup-store.ts';
 import { ServerRegistry } from './services/server-registry.ts';
+import { BackupCopyService } from './services/backup-copy.ts';
 import { VerifyService } from './services/verify.service.ts';
 import { BackupService, failedBackupReport } from './services/backup.service.ts';
 import { BackupIndexes } from './services/backup-indexes.ts';
@@ -158,6 +159,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
   const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist) });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, restic, backupRunningFor: (s) => backups.isRunningFor(s) });
   const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }), runningBackups: () => backups.runningCount });
+  const copies = new BackupCopyService({ store, logger: logger.child({ part: 'copy' }) });
   const deps: DaemonHttpDeps = {
     config,
     logger,
@@ -165,6 +167,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     backups,
     restores,
     verifications,
+    copies,
     store,
     control,
     browse,
@@ -205,6 +208,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
       logger.info('daemon shutting down');
       // Jobs first, so their honest "failed" reports are in the outbox before the last flush.
       verifications.close();
+      copies.close();
       await Promise.all([backups.close(), restores.close(), owed]);
       await outbox.close();
       lifetime.abort(new Error('daemon closed'));
@@ -236,6 +240,7 @@ export async function buildDaemonOpenApi(): Promise<object> {
       backups: unused as never,
       restores: unused as never,
       verifications: unused as never,
+      copies: unused as never,
       store: unused as never,
       control: unused as never,
       inventory: unused as never,

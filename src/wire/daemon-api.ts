@@ -230,3 +230,24 @@ export const DaemonVerifyResult = Type.Object({
   duration_ms: Type.Integer(),
 });
 export type DaemonVerifyResult = Static<typeof DaemonVerifyResult>;
+
+/**
+ * backwing: `POST /api/servers/{server}/backup/{backup}/copy` — the node uploads its local archive
+ * to a panel-presigned multipart upload (a copy to a second destination, docs/destinations.md).
+ * Parts are `part_size` bytes each, the last one shorter; `parts[i]` is part i + 1's URL.
+ */
+export const DaemonCopyRequest = Type.Object({
+  part_size: Type.Integer({ minimum: 1 }),
+  parts: Type.Array(Type.String(), { minItems: 1, maxItems: 10_000 }),
+});
+export type DaemonCopyRequest = Static<typeof DaemonCopyRequest>;
+
+export const DaemonCopyResult = Type.Object({
+  size: Type.Integer({ description: 'Bytes uploaded (the archive\'s size)' }),
+  parts: Type.Array(Type.Object({ part_number: Type.Integer(), etag: Type.String() })),
+});
+export type DaemonCopyResult = Static<typeof DaemonCopyResult>;
+
+/** backwing: `GET /api/servers/{server}/backup/{backup}` — is the local archive on this node, and its size. */
+export const DaemonArchiveStat = Type.Object({ size: Type.Integer() });
+export type DaemonArchiveStat = Static<typeof DaemonArchiveStat>;

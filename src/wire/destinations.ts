@@ -33,3 +33,15 @@ export const DestinationTestObject = Type.Object({
   attributes: Type.Object({ ok: Type.Boolean(), s3_error: Nullable(Type.String()), message: Type.String() }),
 });
 export type DestinationAttributes = Static<typeof DestinationAttributes>;
+
+/** Where each node's backups go, and the servers that override their node (the admin page's table). */
+export const DestinationAssignments = Type.Object({
+  object: Type.Literal('destination_assignments'),
+  attributes: Type.Object({
+    nodes: Type.Array(Type.Object({ id: Type.Integer(), name: Type.String(), destination: Nullable(Type.Integer()) })),
+    servers: Type.Array(Type.Object({
+      id: Type.Integer(), identifier: Type.String(), uuid: Type.String(), name: Type.String(), node: Type.Integer(), destination: Type.Integer(),
+    })),
+  }),
+});
+export type DestinationAssignments = Static<typeof DestinationAssignments>;

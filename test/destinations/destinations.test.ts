@@ -7,7 +7,9 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Migrator, type Migration } from 'kysely';
 import { S3Client, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { testDatabaseUrls } from '../support/postgres.ts';
@@ -19,7 +21,7 @@ import { TEST_APP_KEY, TEST_APP_KEY_BYTES } from '../support/app-key.ts';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
-import { backupOnVolume } from './backup-on-volume.ts';
+import { backupOnVolume, finishedCopy } from './backup-on-volume.ts';
 import { fauxqsClient } from '../support/fauxqs-client.ts';
 
 const SECOND = 'second-bucket';
@@ -146,8 +148,9 @@ for (const db of await testDatabaseUrls()) {
         const primary = await mk({ name: 'primary', endpoint: `http://127.0.0.1:${h.s3!.port}`, bucket: SECOND, prefix: 'p', copy_to: 'offsite' });
         const primary2 = await mk({ name: 'primary2', endpoint: `http://127.0.0.1:${h.s3!.port}`, bucket: SECOND, prefix: 'q', copy_to: near.id });
         assert.equal(primary.copy_to, offsite.id);
-        const localCopy = await admin('PATCH', '/destinations/local', { copy_to: 'offsite' });
-        assert.equal(localCopy.status, 422, 'a local archive is not copied');
+        const toLocal = await admin('PATCH', '/destinations/offsite', { copy_to: 'local' });
+        assert.equal(toLocal.status, 422, 'a node\'s disk receives no copies');
+        assert.match(toLocal.body.errors[0].detail, /to an S3 destination/);
 
         const srv = await h.server(h.owner.id);
         const srv2 = await h.server(h.owner.id);
@@ -155,10 +158,7 @@ for (const db of await testDatabaseUrls()) {
         await admin('PUT', `/servers/${srv2.identifier}/destination`, { destination: 'primary2' });
         const [b, b2] = await Promise.all([backupOf(srv, 'copied'), backupOf(srv2, 'copied-near')]);
         assert.equal(b.is_successful, 1, b.failure_reason ?? '');
-        const copyOf = async (id: number) => waitFor('copy', async () => {
-          const [c] = await h.ctx.repos.destinations.copiesOf([id]);
-          return c && (c.status === 'done' || c.status === 'failed') ? c : null;
-        }, 30_000);
+        const copyOf = (id: number) => finishedCopy(h, id);
         const c = await copyOf(b.id);
         assert.equal(c.status, 'done', c.error ?? '');
         assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
@@ -193,6 +193,59 @@ for (const db of await testDatabaseUrls()) {
       } finally {
         farClient.destroy();
         await far.stop();
+      }
+    });
+
+    test('copies of local archives: the node uploads its file, verified, shown, used when the node lost it (download, restore), deleted with it', async () => {
+      h.s3!.createBucket('local-copies');
+      const made = await admin('POST', '/destinations', {
+        name: 'local-copies', kind: 's3', endpoint: `http://127.0.0.1:${h.s3!.port}`, region: 'us-east-1', bucket: 'local-copies',
+        access_key_id: 'test', secret_access_key: 'test', path_style: true, part_size: 5 * 1024 * 1024,
+      });
+      assert.equal(made.status, 201, made.text);
+      assert.equal((await admin('PATCH', '/destinations/local', { copy_to: 'local-copies' })).status, 200);
+      const srv = await h.server(h.owner.id);
+      try {
+        assert.equal((await admin('PUT', `/servers/${srv.identifier}/destination`, { destination: 'local' })).status, 204);
+        // 7 MiB of random bytes: two parts of 5 MiB from the node.
+        const vol = join(h.daemonRoot!, 'volumes', srv.uuid);
+        mkdirSync(vol, { recursive: true });
+        writeFileSync(join(vol, 'region.mca'), randomBytes(7 * 1024 * 1024));
+        const b = await backupOf(srv, 'local-copied');
+        assert.equal(b.is_successful, 1, b.failure_reason ?? '');
+        assert.equal(b.disk, 'wings');
+        const c = await finishedCopy(h, b.id);
+        assert.equal(c.status, 'done', c.error ?? '');
+        assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
+        const head = await s3.send(new HeadObjectCommand({ Bucket: 'local-copies', Key: `${srv.uuid}/${b.uuid}.tar.gz` }));
+        assert.equal(head.ContentLength, Number(b.bytes));
+        const view = await h.api('GET', `/api/client/servers/${srv.identifier}/backups/${b.uuid}`);
+        assert.deepEqual([view.body.attributes.destination, view.body.attributes.copies], ['local', 1]);
+
+        // While the node holds the archive, the download is the node's.
+        const fromNode = await h.api('GET', `/api/client/servers/${srv.identifier}/backups/${b.uuid}/download`);
+        assert.ok(fromNode.body.attributes.url.startsWith(h.daemon!.url), fromNode.body.attributes.url);
+        // The node loses it: download and restore use the copy.
+        const archive = readdirSync(join(h.daemonRoot!, 'backups'), { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith(`${b.uuid}.tar.gz`));
+        assert.ok(archive, 'the node wrote the archive');
+        rmSync(join(h.daemonRoot!, 'backups', archive));
+        const dl = await h.api('GET', `/api/client/servers/${srv.identifier}/backups/${b.uuid}/download`);
+        assert.equal(dl.status, 200, dl.text);
+        assert.ok(dl.body.attributes.url.startsWith(`http://127.0.0.1:${h.s3!.port}/local-copies/`), dl.body.attributes.url);
+        const got = await fetch(dl.body.attributes.url);
+        assert.equal((await got.arrayBuffer()).byteLength, Number(b.bytes));
+        writeFileSync(join(vol, 'level.dat'), 'changed since');
+        const restore = await h.api('POST', `/api/client/servers/${srv.identifier}/backups/${b.uuid}/restore`, { body: { truncate: true } });
+        assert.equal(restore.status, 204, restore.text);
+        await waitFor('restore from the copy', async () => (await h.ctx.repos.servers.findById(srv.id))!.status === null, 30_000);
+        assert.equal(readFileSync(join(vol, 'level.dat'), 'utf8'), 'world of local-copied');
+
+        assert.equal((await h.api('DELETE', `/api/client/servers/${srv.identifier}/backups/${b.uuid}`)).status, 204);
+        assert.ok(!(await exists(s3, 'local-copies', `${srv.uuid}/${b.uuid}.tar.gz`)), 'the copy went with it');
+        assert.deepEqual(await h.ctx.repos.destinations.copiesOf([b.id]), []);
+      } finally {
+        await admin('PATCH', '/destinations/local', { copy_to: null });
+        await admin('PUT', `/servers/${srv.identifier}/destination`, { destination: null });
       }
     });
 

@@ -7,11 +7,12 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SINGLE_REQUEST_COPY_LIMIT } from '../../src/panel/services/backup-copies.service.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
 import { startHarness, type Harness } from '../panel/support/harness.ts';
@@ -19,7 +20,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/main.ts';
 import { parseDaemonConfig, renderDaemonConfig } from '../../src/daemon/config.ts';
 import type { ServerRow } from '../../src/panel/db/schema.ts';
-import { backupOnVolume } from './backup-on-volume.ts';
+import { backupOnVolume, finishedCopy } from './backup-on-volume.ts';
 
 let rgw: Radosgw;
 let s3: S3Client;
@@ -97,6 +98,17 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(noBucket.status, 422);
       assert.match(noBucket.body.errors[0].detail, /NoSuchBucket/);
 
+      // Nothing listens there: refused at once, saying the endpoint cannot be reached.
+      const started = Date.now();
+      const unreachable = await admin('POST', '/destinations', s3Body('gone', bucketA, { endpoint: 'http://127.0.0.1:1' }));
+      assert.equal(unreachable.status, 422, unreachable.text);
+      assert.match(unreachable.body.errors[0].detail, /cannot be reached \(ECONNREFUSED\)/);
+      assert.ok(Date.now() - started < 15_000, `not retried for long (${Date.now() - started} ms)`);
+      assert.equal((await admin('POST', '/destinations', s3Body('gone', bucketA, { endpoint: 'http://127.0.0.1:1', skip_test: true }))).status, 201);
+      const goneTest = await admin('POST', '/destinations/gone/test');
+      assert.deepEqual([goneTest.body.attributes.ok, goneTest.body.attributes.s3_error], [false, null]);
+      assert.match(goneTest.body.attributes.message, /ECONNREFUSED/);
+
       const saved = await admin('POST', '/destinations', s3Body('bad-secret', bucketA, { secret_access_key: 'not-the-secret', skip_test: true }));
       assert.equal(saved.status, 201, saved.text);
       const tested = await admin('POST', '/destinations/bad-secret/test');
@@ -151,6 +163,55 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(ok.status, 200);
     });
 
+    test('over the single-request limit a copy is made in parts: UploadPartCopy within one account, ranged GET → UploadPart across accounts', async () => {
+      const MiB = 1024 * 1024;
+      const other = await rgw.createUser(`${db.name}-other`);
+      const farBucket = `${db.name}-parts-far`;
+      const farClient = other.client();
+      try {
+        await farClient.send(new CreateBucketCommand({ Bucket: farBucket }));
+        for (const b of [`${db.name}-parts-src`, `${db.name}-parts-near`]) await rgw.createBucket(b);
+        const mk = async (body: Record<string, unknown>) => {
+          const r = await admin('POST', '/destinations', { ...s3Body(body.name as string, body.bucket as string), part_size: 5 * MiB, ...body });
+          assert.equal(r.status, 201, r.text);
+        };
+        await mk({ name: 'parts-near', bucket: `${db.name}-parts-near`, prefix: 'near' });
+        await mk({ name: 'parts-far', bucket: farBucket, access_key_id: other.accessKeyId, secret_access_key: other.secretAccessKey });
+        // The backups themselves go up in one 16 MiB part, so a 3-part copy was cut by the copy.
+        await mk({ name: 'parts-src', bucket: `${db.name}-parts-src`, prefix: 'one', copy_to: 'parts-near', part_size: 16 * MiB });
+        await mk({ name: 'parts-src2', bucket: `${db.name}-parts-src`, prefix: 'two', copy_to: 'parts-far', part_size: 16 * MiB });
+        // 12 MiB of random bytes (gzip keeps them ~12 MiB): with 5 MiB parts, 3 parts.
+        h.ctx.services.copies.singleRequestLimit = 8 * MiB;
+        const servers = [await h.server(h.owner.id), await h.server(h.owner.id)];
+        for (const [i, s] of servers.entries()) {
+          assert.equal((await admin('PUT', `/servers/${s.identifier}/destination`, { destination: i === 0 ? 'parts-src' : 'parts-src2' })).status, 204);
+          const vol = join(h.daemonRoot!, 'volumes', s.uuid);
+          mkdirSync(vol, { recursive: true });
+          writeFileSync(join(vol, 'region.mca'), randomBytes(12 * MiB));
+        }
+        const backups = await Promise.all(servers.map((s, i) => backupOf(s, h.daemonRoot!, `parts-${i}`)));
+        const where = [[s3, `${db.name}-parts-near`, 'near/'], [farClient, farBucket, '']] as const;
+        for (const [i, b] of backups.entries()) {
+          assert.equal(b.is_successful, 1, b.failure_reason ?? '');
+          assert.ok(Number(b.bytes) > 10 * MiB, `archive of ${b.bytes} bytes`);
+          const copy = await finishedCopy(h, b.id, 60_000);
+          assert.equal(copy.status, 'done', copy.error ?? '');
+          assert.equal(copy.checksum, b.checksum, 'read back and checked against the backup');
+          const source = await s3.send(new HeadObjectCommand({ Bucket: `${db.name}-parts-src`, Key: `${i === 0 ? 'one' : 'two'}/${servers[i]!.uuid}/${b.uuid}.tar.gz` }));
+          assert.doesNotMatch(source.ETag ?? '', /-3"$/);
+          const [client, bucket, prefix] = where[i]!;
+          const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}${servers[i]!.uuid}/${b.uuid}.tar.gz` }));
+          assert.equal(head.ContentLength, Number(b.bytes));
+          // S3 names a multipart object's ETag "<md5 of the part md5s>-<parts>".
+          assert.match(head.ETag ?? '', /-3"$/, `made in 3 parts: ${head.ETag}`);
+        }
+        for (const s of servers) await admin('PUT', `/servers/${s.identifier}/destination`, { destination: null });
+      } finally {
+        h.ctx.services.copies.singleRequestLimit = SINGLE_REQUEST_COPY_LIMIT;
+        farClient.destroy();
+      }
+    });
+
     test('a backup sent to a destination S3 refuses fails at once, naming S3\'s code', async () => {
       const s = await h.server(h.owner.id);
       assert.equal((await admin('PUT', `/servers/${s.identifier}/destination`, { destination: 'bad-secret' })).status, 204);
@@ -158,7 +219,17 @@ for (const db of await testDatabaseUrls()) {
       const b = await backupOf(s, h.daemonRoot!, 'refused');
       assert.equal(b.is_successful, 0);
       assert.match(b.failure_reason ?? '', /SignatureDoesNotMatch/);
-      assert.ok(Date.now() - started < 30_000, `a refusal is not retried for minutes (${Date.now() - started} ms)`);
+      assert.ok(Date.now() - started < 20_000, `a refusal is not retried for minutes (${Date.now() - started} ms)`);
+
+      // An endpoint nothing answers on: the backup fails at once too (the daemon's part-URL
+      // request is not retried for its 30 s budget), saying why.
+      assert.equal((await admin('PUT', `/servers/${s.identifier}/destination`, { destination: 'gone' })).status, 204);
+      const at = Date.now();
+      const g = await backupOf(s, h.daemonRoot!, 'unreachable');
+      assert.equal(g.is_successful, 0);
+      assert.match(g.failure_reason ?? '', /cannot be reached \(ECONNREFUSED\)/);
+      assert.ok(Date.now() - at < 20_000, `not retried for its whole budget (${Date.now() - at} ms)`);
+      await admin('PUT', `/servers/${s.identifier}/destination`, { destination: null });
     });
   });
 }

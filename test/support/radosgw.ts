@@ -25,6 +25,8 @@ export interface Radosgw {
   /** A path-style client with the right credentials. */
   client(): S3Client;
   createBucket(name: string): Promise<void>;
+  /** Another account on the same server (its own keys; it owns the buckets it creates). */
+  createUser(uid: string): Promise<{ accessKeyId: string; secretAccessKey: string; client(): S3Client }>;
   stop(): Promise<void>;
 }
 
@@ -142,12 +144,18 @@ rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
     daemon('radosgw', 'radosgw', ['-n', 'client.rgw.a', '-f']);
     const endpoint = `http://127.0.0.1:${rgwPort}`;
     await until('radosgw', 30_000, async () => [200, 403].includes((await fetch(`${endpoint}/`)).status), died);
-    const client = () => new S3Client({
-      endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey },
+    const clientOf = (keys: { accessKeyId: string; secretAccessKey: string }) => () => new S3Client({
+      endpoint, region: 'us-east-1', forcePathStyle: true, credentials: keys,
       requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    const client = clientOf({ accessKeyId, secretAccessKey });
     return {
       endpoint, accessKeyId, secretAccessKey, region: 'us-east-1', client,
+      async createUser(uid) {
+        const keys = { accessKeyId: `AK${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64url') };
+        await run('radosgw-admin', [...C, '-n', 'client.rgw.a', 'user', 'create', '--uid', uid, '--display-name', uid, '--access-key', keys.accessKeyId, '--secret-key', keys.secretAccessKey]);
+        return { ...keys, client: clientOf(keys) };
+      },
       async createBucket(name) {
         const c = client();
         try {

@@ -4,10 +4,13 @@
  * deploy/nginx/backwing-panels.conf), two `backwing daemon` processes (two nodes) reporting
  * through that balancer, and clients alternating between the panels. Every rule that must hold
  * across panel processes is checked from both sides, and one panel is SIGKILLed mid-flight.
+ * Backups go to two S3 destinations on a signature-checking server (Ceph radosgw): node 1 to
+ * "rgw-a" (bucket topo-a, prefix a/), which copies each backup to "rgw-b" (bucket topo-b, prefix
+ * b/), where node 2's backups go; with topo-a refusing reads, download and restore use the copy.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +24,9 @@ import { httpRequest } from '../daemon/support/http-request.ts';
 import { TEST_APP_KEY } from '../support/app-key.ts';
 import { freshPostgresUrl } from '../support/postgres.ts';
 import { startProcess, stopProcess, type Running } from '../support/processes.ts';
+import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
+import { DeleteBucketPolicyCommand, GetObjectCommand, HeadObjectCommand, PutBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { renderPanelsConf } from './support.ts';
 
 const PASSWORD = 'topology password';
@@ -37,6 +43,8 @@ let daemons: Running[] = [];
 let nginx: NginxProcess | undefined;
 let clientKey: string;
 let admin: PanelContext | undefined;
+let rgw: Radosgw | undefined;
+const MiB = 1024 * 1024;
 const servers: Record<'s1' | 's2' | 's3' | 's4' | 's5' | 's6', { id: string; uuid: string; node: 1 | 2 }> = {} as never;
 let scheduleMinute: Date;
 
@@ -92,8 +100,12 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     const { cert, key } = makeCertificate(dir);
     ca = readFileSync(cert);
     const [lbPort, d1Port, d2Port] = [await freePort(), await freePort(), await freePort()];
+    // radosgw takes ~13 s to start: beside PostgreSQL's, not after it.
+    const [databaseUrl, started] = await Promise.all([freshPostgresUrl(), startRadosgw()]);
+    rgw = started;
+    await Promise.all(['topo-a', 'topo-b'].map((b) => started.createBucket(b)));
     env = {
-      DATABASE_URL: await freshPostgresUrl(),
+      DATABASE_URL: databaseUrl,
       APP_KEY: TEST_APP_KEY,
       APP_URL: `https://127.0.0.1:${lbPort}`,
       TRUSTED_PROXIES: '127.0.0.1',
@@ -109,13 +121,24 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     const owner = await admin.services.users.create({ email: 'owner@example.test', password: PASSWORD });
     await admin.services.users.create({ email: 'other@example.test', password: PASSWORD });
     clientKey = (await admin.services.apiKeys.create(owner.id, { type: 'client', memo: 'topology' })).key;
+    // As `backwing admin destination create|assign` do (docs/production-topology.md): each is
+    // probed against radosgw before it is saved.
+    const rgwDest = (name: string, bucket: string, prefix: string) => ({
+      name, kind: 's3', endpoint: started.endpoint, region: started.region, bucket, prefix, accessKeyId: started.accessKeyId,
+      secretAccessKey: started.secretAccessKey, pathStyle: true, partSize: 5 * MiB,
+    });
+    const destB = await admin.services.destinations.create(rgwDest('rgw-b', 'topo-b', 'b/'));
+    await admin.services.destinations.create({ ...rgwDest('rgw-a', 'topo-a', 'a/'), copyToId: destB.id });
     const nodeIds: number[] = [];
     for (const [n, port] of [[1, d1Port], [2, d2Port]] as const) {
       const node = await admin.services.nodes.create({ name: `node-${n}`, url: `http://127.0.0.1:${port}` });
       nodeIds.push(node.id);
+      await admin.services.destinations.assignNode(node.id, n === 1 ? 'rgw-a' : 'rgw-b');
       writeFileSync(join(dir, `node${n}.yml`), renderDaemonConfig({
         uuid: node.uuid, tokenId: node.tokenId, token: node.token, remote: env.APP_URL!, apiHost: '127.0.0.1', apiPort: port,
         dataDirectory: join(dir, `node${n}`, 'volumes'), backupDirectory: join(dir, `node${n}`, 'backups'), rootDirectory: join(dir, `node${n}`, 'state'),
+        // Restores download from the S3 server, here on loopback.
+        restoreHostAllowlist: ['127.0.0.1'],
       }), { mode: 0o600 });
     }
 
@@ -152,6 +175,7 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     await Promise.all(panels.map((p) => stopProcess(p)));
     await nginx?.stop();
     await admin?.close();
+    await rgw?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -246,6 +270,57 @@ describe('two panels on one PostgreSQL behind nginx, two nodes', { timeout: 240_
     assert.equal(made.length, 1, JSON.stringify(made));
     const schedules = await viaBalancer('GET', `/api/client/servers/${servers.s4.id}/schedules`);
     assert.ok(schedules.body.data[0].attributes.last_run_at, 'the run is recorded');
+  });
+
+  it('backups land in their node\'s S3 destination; the copy in the second is used by download and restore while the first refuses', async () => {
+    const s3 = rgw!.client();
+    const exists = (bucket: string, key: string) => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, () => false);
+    try {
+      // Checked on the S3 server itself: bucket and prefix of each node's destination.
+      for (const b of await backupsOf(servers.s1.id)) assert.ok(await exists('topo-a', `a/${servers.s1.uuid}/${b.uuid}.tar.gz`), `${b.name} of node 1 in topo-a/a/`);
+      for (const b of await backupsOf(servers.s2.id)) {
+        assert.ok(await exists('topo-b', `b/${servers.s2.uuid}/${b.uuid}.tar.gz`), `${b.name} of node 2 in topo-b/b/`);
+        assert.ok(!(await exists('topo-a', `a/${servers.s2.uuid}/${b.uuid}.tar.gz`)), `${b.name} of node 2 not in topo-a`);
+      }
+      // Node 1's backups are copied to rgw-b (server-side: one provider), verified, shown as copies.
+      const [b] = await backupsOf(servers.s1.id);
+      const copied = await waitUntil('the copy of a node-1 backup', 60_000, async () => {
+        const r = await viaBalancer('GET', `/api/client/servers/${servers.s1.id}/backups/${b!.uuid}`);
+        return r.body.attributes.copies === 1 && r.body.attributes;
+      });
+      assert.equal(copied.destination, 'rgw-a');
+      assert.ok(await exists('topo-b', `b/${servers.s1.uuid}/${b!.uuid}.tar.gz`), 'the copy is in rgw-b');
+
+      // rgw-a goes down for reads: its bucket refuses every GET and HEAD (AccessDenied), the
+      // owner's too. Its own presigned URL now fails; the panel hands out the copy's.
+      await s3.send(new PutBucketPolicyCommand({
+        Bucket: 'topo-a',
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::topo-a/*'] }] }),
+      }));
+      try {
+        const direct = await fetch(await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'topo-a', Key: `a/${servers.s1.uuid}/${b!.uuid}.tar.gz` }), { expiresIn: 60 }));
+        assert.equal(direct.status, 403, 'the first destination refuses');
+        const dl = await viaBalancer('GET', `/api/client/servers/${servers.s1.id}/backups/${b!.uuid}/download`);
+        assert.equal(dl.status, 200, JSON.stringify(dl.body));
+        const url = new URL(dl.body.attributes.url as string);
+        assert.equal(url.pathname, `/topo-b/b/${servers.s1.uuid}/${b!.uuid}.tar.gz`);
+        const got = await fetch(url);
+        assert.equal(got.status, 200);
+        assert.equal(`sha256:${createHash('sha256').update(Buffer.from(await got.arrayBuffer())).digest('hex')}`, b!.checksum);
+
+        // Restore (truncate) from the copy: the file changed since comes back as it was.
+        const world = join(dir, 'node1', 'volumes', servers.s1.uuid, 'world.dat');
+        writeFileSync(world, 'changed since the backup');
+        const restore = await viaBalancer('POST', `/api/client/servers/${servers.s1.id}/backups/${b!.uuid}/restore`, { body: { truncate: true } });
+        assert.equal(restore.status, 204, JSON.stringify(restore.body));
+        await waitUntil('the restore from the copy', 60_000, async () => (await viaBalancer('GET', `/api/client/servers/${servers.s1.id}`)).body.attributes.status === null);
+        assert.equal(readFileSync(world, 'utf8'), 's1 '.repeat(20_000), logs());
+      } finally {
+        await s3.send(new DeleteBucketPolicyCommand({ Bucket: 'topo-a' }));
+      }
+    } finally {
+      s3.destroy();
+    }
   });
 
   it('a panel SIGKILLed mid-flight loses nothing: the running backup completes through the other panel', async () => {

@@ -3,8 +3,10 @@
  * fauxqs as the S3 server: a root admin opens it from the top bar, an S3 destination whose bucket
  * is missing is refused with S3's code, a good one is added and tested, deleting the default is
  * refused with the panel's reason; then a server's backups go to a destination that copies to a
- * second one, and the backup row shows the "2 copies" badge. Screenshot:
- * test-artifacts/web/destinations-page.png.
+ * second one, and the backup row shows the "2 copies" badge. Then the page's assignment card: a
+ * node is pointed at a destination, a server's override is cleared and set again, and a new backup
+ * goes where the page said. Screenshots: test-artifacts/web/destinations-page.png,
+ * destinations-assignments.png.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,10 +26,15 @@ let fx: FauxqsServer;
 
 /** A call with the browser's own session (cookie + XSRF header), as the page makes them. */
 async function asPage(method: string, path: string, body?: unknown): Promise<number> {
+  return (await asPageJson(method, path, body)).status;
+}
+
+async function asPageJson(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   return page.evaluate(async ([m, p, b]) => {
     const xsrf = decodeURIComponent(/(?:^|; )XSRF-TOKEN=([^;]*)/.exec(document.cookie)?.[1] ?? '');
     const res = await fetch(p as string, { method: m as string, headers: { 'Content-Type': 'application/json', 'X-XSRF-TOKEN': xsrf }, body: b === undefined ? undefined : JSON.stringify(b) });
-    return res.status;
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
   }, [method, path, body] as const);
 }
 
@@ -100,5 +107,50 @@ describe('web UI: backup destinations admin page (real stack, Chromium)', { time
     await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
     const row = page.locator(`li[data-uuid="${r.json.attributes.uuid}"]`);
     await row.getByText('2 copies').waitFor(WAIT);
+  });
+  test('assign a destination to a node and override it per server on the page; a new backup goes where the page said', async () => {
+    const assignments = async () => (await asPageJson('GET', '/api/application/destination-assignments')).json.attributes as { nodes: Array<{ id: number; name: string; destination: number | null }>; servers: Array<{ identifier: string; destination: number }> };
+    const ids = new Map(((await asPageJson('GET', '/api/application/destinations')).json.data as Array<{ attributes: { id: number; name: string } }>).map((d) => [d.attributes.name, d.attributes.id]));
+    await page.goto(new URL('/admin/destinations', stack.panel_url).href);
+    const card = page.getByTestId('destination-assignments');
+    const [node] = (await assignments()).nodes;
+    assert.ok(node, 'the stack has a node');
+    assert.equal(node.destination, null, 'no node assigned yet');
+
+    // The node → offsite.
+    await card.getByLabel(`Destination of node ${node.name}`).selectOption({ label: 'offsite' });
+    await card.getByRole('status').getByText(`Node ${node.name} now backs up to offsite.`).waitFor(WAIT);
+    assert.equal((await assignments()).nodes[0]!.destination, ids.get('offsite'));
+
+    // The server's override (primary, set above) is listed; cleared on the page, it follows its node.
+    const override = card.getByLabel(/^Destination of server /);
+    assert.equal(await override.inputValue(), String(ids.get('primary')));
+    await override.selectOption({ label: 'Its node\'s destination' });
+    await card.getByRole('status').getByText(/backs up to its node's destination again/).waitFor(WAIT);
+    await card.getByText('No server overrides its node.').waitFor(WAIT);
+    assert.deepEqual((await assignments()).servers, []);
+    const made = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name: 'after the page' });
+    assert.equal(made.status, 200, JSON.stringify(made.json));
+    const view = await clientApi<{ attributes: { destination?: string } }>(stack, 'GET', `/api/client/servers/${stack.server_identifier}/backups/${made.json.attributes.uuid}`);
+    assert.equal(view.json.attributes.destination, 'offsite', 'the node\'s destination, as the page set it');
+
+    // Overridden again through the form: the row comes back, and reloading shows what was saved.
+    await card.getByLabel('Server (identifier or UUID)').fill(stack.server_identifier);
+    await card.getByLabel('Its destination').selectOption({ label: 'primary' });
+    await card.getByRole('button', { name: 'Override' }).click();
+    await card.getByRole('status').getByText(`Server ${stack.server_identifier} now backs up to primary.`).waitFor(WAIT);
+    await page.reload();
+    await card.locator(`li[data-server="${stack.server_identifier}"]`).waitFor(WAIT);
+    assert.equal(await card.getByLabel(/^Destination of server /).inputValue(), String(ids.get('primary')));
+    assert.equal(await card.getByLabel(`Destination of node ${node.name}`).inputValue(), String(ids.get('offsite')));
+    assert.deepEqual((await assignments()).servers.map((x) => [x.identifier, x.destination]), [[stack.server_identifier, ids.get('primary')]]);
+    // An unknown server is refused in words.
+    await card.getByLabel('Server (identifier or UUID)').fill('nosuchsv');
+    await card.getByLabel('Its destination').selectOption({ label: 'offsite' });
+    await card.getByRole('button', { name: 'Override' }).click();
+    await card.getByRole('alert').getByText('There is no server "nosuchsv" (give its identifier or UUID).').waitFor(WAIT);
+    assert.deepEqual(await unnamedControls(page), []);
+    assert.deepEqual(await lowContrastTexts(page), []);
+    await page.screenshot({ path: shot('destinations-assignments'), fullPage: true });
   });
 });

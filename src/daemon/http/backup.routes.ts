@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonVerifyRequest, DaemonVerifyResult, type DaemonDeleteRequest } from '../../wire/daemon-api.ts';
+import { DaemonArchiveStat, DaemonCopyRequest, DaemonCopyResult, DaemonBackupRequest, DaemonRestoreRequest, DaemonErrorBody, DaemonIgnoreFile, DaemonVerifyRequest, DaemonVerifyResult, type DaemonDeleteRequest } from '../../wire/daemon-api.ts';
 import { readPteroignoreFile } from '../services/pteroignore.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -58,6 +58,36 @@ export async function backupRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     async (req): Promise<DaemonVerifyResult> => {
       const server = await deps.registry.resolve(req.params.server);
       return deps.verifications.verify(server.uuid, req.params.backup, req.body);
+    },
+  );
+
+  app.get<{ Params: { server: string; backup: string } }>(
+    '/api/servers/:server/backup/:backup',
+    {
+      schema: {
+        summary: 'Is a local archive on this node (backwing extension)',
+        description: 'backwing extension, not in Wings. 200 with the archive\'s size, 404 when this node does not hold it: the panel asks before it sends a download or restore to a copy instead.',
+        tags: ['backups'], params: BackupParams, response: { 200: DaemonArchiveStat, ...errors },
+      },
+    },
+    async (req): Promise<DaemonArchiveStat> => {
+      const server = await deps.registry.resolve(req.params.server);
+      return deps.copies.stat(server.uuid, req.params.backup);
+    },
+  );
+
+  app.post<{ Params: { server: string; backup: string }; Body: DaemonCopyRequest }>(
+    '/api/servers/:server/backup/:backup/copy',
+    {
+      schema: {
+        summary: 'Upload a local archive to presigned part URLs (backwing extension)',
+        description: 'backwing extension, not in Wings. For a copy at a second destination: the node PUTs its local archive in `part_size` parts to the panel-presigned URLs and answers with each part\'s ETag when done. The panel completes the upload and checks the copy\'s checksum.',
+        tags: ['backups'], params: BackupParams, body: DaemonCopyRequest, response: { 200: DaemonCopyResult, ...errors },
+      },
+    },
+    async (req): Promise<DaemonCopyResult> => {
+      const server = await deps.registry.resolve(req.params.server);
+      return deps.copies.upload(server.uuid, req.params.backup, req.body);
     },
   );
 

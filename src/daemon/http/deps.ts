@@ -5,6 +5,7 @@ import type { EventHub } from '../ws/event-hub.ts';
 import type { BackupService } from '../services/backup.service.ts';
 import type { RestoreService } from '../services/restore.service.ts';
 import type { VerifyService } from '../services/verify.service.ts';
+import type { BackupCopyService } from '../services/backup-copy.ts';
 import type { BackupStore } from '../services/backup-store.ts';
 import type { ServerRegistry } from '../services/server-registry.ts';
 import type { ServerControl } from '../control/server-control.ts';
@@ -21,6 +22,8 @@ export interface DaemonHttpDeps {
   backups: BackupService;
   restores: RestoreService;
   verifications: VerifyService;
+  /** Uploads of local archives for copies (backwing). */
+  copies: BackupCopyService;
   store: BackupStore;
   control: ServerControl;
   inventory: InventoryService;

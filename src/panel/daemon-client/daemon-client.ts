@@ -8,7 +8,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { BackupComparison, BackupFileEntry, BackupFileList, DaemonInventory, DaemonVerifyResult, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonResticMaintenanceRequest, type DaemonResticMaintenanceResult, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
+import { BackupComparison, BackupFileEntry, BackupFileList, DaemonArchiveStat, DaemonCopyResult, DaemonInventory, DaemonVerifyResult, type DaemonCopyRequest, type DaemonVerifyRequest, type DaemonBackupRequest, type DaemonDeleteRequest, type DaemonResticMaintenanceRequest, type DaemonResticMaintenanceResult, type DaemonRestoreRequest, type DaemonCreateServerRequest, type DaemonIgnoreFile, type DaemonSystemInfo } from '../../wire/daemon-api.ts';
 import { AppError, errorMessage } from '../../core/app-error.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 
@@ -53,6 +53,10 @@ export interface DaemonClient {
    * one archive at a time), so the call waits up to `timeoutMs` rather than the usual timeout.
    */
   verifyBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonVerifyRequest, timeoutMs: number): Promise<DaemonVerifyResult>;
+  /** backwing: the local archive's size; null when the node says it does not hold it (404). */
+  archiveStat(node: NodeConnection, serverUuid: string, backupUuid: string): Promise<DaemonArchiveStat | null>;
+  /** backwing: the node uploads its local archive to presigned part URLs (a copy); answered when done. */
+  copyBackup(node: NodeConnection, serverUuid: string, backupUuid: string, body: DaemonCopyRequest, timeoutMs: number): Promise<DaemonCopyResult>;
 }
 
 /** backwing: presigned URLs of an S3 backup's archive and index object, for the daemon to read. */
@@ -230,8 +234,35 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       { daemonStatus: res.status, requestId });
   }
 
+  /** A POST answered when the daemon is done (longPost), with call()'s error mapping. */
+  async function longCall(node: NodeConnection, path: string, body: unknown, callTimeoutMs: number): Promise<string> {
+    const res = await longPost(joinUrl(node.url, path), node.token, body, callTimeoutMs).catch((err: unknown) => {
+      logger.warn({ path, err: errorMessage(err) }, 'daemon unreachable');
+      throw new DaemonConnectionError(504, DAEMON_UNREACHABLE_MESSAGE, { cause: err });
+    });
+    if (res.status < 200 || res.status >= 300) {
+      const parsedErr = readErrorBody(res.text);
+      const detail = (parsedErr.error ?? `HTTP ${res.status}`).replace(/[.\s]+$/, '');
+      throw new DaemonConnectionError(res.status >= 400 ? res.status : 502, `An error occurred on the remote host: ${detail}. (request id: ${parsedErr.requestId ?? '<empty>'})`, { daemonStatus: res.status, requestId: parsedErr.requestId, daemonError: parsedErr.error });
+    }
+    return res.text;
+  }
+
   const seg = encodeURIComponent;
   return {
+    async archiveStat(node, serverUuid, backupUuid) {
+      let text: string;
+      try {
+        text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}`);
+      } catch (err) {
+        if (isDaemonConnectionError(err) && err.daemonStatus === 404) return null;
+        throw err;
+      }
+      return checked(DaemonArchiveStat, text, 'cannot say whether it holds a backup');
+    },
+    async copyBackup(node, serverUuid, backupUuid, body, copyTimeoutMs) {
+      return checked(DaemonCopyResult, await longCall(node, `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/copy`, body, copyTimeoutMs), 'cannot upload copies of its backups');
+    },
     async createServer(node, uuid) {
       const body: DaemonCreateServerRequest = { uuid, start_on_completion: false };
       await call(node, 'POST', '/api/servers', body);
@@ -296,17 +327,7 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       return 'status' in r ? 'building' : r;
     },
     async verifyBackup(node, serverUuid, backupUuid, body, verifyTimeoutMs) {
-      const path = `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`;
-      const res = await longPost(joinUrl(node.url, path), node.token, body, verifyTimeoutMs).catch((err: unknown) => {
-        logger.warn({ path, err: errorMessage(err) }, 'daemon unreachable');
-        throw new DaemonConnectionError(504, DAEMON_UNREACHABLE_MESSAGE, { cause: err });
-      });
-      if (res.status < 200 || res.status >= 300) {
-        const parsedErr = readErrorBody(res.text);
-        const detail = (parsedErr.error ?? `HTTP ${res.status}`).replace(/[.\s]+$/, '');
-        throw new DaemonConnectionError(res.status >= 400 ? res.status : 502, `An error occurred on the remote host: ${detail}. (request id: ${parsedErr.requestId ?? '<empty>'})`, { daemonStatus: res.status, requestId: parsedErr.requestId, daemonError: parsedErr.error });
-      }
-      const text = res.text;
+      const text = await longCall(node, `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/verify`, body, verifyTimeoutMs);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

@@ -106,6 +106,16 @@ export class DestinationsRepository {
     await this.db.updateTable('servers').set({ destination_id: destinationId, updated_at: at }).where('id', '=', serverId).execute();
   }
 
+  /** Every node with the destination assigned to it (null = the default). */
+  async nodeAssignments(): Promise<Array<{ id: number; name: string; destination_id: number | null }>> {
+    return this.db.selectFrom('nodes').select(['id', 'name', 'destination_id']).orderBy('id').execute();
+  }
+
+  /** The servers whose own destination overrides their node's. */
+  async serverOverrides(): Promise<Array<{ id: number; uuid: string; identifier: string; name: string; node_id: number; destination_id: number | null }>> {
+    return this.db.selectFrom('servers').select(['id', 'uuid', 'identifier', 'name', 'node_id', 'destination_id']).where('destination_id', 'is not', null).orderBy('id').execute();
+  }
+
   // ---- copies ----
 
   async copiesOf(backupIds: number[]): Promise<BackupCopyRow[]> {

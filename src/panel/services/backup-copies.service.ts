@@ -1,31 +1,38 @@
 /**
  * Copies (3-2-1, docs/destinations.md): when a backup completes at a destination that names a
  * `copy_to_id`, a copy is queued and made in the background — server-side (CopyObject) within one
- * S3 provider, streamed through the panel otherwise — then read back and checked against the
- * backup's own checksum before it counts. Several panels share the queue (a claimed row is leased).
+ * S3 provider, streamed through the panel otherwise, uploaded by the node from its disk for a
+ * local archive — then read back and checked against the backup's own checksum before it counts.
+ * Several panels share the queue (a claimed row is leased).
  */
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
 import type { BackupCopyRow, DestinationRow } from '../db/destinations.schema.ts';
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 import type { S3BackupStore } from '../storage/s3-backup-store.ts';
-import { isoNow, type ServiceDeps } from './deps.ts';
+import { fixedPartSizeFor, S3_MIN_PART_SIZE } from '../../wire/part-sizes.ts';
+import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
 
 /** Attempts before a copy is recorded as failed. */
 const MAX_ATTEMPTS = 3;
 /** How long a claimed copy stays with the panel that took it (a dead panel's copy is retaken after). */
 const LEASE_MS = 30 * 60_000;
-/** CopyObject and a single PUT both stop at 5 GiB. */
-const SINGLE_REQUEST_LIMIT = 5 * 1024 * 1024 * 1024;
+/** A node uploading its local archive answers when done: hours at most for a huge archive. */
+const NODE_UPLOAD_TIMEOUT_MS = 6 * 3600_000;
+/** CopyObject and a single PUT both stop at 5 GiB: a larger archive is copied in parts. */
+export const SINGLE_REQUEST_COPY_LIMIT = 5 * 1024 * 1024 * 1024;
 
 export class BackupCopiesService {
   #draining: Promise<void> | null = null;
+  /** Archives larger than this are copied in parts; a test lowers it to prove that path on a few MiB. */
+  singleRequestLimit = SINGLE_REQUEST_COPY_LIMIT;
 
   constructor(private readonly d: ServiceDeps) {}
 
   /** After a successful completion: queue the copy the destination asks for, and start on it. */
   async onCompleted(backup: BackupRow): Promise<void> {
-    if (backup.is_successful !== 1) return;
+    // A restic snapshot lives in the node's repository, not as an archive to copy.
+    if (backup.is_successful !== 1 || backup.disk === 'restic') return;
     const dest = await this.d.stores.ofBackup(backup);
     if (dest.copy_to_id === null) return;
     await this.d.repos.destinations.queueCopy(backup.id, dest.copy_to_id, isoNow(this.d.clock));
@@ -60,9 +67,11 @@ export class BackupCopiesService {
       return;
     }
     try {
-      const source = await this.d.stores.s3OfBackup(backup);
+      const own = await this.d.stores.ofBackup(backup);
       const target = await this.d.stores.s3((await this.d.repos.destinations.findById(copy.destination_id))!);
-      const checksum = await this.copyAndVerify(backup, server, source, target);
+      if (own.kind === 'local') await this.uploadFromNode(backup, server, target);
+      else await this.copyObject(backup, server, await this.d.stores.s3(own), target);
+      const checksum = await this.verify(backup, server, target);
       await this.d.repos.destinations.finishCopy(copy.id, { status: 'done', checksum }, at());
       this.d.logger.info({ backup_uuid: backup.uuid, destination_id: copy.destination_id }, 'backup copied and verified');
     } catch (err) {
@@ -72,19 +81,43 @@ export class BackupCopiesService {
     }
   }
 
-  /** Copies the archive and reads the copy back; resolves with its checksum once it matches the backup's. */
-  private async copyAndVerify(backup: BackupRow, server: ServerRow, source: S3BackupStore, target: S3BackupStore): Promise<string> {
+  /** A local archive: the panel presigns a multipart upload at the target, the node PUTs the parts from its disk. */
+  private async uploadFromNode(backup: BackupRow, server: ServerRow, target: S3BackupStore): Promise<void> {
+    const node = await this.d.repos.nodes.findById(server.node_id);
+    if (!node) throw new Error('the backup\'s node no longer exists');
+    const key = target.objectKey(server.uuid, backup.uuid);
+    const { uploadId, partSize, parts } = await target.presignUpload(key, null, Number(backup.bytes));
+    try {
+      const done = await this.d.daemon.copyBackup(nodeConnection(node), server.uuid, backup.uuid, { part_size: partSize, parts }, NODE_UPLOAD_TIMEOUT_MS);
+      await target.completeUpload(key, uploadId, done.parts);
+    } catch (err) {
+      await target.abortUpload(key, uploadId).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** An S3 archive: server-side within one provider, streamed otherwise; in parts over the single-request limit. */
+  private async copyObject(backup: BackupRow, server: ServerRow, source: S3BackupStore, target: S3BackupStore): Promise<void> {
     const key = source.objectKey(server.uuid, backup.uuid);
     const targetKey = target.objectKey(server.uuid, backup.uuid);
     const { size } = await source.head(key, 30_000);
-    if (size > SINGLE_REQUEST_LIMIT) throw new Error(`the archive (${size} bytes) is larger than a single-request copy allows (5 GiB)`);
     const a = source.location;
     const b = target.location;
-    if (a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId) {
+    const sameProvider = a.endpoint === b.endpoint && a.region === b.region && a.accessKeyId === b.accessKeyId;
+    if (size > this.singleRequestLimit) {
+      // The target's part size, raised so the copy fits S3's 10,000 parts (5 TiB at most).
+      const partSize = fixedPartSizeFor(Math.max(S3_MIN_PART_SIZE, target.partSize), size);
+      await target.copyInParts({ bucket: a.bucket, key, sameProvider, store: source }, targetKey, size, partSize);
+    } else if (sameProvider) {
       await target.copyFrom(a.bucket, key, targetKey);
     } else {
       await target.put(targetKey, await source.read(key), size);
     }
+  }
+
+  /** Reads the copy back; resolves with its checksum once it matches the backup's. */
+  private async verify(backup: BackupRow, server: ServerRow, target: S3BackupStore): Promise<string> {
+    const targetKey = target.objectKey(server.uuid, backup.uuid);
     const [type, expected] = (backup.checksum ?? '').split(':');
     if (!type || !expected) throw new Error('the backup has no checksum to verify its copy against');
     const hash = createHash(type);

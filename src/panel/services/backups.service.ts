@@ -167,8 +167,8 @@ export class BackupsService {
   }
 
   private async archiveUrl(target: BackupTarget, backup: BackupRow, actor: Actor | null): Promise<string> {
-    if (backup.disk === 's3') {
-      const store = await this.readableStore(backup, target.server);
+    const store = backup.disk === 's3' ? await this.readableStore(backup, target.server) : backup.disk === 'wings' ? await this.copyOfMissingLocal(target, backup) : null;
+    if (store) {
       const key = store.objectKey(target.server.uuid, backup.uuid);
       return store.presignedGetUrl(key, DOWNLOAD_URL_TTL_SECONDS, backupFileName(backup.name, backup.uuid));
     }
@@ -204,6 +204,22 @@ export class BackupsService {
   }
 
   /**
+   * A local backup with a verified copy whose node no longer holds the archive (or does not
+   * answer): the copy's store, read instead. Null when the node has it or there is no copy.
+   */
+  private async copyOfMissingLocal(target: BackupTarget, backup: BackupRow) {
+    const fallback = await this.copies.fallback(backup);
+    if (!fallback) return null;
+    try {
+      if (await this.d.daemon.archiveStat(nodeConnection(target.node), target.server.uuid, backup.uuid)) return null;
+      this.d.logger.warn({ backup_uuid: backup.uuid, copy: fallback.name }, 'the node no longer holds the archive; using its copy');
+    } catch (err) {
+      this.d.logger.warn({ backup_uuid: backup.uuid, copy: fallback.name, err: errorMessage(err) }, 'the node does not answer for the archive; using its copy');
+    }
+    return this.d.stores.s3(fallback);
+  }
+
+  /**
    * Marks the server `restoring_backup` (only if its status is still empty, so two restores cannot
    * race), asks the daemon, and puts the status back if the daemon refuses.
    */
@@ -216,14 +232,18 @@ export class BackupsService {
     const s3 = selection && backup.disk === 's3' ? await this.s3Urls(target, backup) : null;
     const only = selection ? { paths: selection.paths, keep_newer: selection.keepNewer, ...(s3 ? { index_url: s3.index, index_put_url: s3.indexPut } : {}) } : {};
     if (selection) truncate = false;
-    const downloadUrl = backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
+    // A local archive the node lost is restored from its verified copy, as an S3 one (whole only: copies carry no index).
+    const fromCopy = backup.disk === 'wings' && !selection ? await this.copyOfMissingLocal(target, backup) : null;
+    const adapter = fromCopy ? 's3' : backup.disk;
+    const downloadUrl = fromCopy ? await fromCopy.presignedGetUrl(fromCopy.objectKey(server.uuid, backup.uuid), DOWNLOAD_URL_TTL_SECONDS)
+      : backup.disk === 's3' ? await this.archiveUrl(target, backup, actor) : '';
     const at = isoNow(this.d.clock);
     if (!(await this.d.repos.servers.transitionStatus(server.id, null, 'restoring_backup', at))) throw PanelErrors.serverStateNotRestorable();
     const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate, ...(selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {}) }, subjects: this.subjects(backup, server) });
     await crashPoint('backup.restore:before-daemon');
     try {
       const restic = backup.disk === 'restic' ? { restic: await this.#restic.repoForBackup(node.id) } : {};
-      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: backup.disk, truncate_directory: truncate, download_url: downloadUrl, ...only, ...restic });
+      await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter, truncate_directory: truncate, download_url: downloadUrl, ...only, ...restic });
     } catch (err) {
       if (deliveryUncertain(err)) {
         // The daemon may be restoring right now: leaving the server usable would let backups and
@@ -352,6 +372,7 @@ export class BackupsService {
       // The daemon no longer having it is what we wanted.
       if (!(isDaemonConnectionError(err) && err.daemonStatus === 404)) throw err;
     });
+    await this.copies.removeCopies(backup, server);
   }
 
   /** Marks unfinished backups older than the prune age failed. Returns how many. */

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../core/app-error.ts';
 import type { DestinationKind, DestinationRow } from '../db/destinations.schema.ts';
-import type { DestinationAttributes } from '../../wire/destinations.ts';
+import type { DestinationAssignments, DestinationAttributes } from '../../wire/destinations.ts';
 import { PanelErrors, validName } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import type { PanelS3Config } from '../storage/s3-backup-store.ts';
@@ -166,6 +166,16 @@ export class DestinationsService {
     }
   }
 
+  /** Every node's destination (null = the default) and every server that overrides its node's. */
+  async assignments(): Promise<DestinationAssignments['attributes']> {
+    const r = this.d.repos.destinations;
+    const nodes = (await r.nodeAssignments()).map((n) => ({ id: n.id, name: n.name, destination: n.destination_id }));
+    const servers = (await r.serverOverrides()).map((s) => ({
+      id: s.id, identifier: s.identifier, uuid: s.uuid, name: s.name, node: s.node_id, destination: s.destination_id!,
+    }));
+    return { nodes, servers };
+  }
+
   async assignNode(nodeId: number, destinationKey: string | number | null): Promise<void> {
     const node = await this.d.repos.nodes.findById(nodeId);
     if (!node) throw PanelErrors.resourceNotFound();
@@ -267,7 +277,7 @@ export class DestinationsService {
       const target = await this.d.repos.destinations.findById(copyToId);
       if (!target) throw v('copy_to', 'exists', 'The copy_to destination does not exist.');
       if (target.id === current?.id) throw v('copy_to', 'different', 'A destination cannot copy to itself.');
-      if (target.kind !== 's3' || kind !== 's3') throw v('copy_to', 'in', 'Copies are made between S3 destinations (a local archive stays on its node).');
+      if (target.kind !== 's3') throw v('copy_to', 'in', 'Copies are made to an S3 destination (a node\'s disk cannot receive another node\'s archives).');
     }
     if (kind === 's3' && bucket === null) throw v('bucket', 'required', 'The bucket field is required for an S3 destination.');
     const s3 = kind === 's3';

@@ -16,6 +16,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   CopyObjectCommand,
+  UploadPartCopyCommand,
   type CompletedPart,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -66,6 +67,16 @@ export interface S3BackupStore {
   put(key: string, body: Readable, size: number): Promise<void>;
   /** Server-side copy from another bucket of the same provider (CopyObject, up to 5 GiB). */
   copyFrom(sourceBucket: string, sourceKey: string, key: string): Promise<void>;
+  /** Bytes [start, end] (inclusive) of an object, as a stream. */
+  readRange(key: string, start: number, end: number): Promise<Readable>;
+  /**
+   * A copy of any size S3 accepts, in parts of `partSize` bytes (the last one shorter): each part
+   * is a byte range of the source, copied server-side (UploadPartCopy) when `source.sameProvider`,
+   * else streamed through this process (ranged GET → UploadPart). The upload is aborted on failure.
+   */
+  copyInParts(source: { bucket: string; key: string; sameProvider: boolean; store: S3BackupStore }, key: string, size: number, partSize: number): Promise<{ parts: number }>;
+  /** The part size this store's destination is configured with. */
+  readonly partSize: number;
   /** The stored object's size (HEAD), or null when S3 says it is not there (issue 17). */
   objectSize(key: string): Promise<number | null>;
 }
@@ -96,6 +107,9 @@ export function buildS3Client(cfg: PanelS3Config, opts: { maxAttempts?: number }
     credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // The SDK sets no timeouts: an endpoint that takes a connection and never answers would hold a
+    // request (and the daemon waiting on part URLs) for good. Idle, not total: big GETs go on.
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
   });
 }
@@ -113,6 +127,27 @@ const REFUSALS: Record<string, string> = {
   ExpiredToken: 'S3 refused the credentials (ExpiredToken)',
   InvalidToken: 'S3 refused the credentials (InvalidToken)',
 };
+
+/** Failures to reach the endpoint at all (after the SDK's own retries): nothing answered, so no S3 code. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'ETIMEDOUT', 'TimeoutError', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
+function unreachableCode(err: unknown): string | undefined {
+  const e = err as { code?: string; name?: string; errors?: Array<{ code?: string }> } | null;
+  const code = e?.code ?? e?.errors?.[0]?.code ?? e?.name;
+  return code && UNREACHABLE.has(code) ? code : undefined;
+}
+
+/**
+ * Starting an upload on an endpoint that cannot be reached is final: the daemon's part-URL request
+ * would otherwise be retried for its whole budget before the backup fails with the same cause.
+ */
+function startFailure(op: string, err: unknown): AppError {
+  const code = unreachableCode(err);
+  if (!code) return s3Failure(op, err);
+  return new AppError(REMOTE_S3_REFUSED_CODE, REMOTE_S3_REFUSED_STATUS, `the S3 endpoint cannot be reached (${code})`, {
+    cause: err, meta: { operation: op, network_error: code }, retryable: false,
+  });
+}
 
 /**
  * S3's error as the panel's. A refusal (403 credentials, 404 bucket, …) becomes a 424 with a short
@@ -219,7 +254,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         }
         return { uploadId, partSize: firstPart, parts };
       } catch (err) {
-        throw s3Failure('presign upload', err);
+        throw startFailure('presign upload', err);
       }
     },
 
@@ -286,6 +321,8 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
 
     location: { endpoint: cfg.endpoint ?? '', region: cfg.region, accessKeyId: cfg.accessKeyId ?? '', bucket: Bucket },
 
+    partSize,
+
     async head(key, timeoutMs = 5000) {
       try {
         const r = await noRetryClient().send(new HeadObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(timeoutMs) });
@@ -326,6 +363,52 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
       }
     },
 
+    async readRange(key, start, end) {
+      try {
+        const r = await client.send(new GetObjectCommand({ Bucket, Key: key, Range: `bytes=${start}-${end}` }));
+        return r.Body as Readable;
+      } catch (err) {
+        throw s3Failure('get object range', err);
+      }
+    },
+
+    async copyInParts(source, key, size, each) {
+      let uploadId: string | undefined;
+      let op = 'create multipart copy';
+      try {
+        const created = await client.send(new CreateMultipartUploadCommand({
+          Bucket, Key: key, ContentType: 'application/x-gzip',
+          StorageClass: cfg.storageClass ? (cfg.storageClass as StorageClass) : undefined,
+        }));
+        uploadId = created.UploadId;
+        if (!uploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+        const parts: CompletedPart[] = [];
+        const copySource = `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`;
+        for (let n = 1, start = 0; start < size; n++, start += each) {
+          const end = Math.min(size, start + each) - 1;
+          op = source.sameProvider ? 'upload part copy' : 'upload part';
+          if (source.sameProvider) {
+            const r = await client.send(new UploadPartCopyCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n, CopySource: copySource, CopySourceRange: `bytes=${start}-${end}` }));
+            parts.push({ ETag: r.CopyPartResult?.ETag, PartNumber: n });
+          } else {
+            const body = await source.store.readRange(source.key, start, end);
+            const r = await client.send(new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: end - start + 1 }));
+            parts.push({ ETag: r.ETag, PartNumber: n });
+          }
+        }
+        op = 'complete multipart copy';
+        await client.send(new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        return { parts: parts.length };
+      } catch (err) {
+        if (uploadId) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId })).catch((e: unknown) => {
+            logger.warn({ key, err: errorMessage(e) }, 'abort of a failed multipart copy failed');
+          });
+        }
+        throw s3Failure(op, err);
+      }
+    },
+
     async probe() {
       // A refusal must not be retried, and an unreachable endpoint must fail fast.
       const once = noRetryClient();
@@ -338,7 +421,7 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
         op = 'delete object';
         await once.send(new DeleteObjectCommand({ Bucket, Key: key }), { abortSignal: AbortSignal.timeout(10_000) });
       } catch (err) {
-        throw s3Failure(op, err);
+        throw startFailure(op, err);
       }
     },
   };

@@ -1,6 +1,6 @@
 /** Schemas of the application API's destination routes (backwing extension, docs/destinations.md). */
 import { Type } from 'typebox';
-export { DestinationAttributes, DestinationObject, DestinationList, DestinationTestObject } from '../../../wire/destinations.ts';
+export { DestinationAssignments, DestinationAttributes, DestinationObject, DestinationList, DestinationTestObject } from '../../../wire/destinations.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 // String first: with type coercion on, a null tried against integer first would become 0 (a

@@ -12,7 +12,7 @@ import type { ServersService } from '../../services/servers.service.ts';
 import { authenticateApplicationKey } from './application-auth.ts';
 import { boolField, bodyOf, intField, stringField } from './application.routes.ts';
 import { IdParams } from './application-schemas.ts';
-import { AssignDestinationBody, DestinationBody, DestinationList, DestinationObject, DestinationTestObject } from './destination-schemas.ts';
+import { AssignDestinationBody, DestinationAssignments, DestinationBody, DestinationList, DestinationObject, DestinationTestObject } from './destination-schemas.ts';
 
 export interface DestinationRoutesDeps {
   apiKeys: ApiKeysService;
@@ -106,6 +106,10 @@ export const destinationRoutes: FastifyPluginAsync<{ deps: DestinationRoutesDeps
 
   app.post('/destinations/:id/test', { schema: { params: IdParams, summary: 'Test a destination: list, write and delete a probe object, without retries (backwing)', response: { 200: DestinationTestObject } } }, async (request) => {
     return { object: 'destination_test', attributes: await destinations.test(idOf(request)) };
+  });
+
+  app.get('/destination-assignments', { schema: { summary: 'Every node\'s destination (null = the default) and the servers that override their node\'s (backwing)', response: { 200: DestinationAssignments } } }, async () => {
+    return { object: 'destination_assignments', attributes: await destinations.assignments() };
   });
 
   app.put('/nodes/:id/destination', { schema: { params: IdParams, body: AssignDestinationBody, summary: 'Set where a node\'s backups go; null = the default destination (backwing)' } }, async (request, reply) => {

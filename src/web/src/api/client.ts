@@ -11,7 +11,7 @@ import type {
   WebsocketCredentials,
 } from '../../../wire/client-api.ts';
 import type { DaemonIgnoreFile } from '../../../wire/daemon-api.ts';
-import type { DestinationAttributes } from '../../../wire/destinations.ts';
+import type { DestinationAssignments, DestinationAttributes } from '../../../wire/destinations.ts';
 import type {
   RetentionPolicyAttributes,
   RetentionPolicyObject,
@@ -28,7 +28,7 @@ import { request } from './http.ts';
 
 export type BackupControl = BackupControlObject['attributes'];
 export type { SaveHook };
-export type { DestinationAttributes };
+export type { DestinationAssignments, DestinationAttributes };
 export type { BackupAttributes, RetentionPolicyAttributes, RetentionPreview, ScheduleAttributes, ServerAttributes, ServerObject, TaskAttributes };
 
 export interface ScheduleBody {
@@ -145,6 +145,10 @@ export const api = {
   createDestination: (body: DestinationInput) => request<DestinationObject>('POST', '/api/application/destinations', body),
   testDestination: (id: number) => request<{ attributes: { ok: boolean; s3_error: string | null; message: string } }>('POST', `/api/application/destinations/${id}/test`),
   deleteDestination: (id: number) => request<void>('DELETE', `/api/application/destinations/${id}`),
+  destinationAssignments: () => request<DestinationAssignments>('GET', '/api/application/destination-assignments'),
+  /** `destination` null: the node uses the default, the server its node's. */
+  assignNodeDestination: (node: number, destination: number | null) => request<void>('PUT', `/api/application/nodes/${node}/destination`, { destination }),
+  assignServerDestination: (server: string, destination: number | null) => request<void>('PUT', `/api/application/servers/${encodeURIComponent(server)}/destination`, { destination }),
 };
 
 export interface DestinationObject {

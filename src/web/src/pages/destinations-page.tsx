@@ -3,6 +3,7 @@ import { api, type DestinationAttributes } from '../api/client.ts';
 import { errorText } from '../api/http.ts';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Spinner } from '../components/icons.tsx';
+import { DestinationAssignmentsCard } from '../components/destination-assignments.tsx';
 import { useCardAction } from '../lib/use-card-action.ts';
 
 function where(d: DestinationAttributes): string {
@@ -61,7 +62,7 @@ export function DestinationsPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title" tabIndex={-1}>Backup destinations</h1>
-      <p className="hint">Where backups go: on each node, or an S3-compatible bucket. Nodes and servers are assigned with <code>backwing admin destination assign</code>.</p>
+      <p className="hint">Where backups go: on each node, or an S3-compatible bucket. Assign them to nodes and servers below (or with <code>backwing admin destination assign</code>).</p>
       <div className="card" data-testid="destinations-card">
         {!list && !error && <div className="loading"><Spinner label="Loading destinations" /></div>}
         {list && (
@@ -131,6 +132,7 @@ export function DestinationsPage() {
           </div>
         </form>
       </div>
+      {list && <DestinationAssignmentsCard destinations={list} />}
     </section>
   );
 }
