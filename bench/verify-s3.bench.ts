@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { checkArchive, createArchiveFile } from '../src/archive/index.ts';
+import { checkLocalArchive } from '../src/daemon/services/verify.service.ts';
 import { guardedGet, HostAllowlist } from '../src/daemon/services/ssrf-guard.ts';
 import { startRadosgw } from '../test/support/radosgw.ts';
 import { ensureTree } from './generate-tree.ts';
@@ -27,6 +28,11 @@ const shapes = argv.includes('--shape') ? subBenchArgs(argv).shapes : ['mixed' a
 const MiB = 1024 * 1024;
 const s2 = (ms: number) => (ms / 1000).toFixed(2);
 const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
+/** This process's CPU time, every thread (radosgw is other processes: the node's side only). */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 const work = join(base, 'work');
 fs.mkdirSync(work, { recursive: true });
@@ -44,6 +50,9 @@ try {
     const create: number[] = [];
     const upload: number[] = [];
     const readBack: number[] = [];
+    const readBackCpu: number[] = [];
+    const local: number[] = [];
+    const localCpu: number[] = [];
     let size = 0;
     for (let r = 0; r < rounds; r++) {
       fs.rmSync(file, { force: true });
@@ -57,17 +66,27 @@ try {
       upload.push(performance.now() - t0);
       const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 600 });
       t0 = performance.now();
+      let c0 = cpuMs();
       const res = await guardedGet(url, { allowlist });
       if (res.status !== 200) throw new Error(`GET answered ${res.status}`);
       const check = await checkArchive(res.body, { size: made.size, checksumType: made.checksumType, checksum: made.checksum });
       readBack.push(performance.now() - t0);
+      readBackCpu.push(cpuMs() - c0);
       if (!check.good) throw new Error(`read-back failed on a fresh object: ${check.reason}`);
+      // The same archive verified on local disk, for what the S3 path adds over it.
+      t0 = performance.now();
+      c0 = cpuMs();
+      const onDisk = await checkLocalArchive(file, { size: made.size, checksumType: made.checksumType, checksum: made.checksum });
+      local.push(performance.now() - t0);
+      localCpu.push(cpuMs() - c0);
+      if (!onDisk.good) throw new Error(`local verification failed: ${onDisk.reason}`);
     }
     fs.rmSync(file, { force: true });
     const c = median(create);
     const u = median(upload);
     const v = median(readBack);
-    lines.push(`| ${`${shape}: ${tree.files} files, ${(tree.bytes / MiB).toFixed(0)} MiB`.padEnd(34)} | ${s2(c)} s + ${s2(u)} s | ${s2(v).padStart(6)} s | ${pct(v, c + u).padStart(7)} | ${pct(v, c).padStart(7)} | ${(size / MiB).toFixed(1)} MiB; read-back rounds ${readBack.map(s2).join(' / ')}`);
+    const l = median(local);
+    lines.push(`| ${`${shape}: ${tree.files} files, ${(tree.bytes / MiB).toFixed(0)} MiB`.padEnd(34)} | ${s2(c)} s + ${s2(u)} s | ${s2(v).padStart(6)} s (CPU ${s2(median(readBackCpu))} s) | ${s2(l)} s (CPU ${s2(median(localCpu))} s) | ${pct(v, c + u).padStart(7)} | ${pct(v, c).padStart(7)} | ${(size / MiB).toFixed(1)} MiB; read-back rounds ${readBack.map(s2).join(' / ')}, local ${local.map(s2).join(' / ')}`);
   }
 } finally {
   s3.destroy();
@@ -75,6 +94,6 @@ try {
 }
 const load1 = loadavg();
 console.log(`\nS3 read-back bench: ${availableParallelism()} cores; radosgw (memstore) on loopback; trees in ${base} (${fsType(base)}); median of ${rounds} rounds; load avg ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}\n`);
-console.log(`| ${'tree'.padEnd(34)} | create + upload | read-back | of create+upload | of create | notes`);
-console.log(`|${'-'.repeat(36)}|-----------------|-----------|------------------|-----------|------`);
+console.log(`| ${'tree'.padEnd(34)} | create + upload | S3 read-back | same archive on disk | S3 read-back / (create+upload) | / create | notes`);
+console.log(`|${'-'.repeat(36)}|-----------------|--------------|----------------------|--------------------------------|----------|------`);
 for (const l of lines) console.log(l);

@@ -76,6 +76,14 @@ interface PatternOptions {
   clear?: boolean;
 }
 
+/** --file, --pattern and --clear: where a command's ignore patterns come from (read by patternsFrom). */
+function withPatternOptions(cmd: Command, clears: string): Command {
+  return cmd
+    .option('--file <path>', 'read the patterns from a file (one per line)')
+    .option('--pattern <pattern...>', 'patterns given on the command line')
+    .option('--clear', `remove ${clears}`);
+}
+
 /** Ignore patterns from --file, --pattern or --clear (null); undefined when none is given and none is required. */
 function patternsFrom(what: string, opts: PatternOptions, required: boolean): string | null | undefined {
   const given = [opts.file !== undefined, opts.pattern !== undefined, opts.clear === true].filter(Boolean).length;
@@ -227,12 +235,9 @@ export function registerAdminCommands(program: Command): void {
       });
     });
 
-  withCommonOptions(node.command('ignore'))
+  withPatternOptions(withCommonOptions(node.command('ignore')), 'the node defaults')
     .description("Set the patterns every backup on a node leaves out (merged below each server's .pteroignore and the request's own)")
     .argument('<node>', 'node uuid or name')
-    .option('--file <path>', 'read the patterns from a file (one per line)')
-    .option('--pattern <pattern...>', 'patterns given on the command line')
-    .option('--clear', 'remove the node defaults')
     .action(async (ref: string, opts: CommonOptions & PatternOptions) => {
       const text = patternsFrom('node ignore', opts, true)!;
       await withContext('node ignore', opts, async (ctx) => {
@@ -246,14 +251,11 @@ export function registerAdminCommands(program: Command): void {
     });
 
   const egg = admin.command('egg').description('Game types (eggs) and the ignore patterns every backup of their servers gets');
-  withCommonOptions(egg.command('set'))
+  withPatternOptions(withCommonOptions(egg.command('set')), 'the default ignore patterns')
     .description("Create or change a game type (egg: its id in the upstream panel) and its default ignore patterns (merged above the node's, below each server's .pteroignore and the request's own)")
     .argument('<id>', 'egg id')
     .option('--name <name>', 'name (required for a new egg)')
     .option('--nest <id>', 'nest id')
-    .option('--file <path>', 'read the ignore patterns from a file (one per line)')
-    .option('--pattern <pattern...>', 'ignore patterns given on the command line')
-    .option('--clear', 'remove the default ignore patterns')
     .action(async (id: string, opts: CommonOptions & PatternOptions & { name?: string; nest?: string }) => {
       if (!/^\d+$/.test(id) || Number(id) <= 0) throw new CliError(`egg set: the egg id must be a positive whole number, got "${id}"`);
       if (opts.nest !== undefined && !/^\d+$/.test(opts.nest)) throw new CliError(`egg set: --nest must be a whole number, got "${opts.nest}"`);
