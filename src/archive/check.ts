@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { ArchiveError } from './archive-error.ts';
 import { Hasher } from './hasher.ts';
 import { Inflater } from './inflate.ts';
-import { TarParser } from './tar-parser.ts';
+import { TarWalk } from './check-tar-walk.ts';
 import type { ChecksumType } from './types.ts';
 
 /** What the backup recorded when it was made; each known field is compared. */
@@ -54,12 +54,12 @@ export async function checkArchive(input: NodeJS.ReadableStream | Readable, expe
     }
   }
   const inflater = new Inflater({ signal: opts.signal, readLimit: opts.readLimit });
-  const parser = new TarParser({ onEntry: () => null });
+  const walk = new TarWalk();
   try {
     for await (const chunk of inflater.chunks(counted() as unknown as Readable)) {
-      if (!parser.ended) parser.push(chunk);
+      if (!walk.ended) walk.push(chunk);
     }
-    parser.end();
+    walk.end();
   } catch (err) {
     hasher.close();
     if (err instanceof ArchiveError && (err.code === 'E_ARCHIVE_CORRUPT' || err.code === 'E_ARCHIVE_TRUNCATED')) {
@@ -75,5 +75,5 @@ export async function checkArchive(input: NodeJS.ReadableStream | Readable, expe
   if (expect.checksum && checksum !== expect.checksum.toLowerCase()) {
     return { good: false, reason: `checksum mismatch: the stored archive hashes to ${checksumType}:${checksum.slice(0, 16)}…, the backup recorded ${checksumType}:${expect.checksum.slice(0, 16)}…`, size };
   }
-  return { good: true, size, checksumType, checksum, members: inflater.members, entries: parser.entries };
+  return { good: true, size, checksumType, checksum, members: inflater.members, entries: walk.entries };
 }

@@ -69,6 +69,36 @@ async function readPassword(opts: { password?: string; passwordStdin?: boolean }
   return opts.password;
 }
 
+
+interface PatternOptions {
+  file?: string;
+  pattern?: string[];
+  clear?: boolean;
+}
+
+/** --file, --pattern and --clear: where a command's ignore patterns come from (read by patternsFrom). */
+function withPatternOptions(cmd: Command, clears: string): Command {
+  return cmd
+    .option('--file <path>', 'read the patterns from a file (one per line)')
+    .option('--pattern <pattern...>', 'patterns given on the command line')
+    .option('--clear', `remove ${clears}`);
+}
+
+/** Ignore patterns from --file, --pattern or --clear (null); undefined when none is given and none is required. */
+function patternsFrom(what: string, opts: PatternOptions, required: boolean): string | null | undefined {
+  const given = [opts.file !== undefined, opts.pattern !== undefined, opts.clear === true].filter(Boolean).length;
+  if (given === 0 && !required) return undefined;
+  if (given !== 1) throw new CliError(`${what}: give exactly one of --file, --pattern or --clear`);
+  if (opts.file !== undefined) {
+    try {
+      return readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new CliError(`${what}: cannot read ${opts.file}: ${errorMessage(err)}`);
+    }
+  }
+  return opts.pattern ? opts.pattern.join('\n') : null;
+}
+
 export function registerAdminCommands(program: Command): void {
   const admin = withCommonOptions(program.command('admin').description('Provision users, API keys, nodes and servers in the panel database'));
   // `backwing admin --data D user create ...` works as well as `... user create --data D`.
@@ -205,23 +235,11 @@ export function registerAdminCommands(program: Command): void {
       });
     });
 
-  withCommonOptions(node.command('ignore'))
+  withPatternOptions(withCommonOptions(node.command('ignore')), 'the node defaults')
     .description("Set the patterns every backup on a node leaves out (merged below each server's .pteroignore and the request's own)")
     .argument('<node>', 'node uuid or name')
-    .option('--file <path>', 'read the patterns from a file (one per line)')
-    .option('--pattern <pattern...>', 'patterns given on the command line')
-    .option('--clear', 'remove the node defaults')
-    .action(async (ref: string, opts: CommonOptions & { file?: string; pattern?: string[]; clear?: boolean }) => {
-      const given = [opts.file !== undefined, opts.pattern !== undefined, opts.clear === true].filter(Boolean).length;
-      if (given !== 1) throw new CliError('node ignore: give exactly one of --file, --pattern or --clear');
-      let text: string | null = null;
-      if (opts.file !== undefined) {
-        try {
-          text = readFileSync(opts.file, 'utf8');
-        } catch (err) {
-          throw new CliError(`node ignore: cannot read ${opts.file}: ${errorMessage(err)}`);
-        }
-      } else if (opts.pattern) text = opts.pattern.join('\n');
+    .action(async (ref: string, opts: CommonOptions & PatternOptions) => {
+      const text = patternsFrom('node ignore', opts, true)!;
       await withContext('node ignore', opts, async (ctx) => {
         const n = await ctx.services.nodes.find(ref);
         if (!n) throw new CliError(`node ignore: no node with uuid or name "${ref}"`);
@@ -229,6 +247,36 @@ export function registerAdminCommands(program: Command): void {
         const lines = (updated.backupIgnore ?? '').split('\n').filter((l) => l.trim() !== '');
         print(opts, { node: updated.uuid, backup_ignore: updated.backupIgnore },
           lines.length === 0 ? `node ${updated.name}: no default ignore patterns` : `node ${updated.name}: every backup leaves out\n${lines.map((l) => `  ${l}`).join('\n')}`);
+      });
+    });
+
+  const egg = admin.command('egg').description('Game types (eggs) and the ignore patterns every backup of their servers gets');
+  withPatternOptions(withCommonOptions(egg.command('set')), 'the default ignore patterns')
+    .description("Create or change a game type (egg: its id in the upstream panel) and its default ignore patterns (merged above the node's, below each server's .pteroignore and the request's own)")
+    .argument('<id>', 'egg id')
+    .option('--name <name>', 'name (required for a new egg)')
+    .option('--nest <id>', 'nest id')
+    .action(async (id: string, opts: CommonOptions & PatternOptions & { name?: string; nest?: string }) => {
+      if (!/^\d+$/.test(id) || Number(id) <= 0) throw new CliError(`egg set: the egg id must be a positive whole number, got "${id}"`);
+      if (opts.nest !== undefined && !/^\d+$/.test(opts.nest)) throw new CliError(`egg set: --nest must be a whole number, got "${opts.nest}"`);
+      const text = patternsFrom('egg set', opts, false);
+      await withContext('egg set', opts, async (ctx) => {
+        const e = await ctx.services.eggs.set(Number(id), {
+          ...(opts.name !== undefined ? { name: opts.name } : {}),
+          ...(opts.nest !== undefined ? { nest: Number(opts.nest) } : {}),
+          ...(text !== undefined ? { backupIgnore: text } : {}),
+        });
+        const lines = (e.backupIgnore ?? '').split('\n').filter((l) => l.trim() !== '');
+        print(opts, { id: e.id, nest: e.nest, name: e.name, backup_ignore: e.backupIgnore },
+          `egg ${e.id} (${e.name}, nest ${e.nest}): ${lines.length === 0 ? 'no default ignore patterns' : `every backup leaves out\n${lines.map((l) => `  ${l}`).join('\n')}`}`);
+      });
+    });
+  withCommonOptions(egg.command('list'))
+    .description('List game types (eggs)')
+    .action(async (opts: CommonOptions) => {
+      await withContext('egg list', opts, async (ctx) => {
+        const rows = (await ctx.services.eggs.list()).map((e) => ({ id: e.id, nest: e.nest, name: e.name, backup_ignore: e.backupIgnore }));
+        print(opts, { eggs: rows }, rows.length === 0 ? 'no eggs' : rows.map((e) => `${e.id}\t${e.name}\tnest ${e.nest}\t${(e.backup_ignore ?? '').split('\n').filter((l) => l.trim() !== '').length} ignore patterns`).join('\n'));
       });
     });
 
@@ -320,6 +368,20 @@ export function registerAdminCommands(program: Command): void {
         });
         print(opts, { identifier: s.identifier, backup_limit: s.backupLimit, backup_bytes_limit: s.backupBytesLimit },
           `server ${s.identifier}: backup limit ${s.backupLimit}, storage quota ${s.backupBytesLimit ? `${shortBytes(s.backupBytesLimit)} (${s.backupBytesLimit} bytes)` : 'none'}`);
+      });
+    });
+
+  withCommonOptions(server.command('egg'))
+    .description("Set a server's game type (egg); its backups get the egg's default ignore patterns")
+    .argument('<server>', 'server identifier or uuid')
+    .argument('<egg>', 'egg id (0 = none)')
+    .action(async (ref: string, eggId: string, opts: CommonOptions) => {
+      if (!/^\d+$/.test(eggId)) throw new CliError(`server egg: the egg id must be a whole number, got "${eggId}"`);
+      await withContext('server egg', opts, async (ctx) => {
+        const found = await ctx.services.servers.find(ref);
+        if (!found) throw new CliError(`server egg: no server with identifier or uuid "${ref}"`);
+        const s = await ctx.services.servers.update(found.id, { eggId: Number(eggId) });
+        print(opts, { identifier: s.identifier, egg: s.eggId }, `server ${s.identifier}: egg ${s.eggId ?? 'none'}`);
       });
     });
 

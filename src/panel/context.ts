@@ -18,6 +18,7 @@ import { BackupFilesService } from './services/backup-files.service.ts';
 import type { Clock, ServiceDeps } from './services/deps.ts';
 import { noopMetrics, type PanelMetrics } from './services/metrics.ts';
 import { NodesService } from './services/nodes.service.ts';
+import { EggsService } from './services/eggs.service.ts';
 import { RemoteService } from './services/remote.service.ts';
 import { VerificationService } from './services/verification.service.ts';
 import { StorageQuotaService } from './services/storage-quota.ts';
@@ -41,6 +42,7 @@ export interface PanelServices {
   /** Alias of `sessions` (login/logout/session lookup). */
   auth: SessionsService;
   nodes: NodesService;
+  eggs: EggsService;
   servers: ServersService;
   subusers: SubusersService;
   backups: BackupsService;
@@ -133,6 +135,7 @@ export async function openPanelContext(config: PanelConfig, opts: PanelContextOp
     sessions,
     auth: sessions,
     nodes: new NodesService(deps),
+    eggs: new EggsService(deps),
     servers: new ServersService(deps),
     subusers: new SubusersService(deps, users),
     backups,

@@ -43,6 +43,8 @@ export const BackupAttributes = Type.Object({
   damage_reason: Type.Optional(Nullable(Type.String())),
   /** backwing (issue 17): the node's default ignore patterns this backup was made with (below .pteroignore and `ignored_files`). */
   ignore_defaults: Type.Optional(Type.Array(Type.String())),
+  /** backwing (issue 17): the default ignore patterns of the server's game type (egg) this backup was made with (above the node's, below .pteroignore). */
+  ignore_egg_defaults: Type.Optional(Type.Array(Type.String())),
   /** backwing (restic backups): bytes this snapshot added to the repository after dedup; null for tar.gz backups. */
   bytes_added: Type.Optional(Nullable(Type.Integer({ description: 'backwing extension: bytes this restic snapshot added to the repository (deduplicated, compressed); null for tar.gz backups' }))),
   /** backwing (restic backups): the repository's total for this server when the snapshot was taken. */

@@ -31,6 +31,7 @@ export const DaemonBackupRequest = Type.Object({
   uuid: Type.String({ description: 'Backup uuid chosen by the panel (canonical lowercase)' }),
   ignore: Type.Optional(Type.String({ description: 'Newline-separated gitignore-style patterns' })),
   ignore_defaults: Type.Optional(Type.String({ description: 'backwing extension: the node\'s (and game\'s) default patterns, set by the admin; lowest precedence: the server\'s .pteroignore and `ignore` come after them' })),
+  ignore_egg_defaults: Type.Optional(Type.String({ description: 'backwing extension (issue 17): the default patterns of the server\'s game type (egg), set by the admin; above `ignore_defaults`, below the server\'s .pteroignore and `ignore`' })),
   /** backwing: the server's save hook as its owner chose it; absent = the daemon's per-server default. */
   save_hook: Type.Optional(SaveHook),
   /** backwing: required with adapter "restic". */

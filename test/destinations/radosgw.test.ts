@@ -2,7 +2,8 @@
  * Destinations against a signature-checking S3 server (Ceph radosgw, started once for the file):
  * two S3 destinations (two buckets) and two nodes, each with its own daemon; backups land in the
  * bucket of their node's destination; a wrong secret is refused when saved and when tested, with
- * S3's own code; a backup sent to a refusing destination fails at once; presigned URLs are checked.
+ * S3's own code; a backup sent to a refusing destination fails at once; presigned URLs are checked;
+ * verification reads an object back through radosgw and finds it damaged when it was replaced.
  * Both databases, one radosgw.
  */
 import { describe, test, before, after } from 'node:test';
@@ -11,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CreateBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SINGLE_REQUEST_COPY_LIMIT } from '../../src/panel/services/backup-copies.service.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { startRadosgw, type Radosgw } from '../support/radosgw.ts';
@@ -209,6 +210,41 @@ for (const db of await testDatabaseUrls()) {
       } finally {
         h.ctx.services.copies.singleRequestLimit = SINGLE_REQUEST_COPY_LIMIT;
         farClient.destroy();
+      }
+    });
+
+    test('verification reads the object back from radosgw: good after upload, damaged when replaced (issue 17)', async () => {
+      // The post-upload read-back is a setting (it costs egress); on for this test only.
+      h.ctx.config.verify.s3ReadBack = true;
+      try {
+        const s = await h.server(h.owner.id);
+        const b = await backupOf(s, h.daemonRoot!, 'read back');
+        assert.equal(b.is_successful, 1, b.failure_reason ?? '');
+        assert.equal(b.verification, 'good', 'read back through a presigned GET before it was recorded good');
+        const key = `${s.uuid}/${b.uuid}.tar.gz`;
+        const obj = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucketA, Key: key }))).Body!.transformToByteArray());
+        const verify = async () => {
+          const r = await h.api('POST', `/api/client/servers/${s.identifier}/backups/${b.uuid}/verify`);
+          assert.equal(r.status, 200, r.text);
+          return r.body.attributes as { verification: string; damage_reason: string | null };
+        };
+        assert.equal((await verify()).verification, 'good');
+        // Same size, one byte changed mid-object: only reading the bytes back finds it.
+        const flipped = Buffer.from(obj);
+        flipped[flipped.length >> 1]! ^= 0x01;
+        await s3.send(new PutObjectCommand({ Bucket: bucketA, Key: key, Body: flipped }));
+        const damaged = await verify();
+        assert.equal(damaged.verification, 'damaged');
+        assert.match(damaged.damage_reason ?? '', /gzip member \d+|CRC|mismatch/);
+        // A shorter object put in its place.
+        await s3.send(new PutObjectCommand({ Bucket: bucketA, Key: key, Body: obj.subarray(0, obj.length - 100) }));
+        const shorter = await verify();
+        assert.equal(shorter.verification, 'damaged');
+        assert.equal(shorter.damage_reason, `the stored object is ${obj.length - 100} bytes, the backup recorded ${obj.length}`);
+        assert.ok(await exists(bucketA, key), 'a damaged backup\'s object is never deleted');
+        assert.equal((await h.backup(b.uuid))!.deleted_at, null);
+      } finally {
+        h.ctx.config.verify.s3ReadBack = false;
       }
     });
 

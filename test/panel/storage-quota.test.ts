@@ -5,9 +5,11 @@
  * reason and its archive is removed; a scheduled one rotates the oldest unlocked backups out to fit,
  * and is refused up front when the locked ones alone leave no room; the count limit still holds.
  * Scheduled re-verification (same stack, first): many due backups are read back one at a time on the
- * node, never-verified first, bandwidth-limited, yielding to backups; none while a backup runs.
+ * node, never-verified first, bandwidth-limited, yielding to backups; none while a backup runs; two
+ * schedules (two panels) on one database split the work through the node's lease, never verifying twice.
  * Node default ignore patterns (same file, same stack): set by the admin, merged with the server's
- * .pteroignore and the request's patterns into the archive, every source shown.
+ * .pteroignore and the request's patterns into the archive, every source shown; game type (egg)
+ * defaults the same way, between the node's and the server's own.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +130,30 @@ for (const db of dbs) {
       assert.equal(maxInFlight, 1);
     });
 
+    test('scheduled re-verification on several panels sharing the database: each due backup is read back once, one at a time', async () => {
+      // Two schedules = two panel processes (each its own lease holder) on this one database.
+      const a = new VerificationSchedule(h.ctx.deps, h.ctx.services.verification);
+      const b = new VerificationSchedule(h.ctx.deps, h.ctx.services.verification);
+      assert.notEqual(a.holder, b.holder);
+      now += 8 * DAY;
+      const due = (await h.ctx.repos.backups.findDueForVerification(h.node.id, new Date(now - 7 * DAY).toISOString(), 100)).map((x) => x.uuid);
+      assert.ok(due.length >= 8, `backups due again (${due.length})`);
+      // A process that holds the node's lease (and may be dead): nobody else verifies there until it ends.
+      const at = new Date(now).toISOString();
+      assert.equal(await h.ctx.repos.verificationLeases.claim(h.node.id, 'another-panel', at, new Date(now + 3600_000).toISOString()), true);
+      calls.length = 0;
+      maxInFlight = 0;
+      assert.deepEqual(await Promise.all([a.runOnce(), b.runOnce()]), [0, 0], 'the lease is held elsewhere');
+      assert.equal(calls.length, 0);
+      now += 2 * 3600_000;
+      const [na, nb] = await Promise.all([a.runOnce(), b.runOnce()]);
+      assert.equal(na + nb, due.length, `every due backup verified (${na} + ${nb})`);
+      assert.ok(na === 0 || nb === 0, 'one process had the node for the round');
+      assert.deepEqual(calls.map((c) => c.backup).sort(), [...due].sort(), 'each backup read back exactly once');
+      assert.equal(maxInFlight, 1, 'one at a time on the node across panels');
+      assert.deepEqual(await Promise.all([a.runOnce(), b.runOnce()]), [0, 0], 'nothing due in the same round');
+    });
+
     test('quota and count together: shown, refused up front, failed and removed at completion, rotated for schedules', async () => {
       const b1 = await manual();
       assert.equal(b1.is_successful, 1);
@@ -210,6 +236,56 @@ for (const db of dbs) {
       assert.deepEqual(shown.body.attributes.ignored_files, ['world.tmp']);
       const cleared = await h.api('PUT', `/api/application/nodes/${h.node.id}/backup-ignore`, { key: adminKey, body: { patterns: null } });
       assert.equal(cleared.body.attributes.backup_ignore, null);
+    });
+
+    test('egg defaults: servers carry a game type; its patterns merge between the node defaults and .pteroignore, every source shown', async () => {
+      const app = (method: string, path: string, body?: unknown) => h.api(method, `/api/application${path}`, { key: adminKey, body });
+      assert.equal((await app('PUT', '/eggs/7', { backup_ignore: '*.dmp' })).status, 422, 'a new egg needs a name');
+      assert.equal((await app('PUT', '/eggs/7', { name: 'ARK', backup_ignore: 'broken[' })).status, 422);
+      const egg = await app('PUT', '/eggs/7', { name: 'ARK: Survival Evolved', nest: 3, backup_ignore: '!egg.log\n*.dmp' });
+      assert.equal(egg.status, 200, egg.text);
+      assert.deepEqual(egg.body.attributes, { id: 7, nest: 3, name: 'ARK: Survival Evolved', backup_ignore: '!egg.log\n*.dmp' });
+      assert.deepEqual((await app('GET', '/eggs')).body.data.map((e: { attributes: { id: number } }) => e.attributes.id), [7]);
+      assert.equal((await app('PUT', `/nodes/${h.node.id}/backup-ignore`, { patterns: '*.log' })).status, 200);
+      const bad = await app('POST', '/servers', { name: 'no such egg', user: h.owner.id, node: h.node.id, egg: 99, feature_limits: { backups: 3 } });
+      assert.equal(bad.status, 422, bad.text);
+      const made = await app('POST', '/servers', { name: 'ark', user: h.owner.id, node: h.node.id, egg: 7, feature_limits: { backups: 3 } });
+      assert.equal(made.status, 201, made.text);
+      assert.equal(made.body.attributes.egg, 7);
+      assert.equal(made.body.attributes.nest, 3);
+      const ark = (await h.ctx.repos.servers.findById(made.body.attributes.id as number))!;
+      const dir = join(h.daemonRoot!, 'volumes', ark.uuid);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'a.log'), 'left out by the node');
+      writeFileSync(join(dir, 'egg.log'), 'kept by the egg (after the node)');
+      writeFileSync(join(dir, 'crash.dmp'), 'left out by the egg');
+      writeFileSync(join(dir, 'keep.dmp'), 'kept by .pteroignore (after the egg)');
+      writeFileSync(join(dir, 'world.tmp'), 'left out by the request');
+      writeFileSync(join(dir, 'world.dat'), 'world');
+      writeFileSync(join(dir, '.pteroignore'), '!keep.dmp\n');
+      const file = await h.api('GET', `/api/client/servers/${ark.identifier}/backups/ignore-file`);
+      assert.deepEqual(file.body.attributes.node_defaults, ['*.log']);
+      assert.deepEqual(file.body.attributes.egg_defaults, ['!egg.log', '*.dmp']);
+      const created = await h.api('POST', `/api/client/servers/${ark.identifier}/backups`, { body: { ignored: 'world.tmp' } });
+      assert.equal(created.status, 200, created.text);
+      const row = await done(created.body.attributes.uuid as string);
+      assert.equal(row.is_successful, 1, row.failure_reason ?? '');
+      const names: string[] = [];
+      for await (const e of listArchive(createReadStream(join(h.daemonRoot!, 'backups', `${row.uuid}.tar.gz`)))) if (e.type === 'file') names.push(e.name);
+      assert.deepEqual(names.sort(), ['.pteroignore', 'egg.log', 'keep.dmp', 'world.dat']);
+      const shown = await h.api('GET', `/api/client/servers/${ark.identifier}/backups/${row.uuid}`);
+      assert.deepEqual(shown.body.attributes.ignore_defaults, ['*.log']);
+      assert.deepEqual(shown.body.attributes.ignore_egg_defaults, ['!egg.log', '*.dmp']);
+      // The egg is changed like upstream's (PATCH startup); 0 = none, and an unknown one is refused.
+      assert.equal((await app('PATCH', `/servers/${ark.id}/startup`, { egg: 99 })).status, 422);
+      const none = await app('PATCH', `/servers/${ark.id}/startup`, { egg: 0, startup: 'ignored' });
+      assert.equal(none.status, 200, none.text);
+      assert.equal(none.body.attributes.egg, 0);
+      assert.deepEqual((await h.api('GET', `/api/client/servers/${ark.identifier}/backups/ignore-file`)).body.attributes.egg_defaults, []);
+      await app('PATCH', `/servers/${ark.id}/startup`, { egg: 7 });
+      assert.equal((await app('DELETE', '/eggs/7')).status, 204);
+      assert.equal((await app('GET', `/servers/${ark.id}`)).body.attributes.egg, 0, 'a deleted egg leaves its servers without one');
+      await app('PUT', `/nodes/${h.node.id}/backup-ignore`, { patterns: null });
     });
   });
 }

@@ -2,9 +2,10 @@
  * The Verify action and the verification line on the Backups page in a real Chromium against the
  * real stack (`backwing up`): a fresh backup shows "Verified …" (read back before it was reported),
  * Verify says it is good, then the archive is damaged on disk and Verify shows the Damaged badge
- * and the reason — and the backup is still there. The storage quota set with `backwing admin server
- * limits` shows as "… of 10 GiB" beside the count; node default ignore patterns set with `backwing admin
- * node ignore` show in the create dialog and with the backup. Screenshot: test-artifacts/web/verification.png.
+ * and the reason — and the backup is still there. The storage quota set on the admin's "Backup limits"
+ * page shows as "… of 10 GiB" beside the count on the user's page; node default ignore patterns set with
+ * `backwing admin node ignore` and game type (egg) ones set with `backwing admin egg set` / `server egg`
+ * show in the create dialog and with the backup. Screenshots: test-artifacts/web/verification.png, backup-limits.png.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +38,10 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
   test('Verify: good, then damaged with the reason; the backup stays', async () => {
     // Node defaults set by the admin CLI: shown in the create dialog and with the backup.
     await backwing(['admin', 'node', 'ignore', stack.node_uuid, '--data', stack.dataDir, '--pattern', '*.tmp']);
+    // A game type with its own defaults, given to the server (egg 7, as the upstream panel numbers it).
+    const egg = JSON.parse(await backwing(['admin', 'egg', 'set', '7', '--name', 'ARK', '--nest', '3', '--pattern', '*.dmp', '--data', stack.dataDir, '--json'])) as { id: number; backup_ignore: string };
+    assert.deepEqual(egg, { id: 7, nest: 3, name: 'ARK', backup_ignore: '*.dmp' });
+    await backwing(['admin', 'server', 'egg', stack.server_identifier, '7', '--data', stack.dataDir]);
     const created = await clientApi<{ attributes: { uuid: string } }>(stack, 'POST', `/api/client/servers/${stack.server_identifier}/backups`, { name: 'to verify' });
     assert.equal(created.status, 200);
     const uuid = created.json.attributes.uuid;
@@ -50,20 +55,33 @@ describe('web UI: verify a backup (real stack, Chromium)', { timeout: 300_000 },
       await new Promise((r) => setTimeout(r, 300));
     }
 
-    // The storage quota, set by the admin CLI, is shown beside the count.
-    const set = JSON.parse(await backwing(['admin', 'server', 'limits', stack.server_identifier, '--data', stack.dataDir, '--backup-bytes-limit', String(10 * 1024 ** 3), '--json'])) as { backup_bytes_limit: number };
-    assert.equal(set.backup_bytes_limit, 10 * 1024 ** 3);
-    await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
+    // The storage quota, set on the admin's Backup limits page, is shown to the user beside the count.
+    await page.goto(new URL('/admin/backup-limits', stack.panel_url).href);
     await page.getByLabel('Email').fill(stack.admin_email);
     await page.getByLabel('Password').fill(stack.adminPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    const limits = page.locator(`li[data-identifier="${stack.server_identifier}"]`);
+    const quota = limits.getByLabel(/^Storage quota of /);
+    await quota.waitFor(WAIT);
+    assert.equal(await limits.getByLabel(/^Game type of /).inputValue(), '7', 'the egg set by the CLI');
+    assert.equal(await page.getByLabel(/^Always ignored on node /).inputValue(), '*.tmp');
+    assert.equal(await page.getByLabel(/^Always ignored for ARK /).inputValue(), '*.dmp');
+    await quota.fill('10');
+    await limits.getByRole('button', { name: /^Save limits of / }).click();
+    await page.getByRole('status').getByText(/limits saved\.$/).waitFor(WAIT);
+    assert.equal(await quota.inputValue(), '10');
+    assert.deepEqual(await unnamedControls(page), []);
+    await page.screenshot({ path: shot('backup-limits'), fullPage: true });
+    await page.goto(new URL(`/server/${stack.server_identifier}/backups`, stack.panel_url).href);
     const row = page.getByRole('listitem', { name: 'Backup to verify', exact: true });
     await row.getByTestId('verification').getByText(/^Verified /).waitFor(WAIT);
     assert.equal(await row.getByTestId('verification').getAttribute('data-verification'), 'good');
 
     assert.equal(await row.getByTestId('ignore-defaults').innerText(), 'node defaults: *.tmp');
+    assert.equal(await row.getByTestId('ignore-egg-defaults').innerText(), '; game type defaults: *.dmp');
     await page.getByRole('button', { name: 'Create backup' }).click();
     await page.getByTestId('node-defaults').getByText('*.tmp').waitFor(WAIT);
+    await page.getByTestId('egg-defaults').getByText('*.dmp').waitFor(WAIT);
     await page.getByRole('button', { name: 'Cancel' }).click();
     assert.match(await page.getByTestId('backup-count').innerText(), /^1 of \d+ backups · [\d.]+ (KiB|MiB) of 10 GiB$/);
     await row.getByRole('button', { name: 'Verify to verify' }).click();

@@ -49,6 +49,7 @@ export interface BackupRequest {
   ignore?: unknown;
   /** backwing: the node's default patterns (issue 17); merged below .pteroignore and `ignore`. */
   ignore_defaults?: unknown;
+  ignore_egg_defaults?: unknown;
   /** backwing: the owner's save hook; absent (upstream panels) = the server's default from the config. */
   save_hook?: unknown;
   /** backwing: the repository of a `restic` job. */
@@ -135,10 +136,15 @@ export class BackupService {
     if (req.ignore !== undefined && req.ignore !== null && typeof req.ignore !== 'string') throw daemonErrors.badIgnore('The ignore field must be a string.');
     const requested = typeof req.ignore === 'string' ? req.ignore : '';
     if (req.ignore_defaults !== undefined && req.ignore_defaults !== null && typeof req.ignore_defaults !== 'string') throw daemonErrors.badIgnore('The ignore_defaults field must be a string.');
+    if (req.ignore_egg_defaults !== undefined && req.ignore_egg_defaults !== null && typeof req.ignore_egg_defaults !== 'string') throw daemonErrors.badIgnore('The ignore_egg_defaults field must be a string.');
     let ignore: string;
     try {
       validateIgnore(requested);
-      ignore = await buildBackupIgnore(serverDir, { defaults: typeof req.ignore_defaults === 'string' ? req.ignore_defaults : '', request: requested });
+      ignore = await buildBackupIgnore(serverDir, {
+        defaults: typeof req.ignore_defaults === 'string' ? req.ignore_defaults : '',
+        eggDefaults: typeof req.ignore_egg_defaults === 'string' ? req.ignore_egg_defaults : '',
+        request: requested,
+      });
       // restic cannot express every pattern (negations): refused now, a 400, before the 202.
       if (adapter === 'restic') resticExcludes('/', { text: ignore, source: 'ignore' });
     } catch (err) {

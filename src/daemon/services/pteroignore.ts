@@ -56,16 +56,18 @@ export async function readPteroignoreFile(serverDir: string): Promise<Pteroignor
 
 /**
  * The patterns a backup of `serverDir` applies, every source merged in the one place (issue 17),
- * lowest precedence first: the node's (and game's) defaults the panel sends, then the server's
- * `.pteroignore`, then the request's own list. The archive engine reads `.pteroignore` again and
- * puts it first; with the last match winning that changes nothing (the copy here, after the
- * defaults, is the one that counts).
+ * lowest precedence first: the node's defaults the panel sends, the server's game type (egg)
+ * defaults, then the server's `.pteroignore`, then the request's own list. The archive engine
+ * reads `.pteroignore` again and puts it first; with the last match winning that changes nothing
+ * (the copy here, after the defaults, is the one that counts).
  */
-export async function buildBackupIgnore(serverDir: string, input: { defaults: string; request: string }): Promise<string> {
-  if (input.defaults.trim() === '') return input.request;
+export async function buildBackupIgnore(serverDir: string, input: { defaults: string; eggDefaults?: string; request: string }): Promise<string> {
+  const egg = input.eggDefaults ?? '';
+  if (input.defaults.trim() === '' && egg.trim() === '') return input.request;
   const file = await readPteroignoreFile(serverDir);
   return mergeIgnoreSources([
     { source: 'node defaults', text: input.defaults },
+    { source: 'egg defaults', text: egg },
     { source: '.pteroignore', text: file.state === 'present' ? file.text : '' },
     { source: 'ignore', text: input.request },
   ]);

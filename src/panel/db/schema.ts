@@ -73,6 +73,18 @@ export interface ServersTable {
   updated_at: string;
   /** Overrides the node's destination for this server's new backups; null = the node's. */
   destination_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The game type (eggs.id) the server was made from (issue 17); null = none known. */
+  egg_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A game type (Pterodactyl's egg) and the ignore patterns every backup of its servers gets. */
+export interface EggsTable {
+  id: number;
+  nest_id: ColumnType<number, number | undefined, number>;
+  name: string;
+  backup_ignore: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface SubusersTable {
@@ -120,6 +132,8 @@ export interface BackupsTable {
   automatic: ColumnType<number, number | undefined, number>;
   /** The node's default ignore patterns this backup was made with (issue 17); null = none. */
   ignore_defaults: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The server's egg default ignore patterns this backup was made with (issue 17); null = none. */
+  ignore_egg_defaults: ColumnType<string | null, string | null | undefined, string | null>;
   /** restic backups (backwing): the snapshot id, bytes it added, the server's repository total. */
   snapshot_id: ColumnType<string | null, string | null | undefined, string | null>;
   bytes_added: ColumnType<number | null, number | null | undefined, number | null>;
@@ -164,6 +178,13 @@ export interface ReconcileLeasesTable {
   last_run_at: string | null;
 }
 
+/** One row per node: which panel process re-verifies its backups until when (issue 17). */
+export interface VerificationLeasesTable {
+  node_id: number;
+  holder: string | null;
+  until: string | null;
+}
+
 export interface ActivityLogsTable {
   id: Id;
   batch: string | null;
@@ -203,6 +224,8 @@ export interface DB {
   subusers: SubusersTable;
   backups: BackupsTable;
   reconcile_leases: ReconcileLeasesTable;
+  verification_leases: VerificationLeasesTable;
+  eggs: EggsTable;
   activity_logs: ActivityLogsTable;
   activity_log_subjects: ActivityLogSubjectsTable;
   server_save_hooks: ServerSaveHooksTable;
@@ -215,6 +238,7 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type NodeRow = Selectable<NodesTable>;
 export type ServerRow = Selectable<ServersTable>;
+export type EggRow = Selectable<EggsTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type NodeResticRow = Selectable<NodeResticTable>;

@@ -99,6 +99,8 @@ export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOption
       nodes: ctx.services.nodes,
       servers: ctx.services.servers,
       restic: ctx.services.restic,
+      eggs: ctx.services.eggs,
+      sessionAuth: async (request) => ({ rootAdmin: (await authenticateClient(ctx, request)).user.rootAdmin }),
       appUrl: () => ctx.config.appUrl,
       nodeCredentials: async (id) => {
         const n = await ctx.repos.nodes.findById(id);

@@ -33,6 +33,7 @@ const IgnoreFileObject = Type.Object({
   attributes: Type.Object({
     ...DaemonIgnoreFile.properties,
     node_defaults: Type.Array(Type.String(), { description: "backwing (issue 17): the node's default patterns, set by the admin; they apply below the .pteroignore and the request's own" }),
+    egg_defaults: Type.Array(Type.String(), { description: "backwing (issue 17): the default patterns of the server's game type (egg), set by the admin; above the node's, below the .pteroignore and the request's own" }),
   }),
 });
 

@@ -3,7 +3,7 @@ import type { BackupRow } from '../db/schema.ts';
 import { precompiled } from './precompiled.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.destination_id', 'backups.index_bytes', 'backups.snapshot_id', 'backups.bytes_added', 'backups.repository_size'] as const;
+const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.ignore_egg_defaults', 'backups.destination_id', 'backups.index_bytes', 'backups.snapshot_id', 'backups.bytes_added', 'backups.repository_size'] as const;
 
 // The client API's backup list, its hottest read: built once (precompiled.ts).
 const pageOfServer = precompiled((db: Executor, serverId: number, limit: number, offset: number) => db.selectFrom('backups')
@@ -32,6 +32,7 @@ export interface NewBackupRow {
   automatic?: boolean;
   /** The node's default ignore patterns sent with it. */
   ignore_defaults?: string | null;
+  ignore_egg_defaults?: string | null;
 }
 
 export interface BackupPatch {
@@ -125,7 +126,7 @@ export class BackupsRepository {
     const r = await this.db.insertInto('backups').values({
       server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
       name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
-      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null, automatic: b.automatic ? 1 : 0, ignore_defaults: b.ignore_defaults ?? null,
+      completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null, automatic: b.automatic ? 1 : 0, ignore_defaults: b.ignore_defaults ?? null, ignore_egg_defaults: b.ignore_egg_defaults ?? null,
     }).returning('id').executeTakeFirstOrThrow();
     return (await this.findById(r.id))!;
   }

@@ -14,6 +14,8 @@ import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import { SubusersRepository } from './subusers.repository.ts';
 import { UsersRepository } from './users.repository.ts';
+import { VerificationLeasesRepository } from './verification-leases.repository.ts';
+import { EggsRepository } from './eggs.repository.ts';
 
 export interface Repos {
   users: UsersRepository;
@@ -30,6 +32,8 @@ export interface Repos {
   destinations: DestinationsRepository;
   rateLimits: RateLimitsRepository;
   nodeRestic: NodeResticRepository;
+  verificationLeases: VerificationLeasesRepository;
+  eggs: EggsRepository;
 }
 
 export function createRepositories(db: Executor, dialect: Dialect, secrets: SecretBox): Repos {
@@ -48,6 +52,8 @@ export function createRepositories(db: Executor, dialect: Dialect, secrets: Secr
     notifications: new NotificationsRepository(db, secrets),
     rateLimits: new RateLimitsRepository(db),
     nodeRestic: new NodeResticRepository(db),
+    verificationLeases: new VerificationLeasesRepository(db),
+    eggs: new EggsRepository(db),
   };
 }
 

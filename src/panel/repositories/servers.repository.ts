@@ -3,7 +3,7 @@ import type { Executor, Dialect } from '../db/database.ts';
 import type { ServerRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at', 'servers.destination_id', 'servers.backup_bytes_limit'] as const;
+const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at', 'servers.destination_id', 'servers.backup_bytes_limit', 'servers.egg_id'] as const;
 
 export type ServerListScope = { kind: 'accessible'; userId: number } | { kind: 'owned'; userId: number } | { kind: 'all' };
 
@@ -14,9 +14,9 @@ const byUuid = precompiled((db: Executor, key: string) => db.selectFrom('servers
 export class ServersRepository {
   constructor(private readonly db: Executor, private readonly dialect: Dialect) {}
 
-  async insert(s: { uuid: string; identifier: string; name: string; owner_id: number; node_id: number; backup_limit: number; backup_bytes_limit?: number | null; at: string }): Promise<ServerRow> {
+  async insert(s: { uuid: string; identifier: string; name: string; owner_id: number; node_id: number; backup_limit: number; backup_bytes_limit?: number | null; egg_id?: number | null; at: string }): Promise<ServerRow> {
     const r = await this.db.insertInto('servers')
-      .values({ uuid: s.uuid, identifier: s.identifier, name: s.name, owner_id: s.owner_id, node_id: s.node_id, status: null, backup_limit: s.backup_limit, backup_bytes_limit: s.backup_bytes_limit ?? null, created_at: s.at, updated_at: s.at })
+      .values({ uuid: s.uuid, identifier: s.identifier, name: s.name, owner_id: s.owner_id, node_id: s.node_id, status: null, backup_limit: s.backup_limit, backup_bytes_limit: s.backup_bytes_limit ?? null, egg_id: s.egg_id ?? null, created_at: s.at, updated_at: s.at })
       .returning('id').executeTakeFirstOrThrow();
     return (await this.findById(r.id))!;
   }
@@ -107,13 +107,14 @@ export class ServersRepository {
     return rows;
   }
 
-  async update(id: number, patch: { name?: string; backup_limit?: number; backup_bytes_limit?: number | null; owner_id?: number; status?: string | null; at: string }): Promise<void> {
+  async update(id: number, patch: { name?: string; backup_limit?: number; backup_bytes_limit?: number | null; owner_id?: number; status?: string | null; egg_id?: number | null; at: string }): Promise<void> {
     await this.db.updateTable('servers').set({
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.backup_limit !== undefined ? { backup_limit: patch.backup_limit } : {}),
       ...(patch.backup_bytes_limit !== undefined ? { backup_bytes_limit: patch.backup_bytes_limit } : {}),
       ...(patch.owner_id !== undefined ? { owner_id: patch.owner_id } : {}),
       ...(patch.status !== undefined ? { status: patch.status } : {}),
+      ...(patch.egg_id !== undefined ? { egg_id: patch.egg_id } : {}),
       updated_at: patch.at,
     }).where('id', '=', id).execute();
   }

@@ -79,6 +79,7 @@ export function toBackupAttributes(b: BackupRow, placement?: BackupPlacement): B
     verification: b.verification === 'good' || b.verification === 'damaged' ? b.verification : null,
     damage_reason: b.verification === 'damaged' ? b.damage_reason : null,
     ignore_defaults: splitIgnored(b.ignore_defaults),
+    ignore_egg_defaults: splitIgnored(b.ignore_egg_defaults),
     bytes_added: b.bytes_added === null || b.bytes_added === undefined ? null : Number(b.bytes_added),
     repository_size: b.repository_size === null || b.repository_size === undefined ? null : Number(b.repository_size),
   };

@@ -87,6 +87,7 @@ export class BackupsService {
     // A destination whose credentials cannot be opened fails here, before a row exists.
     if (disk === 's3') await this.d.stores.s3(destination);
 
+    const eggDefaults = await this.eggDefaults(server);
     const row = await this.d.tx(async (repos) => {
       await repos.servers.lockForUpdate(server.id);
       await this.checkThrottle(repos, server.id, now);
@@ -96,7 +97,7 @@ export class BackupsService {
       const quota = bytesLimitOf(fresh);
       const refusal = quota === null ? null : quotaRefusal(quota, await repos.backups.storageUsage(server.id), actor === null);
       if (refusal) throw PanelErrors.overStorageQuota(refusal);
-      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, automatic: actor === null, ignore_defaults: node.backup_ignore, destination_id: destination.id });
+      return repos.backups.insert({ server_id: server.id, uuid: randomUUID(), name, ignored_files: ignored, disk, is_locked: input.isLocked === true, at, automatic: actor === null, ignore_defaults: node.backup_ignore, ignore_egg_defaults: eggDefaults, destination_id: destination.id });
     });
 
     // Logged before the daemon call: a fast daemon may report completion before the call returns,
@@ -110,7 +111,7 @@ export class BackupsService {
       const saveHook = await this.d.repos.saveHooks.find(server.id);
       // backwing: the node's default patterns travel on their own, so the daemon merges every source
       // in one place (below .pteroignore and the request's list); absent when the node has none.
-      const defaults = node.backup_ignore ? { ignore_defaults: node.backup_ignore } : {};
+      const defaults = { ...(node.backup_ignore ? { ignore_defaults: node.backup_ignore } : {}), ...(eggDefaults ? { ignore_egg_defaults: eggDefaults } : {}) };
       await this.d.daemon.createBackup(nodeConnection(node), server.uuid, { adapter: disk, uuid: row.uuid, ignore: ignored.join('\n'), ...defaults, ...(saveHook ? { save_hook: saveHook } : {}), ...(restic ? { restic } : {}) });
     } catch (err) {
       if (activityId !== null) await this.activity.remove(activityId);
@@ -331,9 +332,15 @@ export class BackupsService {
    * The server's .pteroignore as its node reads it (backwing daemons; Wings has no such route),
    * with the node's default patterns, so the create dialog shows every source (issue 17).
    */
-  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile & { node_defaults: string[] }> {
+  async ignoreFile(target: BackupTarget): Promise<DaemonIgnoreFile & { node_defaults: string[]; egg_defaults: string[] }> {
     const file = await this.d.daemon.ignoreFile(nodeConnection(target.node), target.server.uuid);
-    return { ...file, node_defaults: splitIgnored(target.node.backup_ignore) };
+    return { ...file, node_defaults: splitIgnored(target.node.backup_ignore), egg_defaults: splitIgnored(await this.eggDefaults(target.server)) };
+  }
+
+  /** The default patterns of the server's game type (issue 17); null when it has no egg or the egg none. */
+  private async eggDefaults(server: ServerRow): Promise<string | null> {
+    if (server.egg_id === null || server.egg_id === undefined) return null;
+    return (await this.d.repos.eggs.findById(server.egg_id))?.backup_ignore ?? null;
   }
 
   /**

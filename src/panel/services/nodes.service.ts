@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { parseIgnore } from '../../archive/ignore-rules.ts';
 import { errorMessage } from '../../core/app-error.ts';
 import type { NodeRow } from '../db/schema.ts';
 import { PanelErrors, validName } from '../errors.ts';
 import { randomAlnum, safeEqual } from './crypto.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
+import { normaliseIgnoreDefaults } from './eggs.service.ts';
 
 export interface PublicNode {
   id: number;
@@ -69,14 +69,7 @@ export class NodesService {
   async setBackupIgnore(id: number, text: string | null): Promise<PublicNode> {
     const node = await this.d.repos.nodes.findById(id);
     if (!node) throw PanelErrors.resourceNotFound();
-    const value = text === null || text.trim() === '' ? null : text.replace(/\r\n/g, '\n');
-    if (value !== null) {
-      try {
-        parseIgnore(value, 'node defaults');
-      } catch (err) {
-        throw PanelErrors.validation('patterns', 'ignore', errorMessage(err));
-      }
-    }
+    const value = normaliseIgnoreDefaults(text, 'node defaults', 'patterns');
     await this.d.repos.nodes.update(id, { backup_ignore: value, at: isoNow(this.d.clock) });
     return toPublicNode((await this.d.repos.nodes.findById(id))!);
   }

@@ -16,11 +16,13 @@ export interface PublicServer {
   backupLimit: number;
   /** Storage quota in bytes for the server's backups (issue 17); null = none. */
   backupBytesLimit: number | null;
+  /** The game type (egg id) the server was made from (issue 17); null = none known. */
+  eggId: number | null;
   createdAt: string;
 }
 
 export function toPublicServer(s: ServerRow): PublicServer {
-  return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, backupBytesLimit: bytesLimitOf(s), createdAt: s.created_at };
+  return { id: s.id, uuid: s.uuid, identifier: s.identifier, name: s.name, ownerId: s.owner_id, nodeId: s.node_id, status: s.status, backupLimit: s.backup_limit, backupBytesLimit: bytesLimitOf(s), eggId: s.egg_id ?? null, createdAt: s.created_at };
 }
 
 /** PostgreSQL returns bigint as text. */
@@ -61,8 +63,9 @@ export class ServersService {
    * row is removed again and the daemon's error is thrown: a server the daemon does not know would
    * fail every backup later.
    */
-  async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; backupBytesLimit?: number | null; uuid?: string }): Promise<PublicServer> {
+  async create(input: { name: string; ownerId: number; nodeId: number; backupLimit?: number | null; backupBytesLimit?: number | null; eggId?: number | null; uuid?: string }): Promise<PublicServer> {
     const name = validName(input.name);
+    const eggId = await this.#eggOf(input.eggId);
     const backupLimit = normaliseBackupLimit(input.backupLimit);
     const backupBytesLimit = normaliseBackupBytesLimit(input.backupBytesLimit);
     if (!(await this.d.repos.users.findById(input.ownerId))) throw PanelErrors.validation('owner_id', 'exists', 'The selected owner does not exist.');
@@ -78,7 +81,7 @@ export class ServersService {
         if (input.uuid) throw PanelErrors.validation('uuid', 'unique', 'The uuid has already been taken.');
         continue;
       }
-      row = await this.d.repos.servers.insert({ uuid, identifier, name, owner_id: input.ownerId, node_id: node.id, backup_limit: backupLimit, backup_bytes_limit: backupBytesLimit, at });
+      row = await this.d.repos.servers.insert({ uuid, identifier, name, owner_id: input.ownerId, node_id: node.id, backup_limit: backupLimit, backup_bytes_limit: backupBytesLimit, egg_id: eggId, at });
     }
     if (!row) throw PanelErrors.unexpected();
     try {
@@ -106,10 +109,12 @@ export class ServersService {
     return { rows: r.rows.map(toPublicServer), total: r.total };
   }
 
-  async update(id: number, patch: { name?: string; backupLimit?: number | null; backupBytesLimit?: number | null; ownerId?: number }): Promise<PublicServer> {
+  async update(id: number, patch: { name?: string; backupLimit?: number | null; backupBytesLimit?: number | null; ownerId?: number; eggId?: number | null }): Promise<PublicServer> {
     const s = await this.d.repos.servers.findById(id);
     if (!s) throw PanelErrors.resourceNotFound();
+    const eggId = patch.eggId === undefined ? undefined : await this.#eggOf(patch.eggId);
     await this.d.repos.servers.update(id, {
+      egg_id: eggId,
       name: patch.name === undefined ? undefined : validName(patch.name),
       backup_limit: patch.backupLimit === undefined ? undefined : normaliseBackupLimit(patch.backupLimit),
       backup_bytes_limit: patch.backupBytesLimit === undefined ? undefined : normaliseBackupBytesLimit(patch.backupBytesLimit),
@@ -117,6 +122,13 @@ export class ServersService {
       at: isoNow(this.d.clock),
     });
     return toPublicServer((await this.d.repos.servers.findById(id))!);
+  }
+
+  /** null/absent/0 = none; any other id must be an egg the admin has set up (422 like upstream's). */
+  async #eggOf(id: number | null | undefined): Promise<number | null> {
+    if (id === null || id === undefined || id === 0) return null;
+    if (!Number.isSafeInteger(id) || id < 0 || !(await this.d.repos.eggs.findById(id))) throw PanelErrors.validation('egg', 'exists', 'The selected egg is invalid.');
+    return id;
   }
 
   async setSuspended(id: number, suspended: boolean): Promise<PublicServer> {

@@ -4,7 +4,10 @@
  * it never competes with backups: on each node one verification at a time, only while no backup of
  * that node is running, each read at most BACKUP_VERIFY_READ_LIMIT bytes per second (and the node
  * pauses the read while a backup starts meanwhile). Nodes are independent and go side by side.
+ * Several panels on one database: a node's pass runs only in the process holding the node's
+ * verification lease, so no backup is read back twice in a round and the node still sees one at a time.
  */
+import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../core/app-error.ts';
 import type { NodeRow } from '../db/schema.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
@@ -17,6 +20,8 @@ const PER_PASS = 20;
 export class VerificationSchedule {
   #stopped = false;
   #running: Promise<number> | null = null;
+  /** This process, as the verification leases name it. */
+  readonly holder = randomUUID();
 
   constructor(private readonly d: ServiceDeps, private readonly verification: VerificationService) {}
 
@@ -37,13 +42,32 @@ export class VerificationSchedule {
     return counts.reduce((a, b) => a + b, 0);
   }
 
-  /** One at a time on this node, until nothing is due, a backup starts, or the pass limit. */
+  /** Takes or extends the node's lease for one more verification (it may run up to the verify timeout). */
+  #claim(node: NodeRow): Promise<boolean> {
+    const now = this.d.clock();
+    const until = new Date(now.getTime() + (this.d.config.verify.timeoutSeconds + 60) * 1000).toISOString();
+    return this.d.repos.verificationLeases.claim(node.id, this.holder, now.toISOString(), until);
+  }
+
+  /** The node's pass, in the process that holds its lease (0 when another one does). */
   async #node(node: NodeRow, days: number): Promise<number> {
+    if (!(await this.#claim(node))) return 0;
+    try {
+      return await this.#nodeHeld(node, days);
+    } finally {
+      await this.d.repos.verificationLeases.release(node.id, this.holder).catch(() => undefined);
+    }
+  }
+
+  /** One at a time on this node, until nothing is due, a backup starts, or the pass limit. */
+  async #nodeHeld(node: NodeRow, days: number): Promise<number> {
     const cutoff = new Date(this.d.clock().getTime() - days * DAY_MS).toISOString();
+    // Read under the lease: what another process verified before it let the node go is not due any more.
     const due = await this.d.repos.backups.findDueForVerification(node.id, cutoff, PER_PASS);
     let done = 0;
     for (const backup of due) {
       if (this.#stopped) break;
+      if (!(await this.#claim(node))) break;
       // Checked before each one: a backup that started meanwhile has the node to itself.
       if (await this.d.repos.backups.nodeHasRunningBackup(node.id)) break;
       const server = await this.d.repos.servers.findById(backup.server_id);

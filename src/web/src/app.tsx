@@ -6,6 +6,7 @@ import { Spinner } from './components/icons.tsx';
 import { navigate, useRoute } from './lib/router.ts';
 import { BackupsPage } from './pages/backups-page.tsx';
 import { DestinationsPage } from './pages/destinations-page.tsx';
+import { BackupLimitsPage } from './pages/backup-limits-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { SchedulesPage } from './pages/schedules-page.tsx';
 import { ServersPage } from './pages/servers-page.tsx';
@@ -66,6 +67,7 @@ export function App() {
           {session.user.root_admin && (
             <a className="btn btn-small btn-secondary" href="/admin/destinations" onClick={(e) => { e.preventDefault(); navigate('/admin/destinations'); }}>Destinations</a>
           )}
+          {session.user.root_admin && <a className="btn btn-small btn-secondary" href="/admin/backup-limits" onClick={(e) => { e.preventDefault(); navigate('/admin/backup-limits'); }}>Backup limits</a>}
           <span className="muted user-email">{session.user.email}</span>
           <button type="button" className="btn btn-small btn-secondary" onClick={() => { void signOut(); }}>Sign out</button>
         </div>
@@ -75,6 +77,7 @@ export function App() {
         {route.name === 'backups' && <BackupsPage key={route.server} serverId={route.server} />}
         {route.name === 'schedules' && <SchedulesPage key={route.server} serverId={route.server} />}
         {route.name === 'destinations' && <DestinationsPage />}
+        {route.name === 'backup-limits' && <BackupLimitsPage />}
         {route.name === 'not-found' && (
           <section className="page">
             <h1 id="page-title" tabIndex={-1}>Page not found</h1>

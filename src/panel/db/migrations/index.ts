@@ -14,6 +14,7 @@ import * as m0007 from './0007_destinations.ts';
 import { sharedLimits } from './0008_shared_limits.ts';
 import * as m0009 from './0009_restic.ts';
 import * as m0010 from './0010_verification.ts';
+import * as m0011 from './0011_verification_leases_eggs.ts';
 
 /** `secrets` seals what earlier versions stored in clear (0008). */
 export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
@@ -28,5 +29,6 @@ export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
     '0008_shared_limits': sharedLimits(secrets),
     '0009_restic': m0009,
     '0010_verification': m0010,
+    '0011_verification_leases_eggs': m0011,
   };
 }

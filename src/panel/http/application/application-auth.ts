@@ -16,3 +16,18 @@ export async function authenticateApplicationKey(apiKeys: ApiKeysService, reques
   if (!key.user.rootAdmin) throw PanelErrors.forbidden();
   return key;
 }
+
+/** A browser session's root-admin flag (the web UI's admin pages sign in with a session, not a key). */
+export type AdminSessionAuth = (request: FastifyRequest) => Promise<{ rootAdmin: boolean }>;
+
+/**
+ * An application key, or, without an Authorization header, the (CSRF-checked) session of a root
+ * admin when the routes accept one: the admin pages of the web UI call the application API so.
+ */
+export async function authenticateAdmin(apiKeys: ApiKeysService, sessionAuth: AdminSessionAuth | undefined, request: FastifyRequest): Promise<void> {
+  if (request.headers.authorization === undefined && sessionAuth) {
+    if (!(await sessionAuth(request)).rootAdmin) throw PanelErrors.forbidden();
+    return;
+  }
+  await authenticateApplicationKey(apiKeys, request);
+}

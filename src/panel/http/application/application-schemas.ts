@@ -13,6 +13,18 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 /** backwing: `PUT /api/application/nodes/{id}/backup-ignore`. */
 export const NodeBackupIgnoreBody = Type.Object({ patterns: Nullable(Type.String({ description: 'Newline-separated patterns; empty or null clears them' })) });
 
+/** backwing (issue 17): `PUT /api/application/eggs/{id}`. */
+export const EggBody = Type.Object({
+  name: Type.Optional(Type.String({ description: 'Required when the egg is new' })),
+  nest: Type.Optional(IntLike),
+  backup_ignore: Type.Optional(Nullable(Type.String({ description: 'Newline-separated patterns every backup of the egg\'s servers gets; empty or null clears them' }))),
+});
+export const EggObject = Type.Object({
+  object: Type.Literal('egg'),
+  attributes: Type.Object({ id: Type.Integer(), nest: Type.Integer(), name: Type.String(), backup_ignore: Nullable(Type.String()) }),
+});
+export const EggList = Type.Object({ object: Type.Literal('list'), data: Type.Array(EggObject) });
+
 export const IdParams = Type.Object({ id: Type.String({ description: 'Numeric id or uuid (servers: also the 8-character identifier)' }) });
 
 export const PageQuery = Type.Object({
@@ -55,6 +67,7 @@ export const CreateServerBody = Type.Object({
   node_id: Type.Optional(Nullable(IntLike)),
   feature_limits: Type.Optional(Nullable(FeatureLimitsInput)),
   backup_limit: Type.Optional(Nullable(IntLike)),
+  egg: Type.Optional(Nullable(IntLike)),
 });
 
 export const ServerDetailsBody = Type.Object({
@@ -65,6 +78,15 @@ export const ServerDetailsBody = Type.Object({
 export const ServerBuildBody = Type.Object({
   feature_limits: Type.Optional(Nullable(FeatureLimitsInput)),
   backup_limit: Type.Optional(Nullable(IntLike)),
+});
+
+/** Upstream's startup body; backwing reads only `egg` (issue 17). */
+export const ServerStartupBody = Type.Object({
+  egg: Type.Optional(Nullable(IntLike)),
+  startup: Type.Optional(Nullable(Type.String())),
+  image: Type.Optional(Nullable(Type.String())),
+  environment: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown()))),
+  skip_scripts: Type.Optional(Nullable(BoolLike)),
 });
 
 export const UserObject = Type.Object({
@@ -128,8 +150,8 @@ export const ServerObject = Type.Object({
     user: Type.Integer(),
     node: Type.Integer(),
     allocation: Type.Integer(),
-    nest: Type.Integer(),
-    egg: Type.Integer(),
+    nest: Type.Integer({ description: "backwing: the nest of the server's egg (0 = none)" }),
+    egg: Type.Integer({ description: 'backwing: the egg (game type) the server was made from, set at creation or with PATCH /servers/{id}/startup (0 = none)' }),
     created_at: Type.String(),
     updated_at: Type.String(),
   }),

@@ -51,7 +51,8 @@ export function nodeObject(n: PublicNode) {
   };
 }
 
-export function serverObject(s: PublicServer) {
+/** `nest`: the server's egg's nest (0 when it has no egg or the egg none). */
+export function serverObject(s: PublicServer, nest?: number) {
   return {
     object: 'server' as const,
     attributes: {
@@ -68,8 +69,8 @@ export function serverObject(s: PublicServer) {
       user: s.ownerId,
       node: s.nodeId,
       allocation: 0,
-      nest: 0,
-      egg: 0,
+      nest: nest ?? 0,
+      egg: s.eggId ?? 0,
       created_at: s.createdAt,
       updated_at: s.createdAt,
     },

@@ -9,16 +9,17 @@ import type { ApiKeysService } from '../../services/api-keys.service.ts';
 import type { NodesService, PublicNode } from '../../services/nodes.service.ts';
 import { normaliseBackupBytesLimit, type ServersService, type PublicServer } from '../../services/servers.service.ts';
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
+import type { EggsService, PublicEgg } from '../../services/eggs.service.ts';
 import type { ResticService, ResticSettingsInput } from '../../services/restic.service.ts';
 import { ResticSettingsBody, ResticSettingsObject } from './restic-schemas.ts';
 import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
-import { authenticateApplicationKey } from './application-auth.ts';
+import { authenticateAdmin, type AdminSessionAuth } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
 import { nodeObject, paginationMeta, serverObject, userObject } from './application-views.ts';
 import {
   NodeBackupIgnoreBody,
-  IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody,
-  UserObject, UserList, NodeObject, CreatedNodeObject, NodeList, ServerObject, ServerList,
+  IdParams, PageQuery, CreateUserBody, CreateNodeBody, CreateServerBody, ServerDetailsBody, ServerBuildBody, ServerStartupBody,
+  UserObject, UserList, NodeObject, CreatedNodeObject, NodeList, ServerObject, ServerList, EggBody, EggObject, EggList,
 } from './application-schemas.ts';
 
 export interface ApplicationApiDeps {
@@ -32,6 +33,10 @@ export interface ApplicationApiDeps {
   appUrl: () => string;
   /** The daemon token of a node, for its configuration document; without it that route is absent. */
   nodeCredentials?: (nodeId: number) => Promise<{ tokenId: string; token: string } | undefined>;
+  /** backwing: the web UI's admin pages (quota, ignore defaults) sign in with a root admin's session. */
+  sessionAuth?: AdminSessionAuth;
+  /** backwing (issue 17): game types (eggs), for servers' `egg`/`nest` and the `/eggs` routes. */
+  eggs?: EggsService;
 }
 
 const DEFAULT_PER_PAGE = 50;
@@ -123,7 +128,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
   const base = (): string => `${opts.deps.appUrl().replace(/\/+$/, '')}/api/application`;
 
   app.addHook('onRequest', async (request) => {
-    await authenticateApplicationKey(apiKeys, request);
+    await authenticateAdmin(apiKeys, opts.deps.sessionAuth, request);
   });
 
   async function userByParam(id: string): Promise<PublicUser> {
@@ -135,6 +140,10 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     const n = isNumericId(id) ? await nodes.findById(numericId(id)) : await nodes.find(id);
     if (!n) throw PanelErrors.resourceNotFound();
     return n;
+  }
+  async function serverView(s: PublicServer) {
+    const egg = s.eggId === null ? undefined : await opts.deps.eggs?.find(s.eggId);
+    return serverObject(s, egg?.nest);
   }
   async function serverByParam(id: string): Promise<PublicServer> {
     // A numeric id wins (upstream's meaning); an identifier may be all digits too ("12345678"), so
@@ -240,15 +249,49 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     });
   }
 
+  // ---- eggs (backwing, issue 17) ----
+  const eggs = opts.deps.eggs;
+  if (eggs) {
+    const eggView = (e: PublicEgg) => ({ object: 'egg' as const, attributes: { id: e.id, nest: e.nest, name: e.name, backup_ignore: e.backupIgnore } });
+    const eggIdOf = (request: FastifyRequest): number => {
+      const id = dbIdOf((request.params as { id: string }).id);
+      if (id === undefined || id <= 0) throw PanelErrors.resourceNotFound();
+      return id;
+    };
+    app.get('/eggs', { schema: { summary: 'List game types (eggs) and their default ignore patterns (backwing extension)', response: { 200: EggList } } }, async () => {
+      return { object: 'list', data: (await eggs.list()).map(eggView) };
+    });
+    app.put('/eggs/:id', {
+      schema: {
+        params: IdParams, body: EggBody, response: { 200: EggObject },
+        summary: 'Create or change a game type (egg) and its default ignore patterns (backwing extension)',
+        description: "backwing extension. The id is the egg's id in the upstream panel (servers name it in `egg`). `backup_ignore`: newline-separated gitignore-style patterns every backup of the egg's servers gets, merged above the node's defaults and below each server's .pteroignore and the request's own (the last match wins). Empty or null clears them; 422 with the line when a pattern is malformed.",
+      },
+    }, async (request) => {
+      const body = bodyOf(request);
+      if (body.backup_ignore !== undefined && body.backup_ignore !== null && typeof body.backup_ignore !== 'string') throw PanelErrors.validation('backup_ignore', 'string', 'The backup_ignore field must be a string or null.');
+      return eggView(await eggs.set(eggIdOf(request), {
+        ...(body.name !== undefined ? { name: stringField(body.name, 'name', { required: true })! } : {}),
+        ...(body.nest !== undefined ? { nest: intField(body.nest, 'nest') ?? 0 } : {}),
+        ...(body.backup_ignore !== undefined ? { backupIgnore: body.backup_ignore as string | null } : {}),
+      }));
+    });
+    app.delete('/eggs/:id', { schema: { params: IdParams, summary: 'Delete a game type (its servers keep running without its defaults; backwing extension)' } }, async (request, reply) => {
+      await eggs.delete(eggIdOf(request));
+      return reply.code(204).send();
+    });
+  }
+
   // ---- servers ----
   app.get('/servers', { schema: { querystring: PageQuery, summary: 'List servers', response: { 200: ServerList } } }, async (request) => {
     const p = pageOf(request.query as { page?: string; per_page?: string });
     const r = await servers.list({ kind: 'all' }, p.page, p.perPage);
-    return { object: 'list', data: r.rows.map(serverObject), meta: paginationMeta({ total: r.total, count: r.rows.length, ...p, baseUrl: `${base()}/servers` }) };
+    const nests = new Map((await opts.deps.eggs?.list() ?? []).map((e) => [e.id, e.nest]));
+    return { object: 'list', data: r.rows.map((s) => serverObject(s, nests.get(s.eggId ?? 0))), meta: paginationMeta({ total: r.total, count: r.rows.length, ...p, baseUrl: `${base()}/servers` }) };
   });
 
   app.get('/servers/:id', { schema: { params: IdParams, summary: 'View a server (id, uuid or identifier)', response: { 200: ServerObject } } }, async (request) => {
-    return serverObject(await serverByParam((request.params as { id: string }).id));
+    return serverView(await serverByParam((request.params as { id: string }).id));
   });
 
   app.post('/servers', { schema: { body: CreateServerBody, summary: 'Create a server and tell its node\'s daemon', response: { 201: ServerObject } } }, async (request, reply) => {
@@ -262,8 +305,8 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
       if (all.length !== 1) throw PanelErrors.validation('node', 'required', 'The node field is required.');
       nodeId = all[0]!.id;
     }
-    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0, backupBytesLimit: backupBytesLimitFrom(body) ?? null });
-    return reply.code(201).send(serverObject(created));
+    const created = await servers.create({ name, ownerId, nodeId, backupLimit: backupLimitFrom(body) ?? 0, backupBytesLimit: backupBytesLimitFrom(body) ?? null, eggId: intField(body.egg, 'egg') ?? null });
+    return reply.code(201).send(await serverView(created));
   });
 
   app.patch('/servers/:id/details', { schema: { params: IdParams, body: ServerDetailsBody, summary: 'Rename a server or change its owner', response: { 200: ServerObject } } }, async (request) => {
@@ -271,7 +314,7 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     const body = bodyOf(request);
     const ownerId = intField(body.user, 'user');
     if (ownerId !== undefined && !(await users.findById(ownerId))) throw PanelErrors.validation('user', 'exists', 'The selected user is invalid.');
-    return serverObject(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
+    return serverView(await servers.update(s.id, { name: stringField(body.name, 'name'), ownerId }));
   });
 
   app.patch('/servers/:id/build', { schema: { params: IdParams, body: ServerBuildBody, summary: 'Change limits (feature_limits.backups; backwing: feature_limits.backup_bytes)', response: { 200: ServerObject } } }, async (request) => {
@@ -279,8 +322,21 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
     const body = bodyOf(request);
     const limit = backupLimitFrom(body);
     const bytes = backupBytesLimitFrom(body);
-    if (limit === undefined && bytes === undefined) return serverObject(s);
-    return serverObject(await servers.update(s.id, { ...(limit !== undefined ? { backupLimit: limit } : {}), ...(bytes !== undefined ? { backupBytesLimit: bytes } : {}) }));
+    if (limit === undefined && bytes === undefined) return serverView(s);
+    return serverView(await servers.update(s.id, { ...(limit !== undefined ? { backupLimit: limit } : {}), ...(bytes !== undefined ? { backupBytesLimit: bytes } : {}) }));
+  });
+
+  app.patch('/servers/:id/startup', {
+    schema: {
+      params: IdParams, body: ServerStartupBody, response: { 200: ServerObject },
+      summary: "Change a server's egg (backwing keeps only the egg: its backups get the egg's default ignore patterns)",
+      description: 'Upstream changes the startup command, image and egg here; backwing has no game process and reads only `egg` (an egg set up with PUT /eggs/{id}; 0 or null = none; 422 for an unknown egg). Other fields are ignored.',
+    },
+  }, async (request) => {
+    const s = await serverByParam((request.params as { id: string }).id);
+    const body = bodyOf(request);
+    if (!('egg' in body)) return serverView(s);
+    return serverView(await servers.update(s.id, { eggId: intField(body.egg, 'egg') ?? null }));
   });
 
   app.post('/servers/:id/suspend', { schema: { params: IdParams, summary: 'Suspend a server' } }, async (request, reply) => {

@@ -116,7 +116,7 @@ export const api = {
   cancelBackup: (server: string, uuid: string) => request<void>('POST', `${b(server, uuid)}/cancel`),
   verifyBackup: (server: string, uuid: string) => request<BackupObject>('POST', `${b(server, uuid)}/verify`),
   cancelRestore: (server: string) => request<void>('POST', `${s(server)}/restore/cancel`),
-  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile & { node_defaults?: string[] } }>('GET', `${s(server)}/backups/ignore-file`),
+  ignoreFile: (server: string) => request<{ attributes: DaemonIgnoreFile & { node_defaults?: string[]; egg_defaults?: string[] } }>('GET', `${s(server)}/backups/ignore-file`),
   backupControl: (server: string) => request<BackupControlObject>('GET', `${s(server)}/backup-control`),
   saveBackupControl: (server: string, saveHook: SaveHook | null) =>
     request<BackupControlObject>('PUT', `${s(server)}/backup-control`, { save_hook: saveHook }),

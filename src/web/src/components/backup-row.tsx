@@ -115,10 +115,11 @@ export function BackupRow({ backup, progress, actions, busyAction, now, onAction
         ) : (
           <code className="backup-checksum" title={backup.checksum ?? undefined}>{backup.checksum ?? ''}</code>
         )}
-        {(backup.ignored_files.length > 0 || (backup.ignore_defaults?.length ?? 0) > 0) && (
+        {(backup.ignored_files.length > 0 || (backup.ignore_defaults?.length ?? 0) > 0 || (backup.ignore_egg_defaults?.length ?? 0) > 0) && (
           <p className="backup-ignored" data-testid="ignored-patterns">
             Left out: {backup.ignored_files.map((p, i) => <span key={i}>{i > 0 && ', '}<code>{p}</code></span>)}
             <IgnoreDefaultsNote patterns={backup.ignore_defaults ?? []} first={backup.ignored_files.length === 0} />
+            <IgnoreDefaultsNote patterns={backup.ignore_egg_defaults ?? []} first={backup.ignored_files.length === 0 && (backup.ignore_defaults?.length ?? 0) === 0} source="egg" />
             <span className="muted"> (and the server's .pteroignore)</span>
           </p>
         )}

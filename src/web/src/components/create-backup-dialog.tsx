@@ -25,8 +25,9 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const ids = { name: useId(), nameHint: useId(), ignored: useId(), ignoredHint: useId(), locked: useId(), lockedHint: useId(), file: useId() };
-  const [ignoreFile, setIgnoreFile] = useState<(DaemonIgnoreFile & { node_defaults?: string[] }) | { error: string } | null>(null);
+  const [ignoreFile, setIgnoreFile] = useState<(DaemonIgnoreFile & { node_defaults?: string[]; egg_defaults?: string[] }) | { error: string } | null>(null);
   const nodeDefaults = ignoreFile && 'node_defaults' in ignoreFile ? ignoreFile.node_defaults ?? [] : [];
+  const eggDefaults = ignoreFile && 'egg_defaults' in ignoreFile ? ignoreFile.egg_defaults ?? [] : [];
 
   useEffect(() => {
     let live = true;
@@ -80,6 +81,7 @@ export function CreateBackupDialog({ server, canLock, onCreated, onClose }: Prop
             <PteroignoreView file={ignoreFile} />
           </section>
           {nodeDefaults.length > 0 && <NodeDefaults patterns={nodeDefaults} />}
+          {eggDefaults.length > 0 && <NodeDefaults patterns={eggDefaults} source="egg" />}
           {canLock && (
             <div className="field field-switch">
               <input id={ids.locked} type="checkbox" role="switch" className="switch" checked={locked}

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'schedules'; server: string }
   | { name: 'login' }
   | { name: 'destinations' }
+  | { name: 'backup-limits' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -14,6 +15,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/') return { name: 'servers' };
   if (path === '/login') return { name: 'login' };
   if (path === '/admin/destinations') return { name: 'destinations' };
+  if (path === '/admin/backup-limits') return { name: 'backup-limits' };
   const sched = /^\/server\/([^/]+)\/schedules$/.exec(path);
   if (sched) return { name: 'schedules', server: decodeURIComponent(sched[1]!) };
   const m = /^\/server\/([^/]+)(?:\/backups)?$/.exec(path);
