@@ -82,6 +82,8 @@ export interface RunOptions {
   onJson?: (msg: Record<string, unknown>) => void;
   /** Raw stdout (for `dump`): when set, stdout is not parsed. */
   onStdout?: (child: ChildProcess) => void;
+  /** The child once spawned (a restore's progress reads its write counter). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface RunResult {
@@ -125,6 +127,7 @@ export function runRestic(env: ResticEnv, repo: ResticRepo | null, args: string[
     let stdout = '';
     let stderr = '';
     let partial = '';
+    opts.onSpawn?.(child);
     if (opts.onStdout) opts.onStdout(child);
     else {
       child.stdout!.setEncoding('utf8');
