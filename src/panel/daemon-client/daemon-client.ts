@@ -41,11 +41,11 @@ export interface DaemonClient {
    */
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
   /** backwing: a folder of a local backup, or a name search (`pattern` set), read from its index. */
-  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, s3?: BackupS3Urls): Promise<BackupFileList>;
+  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, s3?: BackupSource): Promise<BackupFileList>;
   /** backwing: what changed from backup `a` to backup `b` (both of `serverUuid`), from their indexes. */
-  compareBackups(node: NodeConnection, serverUuid: string, a: string, b: string, q: { page: number; perPage: number }, s3a?: BackupS3Urls, s3b?: BackupS3Urls): Promise<BackupComparison>;
+  compareBackups(node: NodeConnection, serverUuid: string, a: string, b: string, q: { page: number; perPage: number }, s3a?: BackupSource, s3b?: BackupSource): Promise<BackupComparison>;
   /** backwing: one entry of a local backup, or 'building' while its index is made. */
-  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupS3Urls): Promise<BackupFileEntry | 'building'>;
+  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupSource): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
   /**
@@ -62,8 +62,18 @@ export interface BackupS3Urls {
   indexPut: string;
 }
 
-function s3Headers(s3: BackupS3Urls | undefined): Record<string, string> {
-  return s3 ? { 'x-backwing-archive-url': s3.archive, 'x-backwing-index-url': s3.index, 'x-backwing-index-put-url': s3.indexPut } : {};
+/** backwing: a restic backup's repository, sealed for its node (src/core/restic-claim.ts). */
+export interface BackupResticSource {
+  restic: string;
+}
+
+/** Where the daemon reads a browsed backup from: its own disk (undefined), S3, or a restic repository. */
+export type BackupSource = BackupS3Urls | BackupResticSource;
+
+function s3Headers(src: BackupSource | undefined): Record<string, string> {
+  if (!src) return {};
+  if ('restic' in src) return { 'x-backwing-restic': src.restic };
+  return { 'x-backwing-archive-url': src.archive, 'x-backwing-index-url': src.index, 'x-backwing-index-put-url': src.indexPut };
 }
 
 /** A backwing-only answer, checked against its wire schema; anything else (a Wings node) is a 502 naming what failed. */

@@ -11,7 +11,7 @@ import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import type { BackupsService, BackupTarget } from './backups.service.ts';
 import { nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
-import type { BackupS3Urls } from '../daemon-client/daemon-client.ts';
+import type { BackupSource } from '../daemon-client/daemon-client.ts';
 
 export const FILES_PER_PAGE = 100;
 export const FILES_MAX_PER_PAGE = 500;
@@ -21,11 +21,13 @@ export class BackupFilesService {
 
   /**
    * Only finished, successful backups have files to show. For S3 ones the daemon gets presigned
-   * URLs of the archive (read with Range requests) and of the index object.
+   * URLs of the archive (read with Range requests) and of the index object; for restic ones the
+   * node's repository, sealed for that node (the daemon lists the snapshot with `restic ls`).
    */
-  async #check(target: BackupTarget, backup: BackupRow): Promise<BackupS3Urls | undefined> {
+  async #check(target: BackupTarget, backup: BackupRow): Promise<BackupSource | undefined> {
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
     if (backup.disk === 's3') return this.backups.s3Urls(target, backup);
+    if (backup.disk === 'restic') return { restic: await this.backups.resticClaim(target.node) };
     if (backup.disk !== 'wings') throw PanelErrors.unknownDisk();
     return undefined;
   }
@@ -60,7 +62,7 @@ export class BackupFilesService {
       userId: actor.userId,
       panelUrl: this.d.config.appUrl,
       path,
-      ...(s3 ? { archiveUrl: s3.archive, indexUrl: s3.index } : {}),
+      ...(s3 && 'restic' in s3 ? { restic: s3.restic } : s3 ? { archiveUrl: s3.archive, indexUrl: s3.index } : {}),
     });
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name, path }, subjects: this.backups.subjects(backup, target.server) });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup/file?token=${encodeURIComponent(token)}`;
