@@ -78,12 +78,8 @@ test('node A backs up into a new repository; the report has the snapshot, bytes 
 
   writeFileSync(join(nodeA.data, SERVER, 'world/region/r.0.1.mca'), random(12_000));
   // Progress flows to the websocket like any backup's: the last frame is exact (restic's own count).
-  const ws = new WebSocket(`${nodeA.url.replace('http', 'ws')}/api/servers/${SERVER}/ws`);
-  const frames: { event: string; args: string[] }[] = [];
-  ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
-  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
-  ws.send(JSON.stringify({ event: 'auth', args: [await panel.signWs({ server_uuid: SERVER, user_uuid: uuid(), permissions: ['backup.read'] })] }));
-  await waitUntil(() => frames.length > 0, 5000, 'auth answer');
+  const ws = await watch(nodeA);
+  const frames = ws.frames;
   const secondId = uuid();
   const second = await backup(callA, secondId);
   assert.equal(second.body.successful, true, second.body.failure_reason);

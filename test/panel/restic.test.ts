@@ -7,12 +7,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateAppKey } from '../../src/core/secret-box.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
+import { writeBrowseTree } from './support/browse-tree.ts';
 import { startHarness, waitFor, type Harness } from './support/harness.ts';
 import { ResticMaintenanceService } from '../../src/panel/services/restic-maintenance.service.ts';
 
@@ -153,13 +153,7 @@ for (const db of dbs) {
     test('files, search, compare, one-file and folder links, restore of selected paths with keep_newer: as for a tar.gz backup', async () => {
       const server = await h.server(h.owner.id, { backupLimit: 5 });
       const vol = join(h.daemonRoot!, 'volumes', server.uuid);
-      mkdirSync(join(vol, 'world/region'), { recursive: true });
-      mkdirSync(join(vol, 'plugins'), { recursive: true });
-      const region = randomBytes(200_000);
-      writeFileSync(join(vol, 'world/region/r.0.0.mca'), region);
-      writeFileSync(join(vol, 'plugins/a.yml'), 'a: 1\n');
-      writeFileSync(join(vol, 'plugins/b.yml'), 'b: 1\n');
-      writeFileSync(join(vol, 'server.properties'), 'motd=hi\n');
+      const region = writeBrowseTree(vol);
       const make = async (name: string) => {
         const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
         assert.equal(created.status, 200, created.text);
