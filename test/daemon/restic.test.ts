@@ -181,6 +181,10 @@ test('browse a restic backup on another node (restic ls): list, search, stat, co
   assert.match(missing.json.error, /"nether" is not in this backup/);
   assert.equal((await files('?path=../etc')).status, 422);
   assert.equal((await files('', { 'x-backwing-restic': sealResticClaim('another-node-token', repo) })).status, 403);
+  // A wrong password is restic's stored sentence, never a 500.
+  const wrongPassword = await files('', { 'x-backwing-restic': sealResticClaim(panel.token, { ...repo, password: 'not-the-password' }) });
+  assert.equal(wrongPassword.status, 502, wrongPassword.text);
+  assert.match(wrongPassword.json.error, /refused the password/);
 
   // compare: the next backup adds a file and changes one.
   writeTree(join(nodeA.data, SERVER), { 'world/level.dat': random(5000), 'world/new.dat': 'new' });
