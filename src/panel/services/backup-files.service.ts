@@ -33,26 +33,26 @@ export class BackupFilesService {
   }
 
   async list(target: BackupTarget, backup: BackupRow, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList> {
-    const s3 = await this.#check(target, backup);
-    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, s3);
+    const source = await this.#check(target, backup);
+    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, source);
   }
 
   /** What changed from `backup` to `other` (another backup of the same server), from their indexes. */
   async compare(target: BackupTarget, backup: BackupRow, otherUuid: string, q: { page: number; perPage: number }): Promise<BackupComparison> {
     const other = await this.d.repos.backups.findLiveForServer(target.server.id, otherUuid);
     if (!other) throw PanelErrors.validation('with', 'exists', 'The backup to compare with is not a backup of this server.');
-    const [s3a, s3b] = await Promise.all([this.#check(target, backup), this.#check(target, other)]);
-    return this.d.daemon.compareBackups(nodeConnection(target.node), target.server.uuid, backup.uuid, other.uuid, q, s3a, s3b);
+    const [sourceA, sourceB] = await Promise.all([this.#check(target, backup), this.#check(target, other)]);
+    return this.d.daemon.compareBackups(nodeConnection(target.node), target.server.uuid, backup.uuid, other.uuid, q, sourceA, sourceB);
   }
 
   /** A one-time link to one file (raw) or folder (.tar.gz); the path is checked when it is used. */
   async downloadUrl(target: BackupTarget, backup: BackupRow, path: string, actor: Actor): Promise<string> {
-    const s3 = await this.#check(target, backup);
+    const source = await this.#check(target, backup);
     if (path.includes('\0') || path.startsWith('/') || path.split('/').includes('..')) {
       throw PanelErrors.validation('path', 'path', 'The path must be relative to the backup, without ".." or NUL.');
     }
     // Asked now, so a path the backup lacks is a 404 here rather than on the link.
-    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path, s3);
+    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path, source);
     if (entry === 'building') throw PanelErrors.conflict('The index of this backup is being built; try again in a moment.');
     if (entry.type !== 'file' && entry.type !== 'dir') throw PanelErrors.validation('path', 'downloadable', `"${entry.path}" is a ${entry.type}; only files and folders can be downloaded.`);
     const token = await signDownloadToken(nodeConnection(target.node), {
@@ -62,7 +62,7 @@ export class BackupFilesService {
       userId: actor.userId,
       panelUrl: this.d.config.appUrl,
       path,
-      ...(s3 && 'restic' in s3 ? { restic: s3.restic } : s3 ? { archiveUrl: s3.archive, indexUrl: s3.index } : {}),
+      ...(source && 'restic' in source ? { restic: source.restic } : source ? { archiveUrl: source.archive, indexUrl: source.index } : {}),
     });
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name, path }, subjects: this.backups.subjects(backup, target.server) });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup/file?token=${encodeURIComponent(token)}`;
