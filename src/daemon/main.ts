@@ -25,6 +25,7 @@ import { BrowseService } from './services/browse.service.ts';
 import { HostAllowlist } from './services/ssrf-guard.ts';
 import { RestoreService } from './services/restore.service.ts';
 import { ResticService } from './restic/restic-service.ts';
+import { ResticBrowse } from './restic/restic-browse.ts';
 import { stagingDirName } from './restic/staged-restore.ts';
 import { InventoryService } from './services/inventory.service.ts';
 import { FailureReasons } from './services/failure-reason.ts';
@@ -156,7 +157,7 @@ export async function startDaemon(config: DaemonConfig, opts: { logger?: Logger;
     (err: unknown) => logger.warn({ restic: config.system.backups.resticBinary, problem: errorMessage(err), detail: resticDetail(err) }, 'restic backups will fail on this node'),
   );
   const backups = new BackupService({ config, registry, store, journal, outbox, panel, hub, metrics, logger, hooks, sizes, restic });
-  const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist) });
+  const browse = new BrowseService({ store, indexes: new BackupIndexes({ logger: logger.child({ part: 'index' }) }), allowlist: new HostAllowlist(config.system.backups.restoreHostAllowlist), restic: new ResticBrowse(restic) });
   const restores = new RestoreService({ config, registry, store, journal, outbox, hub, metrics, logger, control, browse, restic, backupRunningFor: (s) => backups.isRunningFor(s) });
   const verifications = new VerifyService({ config, store, logger: logger.child({ part: 'verify' }), runningBackups: () => backups.runningCount });
   const copies = new BackupCopyService({ store, logger: logger.child({ part: 'copy' }) });

@@ -427,4 +427,41 @@ describe('backwing backups against a running stack', () => {
     const s = await stat(join(stack.info.data_dir, 'api-key.txt'));
     assert.equal(s.mode & 0o777, 0o600);
   });
+
+  test('a restic backup (the node switched to restic): files, get, compare and restore --path work as for tar.gz', async () => {
+    const admin = (args: string[]) => runCli(['admin', 'node', 'restic', 'local', '--data', stack.info.data_dir, ...args]);
+    const set = await admin(['--repository', join(dir, 'restic-repo'), '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    let made: Backup | undefined;
+    try {
+      const r = await cli(['create', S, '--name', 'restic', '--wait', '--json', '--poll', '0.5']);
+      assert.equal(r.code, 0, r.stderr);
+      made = json<Backup & { bytes_added?: number }>(r);
+      assert.equal(made.successful, true);
+      assert.ok((made as { bytes_added?: number }).bytes_added! > 0, 'a restic snapshot: bytes added shown');
+      const found = json<{ entries: Array<{ path: string }> }>(await cli(['files', S, made.uuid, '--search', '*.mca', '--json']));
+      assert.deepEqual(found.entries.map((e) => e.path).sort(), ['world/region/r.0.-1.mca', 'world/region/r.0.0.mca']);
+      const out = join(dir, 'restic.server.properties');
+      const got = await cli(['get', S, made.uuid, 'server.properties', '-o', out]);
+      assert.equal(got.code, 0, got.stderr);
+      assert.match(await readFile(out, 'utf8'), /motd=A backwing demo server/);
+      const folder = await cli(['get', S, made.uuid, 'world', '-o', join(dir, 'restic-world.tar.gz'), '--json']);
+      assert.equal(json<{ kind: string }>(folder).kind, 'folder');
+      assert.match(execFileSync('tar', ['-tzf', join(dir, 'restic-world.tar.gz')], { encoding: 'utf8' }), /^world\/region\/r\.0\.0\.mca$/m);
+      // A restic backup compared with the first (tar.gz) one: same files, nothing changed.
+      const cmp = await cli(['compare', S, first.uuid, made.uuid, '--json']);
+      assert.equal(cmp.code, 0, cmp.stderr);
+
+      const props = join(stack.info.data_dir, 'volumes', stack.info.server_uuid, 'server.properties');
+      await writeFile(props, 'broken\n');
+      const restored = await cli(['restore', S, made.uuid, '--path', 'server.properties', '--wait', '--poll', '0.5']);
+      assert.equal(restored.code, 0, restored.stderr);
+      assert.match(await readFile(props, 'utf8'), /motd=A backwing demo server/);
+    } finally {
+      if (made) await cli(['delete', S, made.uuid]);
+      const off = await admin(['--disable']);
+      assert.equal(off.code, 0, off.stderr);
+    }
+  });
 });
+

@@ -99,5 +99,8 @@ test("restic's messages map to stored failure sentences (wrong password, no repo
   assert.equal(classifyResticError('Fatal: unable to save snapshot: write /repo/data/ab/abcd: no space left on device', 1), 'disk_full');
   assert.equal(classifyResticError('unable to create lock in backend: repository is already locked by PID 7 on node-a', 1), 'locked');
   assert.equal(classifyResticError('error: open /srv/x: permission denied\nWarning: at least one source file could not be read', 3), 'unreadable_files');
+  // A refused S3 signature also makes restic ask whether there is a repository: it is the credentials.
+  assert.equal(classifyResticError('Fatal: unable to open config file: Stat: The request signature we calculated does not match the signature you provided. Check your key and signing method.\nIs there a repository at the following location?\ns3:http://127.0.0.1:9000/b/r', 1), 's3_denied');
+  assert.equal(classifyResticError('Fatal: unable to open config file: Stat: The AWS Access Key Id you provided does not exist in our records.\nIs there a repository at the following location?', 1), 's3_denied');
   assert.equal(classifyResticError('something else', 1), 'failed');
 });

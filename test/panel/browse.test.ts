@@ -6,12 +6,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { testDatabaseUrls } from '../support/postgres.ts';
+import { writeBrowseTree } from './support/browse-tree.ts';
 import { BUCKET, startHarness, waitFor, type Harness } from './support/harness.ts';
 import { fauxqsClient } from '../support/fauxqs-client.ts';
 
@@ -35,13 +35,7 @@ for (const db of dbs) for (const driver of ['wings', 's3'] as const) {
     test('list, search, download one file or a folder, restore selected paths; permissions and bad paths', async () => {
       const server = await h.server(h.owner.id, { backupLimit: 5 });
       const vol = join(h.daemonRoot!, 'volumes', server.uuid);
-      mkdirSync(join(vol, 'world/region'), { recursive: true });
-      mkdirSync(join(vol, 'plugins'), { recursive: true });
-      const region = randomBytes(200_000);
-      writeFileSync(join(vol, 'world/region/r.0.0.mca'), region);
-      writeFileSync(join(vol, 'plugins/a.yml'), 'a: 1\n');
-      writeFileSync(join(vol, 'plugins/b.yml'), 'b: 1\n');
-      writeFileSync(join(vol, 'server.properties'), 'motd=hi\n');
+      const region = writeBrowseTree(vol);
       const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name: 'browse me' } });
       assert.equal(created.status, 200, created.text);
       const uuid = created.body.attributes.uuid as string;

@@ -6,9 +6,14 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { generateAppKey } from '../../src/core/secret-box.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
-import { startHarness, type Harness } from './support/harness.ts';
+import { writeBrowseTree } from './support/browse-tree.ts';
+import { startHarness, waitFor, type Harness } from './support/harness.ts';
 import { ResticMaintenanceService } from '../../src/panel/services/restic-maintenance.service.ts';
 
 const dbs = await testDatabaseUrls();
@@ -132,6 +137,80 @@ for (const db of dbs) {
       } finally {
         h.ctx.deps.daemon.resticMaintenance = original;
       }
+    });
+  });
+
+  describe(`browse and restore parts of a restic backup through the client API, real daemon and restic (${db.name})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ databaseUrl: await db.url(), env: { BACKUP_THROTTLE_PERIOD: '0' } });
+      const admin = (await h.user('restic-browse-admin@example.com', { rootAdmin: true, type: 'application' })).key;
+      const put = await h.api('PUT', `/api/application/nodes/${h.node.id}/restic`, { key: admin, body: { repository: join(h.daemonRoot!, 'restic-repo') } });
+      assert.equal(put.status, 200, put.text);
+    });
+    after(async () => h?.close());
+
+    test('files, search, compare, one-file and folder links, restore of selected paths with keep_newer: as for a tar.gz backup', async () => {
+      const server = await h.server(h.owner.id, { backupLimit: 5 });
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      const region = writeBrowseTree(vol);
+      const make = async (name: string) => {
+        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
+        assert.equal(created.status, 200, created.text);
+        const uuid = created.body.attributes.uuid as string;
+        await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
+        const row = (await h.backup(uuid))!;
+        assert.deepEqual([row.disk, row.is_successful], ['restic', 1]);
+        return uuid;
+      };
+      const uuid = await make('restic browse');
+      const base = `/api/client/servers/${server.identifier}/backups/${uuid}`;
+
+      const root = await h.api('GET', `${base}/files`);
+      assert.equal(root.status, 200, root.text);
+      assert.deepEqual(root.body.data.map((d: { attributes: { name: string } }) => d.attributes.name), ['plugins', 'world', 'server.properties']);
+      const search = await h.api('GET', `${base}/files/search?pattern=*.mca`);
+      assert.equal(search.body.data[0].attributes.size, region.length);
+      const missing = await h.api('GET', `${base}/files?path=nether`);
+      assert.equal(missing.status, 404, missing.text);
+      assert.equal((await h.api('GET', `${base}/files?path=../etc`)).status, 422);
+
+      const link = await h.api('GET', `${base}/files/download?path=world/region/r.0.0.mca`);
+      assert.equal(link.status, 200, link.text);
+      assert.ok(Buffer.from(await (await fetch(link.body.attributes.url)).arrayBuffer()).equals(region), 'byte for byte, through restic dump');
+      const folder = await h.api('GET', `${base}/files/download?path=plugins`);
+      const tgz = Buffer.from(await (await fetch(folder.body.attributes.url)).arrayBuffer());
+      assert.deepEqual(execFileSync('tar', ['-tf', '-'], { input: gunzipSync(tgz) }).toString().trim().split('\n'), ['plugins/a.yml', 'plugins/b.yml']);
+      // The sealed repository never reaches the client: the link carries it for the node only.
+      const password = h.ctx.deps.secrets.open((await h.ctx.repos.nodeRestic.find(h.node.id))!.password);
+      assert.equal(JSON.stringify([root.body, link.body]).includes(password), false);
+
+      // Restore of selected paths: a.yml damaged long ago comes back, b.yml edited later stays.
+      writeFileSync(join(vol, 'plugins/a.yml'), 'a: broken\n');
+      utimesSync(join(vol, 'plugins/a.yml'), new Date('2001-01-01'), new Date('2001-01-01'));
+      writeFileSync(join(vol, 'plugins/b.yml'), 'b: edited later\n');
+      const later = new Date(Date.now() + 3600_000);
+      utimesSync(join(vol, 'plugins/b.yml'), later, later);
+      writeFileSync(join(vol, 'server.properties'), 'motd=changed\n');
+      const bad = await h.api('POST', `${base}/restore`, { body: { truncate: false, paths: ['plugins', 'gone.txt'] } });
+      assert.equal(bad.status, 404, bad.text);
+      assert.equal((await h.ctx.repos.servers.findById(server.id))!.status, null, 'a refused restore leaves the server usable');
+      const res = await h.api('POST', `${base}/restore`, { body: { truncate: true, paths: ['plugins'], keep_newer: true } });
+      assert.equal(res.status, 204, res.text);
+      await waitFor('server released', async () => (await h.ctx.repos.servers.findById(server.id))!.status === null, 60_000);
+      assert.equal(readFileSync(join(vol, 'plugins/a.yml'), 'utf8'), 'a: 1\n');
+      assert.equal(readFileSync(join(vol, 'plugins/b.yml'), 'utf8'), 'b: edited later\n', 'newer on the server: kept');
+      assert.equal(readFileSync(join(vol, 'server.properties'), 'utf8'), 'motd=changed\n', 'not selected: untouched, never truncated');
+      const completed = await waitFor('restore completed entry', async () => (await h.ctx.services.activity.listForServer(server.id, 1, 50)).entries.find((e) => e.event === 'server:backup.restore-complete'));
+      assert.ok(completed);
+
+      // Compare two restic backups.
+      writeFileSync(join(vol, 'new.txt'), 'new\n');
+      const uuid2 = await make('restic after');
+      const cmp = await h.api('GET', `${base}/compare?with=${uuid2}`);
+      assert.equal(cmp.status, 200, cmp.text);
+      const changes = Object.fromEntries(cmp.body.attributes.entries.map((e: { path: string; change: string }) => [e.path, e.change]));
+      assert.deepEqual(changes, { 'new.txt': 'added', 'plugins/b.yml': 'changed', 'server.properties': 'changed' });
     });
   });
 }

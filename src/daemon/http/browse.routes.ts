@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { BackupComparison, BackupFileEntry, BackupFileList, DaemonErrorBody } from '../../wire/daemon-api.ts';
 import { daemonErrors } from '../errors.ts';
 import { verifiedLink } from './download.routes.ts';
+import { openSealedRepo } from '../restic/restic-request.ts';
 import type { BackupRef } from '../services/browse.service.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
@@ -19,11 +20,14 @@ const S3_HEADERS = Type.Object({
   'x-backwing-archive-url': Type.Optional(Type.String({ description: 'S3 backups: presigned GET of the archive (read with Range requests)' })),
   'x-backwing-index-url': Type.Optional(Type.String({ description: 'S3 backups: presigned GET of the index object' })),
   'x-backwing-index-put-url': Type.Optional(Type.String({ description: 'S3 backups: presigned PUT where an index built from the archive is kept' })),
+  'x-backwing-restic': Type.Optional(Type.String({ description: 'restic backups: the repository, sealed by the panel for this node (as the `restic` claim of a download link); the listing comes from `restic ls` of the backup\'s snapshot' })),
 });
 
 /** `prefix` '' for the backup in the path, 'other-' for the one `compare` compares it with. */
-function refOf(req: FastifyRequest, serverUuid: string, backup: string, prefix = ''): BackupRef {
+function refOf(req: FastifyRequest, deps: DaemonHttpDeps, serverUuid: string, backup: string, prefix = ''): BackupRef {
   const h = req.headers;
+  const restic = h[`x-backwing-${prefix}restic`];
+  if (typeof restic === 'string') return { serverUuid, backup, restic: openSealedRepo(deps.config.token.reveal(), restic) };
   const archive = h[`x-backwing-${prefix}archive-url`];
   const index = h[`x-backwing-${prefix}index-url`];
   const put = h[`x-backwing-${prefix}index-put-url`];
@@ -31,7 +35,7 @@ function refOf(req: FastifyRequest, serverUuid: string, backup: string, prefix =
   return { serverUuid, backup, s3: { archive, index, ...(typeof put === 'string' ? { indexPut: put } : {}) } };
 }
 
-const EXT = 'backwing extension, not in Wings. Read from the backup index; while the index of an archive that had none is built (one streaming pass, kept), the answer is 202 with status "building".';
+const EXT = 'backwing extension, not in Wings. Read from the backup index; while the index of an archive that had none is built (one streaming pass, kept), the answer is 202 with status "building". A restic backup (X-Backwing-Restic) is read from `restic ls` of its snapshot.';
 
 export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): Promise<void> {
   app.get<{ Params: { server: string; backup: string }; Querystring: { path?: string; page?: number; per_page?: number } }>(
@@ -45,7 +49,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.list(refOf(req, server.uuid, req.params.backup), req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.list(refOf(req, deps, server.uuid, req.params.backup), req.query.path, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -63,7 +67,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const list = await deps.browse.search(refOf(req, server.uuid, req.params.backup), req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
+      const list = await deps.browse.search(refOf(req, deps, server.uuid, req.params.backup), req.query.pattern, req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(list.status === 'building' ? 202 : 200).send(list);
     },
   );
@@ -80,7 +84,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const entry = await deps.browse.stat(refOf(req, server.uuid, req.params.backup), req.query.path);
+      const entry = await deps.browse.stat(refOf(req, deps, server.uuid, req.params.backup), req.query.path);
       return 'building' in entry ? reply.code(202).send({ status: 'building' }) : reply.send(entry);
     },
   );
@@ -90,7 +94,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     {
       schema: {
         summary: 'What changed between two backups of a server (backwing extension)',
-        description: `${EXT} Added, removed and changed entries from \`backup\` to \`with\`, from the two indexes alone. For S3 backups the second one's URLs come in X-Backwing-Other-Archive-Url / X-Backwing-Other-Index-Url (/ -Index-Put-Url).`,
+        description: `${EXT} Added, removed and changed entries from \`backup\` to \`with\`, from the two indexes alone. For S3 backups the second one's URLs come in X-Backwing-Other-Archive-Url / X-Backwing-Other-Index-Url (/ -Index-Put-Url); for a restic one its sealed repository in X-Backwing-Other-Restic.`,
         tags: ['backups'], params: BackupParams, headers: S3_HEADERS,
         querystring: Type.Object({ with: Type.String(), ...Paging }),
         response: { 200: BackupComparison, 202: BackupComparison, ...errors },
@@ -98,7 +102,7 @@ export async function browseRoutes(app: FastifyInstance, deps: DaemonHttpDeps): 
     },
     async (req, reply) => {
       const server = await deps.registry.resolve(req.params.server);
-      const r = await deps.browse.compare(refOf(req, server.uuid, req.params.backup), refOf(req, server.uuid, req.query.with, 'other-'), req.query.page ?? 1, req.query.per_page ?? 100);
+      const r = await deps.browse.compare(refOf(req, deps, server.uuid, req.params.backup), refOf(req, deps, server.uuid, req.query.with, 'other-'), req.query.page ?? 1, req.query.per_page ?? 100);
       return reply.code(r.status === 'building' ? 202 : 200).send(r);
     },
   );
@@ -120,7 +124,9 @@ export async function browseDownloadRoutes(app: FastifyInstance, deps: DaemonHtt
     async (req, reply) => {
       const { claims, serverUuid } = await verifiedLink(req.query.token, (t) => deps.verifier.downloadFile(t), deps);
       const s3 = typeof claims.archive_url === 'string' && typeof claims.index_url === 'string' ? { archive: claims.archive_url, index: claims.index_url } : undefined;
-      const opened = await deps.browse.open({ serverUuid, backup: claims.backup_uuid, ...(s3 ? { s3 } : {}) }, claims.path);
+      // A restic backup's repository travels sealed in the link, as for the whole-backup download.
+      const restic = typeof claims.restic === 'string' ? openSealedRepo(deps.config.token.reveal(), claims.restic) : undefined;
+      const opened = await deps.browse.open({ serverUuid, backup: claims.backup_uuid, ...(s3 ? { s3 } : {}), ...(restic ? { restic } : {}) }, claims.path);
       if (!deps.downloadIds.claim(claims.unique_id, claims.exp)) {
         opened.stream.destroy();
         throw daemonErrors.resourceNotFound();

@@ -8,7 +8,8 @@ export function daemonErrorHandler(err: FastifyError | Error, req: FastifyReques
   if (isAppError(err)) {
     if (err.headers) reply.headers(err.headers);
     if (err.status >= 500) req.log.error({ err, code: err.code }, 'request failed');
-    body(err.status, err.status >= 500 && err.code !== 'E_CONFIG' ? DaemonMessages.generic : err.message);
+    // restic's failures are sentences written for users (RESTIC_REASONS; restic's own text goes to the log only).
+    body(err.status, err.status >= 500 && err.code !== 'E_CONFIG' && err.code !== 'E_RESTIC' ? DaemonMessages.generic : err.message);
     return;
   }
   const fe = err as FastifyError;

@@ -10,20 +10,13 @@ import { createGzip } from 'node:zlib';
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorMessage } from '../../core/app-error.ts';
-import { openResticClaim } from '../../core/restic-claim.ts';
 import type { BackupDownloadClaims } from '../../wire/tokens.ts';
 import { daemonErrors } from '../errors.ts';
-import { parseResticRepo } from '../restic/restic-request.ts';
+import { openSealedRepo } from '../restic/restic-request.ts';
 import type { DaemonHttpDeps } from './deps.ts';
 
 export async function sendResticDownload(req: FastifyRequest, reply: FastifyReply, deps: DaemonHttpDeps, claims: BackupDownloadClaims, serverUuid: string, backupUuid: string, fileName: string): Promise<FastifyReply> {
-  let repoRaw: unknown;
-  try {
-    repoRaw = openResticClaim(deps.config.token.reveal(), claims.restic!);
-  } catch {
-    throw daemonErrors.forbidden();
-  }
-  const repo = parseResticRepo(repoRaw);
+  const repo = openSealedRepo(deps.config.token.reveal(), claims.restic!);
   const found = await deps.restic.findSnapshot(repo, serverUuid, backupUuid);
   if (!found) throw daemonErrors.backupNotFound();
   if (req.method !== 'HEAD' && !deps.downloadIds.claim(claims.unique_id, claims.exp)) throw daemonErrors.resourceNotFound();

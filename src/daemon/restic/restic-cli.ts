@@ -26,12 +26,13 @@ export interface ResticEnv {
 /** The oldest restic this code is tested with: Debian 12's. */
 export const RESTIC_MIN_VERSION = [0, 14, 0] as const;
 
-export type ResticFailure = 'missing' | 'wrong_password' | 'no_repository' | 'locked' | 'corrupt' | 'disk_full' | 'unreadable_files' | 'empty' | 'failed';
+export type ResticFailure = 'missing' | 'wrong_password' | 's3_denied' | 'no_repository' | 'locked' | 'corrupt' | 'disk_full' | 'unreadable_files' | 'empty' | 'failed';
 
 /** Reasons a user reads (stored as the backup's failure reason). */
 export const RESTIC_REASONS: Record<ResticFailure, string> = {
   missing: 'restic is not installed on this node (Debian package "restic", version 0.14 or newer)',
   wrong_password: 'the restic repository refused the password (wrong password or no such key)',
+  s3_denied: 'the S3 server refused the credentials of the restic repository (wrong access key or secret, or no access to the bucket)',
   no_repository: 'there is no restic repository at the configured location',
   locked: 'the restic repository stayed locked by another job; try again later',
   corrupt: 'the restic repository is damaged (run a repository check)',
@@ -57,6 +58,8 @@ export function resticDetail(err: unknown): unknown {
 export function classifyResticError(stderr: string, exitCode: number | null): ResticFailure {
   const s = stderr.toLowerCase();
   if (s.includes('wrong password') || s.includes('no key found')) return 'wrong_password';
+  // Before "no repository": restic asks "Is there a repository …?" after any failed first read, a refused signature included.
+  if (s.includes('signature we calculated does not match') || s.includes('signaturedoesnotmatch') || s.includes('access key id you provided does not exist') || s.includes('invalidaccesskeyid') || s.includes('access denied')) return 's3_denied';
   if (s.includes('is there a repository at the following location') || s.includes('repository does not exist')) return 'no_repository';
   if (s.includes('repository is already locked') || s.includes('unable to create lock')) return 'locked';
   if (s.includes('no space left on device') || s.includes('disk quota exceeded')) return 'disk_full';
@@ -82,6 +85,8 @@ export interface RunOptions {
   onJson?: (msg: Record<string, unknown>) => void;
   /** Raw stdout (for `dump`): when set, stdout is not parsed. */
   onStdout?: (child: ChildProcess) => void;
+  /** The child once spawned (a restore's progress reads its write counter). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface RunResult {
@@ -125,6 +130,7 @@ export function runRestic(env: ResticEnv, repo: ResticRepo | null, args: string[
     let stdout = '';
     let stderr = '';
     let partial = '';
+    opts.onSpawn?.(child);
     if (opts.onStdout) opts.onStdout(child);
     else {
       child.stdout!.setEncoding('utf8');

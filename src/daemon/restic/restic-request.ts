@@ -1,4 +1,5 @@
 /** The `restic` object of a daemon request, checked by hand so a bad one is a clear 400. */
+import { openResticClaim } from '../../core/restic-claim.ts';
 import { daemonErrors } from '../errors.ts';
 import type { ResticRepo } from './restic-cli.ts';
 
@@ -20,4 +21,18 @@ export function parseResticRepo(raw: unknown): ResticRepo {
     s3 = { access_key_id: k.access_key_id, secret_access_key: k.secret_access_key, region: typeof k.region === 'string' ? k.region : null };
   }
   return { repository: r.repository, password: r.password, s3 };
+}
+
+/**
+ * A repository the panel sealed for this node (a download link's `restic` claim, the
+ * `X-Backwing-Restic` header of a browse call): 403 when it was not sealed with this node's token.
+ */
+export function openSealedRepo(nodeToken: string, sealed: string): ResticRepo {
+  let raw: unknown;
+  try {
+    raw = openResticClaim(nodeToken, sealed);
+  } catch {
+    throw daemonErrors.forbidden();
+  }
+  return parseResticRepo(raw);
 }

@@ -7,6 +7,9 @@
  */
 import { realpath } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
+import type { IndexEntry } from '../../archive/index.ts';
+import { entryOfResticNode } from './restic-tree.ts';
+import { sampleWrites } from './restore-progress.ts';
 import { resticExcludes } from '../../archive/ignore-rules-restic.ts';
 import { readPteroignoreFile } from '../services/pteroignore.ts';
 import { ResticError, resticVersion, runRestic, versionAtLeast, withLockRetry, RESTIC_MIN_VERSION, type ResticEnv, type ResticRepo } from './restic-cli.ts';
@@ -29,6 +32,12 @@ export interface ResticBackupResult {
   repositorySize: number | null;
 }
 
+/** A restore's bytes written so far against the bytes it will write (null: not known yet). */
+export type RestoreProgressFn = (bytesDone: number, totalBytes: number | null) => void;
+
+/** restic prints JSON status lines for `restore --json` from this version on. */
+const RESTORE_JSON_VERSION = [0, 16, 0] as const;
+
 export const serverTag = (serverUuid: string): string => `server:${serverUuid}`;
 export const backupTag = (backupUuid: string): string => `backup:${backupUuid}`;
 
@@ -38,6 +47,8 @@ function num(v: unknown): number {
 
 export class ResticService {
   #checked: Promise<string> | null = null;
+  /** The version found by check(), e.g. [0, 14, 0]. */
+  #version: number[] = [0, 0, 0];
   /** Repositories whose stale locks this process has cleared (once each, before its first job). */
   readonly #unlocked = new Set<string>();
 
@@ -47,6 +58,7 @@ export class ResticService {
   check(): Promise<string> {
     this.#checked ??= resticVersion(this.env).then(({ version, text }) => {
       if (!versionAtLeast(version, RESTIC_MIN_VERSION)) throw new ResticError('missing', `${text} is older than ${RESTIC_MIN_VERSION.join('.')}`);
+      this.#version = version;
       return text;
     });
     // A failed check may be fixed by installing restic: try again next time.
@@ -136,14 +148,66 @@ export class ResticService {
     return last ? { id: last.id, size: null } : null;
   }
 
-  /** `restic restore` of a whole snapshot into `target` (a fresh, empty directory). */
-  async restoreInto(repo: ResticRepo, snapshotId: string, target: string, signal: AbortSignal): Promise<void> {
-    await this.#locked(() => runRestic(this.env, repo, ['restore', snapshotId, '--target', target], { signal }), signal);
+  /**
+   * `restic restore` of a snapshot (or, with `includes`, of those `--include` patterns only) into
+   * `target`, a fresh, empty directory. Progress: restic's own JSON status from 0.16 on; before
+   * that the child's write counter (restore-progress.ts) against `totalBytes`.
+   */
+  async restoreInto(repo: ResticRepo, snapshotId: string, target: string, signal: AbortSignal, opts: { includes?: string[]; totalBytes?: number | null; onProgress?: RestoreProgressFn } = {}): Promise<void> {
+    await this.check();
+    const json = versionAtLeast(this.#version, RESTORE_JSON_VERSION);
+    const args = ['restore', snapshotId, '--target', target, ...(opts.includes ?? []).flatMap((p) => ['--include', p]), ...(json ? ['--json'] : [])];
+    const report = opts.onProgress;
+    let stopSampling = (): void => undefined;
+    const run = () =>
+      runRestic(this.env, repo, args, {
+        signal,
+        onJson: (m) => {
+          if (report && m.message_type === 'status') report(num(m.bytes_restored), typeof m.total_bytes === 'number' ? m.total_bytes : (opts.totalBytes ?? null));
+        },
+        onSpawn: (child) => {
+          stopSampling();
+          if (!report || json || child.pid === undefined) return;
+          stopSampling = sampleWrites(child.pid, 500, (bytes) => report(bytes, opts.totalBytes ?? null));
+        },
+      });
+    try {
+      await this.#locked(run, signal);
+    } finally {
+      stopSampling();
+    }
   }
 
-  /** `restic dump --archive tar <id> /`: the child, whose stdout is the tar stream. */
-  dumpTar(repo: ResticRepo, snapshotId: string, signal: AbortSignal, onChild: (child: ChildProcess) => void): Promise<void> {
-    return runRestic(this.env, repo, ['dump', '--archive', 'tar', snapshotId, '/'], { signal, onStdout: onChild }).then(() => undefined);
+  /** What restoring the snapshot writes: `restic stats --mode restore-size` (bytes and files). */
+  async restoreSize(repo: ResticRepo, snapshotId: string, signal?: AbortSignal): Promise<{ bytes: number; files: number }> {
+    const { stdout } = await this.#locked(() => runRestic(this.env, repo, ['stats', '--json', '--mode', 'restore-size', snapshotId], { signal }), signal);
+    const s = JSON.parse(stdout) as Record<string, unknown>;
+    return { bytes: num(s.total_size), files: num(s.total_file_count) };
+  }
+
+  /** Every entry of a snapshot (`restic ls --json`), in restic's order, paths relative to the server's root. */
+  async list(repo: ResticRepo, snapshotId: string, signal?: AbortSignal): Promise<IndexEntry[]> {
+    const entries: IndexEntry[] = [];
+    const run = () => {
+      entries.length = 0;
+      return runRestic(this.env, repo, ['ls', '--json', snapshotId], {
+        signal,
+        onJson: (m) => {
+          const e = entryOfResticNode(m, entries.length);
+          if (e) entries.push(e);
+        },
+      });
+    };
+    await this.#locked(run, signal);
+    return entries;
+  }
+
+  /**
+   * `restic dump`: the child, whose stdout is the whole snapshot as tar (`path` '' or a folder:
+   * `--archive tar`, names relative to the server's root) or one file's bytes.
+   */
+  dumpTar(repo: ResticRepo, snapshotId: string, signal: AbortSignal, onChild: (child: ChildProcess) => void, path = ''): Promise<void> {
+    return runRestic(this.env, repo, ['dump', '--archive', 'tar', snapshotId, `/${path}`], { signal, onStdout: onChild }).then(() => undefined);
   }
 
   /** Forgets every snapshot of one backup (normally one). Data goes at the next prune. */

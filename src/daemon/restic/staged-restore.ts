@@ -4,7 +4,7 @@
  * written outside the server directory: restic writes into a directory this code just created,
  * and the move never follows a link (lstat everywhere; a link in the way is removed, not entered).
  */
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { realDirectory } from '../services/backup-store.ts';
 import { join } from 'node:path';
 
@@ -22,16 +22,23 @@ export async function createStaging(serverDir: string, backupUuid: string): Prom
   return dir;
 }
 
+/** With `keepNewer`: a restored file is left out where the server's copy is newer (whole seconds, as the archive restore compares). */
+async function serverCopyIsNewer(src: string, dst: string): Promise<boolean> {
+  const [s, d] = await Promise.all([lstat(src), lstat(dst).catch(() => null)]);
+  return s.isFile() && d !== null && Math.floor(d.mtimeMs / 1000) > Math.floor(s.mtimeMs / 1000);
+}
+
 /** Moves `from`'s entries into `to`, merging directories; whatever is in the way is replaced. */
-async function merge(from: string, to: string): Promise<number> {
+async function merge(from: string, to: string, keepNewer: boolean): Promise<number> {
   let moved = 0;
   for (const name of await readdir(from)) {
     const src = join(from, name);
     const dst = join(to, name);
     if ((await realDirectory(src)) && (await realDirectory(dst))) {
-      moved += await merge(src, dst);
+      moved += await merge(src, dst, keepNewer);
       continue;
     }
+    if (keepNewer && (await serverCopyIsNewer(src, dst))) continue;
     await rm(dst, { recursive: true, force: true });
     await rename(src, dst);
     moved++;
@@ -41,16 +48,17 @@ async function merge(from: string, to: string): Promise<number> {
 
 /**
  * Puts the staged files in place. `truncate`: everything else in the server directory goes first
- * (the directory itself stays, with its owner and mode). Then the staging directory is removed.
+ * (the directory itself stays, with its owner and mode). `keepNewer`: a file whose copy on the
+ * server is newer than the backup's stays as it is. Then the staging directory is removed.
  */
-export async function applyStaging(serverDir: string, staging: string, truncate: boolean): Promise<number> {
+export async function applyStaging(serverDir: string, staging: string, truncate: boolean, keepNewer = false): Promise<number> {
   const stagingName = staging.slice(serverDir.replace(/\/+$/, '').length + 1);
   if (truncate) {
     for (const name of await readdir(serverDir)) {
       if (name !== stagingName) await rm(join(serverDir, name), { recursive: true, force: true });
     }
   }
-  const moved = await merge(staging, serverDir);
+  const moved = await merge(staging, serverDir, keepNewer);
   await rm(staging, { recursive: true, force: true });
   return moved;
 }

@@ -4,7 +4,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { AppError } from '../../core/app-error.ts';
 import { IndexMismatchError, readIndexedFile, readIndexedTar, type IndexEntry, type IndexView } from '../../archive/index.ts';
@@ -14,6 +14,9 @@ import { canonicalUuid } from '../uuid.ts';
 import { localArchive, s3Archive, type BackupIndexes, type LocatedArchive, type S3Urls } from './backup-indexes.ts';
 import type { BackupStore } from './backup-store.ts';
 import type { HostAllowlist } from './ssrf-guard.ts';
+import type { ResticRepo } from '../restic/restic-cli.ts';
+import type { ResticBrowse } from '../restic/restic-browse.ts';
+import { resticIncludeOf } from '../restic/restic-tree.ts';
 
 export const browseErrors = {
   badPath: (why: string) => new AppError('E_PATH_INVALID', 422, `Invalid path: ${why}.`),
@@ -95,10 +98,35 @@ export interface BackupRef {
   serverUuid: string;
   backup: string;
   s3?: S3Urls;
+  /** A restic backup: its snapshot in this repository (listed by `restic ls`, read by `restic dump`). */
+  restic?: ResticRepo;
+}
+
+/** A restore of selected paths of a restic backup: what to pass to `restic restore`. */
+export interface ResticRestorePlan {
+  snapshotId: string;
+  /** `--include` patterns, one per chosen path. */
+  includes: string[];
+  /** The file contents the chosen paths hold, what the restore's progress counts against. */
+  totalBytes: number;
+  totalFiles: number;
 }
 
 export class BrowseService {
-  constructor(private readonly deps: { store: BackupStore; indexes: BackupIndexes; allowlist: HostAllowlist }) {}
+  constructor(private readonly deps: { store: BackupStore; indexes: BackupIndexes; allowlist: HostAllowlist; restic?: ResticBrowse }) {}
+
+  /** The backup's listing: its index, or for a restic backup its snapshot's; null while an index is built. */
+  async #viewOf(ref: BackupRef): Promise<IndexView | null> {
+    if (ref.restic) return (await this.#resticOpen(ref, ref.restic)).view;
+    return this.#view(await this.#found(ref));
+  }
+
+  #resticOpen(ref: BackupRef, repo: ResticRepo) {
+    const uuid = canonicalUuid(ref.backup);
+    if (!uuid) throw daemonErrors.badUuid();
+    if (!this.deps.restic) throw daemonErrors.badRequest('restic backups cannot be browsed on this daemon.');
+    return this.deps.restic.open(repo, ref.serverUuid, uuid);
+  }
 
   async #found(ref: BackupRef): Promise<LocatedArchive> {
     const uuid = canonicalUuid(ref.backup);
@@ -120,7 +148,7 @@ export class BrowseService {
 
   async list(ref: BackupRef, rawPath: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
     const path = checkBackupPath(rawPath);
-    const view = await this.#view(await this.#found(ref));
+    const view = await this.#viewOf(ref);
     if (!view) return { status: 'building', path, entries: [], total: 0, page: pageNo, per_page: perPage };
     if (!view.isDirectory(path)) {
       if (view.get(path)) throw browseErrors.badPath(`"${path}" is a file, not a folder`);
@@ -132,7 +160,7 @@ export class BrowseService {
 
   async search(ref: BackupRef, pattern: unknown, pageNo: number, perPage: number): Promise<BackupFileList> {
     if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 200 || pattern.includes('\0')) throw browseErrors.badPattern();
-    const view = await this.#view(await this.#found(ref));
+    const view = await this.#viewOf(ref);
     if (!view) return { status: 'building', path: '', entries: [], total: 0, page: pageNo, per_page: perPage };
     const match = nameMatcher(pattern);
     const hits: IndexEntry[] = [];
@@ -143,7 +171,7 @@ export class BrowseService {
   /** One entry (a folder without an entry of its own included); 404 naming a path the backup lacks. */
   async stat(ref: BackupRef, rawPath: unknown): Promise<BackupFileEntry | { building: true }> {
     const path = checkBackupPath(rawPath);
-    const view = await this.#view(await this.#found(ref));
+    const view = await this.#viewOf(ref);
     if (!view) return { building: true };
     const e = view.get(path);
     if (e) return toWire(e);
@@ -153,7 +181,7 @@ export class BrowseService {
 
   /** What changed from backup `a` to backup `b`, from their indexes alone; 'building' until both are there. */
   async compare(a: BackupRef, b: BackupRef, pageNo: number, perPage: number): Promise<BackupComparison> {
-    const [va, vb] = await Promise.all([this.#found(a).then((f) => this.#view(f)), this.#found(b).then((f) => this.#view(f))]);
+    const [va, vb] = await Promise.all([this.#viewOf(a), this.#viewOf(b)]);
     if (!va || !vb) return { status: 'building', entries: [], counts: { added: 0, removed: 0, changed: 0 }, size_delta: 0, total: 0, page: pageNo, per_page: perPage };
     const before = new Map<string, IndexEntry>();
     for (const e of va.all()) before.set(e.path, e);
@@ -186,6 +214,7 @@ export class BrowseService {
   /** One file raw, or a folder as a .tar.gz of just that subtree. */
   async open(ref: BackupRef, rawPath: unknown): Promise<OpenedPath> {
     const path = checkBackupPath(rawPath);
+    if (ref.restic) return this.#openRestic(ref, ref.restic, path);
     const found = await this.#found(ref);
     const view = await this.#view(found);
     if (!view) throw browseErrors.building();
@@ -203,6 +232,52 @@ export class BrowseService {
     const { picks } = view.select([path]);
     const tar = await this.#guard(found, readIndexedTar(src, view.index, picks));
     return { kind: 'dir', name: `${base}.tar.gz`, size: null, stream: tar.pipe(createGzip({ level: 1 })) };
+  }
+
+  /** A restic backup's file through `restic dump` (raw), or a folder through `restic dump --archive tar` and gzip. */
+  async #openRestic(ref: BackupRef, repo: ResticRepo, path: string): Promise<OpenedPath> {
+    const { snapshotId, view } = await this.#resticOpen(ref, repo);
+    const entry = view.get(path);
+    const base = path === '' ? 'backup' : path.slice(path.lastIndexOf('/') + 1);
+    const isFile = entry?.type === 'file';
+    if (!isFile && !view.isDirectory(path)) {
+      if (entry) throw browseErrors.badPath(`"${path}" is a ${entry.type}, which cannot be downloaded on its own`);
+      throw browseErrors.notInBackup(path);
+    }
+    const stop = new AbortController();
+    const out = new PassThrough();
+    // The reader going away stops restic.
+    out.once('close', () => stop.abort(new Error('download closed')));
+    this.deps.restic!.restic.dumpTar(repo, snapshotId, stop.signal, (child) => {
+      if (isFile) child.stdout!.pipe(out);
+      else child.stdout!.pipe(createGzip({ level: 1 })).pipe(out);
+    }, path).catch((err: unknown) => {
+      // The headers are gone: cut the stream so the download fails rather than ends short.
+      if (!stop.signal.aborted) out.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+    return isFile ? { kind: 'file', name: base, size: entry.size, stream: out } : { kind: 'dir', name: `${base}.tar.gz`, size: null, stream: out };
+  }
+
+  /**
+   * A restore of selected paths of a restic backup, checked before the restore starts like an
+   * archive's (422 for a bad path, 404 naming the first the snapshot lacks).
+   */
+  async resticRestorePlan(ref: BackupRef & { restic: ResticRepo }, rawPaths: unknown[]): Promise<ResticRestorePlan> {
+    const paths = rawPaths.map(checkBackupPath);
+    const { snapshotId, view } = await this.#resticOpen(ref, ref.restic);
+    const { picks, missing } = view.select(paths);
+    if (missing.length > 0) throw browseErrors.notInBackup(missing[0]!);
+    let totalBytes = 0;
+    let totalFiles = 0;
+    for (const k of picks) {
+      const e = view.index.entries[k]!;
+      if (e.type !== 'file') continue;
+      totalBytes += e.size;
+      totalFiles++;
+    }
+    // '' (the whole backup) needs no pattern: every path is included.
+    const includes = paths.includes('') ? [] : [...new Set(paths)].map(resticIncludeOf);
+    return { snapshotId, includes, totalBytes, totalFiles };
   }
 
   /**

@@ -96,7 +96,17 @@ interface RestoreSource {
   /** Set once a file may have changed (truncation or extraction began). */
   touched?: boolean;
   /** restic: restored into a staging directory first; truncation waits until that succeeded. */
-  restic?: { repo: ResticRepo; snapshotId: string; truncate: boolean };
+  restic?: {
+    repo: ResticRepo;
+    snapshotId: string;
+    truncate: boolean;
+    /** Selected paths: restic `--include` patterns; files newer on the server kept with `keepNewer`. */
+    includes?: string[];
+    keepNewer?: boolean;
+    /** What the restore writes (selected paths: from the listing; else asked of restic). */
+    totalBytes?: number;
+    totalFiles?: number;
+  };
 }
 
 export class RestoreService {
@@ -130,8 +140,6 @@ export class RestoreService {
     const repo = adapter === 'restic' ? parseResticRepo(req.restic) : null;
     const selected = req.paths !== undefined && req.paths !== null;
     if (selected && (!Array.isArray(req.paths) || req.paths.length === 0 || req.paths.length > 1000)) throw daemonErrors.badRequest('paths must be a list of 1 to 1000 paths.');
-    // A restic snapshot has no backup index; `restic restore --include` is not wired to these routes yet.
-    if (selected && adapter === 'restic') throw daemonErrors.badRequest('Restoring selected paths of a restic backup is not available.');
     if (selected && adapter === 's3' && (typeof req.index_url !== 'string' || req.index_url === '')) throw daemonErrors.badRequest('index_url is required to restore selected paths of an S3 backup.');
     if (selected && !this.deps.browse) throw daemonErrors.badRequest('Restoring selected paths is not available on this daemon.');
     // A restore of some paths never empties the server first: nothing else is touched.
@@ -157,7 +165,11 @@ export class RestoreService {
     let journalId: string | null = null;
     let restic: RestoreSource['restic'];
     try {
-      if (selected) {
+      if (selected && adapter === 'restic') {
+        // Paths checked (422/404) against the snapshot's listing before the 202, as an archive's.
+        const plan = await this.deps.browse!.resticRestorePlan({ serverUuid, backup: backupUuid, restic: repo! }, req.paths as unknown[]);
+        restic = { repo: repo!, snapshotId: plan.snapshotId, truncate: false, includes: plan.includes, keepNewer: req.keep_newer === true, totalBytes: plan.totalBytes, totalFiles: plan.totalFiles };
+      } else if (selected) {
         // Paths checked (422/404) and the index loaded before the 202, as the archive is below.
         if (adapter === 's3') checkUrl(req.index_url as string);
         const s3 = adapter === 's3' ? { archive: downloadUrl, index: req.index_url as string, ...(typeof req.index_put_url === 'string' ? { indexPut: req.index_put_url } : {}) } : undefined;
@@ -302,7 +314,7 @@ export class RestoreService {
     try {
       const prepared = await this.#prepare(serverUuid, serverDir, source, job.controller.signal, logger, (up) => (wasUp = up));
       if (source.restic) {
-        await this.#restoreRestic(serverDir, backupUuid, source, job, logger);
+        last = await this.#restoreRestic(serverDir, backupUuid, source, job, logger, total, publish);
       } else {
         input = prepared!;
         // A link fetched again after the stop may only now say how large the archive is.
@@ -368,16 +380,40 @@ export class RestoreService {
    * only when restic finished are the server's files replaced (truncated first if asked). A
    * failed or cancelled restic restore leaves the server's files as they were.
    */
-  async #restoreRestic(serverDir: string, backupUuid: string, source: RestoreSource, job: RunningRestore, logger: Logger): Promise<void> {
+  async #restoreRestic(serverDir: string, backupUuid: string, source: RestoreSource, job: RunningRestore, logger: Logger, total: JobTotal, publish: (p: ArchiveProgress) => void): Promise<ArchiveProgress> {
     const r = source.restic!;
+    const signal = job.controller.signal;
+    // The total first (restic 0.14 says nothing while it restores): the listing's for selected
+    // paths, else restic's restore size of the snapshot. Then one frame at once with it.
+    const size = r.totalBytes !== undefined ? { bytes: r.totalBytes, files: r.totalFiles ?? 0 } : await this.deps.restic.restoreSize(r.repo, r.snapshotId, signal);
+    total.set(size.bytes, r.includes ? 'index' : 'archive');
+    let last: ArchiveProgress = { bytesRead: 0, bytesWritten: 0, filesDone: 0, totalBytes: size.bytes };
+    publish(last);
+    const progress = throttle<ArchiveProgress>(500, publish);
     const staging = await createStaging(serverDir, backupUuid);
     try {
-      await this.deps.restic.restoreInto(r.repo, r.snapshotId, staging, job.controller.signal);
-      job.controller.signal.throwIfAborted();
+      await this.deps.restic.restoreInto(r.repo, r.snapshotId, staging, signal, {
+        ...(r.includes ? { includes: r.includes } : {}),
+        totalBytes: size.bytes,
+        // What restic wrote also counts a little besides file contents: never past the total until done.
+        onProgress: (done) => {
+          const bytes = Math.min(done, size.bytes);
+          if (bytes <= last.bytesWritten) return;
+          last = { bytesRead: bytes, bytesWritten: bytes, filesDone: 0, totalBytes: size.bytes };
+          progress.push(last);
+        },
+      });
+      signal.throwIfAborted();
       source.touched = true;
-      const moved = await applyStaging(serverDir, staging, r.truncate);
+      const moved = await applyStaging(serverDir, staging, r.truncate, r.keepNewer === true);
       logger.info({ snapshot: r.snapshotId, entries: moved }, 'restic restore completed');
+      progress.flush();
+      // The last frame is exact: everything the snapshot (or the selection) holds is in place.
+      last = { bytesRead: size.bytes, bytesWritten: size.bytes, filesDone: size.files, totalBytes: size.bytes };
+      publish(last);
+      return last;
     } finally {
+      progress.flush();
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     }
   }

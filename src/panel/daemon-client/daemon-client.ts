@@ -41,11 +41,11 @@ export interface DaemonClient {
    */
   inventory(node: NodeConnection): Promise<DaemonInventory | null>;
   /** backwing: a folder of a local backup, or a name search (`pattern` set), read from its index. */
-  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, s3?: BackupS3Urls): Promise<BackupFileList>;
+  backupFiles(node: NodeConnection, serverUuid: string, backupUuid: string, q: { path?: string; pattern?: string; page: number; perPage: number }, source?: BackupSource): Promise<BackupFileList>;
   /** backwing: what changed from backup `a` to backup `b` (both of `serverUuid`), from their indexes. */
-  compareBackups(node: NodeConnection, serverUuid: string, a: string, b: string, q: { page: number; perPage: number }, s3a?: BackupS3Urls, s3b?: BackupS3Urls): Promise<BackupComparison>;
+  compareBackups(node: NodeConnection, serverUuid: string, a: string, b: string, q: { page: number; perPage: number }, sourceA?: BackupSource, sourceB?: BackupSource): Promise<BackupComparison>;
   /** backwing: one entry of a local backup, or 'building' while its index is made. */
-  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, s3?: BackupS3Urls): Promise<BackupFileEntry | 'building'>;
+  backupFileStat(node: NodeConnection, serverUuid: string, backupUuid: string, path: string, source?: BackupSource): Promise<BackupFileEntry | 'building'>;
   /** backwing: removes an archive the panel has no live backup for (`DELETE /api/backwing/archives/{uuid}`). */
   removeArchive(node: NodeConnection, backupUuid: string): Promise<void>;
   /**
@@ -66,8 +66,18 @@ export interface BackupS3Urls {
   indexPut: string;
 }
 
-function s3Headers(s3: BackupS3Urls | undefined): Record<string, string> {
-  return s3 ? { 'x-backwing-archive-url': s3.archive, 'x-backwing-index-url': s3.index, 'x-backwing-index-put-url': s3.indexPut } : {};
+/** backwing: a restic backup's repository, sealed for its node (src/core/restic-claim.ts). */
+export interface BackupResticSource {
+  restic: string;
+}
+
+/** Where the daemon reads a browsed backup from: its own disk (undefined), S3, or a restic repository. */
+export type BackupSource = BackupS3Urls | BackupResticSource;
+
+function sourceHeaders(src: BackupSource | undefined): Record<string, string> {
+  if (!src) return {};
+  if ('restic' in src) return { 'x-backwing-restic': src.restic };
+  return { 'x-backwing-archive-url': src.archive, 'x-backwing-index-url': src.index, 'x-backwing-index-put-url': src.indexPut };
 }
 
 /** A backwing-only answer, checked against its wire schema; anything else (a Wings node) is a 502 naming what failed. */
@@ -307,22 +317,22 @@ export function createDaemonClient(opts: { timeoutMs?: number; logger?: Logger }
       }
       return Value.Check(DaemonInventory, parsed) ? parsed : null;
     },
-    async backupFiles(node, serverUuid, backupUuid, q, s3) {
+    async backupFiles(node, serverUuid, backupUuid, q, source) {
       const query = new URLSearchParams({ page: String(q.page), per_page: String(q.perPage) });
       if (q.pattern !== undefined) query.set('pattern', q.pattern);
       else if (q.path !== undefined) query.set('path', q.path);
       const sub = q.pattern !== undefined ? 'files/search' : 'files';
-      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`, undefined, s3Headers(s3));
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/${sub}?${query}`, undefined, sourceHeaders(source));
       return checked(BackupFileList, text, 'cannot list the files of a backup');
     },
-    async compareBackups(node, serverUuid, a, b, q, s3a, s3b) {
+    async compareBackups(node, serverUuid, a, b, q, sourceA, sourceB) {
       const query = new URLSearchParams({ with: b, page: String(q.page), per_page: String(q.perPage) });
-      const other = Object.fromEntries(Object.entries(s3Headers(s3b)).map(([k, v]) => [k.replace('x-backwing-', 'x-backwing-other-'), v]));
-      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(a)}/compare?${query}`, undefined, { ...s3Headers(s3a), ...other });
+      const other = Object.fromEntries(Object.entries(sourceHeaders(sourceB)).map(([k, v]) => [k.replace('x-backwing-', 'x-backwing-other-'), v]));
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(a)}/compare?${query}`, undefined, { ...sourceHeaders(sourceA), ...other });
       return checked(BackupComparison, text, 'cannot compare backups');
     },
-    async backupFileStat(node, serverUuid, backupUuid, path, s3) {
-      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`, undefined, s3Headers(s3));
+    async backupFileStat(node, serverUuid, backupUuid, path, source) {
+      const text = await call(node, 'GET', `/api/servers/${seg(serverUuid)}/backup/${seg(backupUuid)}/files/stat?${new URLSearchParams({ path })}`, undefined, sourceHeaders(source));
       const r = checked(Type.Union([BackupFileEntry, Type.Object({ status: Type.Literal('building') })]), text, 'cannot read the files of a backup');
       return 'status' in r ? 'building' : r;
     },

@@ -11,7 +11,7 @@ import type { ActivityService } from './activity.service.ts';
 import { isSuccessful } from './backup-view.ts';
 import type { BackupsService, BackupTarget } from './backups.service.ts';
 import { nodeConnection, type Actor, type ServiceDeps } from './deps.ts';
-import type { BackupS3Urls } from '../daemon-client/daemon-client.ts';
+import type { BackupSource } from '../daemon-client/daemon-client.ts';
 
 export const FILES_PER_PAGE = 100;
 export const FILES_MAX_PER_PAGE = 500;
@@ -21,36 +21,38 @@ export class BackupFilesService {
 
   /**
    * Only finished, successful backups have files to show. For S3 ones the daemon gets presigned
-   * URLs of the archive (read with Range requests) and of the index object.
+   * URLs of the archive (read with Range requests) and of the index object; for restic ones the
+   * node's repository, sealed for that node (the daemon lists the snapshot with `restic ls`).
    */
-  async #check(target: BackupTarget, backup: BackupRow): Promise<BackupS3Urls | undefined> {
+  async #check(target: BackupTarget, backup: BackupRow): Promise<BackupSource | undefined> {
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
     if (backup.disk === 's3') return this.backups.s3Urls(target, backup);
+    if (backup.disk === 'restic') return { restic: await this.backups.resticClaim(target.node) };
     if (backup.disk !== 'wings') throw PanelErrors.unknownDisk();
     return undefined;
   }
 
   async list(target: BackupTarget, backup: BackupRow, q: { path?: string; pattern?: string; page: number; perPage: number }): Promise<BackupFileList> {
-    const s3 = await this.#check(target, backup);
-    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, s3);
+    const source = await this.#check(target, backup);
+    return this.d.daemon.backupFiles(nodeConnection(target.node), target.server.uuid, backup.uuid, q, source);
   }
 
   /** What changed from `backup` to `other` (another backup of the same server), from their indexes. */
   async compare(target: BackupTarget, backup: BackupRow, otherUuid: string, q: { page: number; perPage: number }): Promise<BackupComparison> {
     const other = await this.d.repos.backups.findLiveForServer(target.server.id, otherUuid);
     if (!other) throw PanelErrors.validation('with', 'exists', 'The backup to compare with is not a backup of this server.');
-    const [s3a, s3b] = await Promise.all([this.#check(target, backup), this.#check(target, other)]);
-    return this.d.daemon.compareBackups(nodeConnection(target.node), target.server.uuid, backup.uuid, other.uuid, q, s3a, s3b);
+    const [sourceA, sourceB] = await Promise.all([this.#check(target, backup), this.#check(target, other)]);
+    return this.d.daemon.compareBackups(nodeConnection(target.node), target.server.uuid, backup.uuid, other.uuid, q, sourceA, sourceB);
   }
 
   /** A one-time link to one file (raw) or folder (.tar.gz); the path is checked when it is used. */
   async downloadUrl(target: BackupTarget, backup: BackupRow, path: string, actor: Actor): Promise<string> {
-    const s3 = await this.#check(target, backup);
+    const source = await this.#check(target, backup);
     if (path.includes('\0') || path.startsWith('/') || path.split('/').includes('..')) {
       throw PanelErrors.validation('path', 'path', 'The path must be relative to the backup, without ".." or NUL.');
     }
     // Asked now, so a path the backup lacks is a 404 here rather than on the link.
-    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path, s3);
+    const entry = await this.d.daemon.backupFileStat(nodeConnection(target.node), target.server.uuid, backup.uuid, path, source);
     if (entry === 'building') throw PanelErrors.conflict('The index of this backup is being built; try again in a moment.');
     if (entry.type !== 'file' && entry.type !== 'dir') throw PanelErrors.validation('path', 'downloadable', `"${entry.path}" is a ${entry.type}; only files and folders can be downloaded.`);
     const token = await signDownloadToken(nodeConnection(target.node), {
@@ -60,7 +62,7 @@ export class BackupFilesService {
       userId: actor.userId,
       panelUrl: this.d.config.appUrl,
       path,
-      ...(s3 ? { archiveUrl: s3.archive, indexUrl: s3.index } : {}),
+      ...(source && 'restic' in source ? { restic: source.restic } : source ? { archiveUrl: source.archive, indexUrl: source.index } : {}),
     });
     await this.activity.log({ event: 'server:backup.download', actor, properties: { name: backup.name, path }, subjects: this.backups.subjects(backup, target.server) });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup/file?token=${encodeURIComponent(token)}`;

@@ -182,9 +182,14 @@ export class BackupsService {
       // The browser saves it under the backup's name, as the CLI does (an upstream Wings ignores it).
       fileName: backupFileName(backup.name, backup.uuid),
       // restic: the repository travels sealed for this node only (src/core/restic-claim.ts).
-      ...(backup.disk === 'restic' ? { restic: sealResticClaim(target.node.daemon_token, await this.#restic.repoForBackup(target.node.id)) } : {}),
+      ...(backup.disk === 'restic' ? { restic: await this.resticClaim(target.node) } : {}),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
+  }
+
+  /** The node's restic repository, sealed for that node only: a link's claim, a browse call's header. */
+  async resticClaim(node: NodeRow): Promise<string> {
+    return sealResticClaim(node.daemon_token, await this.#restic.repoForBackup(node.id));
   }
 
   /**
