@@ -86,7 +86,7 @@ export function BackupLimitsPage() {
       <div className="card-notice" role="status" aria-live="polite">{notice}</div>
       {!servers && !error && <div className="loading"><Spinner label="Loading servers" /></div>}
       {servers && (
-        <div className="card" data-testid="server-limits-card">
+        <div className="card limits-card" data-testid="server-limits-card">
           <h2>Servers</h2>
           <ul className="destinations-list" aria-label="Server backup limits">
             {servers.map((s) => (
@@ -106,7 +106,7 @@ export function BackupLimitsPage() {
           </ul>
         </div>
       )}
-      <div className="card" data-testid="node-ignore-card">
+      <div className="card limits-card" data-testid="node-ignore-card">
         <h2>Node ignore defaults</h2>
         {nodes.map((n) => (
           <div key={n.id} className="field">
@@ -116,7 +116,7 @@ export function BackupLimitsPage() {
           </div>
         ))}
       </div>
-      <div className="card" data-testid="egg-ignore-card">
+      <div className="card limits-card" data-testid="egg-ignore-card">
         <h2>Game types (eggs)</h2>
         {eggs.map((e) => (
           <div key={e.id} className="field">
