@@ -21,7 +21,7 @@ test('load seeding: servers with completed backups, owned by the key holder, lis
     assert.equal(server?.owner_id, auth.user.id);
     const list = await ctx.services.backups.list(server!, 1, 50);
     assert.equal(list.total, 3);
-    assert.ok(list.rows.every((b) => b.is_successful === 1 && b.completed_at !== null));
+    assert.ok(list.rows.every(({ backup: b }) => b.is_successful === 1 && b.completed_at !== null));
   } finally {
     await ctx.close();
   }
