@@ -76,13 +76,13 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const scope = scopeOf(request);
     const body = (request.body ?? {}) as { name?: string; is_locked?: unknown; ignored?: string };
     const requestedLock = parseBooleanField('is_locked', body.is_locked) === true;
-    const row = await svc.create(scope, {
+    const { row, placement } = await svc.createPlaced(scope, {
       name: body.name,
       ignored: body.ignored,
       // Locking is a delete-protection, so only someone who may delete may set it.
       isLocked: requestedLock && can(scope.access, 'backup.delete'),
     }, scope.auth.actor);
-    return placed(row);
+    return backupObject(row, placement);
   });
 
   app.get(`${base}/ignore-file`, {

@@ -155,8 +155,8 @@ export class BackupsRepository {
       server_id: b.server_id, uuid: b.uuid, upload_id: null, is_successful: 0, is_locked: b.is_locked ? 1 : 0,
       name: b.name, ignored_files: JSON.stringify(b.ignored_files), disk: b.disk, checksum: null, bytes: 0,
       completed_at: null, created_at: b.at, updated_at: b.at, deleted_at: null, destination_id: b.destination_id ?? null, automatic: b.automatic ? 1 : 0, ignore_defaults: b.ignore_defaults ?? null,
-    }).returning('id').executeTakeFirstOrThrow();
-    return (await this.findById(r.id))!;
+    }).returning(COLUMNS).executeTakeFirstOrThrow();
+    return r;
   }
 
   /** Includes soft-deleted rows (internal use only). */
@@ -185,7 +185,8 @@ export class BackupsRepository {
     const found = await pageOfServer(this.db, serverId, p.perPage, offsetOf(p));
     // An empty first page needs no count.
     const totals = found.length === 0 && p.page <= 1 ? undefined : (await totalsOfServer(this.db, serverId))[0];
-    const rows = found.map(({ destination_name, copy_count, ...backup }) => ({ backup, destination: destination_name, copies: Number(copy_count) }));
+    // The row itself is the view row (its two extra fields go unread): no copy per row.
+    const rows = found.map((r) => ({ backup: r, destination: r.destination_name, copies: Number(r.copy_count) }));
     return { rows, total: Number(totals?.total ?? 0), backupCount: Number(totals?.counted ?? 0), backupBytes: Number(totals?.used ?? 0) };
   }
 

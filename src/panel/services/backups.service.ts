@@ -79,6 +79,11 @@ export class BackupsService {
    * `actor` null = an automatic creation (schedules): no activity entry, as upstream.
    */
   async create(target: BackupTarget, input: CreateBackupInput, actor: Actor | null): Promise<BackupRow> {
+    return (await this.createPlaced(target, input, actor)).row;
+  }
+
+  /** As create, with where the new backup goes (its destination, no copies yet) for the client API's answer. */
+  async createPlaced(target: BackupTarget, input: CreateBackupInput, actor: Actor | null): Promise<{ row: BackupRow; placement: BackupPlacement }> {
     const { server, node } = target;
     const ignored = splitIgnored(input.ignored);
     const now = this.d.clock();
@@ -122,7 +127,7 @@ export class BackupsService {
       throw err;
     }
     this.d.metrics.backupStarted(disk);
-    return row;
+    return { row, placement: { destination: destination.name, copies: 0 } };
   }
 
   private async checkThrottle(repos: Repos, serverId: number, now: Date): Promise<void> {

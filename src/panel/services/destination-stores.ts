@@ -62,10 +62,7 @@ export class DestinationStores {
   /** Where a new backup of `server` goes: the server's override, its node's, or the default. */
   async forServer(server: Pick<ServerRow, 'id'>, node: Pick<NodeRow, 'id'>): Promise<DestinationRow> {
     // Read now: the rows the caller holds may predate an assignment made a moment ago.
-    const s = await this.d.repos.servers.findById(server.id);
-    const n = await this.d.repos.nodes.findById(node.id);
-    const id = s?.destination_id ?? n?.destination_id ?? null;
-    const dest = id !== null ? await this.d.repos.destinations.findById(id) : await this.d.repos.destinations.findDefault();
+    const dest = await this.d.repos.destinations.assignedTo(server.id, node.id);
     if (!dest) throw PanelErrors.s3NotConfigured();
     return dest;
   }
