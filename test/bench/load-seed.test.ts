@@ -55,7 +55,7 @@ const require = createRequire(import.meta.url);
 }
 
 for (const db of await testDatabaseUrls()) {
-  test(`client API on ${db.name}: the backup list in 5 statements, create in 15 at most, and revoked access ends at once`, async () => {
+  test(`client API on ${db.name}: the backup list in 4-5 statements, create in 15 at most, and revoked access ends at once`, async () => {
     const daemon = createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end(); }); });
     await new Promise<void>((r) => daemon.listen(0, '127.0.0.1', r));
     const ctx = await openPanelContext(loadPanelConfig({ DATABASE_URL: await db.url(), APP_KEY: TEST_APP_KEY, BACKUP_THROTTLE_PERIOD: '0', PANEL_WEB_DIST: '/nonexistent' }));
@@ -79,7 +79,8 @@ for (const db of await testDatabaseUrls()) {
       await call('GET'); // the key's first use writes last_used_at once
       const list = await call('GET');
       assert.equal(list.status, 200);
-      assert.equal(list.statements, 5, 'key + user, rate limit, server + node + subuser, page with placements, totals');
+      // key + user, rate limit, server + node + subuser, page with placements (+ totals on PostgreSQL), totals (SQLite).
+      assert.equal(list.statements, db.name === 'postgres' ? 4 : 5);
       assert.equal(list.body.data.length, 4);
       assert.deepEqual(list.body.data.map((b: any) => [b.attributes.destination, b.attributes.copies]), [[dflt.name, 1], [dflt.name, 0], [dflt.name, 0], [dflt.name, 0]]);
       assert.equal(list.body.meta.backup_count, 4);
