@@ -3,7 +3,7 @@ import type { Executor } from '../db/database.ts';
 import type { BackupRow, DB } from '../db/schema.ts';
 import type { DestinationTables } from '../db/destinations.schema.ts';
 import { precompiled } from './precompiled.ts';
-import { offsetOf, type Page, type PageRequest } from './page.ts';
+import { offsetOf, type PageRequest } from './page.ts';
 
 const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upload_id', 'backups.is_successful', 'backups.is_locked', 'backups.name', 'backups.ignored_files', 'backups.disk', 'backups.checksum', 'backups.bytes', 'backups.completed_at', 'backups.created_at', 'backups.updated_at', 'backups.deleted_at', 'backups.failure_reason', 'backups.purged_at', 'backups.changed_files', 'backups.verified_at', 'backups.verification', 'backups.damage_reason', 'backups.automatic', 'backups.ignore_defaults', 'backups.destination_id', 'backups.index_bytes', 'backups.snapshot_id', 'backups.bytes_added', 'backups.repository_size'] as const;
 
@@ -11,12 +11,6 @@ const COLUMNS = ['backups.id', 'backups.server_id', 'backups.uuid', 'backups.upl
 export const VIEW_COLUMNS = ['uuid', 'name', 'ignored_files', 'is_successful', 'is_locked', 'checksum', 'bytes', 'created_at', 'completed_at', 'changed_files', 'failure_reason', 'index_bytes', 'verified_at', 'verification', 'damage_reason', 'ignore_defaults', 'bytes_added', 'repository_size'] as const;
 export type BackupViewRow = Pick<BackupRow, typeof VIEW_COLUMNS[number]>;
 
-// The client API's backup list, its hottest read, built once (precompiled.ts): one query on
-// PostgreSQL, two on SQLite; it was 3 + 1 per backup, each a round trip on PostgreSQL. The page reads only the columns the client
-// API shows (better-sqlite3 builds an object per row, and each column cost ~1 µs a row here), and
-// beside each backup its destination's name and verified copies (backwing fields). A backup's
-// destination: its own, or (rows from before destinations) the default if it is of the backup's
-// kind, else the first destination that is (unpinnedDestination in destination-stores.ts).
 // Over all of a server's live backups: how many, how many count against the limit (in progress or
 // successful, as countNonFailed) and the bytes the successful ones take (storageUsage's `used`).
 const TOTALS = [
@@ -24,6 +18,14 @@ const TOTALS = [
   ['counted', sql`sum(case when backups.completed_at is null or backups.is_successful = 1 then 1 else 0 end)`],
   ['used', sql`sum(case when backups.is_successful = 1 and backups.completed_at is not null then backups.bytes else 0 end)`],
 ] as const;
+
+// The client API's backup list, its hottest read, built once (precompiled.ts): one query on
+// PostgreSQL, two on SQLite; it was 3 + 1 per backup, each a round trip on PostgreSQL. The page
+// reads only the columns the client API shows (better-sqlite3 builds an object per row, and each
+// column cost ~1 µs a row here), and beside each backup its destination's name and verified
+// copies (backwing fields). A backup's
+// destination: its own, or (rows from before destinations) the default if it is of the backup's
+// kind, else the first destination that is (unpinnedDestination in destination-stores.ts).
 const pageOfServer = precompiled((db: Executor, serverId: number, limit: number, offset: number) => (db as unknown as Kysely<DB & DestinationTables>).selectFrom('backups')
   .leftJoin('destinations', 'destinations.id', 'backups.destination_id')
   .where('backups.server_id', '=', serverId).where('backups.deleted_at', 'is', null)
@@ -191,7 +193,7 @@ export class BackupsRepository {
     // Totals came with the page (PostgreSQL), or an empty first page needs none; else one more query.
     const carried = found[0]?.total !== null && found[0]?.total !== undefined ? found[0] : undefined;
     const totals = carried ?? (found.length === 0 && p.page <= 1 ? undefined : (await totalsOfServer(this.db, serverId))[0]);
-    // The row itself is the view row (its two extra fields go unread): no copy per row.
+    // The row itself is the view row (its extra fields go unread): no copy per row.
     const rows = found.map((r) => ({ backup: r, destination: r.destination_name, copies: Number(r.copy_count) }));
     return { rows, total: Number(totals?.total ?? 0), backupCount: Number(totals?.counted ?? 0), backupBytes: Number(totals?.used ?? 0) };
   }
