@@ -1,13 +1,19 @@
 /**
  * A small run of the load benchmark's seeding (bench/load/seed.ts), so `npm run bench:load` does
- * not rot between runs: what it seeds is what the client API lists.
+ * not rot between runs: what it seeds is what the client API lists. Then, on SQLite and on
+ * PostgreSQL, how many statements the benchmarked routes run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPanelConfig } from '../../src/panel/config.ts';
 import { openPanelContext } from '../../src/panel/context.ts';
 import { seedPanel } from '../../bench/load/seed.ts';
-import { freshSqliteUrl } from '../support/postgres.ts';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { buildPanelApp } from '../../src/panel/http/app.ts';
+import { TEST_APP_KEY } from '../support/app-key.ts';
+import { freshSqliteUrl, testDatabaseUrls } from '../support/postgres.ts';
 
 test('load seeding: servers with completed backups, owned by the key holder, listed by the client API service', async () => {
   const ctx = await openPanelContext(loadPanelConfig({ DATABASE_URL: freshSqliteUrl() }));
@@ -21,8 +27,90 @@ test('load seeding: servers with completed backups, owned by the key holder, lis
     assert.equal(server?.owner_id, auth.user.id);
     const list = await ctx.services.backups.list(server!, 1, 50);
     assert.equal(list.total, 3);
-    assert.ok(list.rows.every((b) => b.is_successful === 1 && b.completed_at !== null));
+    assert.ok(list.rows.every(({ backup: b }) => b.is_successful === 1 && b.completed_at !== null));
   } finally {
     await ctx.close();
   }
 });
+
+/**
+ * Statements each hot client API request runs, counted at the driver (better-sqlite3's statement
+ * calls, pg's client.query). The list route was 20 (a destination lookup per backup); these counts
+ * are what `npm run bench:load` measures (docs/benchmarks.md, the load section).
+ */
+let statements = 0;
+const require = createRequire(import.meta.url);
+{
+  const Sqlite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const probe = new Sqlite(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (...a: unknown[]) => unknown>;
+  probe.close();
+  for (const m of ['all', 'get', 'run', 'iterate']) {
+    const original = proto[m]!;
+    proto[m] = function (this: unknown, ...a: unknown[]) { statements++; return original.apply(this, a); };
+  }
+  const pg = require('pg') as typeof import('pg');
+  const query = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  (pg.Client.prototype as unknown as { query: unknown }).query = function (this: unknown, ...a: unknown[]) { statements++; return query.apply(this, a); };
+}
+
+for (const db of await testDatabaseUrls()) {
+  test(`client API on ${db.name}: the backup list in 4-5 statements, create in 15 at most, and revoked access ends at once`, async () => {
+    const daemon = createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end(); }); });
+    await new Promise<void>((r) => daemon.listen(0, '127.0.0.1', r));
+    const ctx = await openPanelContext(loadPanelConfig({ DATABASE_URL: await db.url(), APP_KEY: TEST_APP_KEY, BACKUP_THROTTLE_PERIOD: '0', PANEL_WEB_DIST: '/nonexistent' }));
+    const app = await buildPanelApp(ctx, { docs: false });
+    try {
+      const seeded = await seedPanel(ctx, { servers: 3, backupsPerServer: 4, daemonUrl: `http://127.0.0.1:${(daemon.address() as { port: number }).port}` });
+      const [id] = seeded.identifiers;
+      const server = (await ctx.repos.servers.findByRouteKey(id!))!;
+      const dflt = (await ctx.repos.destinations.findDefault())!;
+      // A copy of one backup, so the list's per-backup placement is checked, not just present.
+      const [first] = await ctx.repos.backups.listAllForServer(server.id);
+      const other = await ctx.repos.destinations.insert({ uuid: randomUUID(), name: 'second', kind: 'local', endpoint: null, region: null, bucket: null, prefix: '', access_key_id: null, secret_access_key: null, path_style: 0, storage_class: null, part_size: null, is_default: 0, copy_to_id: null, created_at: new Date().toISOString(), updated_at: new Date().toISOString() });
+      await ctx.repos.destinations.queueCopy(first!.id, other.id, new Date().toISOString());
+      await ctx.db.updateTable('backup_copies' as never).set({ status: 'done' } as never).execute();
+
+      const call = async (method: 'GET' | 'POST', key = seeded.clientKey, url = `/api/client/servers/${id}/backups`) => {
+        const before = statements;
+        const r = await app.inject({ method, url, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(method === 'POST' ? { payload: '{"name":"counted"}' } : {}) });
+        return { status: r.statusCode, body: r.json(), statements: statements - before };
+      };
+      await call('GET'); // the key's first use writes last_used_at once
+      const list = await call('GET');
+      assert.equal(list.status, 200);
+      // key + user, rate limit, server + node + subuser, page with placements (+ totals on PostgreSQL), totals (SQLite).
+      assert.equal(list.statements, db.name === 'postgres' ? 4 : 5);
+      assert.equal(list.body.data.length, 4);
+      assert.deepEqual(list.body.data.map((b: any) => [b.attributes.destination, b.attributes.copies]), [[dflt.name, 1], [dflt.name, 0], [dflt.name, 0], [dflt.name, 0]]);
+      assert.equal(list.body.meta.backup_count, 4);
+      assert.equal(list.body.meta.backup_bytes, 1_048_576 * (1 + 2 + 3 + 4));
+      assert.equal(list.body.meta.pagination.total, 4);
+      const past = await call('GET', seeded.clientKey, `/api/client/servers/${id}/backups?page=3&per_page=2`);
+      assert.deepEqual([past.body.data.length, past.body.meta.pagination.total, past.body.meta.backup_count], [0, 4, 4]);
+
+      const created = await call('POST');
+      assert.equal(created.status, 200);
+      assert.ok(created.statements <= 15, `create ran ${created.statements} statements`);
+      assert.deepEqual([created.body.attributes.name, created.body.attributes.destination, created.body.attributes.copies], ['counted', dflt.name, 0]);
+
+      // Nothing is cached: a removed subuser and a deleted key lose access on their next request.
+      const helper = await ctx.services.users.create({ email: `helper-${randomUUID().slice(0, 8)}@example.test`, password: 'helper password' });
+      const { key, identifier } = await ctx.services.apiKeys.create(helper.id, { type: 'client' });
+      const at = new Date().toISOString();
+      await ctx.db.insertInto('subusers').values({ user_id: helper.id, server_id: server.id, permissions: JSON.stringify(['backup.read']), created_at: at, updated_at: at }).execute();
+      assert.equal((await call('GET', key)).status, 200);
+      assert.equal((await call('POST', key)).status, 403);
+      await ctx.db.deleteFrom('subusers').where('user_id', '=', helper.id).execute();
+      assert.equal((await call('GET', key)).status, 404);
+      await ctx.db.insertInto('subusers').values({ user_id: helper.id, server_id: server.id, permissions: JSON.stringify(['backup.read']), created_at: at, updated_at: at }).execute();
+      assert.equal((await call('GET', key)).status, 200);
+      assert.equal(await ctx.services.apiKeys.delete(helper.id, identifier), true);
+      assert.equal((await call('GET', key)).status, 401);
+    } finally {
+      await app.close();
+      await ctx.close();
+      daemon.close();
+    }
+  });
+}

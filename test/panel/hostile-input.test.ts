@@ -76,7 +76,7 @@ for (const db of dbs) {
       const sched = { name: 'a\u0000', minute: '*', hour: '*', day_of_month: '*', month: '*', day_of_week: '*' };
       assertError(await h.api('POST', `/api/client/servers/${s.identifier}/schedules`, { body: sched }), 422, 'ValidationException', 'name');
       // Nothing was stored on the way.
-      assert.equal((await h.ctx.repos.backups.listForServer(s.id, { page: 1, perPage: 50 })).total, 1);
+      assert.equal((await h.ctx.repos.backups.pageForServer(s.id, { page: 1, perPage: 50 })).total, 1);
     });
 
     test('a daemon report the backup row cannot hold is a 422 and leaves the backup in progress', async () => {

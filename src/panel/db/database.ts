@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
@@ -62,6 +63,28 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** SQL text → the name it is prepared under on each PostgreSQL connection (see namedStatement). */
+const NAMED = new Map<string, string>();
+
+/**
+ * Marks a query's SQL (one of the few hot queries compiled once, repositories/precompiled.ts) to
+ * run as a named prepared statement on PostgreSQL: each connection parses and plans it once, not
+ * on every request. The set is small and fixed (every name is kept by every connection for its
+ * life), so nothing else is named. SQLite keeps its own statement cache (withStatementCache).
+ */
+export function namedStatement(sqlText: string): void {
+  if (!NAMED.has(sqlText)) NAMED.set(sqlText, `bw_${createHash('sha1').update(sqlText).digest('hex').slice(0, 20)}`);
+}
+
+function useNamedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (q: unknown, values?: unknown) => unknown;
+  // Kysely calls query(text, values), or query(cursor) for a stream.
+  client.query = ((q: unknown, values?: unknown) => {
+    const name = typeof q === 'string' ? NAMED.get(q) : undefined;
+    return name ? query({ name, text: q, values }) : query(q, values);
+  }) as typeof client.query;
+}
+
 /** `sqlite:<path>` (relative to cwd; `sqlite::memory:` for tests) or `postgres://…`. */
 export function createDatabase(url: string): Database {
   if (url.startsWith('sqlite:')) {
@@ -80,6 +103,7 @@ export function createDatabase(url: string): Database {
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new (loadPg().Pool)({ connectionString: url, max: 10 });
+    pool.on('connect', (client) => useNamedStatements(client));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

@@ -5,6 +5,7 @@ import { DaemonIgnoreFile, type BackupFileList } from '../../wire/daemon-api.ts'
 import { FILES_MAX_PER_PAGE, FILES_PER_PAGE } from '../services/backup-files.service.ts';
 import type { PanelContext } from '../context.ts';
 import type { BackupRow } from '../db/schema.ts';
+import type { BackupViewRow } from '../repositories/backups.repository.ts';
 import { PanelErrors } from '../errors.ts';
 import { can } from '../services/access.ts';
 import { toBackupAttributes, type BackupPlacement } from '../services/backup-view.ts';
@@ -37,7 +38,7 @@ const IgnoreFileObject = Type.Object({
   }),
 });
 
-export function backupObject(b: BackupRow, placement?: BackupPlacement): BackupObjectT {
+export function backupObject(b: BackupViewRow, placement?: BackupPlacement): BackupObjectT {
   return { object: 'backup', attributes: toBackupAttributes(b, placement) };
 }
 
@@ -62,10 +63,9 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const { server } = scopeOf(request);
     const { page, perPage } = readPage(request, DEFAULT_PER_PAGE, MAX_PER_PAGE);
     const r = await svc.list(server, page, perPage);
-    const placements = await svc.placements(r.rows);
     return {
       object: 'list',
-      data: r.rows.map((b) => backupObject(b, placements.get(b.id))),
+      data: r.rows.map((p) => backupObject(p.backup, { destination: p.destination, copies: p.copies })),
       meta: { backup_count: r.backupCount, backup_bytes: r.backupBytes, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
     };
   });
@@ -77,13 +77,13 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
     const scope = scopeOf(request);
     const body = (request.body ?? {}) as { name?: string; is_locked?: unknown; ignored?: string };
     const requestedLock = parseBooleanField('is_locked', body.is_locked) === true;
-    const row = await svc.create(scope, {
+    const { row, placement } = await svc.createPlaced(scope, {
       name: body.name,
       ignored: body.ignored,
       // Locking is a delete-protection, so only someone who may delete may set it.
       isLocked: requestedLock && can(scope.access, 'backup.delete'),
     }, scope.auth.actor);
-    return placed(row);
+    return backupObject(row, placement);
   });
 
   app.get(`${base}/ignore-file`, {

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import type { PanelContext } from '../context.ts';
 import { PanelErrors } from '../errors.ts';
-import { assertServerUsable, requirePermission, resolveAccess, type ServerAccess } from '../services/access.ts';
+import { accessOf, assertServerUsable, requirePermission, type ServerAccess } from '../services/access.ts';
 import { authenticateClient, type ClientAuth } from './client-auth.ts';
 
 /** What a `/api/client/servers/{server}/…` route works on, resolved before validation. */
@@ -37,18 +37,19 @@ export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const auth = await authenticateClient(ctx, request);
     const params = request.params as { server?: string; backup?: string };
-    const server = params.server ? await ctx.repos.servers.findByRouteKey(params.server) : undefined;
-    if (!server) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
+    // The server, its node and the caller's subuser row in one query, read on every request (a
+    // removed subuser or a node put in maintenance takes effect at once, on every panel).
+    const found = params.server ? await ctx.repos.serverScopes.find(auth.actor.userId, params.server) : undefined;
+    if (!found) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
+    const { server, node } = found;
     // Access before the backup lookup: someone who cannot see the server learns nothing of its backups.
-    const access = await resolveAccess(ctx.repos, auth.actor, server);
+    const access = accessOf(auth.actor, server, found.subuserPermissions);
     if (!access) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
     let backup: BackupRow | undefined;
     if (params.backup !== undefined) {
       backup = await ctx.repos.backups.findLiveForServer(server.id, params.backup);
       if (!backup) throw PanelErrors.backupNotFoundNamed(params.backup);
     }
-    const node = await ctx.repos.nodes.findById(server.node_id);
-    if (!node) throw PanelErrors.unexpected();
     if (!opts.allowAnyState) assertServerUsable(server, node);
     if (opts.permission) requirePermission(access, opts.permission);
     request.serverScope = { auth, server, node, access, backup };

@@ -1,11 +1,16 @@
 import { precompiled } from './precompiled.ts';
 import type { Executor } from '../db/database.ts';
-import type { ApiKeyRow } from '../db/schema.ts';
+import type { ApiKeyRow, UserRow } from '../db/schema.ts';
+import { USER_COLUMNS_AS, userOf } from './user-join.ts';
 
 const COLUMNS = ['id', 'user_id', 'key_type', 'identifier', 'token_hash', 'memo', 'last_used_at', 'created_at'] as const;
 
-// Every client API request by key starts here: built once (precompiled.ts).
-const byIdentifier = precompiled((db: Executor, identifier: string) => db.selectFrom('api_keys').select(COLUMNS).where('identifier', '=', identifier));
+// Every client API request by key starts here: the key and its user in one query, built once
+// (precompiled.ts). One round trip fewer per request matters most on PostgreSQL.
+const byIdentifierWithUser = precompiled((db: Executor, identifier: string) => db.selectFrom('api_keys')
+  .innerJoin('users', 'users.id', 'api_keys.user_id')
+  .select([...COLUMNS.map((c) => `api_keys.${c}` as const), ...USER_COLUMNS_AS])
+  .where('api_keys.identifier', '=', identifier));
 
 export class ApiKeysRepository {
   constructor(private readonly db: Executor) {}
@@ -17,7 +22,15 @@ export class ApiKeysRepository {
   }
 
   async findByIdentifier(identifier: string): Promise<ApiKeyRow | undefined> {
-    return (await byIdentifier(this.db, identifier))[0];
+    return this.db.selectFrom('api_keys').select(COLUMNS).where('identifier', '=', identifier).executeTakeFirst();
+  }
+
+  /** A key with its user (a key always has one: deleting a user deletes their keys). */
+  async findWithUser(identifier: string): Promise<{ key: ApiKeyRow; user: UserRow } | undefined> {
+    const row = (await byIdentifierWithUser(this.db, identifier))[0];
+    if (!row) return undefined;
+    const key: ApiKeyRow = { id: row.id, user_id: row.user_id, key_type: row.key_type, identifier: row.identifier, token_hash: row.token_hash, memo: row.memo, last_used_at: row.last_used_at, created_at: row.created_at };
+    return { key, user: userOf(row) };
   }
 
   async listByUser(userId: number): Promise<ApiKeyRow[]> {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Executor } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import type { BackupCopyRow, DestinationRow, DestinationsTable, DestinationTables } from '../db/destinations.schema.ts';
@@ -28,6 +28,16 @@ export class DestinationsRepository {
 
   async findByName(name: string): Promise<DestinationRow | undefined> {
     return this.db.selectFrom('destinations').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  /**
+   * Where a new backup of a server goes, in one query (it was three on every backup creation): the
+   * server's override, else its node's, else the default.
+   */
+  async assignedTo(serverId: number, nodeId: number): Promise<DestinationRow | undefined> {
+    return this.db.selectFrom('destinations').selectAll()
+      .where('id', '=', sql<number>`coalesce((select s.destination_id from servers s where s.id = ${serverId}), (select n.destination_id from nodes n where n.id = ${nodeId}), (select d.id from destinations d where d.is_default = 1))`)
+      .executeTakeFirst();
   }
 
   async findDefault(): Promise<DestinationRow | undefined> {

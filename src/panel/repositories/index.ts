@@ -10,6 +10,7 @@ import { NotificationsRepository } from './notifications.repository.ts';
 import { RateLimitsRepository } from './rate-limits.repository.ts';
 import { ReconcileLeasesRepository } from './reconcile-leases.repository.ts';
 import { ServersRepository } from './servers.repository.ts';
+import { ServerScopeRepository } from './server-scope.repository.ts';
 import { ServerSaveHooksRepository } from './server-save-hooks.repository.ts';
 import { SessionsRepository } from './sessions.repository.ts';
 import { SubusersRepository } from './subusers.repository.ts';
@@ -23,6 +24,7 @@ export interface Repos {
   sessions: SessionsRepository;
   nodes: NodesRepository;
   servers: ServersRepository;
+  serverScopes: ServerScopeRepository;
   subusers: SubusersRepository;
   backups: BackupsRepository;
   activity: ActivityRepository;
@@ -43,6 +45,7 @@ export function createRepositories(db: Executor, dialect: Dialect, secrets: Secr
     sessions: new SessionsRepository(db),
     nodes: new NodesRepository(db, secrets),
     servers: new ServersRepository(db, dialect),
+    serverScopes: new ServerScopeRepository(db, secrets),
     subusers: new SubusersRepository(db),
     backups: new BackupsRepository(db),
     activity: new ActivityRepository(db),

@@ -1,11 +1,13 @@
 import type { Compilable, CompiledQuery } from 'kysely';
-import type { Executor } from '../db/database.ts';
+import { namedStatement, type Executor } from '../db/database.ts';
 
 /**
  * A query built and compiled by Kysely once per dialect, then run with new parameters. Building a
  * query (parsing each column reference, freezing the tree, compiling) cost more CPU than SQLite's
  * own work on the client API's hot path (measured: 18 named columns ≈ 340 µs to build, the query
  * itself ≈ 80 µs; docs/benchmarks.md, the load section).
+ *
+ * On PostgreSQL it also runs as a named prepared statement (database.ts, namedStatement).
  *
  * `build` must give the same SQL whatever the parameters (no branches on them) and must use each
  * parameter exactly once, in order: the first compilation checks the latter.
@@ -20,6 +22,7 @@ export function precompiled<P extends unknown[], R>(build: (db: Executor, ...par
       const same = compiled.parameters.length === params.length && compiled.parameters.every((v, i) => v === params[i]);
       if (!same) throw new Error(`precompiled query: parameters ${JSON.stringify(compiled.parameters)} are not ${JSON.stringify(params)} in order: ${compiled.sql}`);
       byDialect.set(dialect, compiled);
+      namedStatement(compiled.sql);
     }
     return (await db.executeQuery<R>({ ...compiled, parameters: params })).rows;
   };

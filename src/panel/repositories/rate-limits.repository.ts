@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.ts';
+import { precompiled } from './precompiled.ts';
 
 export interface WindowCount {
   hits: number;
@@ -12,24 +13,25 @@ export interface WindowCount {
  * PostgreSQL (the conflicting row is locked) and on SQLite (one writer at a time), so panels
  * racing on one key never lose a count.
  */
+// Every client API request counts one hit: built once (precompiled.ts). The new window's start and
+// end are the inserted row's (`excluded`), so each parameter appears once. Every SET expression
+// sees the old row, so the three CASEs agree on whether the window ended.
+const ended = sql<boolean>`rate_limits.expires_at <= excluded.window_start`;
+const upsertHit = precompiled((db: Executor, key: string, nowMs: number, hits: number, endMs: number) => db.insertInto('rate_limits')
+  .values({ key, window_start: nowMs, hits, expires_at: endMs })
+  .onConflict((oc) => oc.column('key').doUpdateSet({
+    hits: sql<number>`case when ${ended} then 1 else rate_limits.hits + 1 end`,
+    window_start: sql<number>`case when ${ended} then excluded.window_start else rate_limits.window_start end`,
+    expires_at: sql<number>`case when ${ended} then excluded.expires_at else rate_limits.expires_at end`,
+  }))
+  .returning(['hits', 'expires_at']));
+
 export class RateLimitsRepository {
   constructor(private readonly db: Executor) {}
 
   async hit(key: string, nowMs: number, windowMs: number): Promise<WindowCount> {
-    const now = sql<number>`cast(${nowMs} as bigint)`;
-    const end = sql<number>`cast(${nowMs + windowMs} as bigint)`;
-    // Every SET expression sees the old row, so the three CASEs agree on whether the window ended.
-    const ended = sql<boolean>`rate_limits.expires_at <= ${now}`;
-    const row = await this.db.insertInto('rate_limits')
-      .values({ key, window_start: nowMs, hits: 1, expires_at: nowMs + windowMs })
-      .onConflict((oc) => oc.column('key').doUpdateSet({
-        hits: sql<number>`case when ${ended} then 1 else rate_limits.hits + 1 end`,
-        window_start: sql<number>`case when ${ended} then ${now} else rate_limits.window_start end`,
-        expires_at: sql<number>`case when ${ended} then ${end} else rate_limits.expires_at end`,
-      }))
-      .returning(['hits', 'expires_at'])
-      .executeTakeFirstOrThrow();
-    return { hits: Number(row.hits), expiresAt: Number(row.expires_at) };
+    const [row] = await upsertHit(this.db, key, nowMs, 1, nowMs + windowMs);
+    return { hits: Number(row!.hits), expiresAt: Number(row!.expires_at) };
   }
 
   async find(key: string): Promise<WindowCount | undefined> {

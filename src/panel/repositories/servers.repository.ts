@@ -3,7 +3,9 @@ import type { Executor, Dialect } from '../db/database.ts';
 import type { ServerRow } from '../db/schema.ts';
 import { offsetOf, type Page, type PageRequest } from './page.ts';
 
-const COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at', 'servers.destination_id', 'servers.backup_bytes_limit', 'servers.egg_id'] as const;
+/** A server row's columns (other repositories join servers and select these). */
+export const SERVER_COLUMNS = ['servers.id', 'servers.uuid', 'servers.identifier', 'servers.name', 'servers.owner_id', 'servers.node_id', 'servers.status', 'servers.backup_limit', 'servers.created_at', 'servers.updated_at', 'servers.destination_id', 'servers.backup_bytes_limit', 'servers.egg_id'] as const;
+const COLUMNS = SERVER_COLUMNS;
 
 export type ServerListScope = { kind: 'accessible'; userId: number } | { kind: 'owned'; userId: number } | { kind: 'all' };
 

@@ -1,7 +1,15 @@
 import type { Executor } from '../db/database.ts';
-import type { SessionRow } from '../db/schema.ts';
+import type { SessionRow, UserRow } from '../db/schema.ts';
+import { precompiled } from './precompiled.ts';
+import { USER_COLUMNS_AS, userOf } from './user-join.ts';
 
 const COLUMNS = ['id', 'id_hash', 'user_id', 'csrf_token', 'expires_at', 'created_at'] as const;
+
+// Every browser request starts here: the session and its user in one query, built once (precompiled.ts).
+const byHashWithUser = precompiled((db: Executor, idHash: string) => db.selectFrom('sessions')
+  .innerJoin('users', 'users.id', 'sessions.user_id')
+  .select([...COLUMNS.map((c) => `sessions.${c}` as const), ...USER_COLUMNS_AS])
+  .where('sessions.id_hash', '=', idHash));
 
 export class SessionsRepository {
   constructor(private readonly db: Executor) {}
@@ -12,8 +20,12 @@ export class SessionsRepository {
       .execute();
   }
 
-  async findByHash(idHash: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom('sessions').select(COLUMNS).where('id_hash', '=', idHash).executeTakeFirst();
+  /** A session with its user (deleting a user deletes their sessions). */
+  async findWithUser(idHash: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+    const row = (await byHashWithUser(this.db, idHash))[0];
+    if (!row) return undefined;
+    const session: SessionRow = { id: row.id, id_hash: row.id_hash, user_id: row.user_id, csrf_token: row.csrf_token, expires_at: row.expires_at, created_at: row.created_at };
+    return { session, user: userOf(row) };
   }
 
   async deleteByHash(idHash: string): Promise<void> {

@@ -20,11 +20,24 @@ export function requirePermission(access: ServerAccess, permission: string): voi
 
 /** The caller's access, or undefined when they have none (the route answers 404, not 403). */
 export async function resolveAccess(repos: Repos, actor: Actor, server: ServerRow): Promise<ServerAccess | undefined> {
+  const whole = wholeAccess(actor, server);
+  if (whole) return whole;
+  const sub = await repos.subusers.find(actor.userId, server.id);
+  return accessOf(actor, server, sub ? sub.permissions : null);
+}
+
+/** As resolveAccess, from the caller's subuser permissions already read (null: not a subuser). */
+export function accessOf(actor: Actor, server: ServerRow, subuserPermissions: string | null): ServerAccess | undefined {
+  const whole = wholeAccess(actor, server);
+  if (whole) return whole;
+  if (subuserPermissions === null) return undefined;
+  return { isOwner: false, all: false, permissions: parsePermissions(subuserPermissions) };
+}
+
+function wholeAccess(actor: Actor, server: ServerRow): ServerAccess | undefined {
   if (server.owner_id === actor.userId) return { isOwner: true, all: true, permissions: ['*'] };
   if (actor.rootAdmin) return { isOwner: false, all: true, permissions: ['*'] };
-  const sub = await repos.subusers.find(actor.userId, server.id);
-  if (!sub) return undefined;
-  return { isOwner: false, all: false, permissions: parsePermissions(sub.permissions) };
+  return undefined;
 }
 
 export function parsePermissions(json: string): string[] {

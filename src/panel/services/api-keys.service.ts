@@ -51,10 +51,9 @@ export class ApiKeysService {
   async authenticate(bearer: string): Promise<AuthenticatedKey | undefined> {
     if (bearer.length !== IDENTIFIER_LENGTH + SECRET_LENGTH) return undefined;
     const identifier = bearer.slice(0, IDENTIFIER_LENGTH);
-    const row = await this.d.repos.apiKeys.findByIdentifier(identifier);
-    if (!row || !safeEqual(row.token_hash, sha256Hex(bearer.slice(IDENTIFIER_LENGTH)))) return undefined;
-    const user = await this.d.repos.users.findById(row.user_id);
-    if (!user) return undefined;
+    const found = await this.d.repos.apiKeys.findWithUser(identifier);
+    if (!found || !safeEqual(found.key.token_hash, sha256Hex(bearer.slice(IDENTIFIER_LENGTH)))) return undefined;
+    const { key: row, user } = found;
     // last_used_at is shown to the minute; writing it on every request would make every client
     // API read a database write (measured: docs/benchmarks.md, the load section).
     const now = this.d.clock();

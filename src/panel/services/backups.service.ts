@@ -6,6 +6,8 @@ import type { BackupRow, NodeRow, ServerRow } from '../db/schema.ts';
 import type { DaemonIgnoreFile } from '../../wire/daemon-api.ts';
 import { PanelErrors } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
+import type { PlacedPage } from '../repositories/backups.repository.ts';
+import { unpinnedDestination } from './destination-stores.ts';
 import { signDownloadToken } from '../tokens.ts';
 import type { ActivityService } from './activity.service.ts';
 import { isSuccessful, splitIgnored, type BackupPlacement } from './backup-view.ts';
@@ -53,20 +55,22 @@ export class BackupsService {
 
   /** Each backup's destination name and verified copy count (client API `destination`, `copies`). */
   async placements(rows: BackupRow[]): Promise<Map<number, BackupPlacement>> {
-    const names = new Map((await this.d.repos.destinations.list()).map((d) => [d.id, d.name]));
+    const destinations = await this.d.repos.destinations.list();
+    const names = new Map(destinations.map((d) => [d.id, d.name]));
     const copies = await this.copies.doneCopies(rows.map((b) => b.id));
     const out = new Map<number, BackupPlacement>();
     for (const b of rows) {
-      const dest = b.destination_id !== null ? names.get(b.destination_id) ?? null : (await this.d.stores.ofBackup(b).catch(() => null))?.name ?? null;
+      // Unpinned rows (from before destinations): DestinationStores.ofBackup's rule, from the list
+      // already read rather than a query per row.
+      const dest = b.destination_id !== null ? names.get(b.destination_id) ?? null : unpinnedDestination(destinations, b)?.name ?? null;
       out.set(b.id, { destination: dest, copies: copies.get(b.id)?.length ?? 0 });
     }
     return out;
   }
 
-  async list(server: ServerRow, page: number, perPage: number): Promise<{ rows: BackupRow[]; total: number; backupCount: number; backupBytes: number }> {
-    const r = await this.d.repos.backups.listForServer(server.id, { page, perPage });
-    const { used } = await this.d.repos.backups.storageUsage(server.id);
-    return { ...r, backupBytes: used };
+  /** A page of a server's live backups, each with its placement, and the server's totals. */
+  async list(server: ServerRow, page: number, perPage: number): Promise<PlacedPage> {
+    return this.d.repos.backups.pageForServer(server.id, { page, perPage });
   }
 
   /**
@@ -75,6 +79,11 @@ export class BackupsService {
    * `actor` null = an automatic creation (schedules): no activity entry, as upstream.
    */
   async create(target: BackupTarget, input: CreateBackupInput, actor: Actor | null): Promise<BackupRow> {
+    return (await this.createPlaced(target, input, actor)).row;
+  }
+
+  /** As create, with where the new backup goes (its destination, no copies yet) for the client API's answer. */
+  async createPlaced(target: BackupTarget, input: CreateBackupInput, actor: Actor | null): Promise<{ row: BackupRow; placement: BackupPlacement }> {
     const { server, node } = target;
     const ignored = splitIgnored(input.ignored);
     const now = this.d.clock();
@@ -119,7 +128,7 @@ export class BackupsService {
       throw err;
     }
     this.d.metrics.backupStarted(disk);
-    return row;
+    return { row, placement: { destination: destination.name, copies: 0 } };
   }
 
   private async checkThrottle(repos: Repos, serverId: number, now: Date): Promise<void> {

@@ -32,6 +32,15 @@ export async function openS3Store(cfg: PanelS3Config, logger: Logger): Promise<S
   return createS3BackupStore(cfg, logger);
 }
 
+/**
+ * Where a backup written by something that predates destinations (no destination_id) lives: the
+ * default if it is of the backup's kind, else the first destination (by id) that is.
+ */
+export function unpinnedDestination(destinations: DestinationRow[], backup: Pick<BackupRow, 'disk'>): DestinationRow | undefined {
+  const kind = backup.disk === 's3' ? 's3' : 'local';
+  return destinations.find((d) => d.kind === kind && d.is_default === 1) ?? destinations.find((d) => d.kind === kind);
+}
+
 export class DestinationStores {
   readonly #cache = new Map<number, { updatedAt: string; store: Promise<S3BackupStore> }>();
 
@@ -44,11 +53,7 @@ export class DestinationStores {
       const own = await r.findById(backup.destination_id);
       if (own) return own;
     } else {
-      // Unpinned (written by something that predates destinations): the default if it is of the
-      // backup's kind, else the first destination that is.
-      const kind = backup.disk === 's3' ? 's3' : 'local';
-      const dflt = await r.findDefault();
-      const dest = dflt?.kind === kind ? dflt : (await r.list()).find((d) => d.kind === kind);
+      const dest = unpinnedDestination(await r.list(), backup);
       if (dest) return dest;
     }
     throw PanelErrors.s3NotConfigured();
@@ -57,10 +62,7 @@ export class DestinationStores {
   /** Where a new backup of `server` goes: the server's override, its node's, or the default. */
   async forServer(server: Pick<ServerRow, 'id'>, node: Pick<NodeRow, 'id'>): Promise<DestinationRow> {
     // Read now: the rows the caller holds may predate an assignment made a moment ago.
-    const s = await this.d.repos.servers.findById(server.id);
-    const n = await this.d.repos.nodes.findById(node.id);
-    const id = s?.destination_id ?? n?.destination_id ?? null;
-    const dest = id !== null ? await this.d.repos.destinations.findById(id) : await this.d.repos.destinations.findDefault();
+    const dest = await this.d.repos.destinations.assignedTo(server.id, node.id);
     if (!dest) throw PanelErrors.s3NotConfigured();
     return dest;
   }

@@ -26,11 +26,9 @@ export class SessionsService {
   }
 
   async resolve(sessionId: string): Promise<{ user: PublicUser; csrfToken: string } | undefined> {
-    const row = await this.d.repos.sessions.findByHash(sha256Hex(sessionId));
-    if (!row || row.expires_at <= isoNow(this.d.clock)) return undefined;
-    const user = await this.d.repos.users.findById(row.user_id);
-    if (!user) return undefined;
-    return { user: toPublicUser(user), csrfToken: row.csrf_token };
+    const found = await this.d.repos.sessions.findWithUser(sha256Hex(sessionId));
+    if (!found || found.session.expires_at <= isoNow(this.d.clock)) return undefined;
+    return { user: toPublicUser(found.user), csrfToken: found.session.csrf_token };
   }
 
   async logout(sessionId: string): Promise<void> {
