@@ -36,10 +36,12 @@ interface DestinationFlags extends CommonOptions {
   default?: boolean;
   copyTo?: string;
   skipTest?: boolean;
+  repository?: string;
 }
 
 function line(d: PublicDestination): string {
-  const where = d.kind === 's3' ? `${d.endpoint ?? 'aws'} bucket ${d.bucket}${d.prefix ? ` prefix ${d.prefix}` : ''}` : 'on each node';
+  const where = d.kind === 's3' ? `${d.endpoint ?? 'aws'} bucket ${d.bucket}${d.prefix ? ` prefix ${d.prefix}` : ''}`
+    : d.kind === 'restic' ? `restic repository ${d.repository}` : 'on each node';
   return `${d.name}\t${d.kind}\t${where}${d.is_default ? '\tdefault' : ''}`;
 }
 
@@ -57,7 +59,8 @@ function withFields(cmd: Command): Command {
     .option('--part-size <bytes>', 'first multipart part size (5 MiB..5 GiB; parts grow from it)')
     .option('--default', 'make it the default destination')
     .option('--copy-to <destination>', 'copy each completed backup to this destination (name, uuid or id; "" = none)')
-    .option('--skip-test', 'save without testing the connection');
+    .option('--skip-test', 'save without testing the connection')
+    .option('--repository <repo>', 'restic: an absolute path on the node or s3:https://host/bucket[/prefix] (keys: --access-key-id, --secret-stdin, --region)');
 }
 
 async function inputOf(ctx: PanelContext, what: string, o: DestinationFlags): Promise<DestinationInput> {
@@ -68,12 +71,12 @@ async function inputOf(ctx: PanelContext, what: string, o: DestinationFlags): Pr
     name: o.name, kind: o.kind, endpoint: o.endpoint, region: o.region, bucket: o.bucket, prefix: o.prefix, accessKeyId: o.accessKeyId,
     secretAccessKey: o.secretStdin ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : o.secretAccessKey,
     pathStyle: o.pathStyle, storageClass: o.storageClass, partSize: o.partSize === undefined ? undefined : Number(o.partSize),
-    isDefault: o.default, copyToId: copyTo, skipTest: o.skipTest,
+    isDefault: o.default, copyToId: copyTo, skipTest: o.skipTest, repository: o.repository,
   };
 }
 
 export function registerDestinationCommands(admin: Command, h: AdminHelpers): void {
-  const dest = admin.command('destination').description('Backup destinations: local on each node, or S3-compatible buckets (docs/destinations.md)');
+  const dest = admin.command('destination').description('Backup destinations: local on each node, S3-compatible buckets, or restic repositories (docs/destinations.md, docs/restic.md)');
 
   h.withCommonOptions(dest.command('list'))
     .description('List destinations')
@@ -87,7 +90,7 @@ export function registerDestinationCommands(admin: Command, h: AdminHelpers): vo
   withFields(h.withCommonOptions(dest.command('create')))
     .description('Create a destination; an S3 one is tested first (S3\'s error code is printed when it refuses)')
     .requiredOption('--name <name>', 'unique name')
-    .requiredOption('--kind <kind>', 'local or s3')
+    .requiredOption('--kind <kind>', 'local, s3 or restic')
     .action(async (opts: DestinationFlags) => {
       await h.withContext('destination create', opts, async (ctx) => {
         const d = await ctx.services.destinations.create(await inputOf(ctx, 'destination create', opts));
@@ -98,7 +101,7 @@ export function registerDestinationCommands(admin: Command, h: AdminHelpers): vo
   withFields(h.withCommonOptions(dest.command('update <destination>')))
     .description('Change a destination (name, uuid or id); an S3 one is tested again')
     .option('--name <name>', 'new name')
-    .option('--kind <kind>', 'local or s3')
+    .option('--kind <kind>', 'local, s3 or restic')
     .action(async (key: string, opts: DestinationFlags) => {
       await h.withContext('destination update', opts, async (ctx) => {
         const d = await ctx.services.destinations.update(key, await inputOf(ctx, 'destination update', opts));

@@ -24,6 +24,10 @@ export const DestinationAttributes = Type.Object({
   copy_to: Nullable(Type.Integer()),
   created_at: Type.String(),
   updated_at: Type.String(),
+  /** restic destinations: the repository (a path on the node or `s3:https://host/bucket[/prefix]`). */
+  repository: Type.Optional(Nullable(Type.String())),
+  /** restic destinations: the generated password is stored sealed and never shown. */
+  has_password: Type.Optional(Type.Boolean()),
 });
 
 export const DestinationObject = Type.Object({ object: Type.Literal('destination'), attributes: DestinationAttributes });

@@ -2,15 +2,18 @@
  * The panel's side of restic backups (SQLite and PostgreSQL): a node's repository set through the
  * application API, its generated password stored sealed and sent only to the daemon with each
  * restic job; the report's snapshot fields shown as backwing extensions in the client API; a
- * delete forgets the snapshot and counts it toward the next prune.
+ * delete forgets the snapshot and counts it toward the next prune. A restic destination: its
+ * snapshots in its own repository, used again for restore and browse after a reassignment.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { generateAppKey } from '../../src/core/secret-box.ts';
+import { generateAppKey, parseAppKey, SecretBox } from '../../src/core/secret-box.ts';
+import { TEST_APP_KEY_BYTES } from '../support/app-key.ts';
+import { KeyRotationService, SEALED_COLUMNS } from '../../src/panel/services/key-rotation.service.ts';
 import { testDatabaseUrls } from '../support/postgres.ts';
 import { writeBrowseTree } from './support/browse-tree.ts';
 import { startHarness, waitFor, type Harness } from './support/harness.ts';
@@ -211,6 +214,84 @@ for (const db of dbs) {
       assert.equal(cmp.status, 200, cmp.text);
       const changes = Object.fromEntries(cmp.body.attributes.entries.map((e: { path: string; change: string }) => [e.path, e.change]));
       assert.deepEqual(changes, { 'new.txt': 'added', 'plugins/b.yml': 'changed', 'server.properties': 'changed' });
+    });
+
+    test('a restic destination: snapshots in its repository; reassigned to local the next backup is a tar.gz and the restic one still restores; the password is never shown; key rotation re-seals it', async () => {
+      const admin = (await h.user('restic-dest-admin@example.com', { rootAdmin: true, type: 'application' })).key;
+      const repo = join(h.daemonRoot!, 'restic-destination-repo');
+      const refused = await h.api('POST', '/api/application/destinations', { key: admin, body: { name: 'snapshots', kind: 'restic' } });
+      assert.equal(refused.status, 422, refused.text);
+      const made = await h.api('POST', '/api/application/destinations', { key: admin, body: { name: 'snapshots', kind: 'restic', repository: repo } });
+      assert.equal(made.status, 201, made.text);
+      assert.deepEqual([made.body.attributes.kind, made.body.attributes.repository, made.body.attributes.has_password], ['restic', repo, true]);
+      const destId = made.body.attributes.id as number;
+      const sealed = (await h.ctx.repos.destinations.findById(destId))!.restic_password!;
+      assert.match(sealed, /^bw1:/, 'stored sealed');
+      const password = h.ctx.deps.secrets.open(sealed);
+      assert.notEqual(password, h.ctx.deps.secrets.open((await h.ctx.repos.nodeRestic.find(h.node.id))!.password), 'a new repository, a new password');
+      const tested = await h.api('POST', `/api/application/destinations/${destId}/test`, { key: admin });
+      assert.equal(tested.body.attributes.ok, true);
+      assert.match(tested.body.attributes.message, /first backup/);
+
+      // Assigned to the server: it wins over the node's own restic repository.
+      const server = await h.server(h.owner.id, { backupLimit: 5 });
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      writeFileSync(join(vol, 'world.dat'), 'first world\n');
+      assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: 'snapshots' } })).status, 204);
+      const make = async (name: string) => {
+        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
+        assert.equal(created.status, 200, created.text);
+        const uuid = created.body.attributes.uuid as string;
+        await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
+        return (await h.backup(uuid))!;
+      };
+      const snap = await make('into the destination');
+      assert.deepEqual([snap.disk, snap.is_successful, snap.destination_id], ['restic', 1, destId]);
+      const snapshots = (r: string, pw: string) => JSON.parse(execFileSync('restic', ['-r', r, 'snapshots', '--json', '--tag', `backup:${snap.uuid}`], { env: { ...process.env, RESTIC_PASSWORD: pw } }).toString()) as Array<{ short_id: string }>;
+      assert.equal(snapshots(repo, password).length, 1, 'the snapshot is in the destination\'s repository');
+      const nodeRow = (await h.ctx.repos.nodeRestic.find(h.node.id))!;
+      assert.equal(snapshots(nodeRow.repository, h.ctx.deps.secrets.open(nodeRow.password)).length, 0, 'not in the node\'s');
+
+      // Reassigned to a local destination (explicit, so the node's restic setting does not apply): tar.gz.
+      const local = (await h.ctx.repos.destinations.list()).find((d) => d.kind === 'local')!;
+      assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: local.name } })).status, 204);
+      const tgz = await make('back to tar.gz');
+      assert.deepEqual([tgz.disk, tgz.is_successful, tgz.destination_id], ['wings', 1, local.id]);
+
+      // The restic backup still restores from its own repository after the reassignment.
+      writeFileSync(join(vol, 'world.dat'), 'damaged\n');
+      const res = await h.api('POST', `/api/client/servers/${server.identifier}/backups/${snap.uuid}/restore`, { body: { truncate: true } });
+      assert.equal(res.status, 204, res.text);
+      await waitFor('server released', async () => (await h.ctx.repos.servers.findById(server.id))!.status === null, 60_000);
+      assert.equal(readFileSync(join(vol, 'world.dat'), 'utf8'), 'first world\n');
+      const files = await h.api('GET', `/api/client/servers/${server.identifier}/backups/${snap.uuid}/files`);
+      assert.equal(files.status, 200, files.text);
+
+      // No API shows the password.
+      const shown = await Promise.all([
+        h.api('GET', '/api/application/destinations', { key: admin }),
+        h.api('GET', `/api/application/destinations/${destId}`, { key: admin }),
+        h.api('GET', `/api/client/servers/${server.identifier}/backups`),
+        h.api('GET', `/api/client/servers/${server.identifier}/backups/${snap.uuid}`),
+      ]);
+      for (const r of [made, tested, files, ...shown]) {
+        assert.equal(r.status < 300, true, r.text);
+        assert.equal(r.text.includes(password) || r.text.includes(sealed), false, 'neither the password nor its seal');
+      }
+
+      // Key rotation re-seals it (only this column here: the running panel keeps the old key).
+      const oldKey = TEST_APP_KEY_BYTES;
+      const newKey = parseAppKey(generateAppKey());
+      const column = SEALED_COLUMNS.filter((c) => c.name === 'destinations.restic_password');
+      assert.equal(column.length, 1, 'key rotation covers destinations.restic_password');
+      const report = await new KeyRotationService({ ...h.ctx.deps, secrets: new SecretBox([newKey, oldKey]) }, column).rotate();
+      assert.equal(report.resealed, 1);
+      const resealed = (await h.ctx.repos.destinations.findById(destId))!.restic_password!;
+      assert.notEqual(resealed, sealed);
+      assert.equal(new SecretBox([newKey]).open(resealed), password);
+      await new KeyRotationService({ ...h.ctx.deps, secrets: new SecretBox([oldKey, newKey]) }, column).rotate();
+      assert.equal(h.ctx.deps.secrets.open((await h.ctx.repos.destinations.findById(destId))!.restic_password!), password);
     });
   });
 }

@@ -3,7 +3,7 @@ import type { Executor } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
 import type { BackupCopyRow, DestinationRow, DestinationsTable, DestinationTables } from '../db/destinations.schema.ts';
 
-export type NewDestination = Omit<DestinationsTable, 'id'>;
+export type NewDestination = Omit<DestinationsTable, 'id' | 'restic_repository' | 'restic_password'> & Partial<Pick<DestinationsTable, 'restic_repository' | 'restic_password'>>;
 export type DestinationPatch = Partial<Omit<DestinationsTable, 'id' | 'uuid' | 'created_at' | 'is_default'>> & { updated_at: string };
 
 /** Backup destinations, their assignment to nodes and servers, and the copies made to them. */
@@ -34,10 +34,31 @@ export class DestinationsRepository {
    * Where a new backup of a server goes, in one query (it was three on every backup creation): the
    * server's override, else its node's, else the default.
    */
-  async assignedTo(serverId: number, nodeId: number): Promise<DestinationRow | undefined> {
-    return this.db.selectFrom('destinations').selectAll()
-      .where('id', '=', sql<number>`coalesce((select s.destination_id from servers s where s.id = ${serverId}), (select n.destination_id from nodes n where n.id = ${nodeId}), (select d.id from destinations d where d.is_default = 1))`)
+  async assignedTo(serverId: number, nodeId: number): Promise<(DestinationRow & { explicit: boolean }) | undefined> {
+    const server = sql<number | null>`(select s.destination_id from servers s where s.id = ${serverId})`;
+    const node = sql<number | null>`(select n.destination_id from nodes n where n.id = ${nodeId})`;
+    const row = await this.db.selectFrom('destinations').selectAll()
+      // Whether the server or its node names one (else it is the default): a node's restic
+      // setting applies only then (docs/restic.md).
+      .select(sql<number>`case when coalesce(${server}, ${node}) is null then 0 else 1 end`.as('explicit'))
+      .where('id', '=', sql<number>`coalesce(${server}, ${node}, (select d.id from destinations d where d.is_default = 1))`)
       .executeTakeFirst();
+    return row ? { ...row, explicit: Number(row.explicit) === 1 } : undefined;
+  }
+
+  /** A restic destination already holding this repository (its password is the repository's). */
+  async findByResticRepository(repository: string): Promise<DestinationRow | undefined> {
+    return this.db.selectFrom('destinations').selectAll().where('kind', '=', 'restic').where('restic_repository', '=', repository).orderBy('id').executeTakeFirst();
+  }
+
+  /** Sealed restic passwords as stored, for `admin key rotate`. */
+  async storedResticPasswords(): Promise<Array<{ id: number; value: string }>> {
+    const rows = await this.db.selectFrom('destinations').select(['id', 'restic_password']).where('restic_password', 'is not', null).orderBy('id').execute();
+    return rows.map((r) => ({ id: r.id, value: r.restic_password! }));
+  }
+
+  async setStoredResticPassword(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable('destinations').set({ restic_password: sealed }).where('id', '=', id).execute();
   }
 
   async findDefault(): Promise<DestinationRow | undefined> {

@@ -27,7 +27,7 @@ export class BackupFilesService {
   async #check(target: BackupTarget, backup: BackupRow): Promise<BackupSource | undefined> {
     if (!isSuccessful(backup)) throw PanelErrors.backupNotDownloadable();
     if (backup.disk === 's3') return this.backups.s3Urls(target, backup);
-    if (backup.disk === 'restic') return { restic: await this.backups.resticClaim(target.node) };
+    if (backup.disk === 'restic') return { restic: await this.backups.resticClaim(target.node, backup) };
     if (backup.disk !== 'wings') throw PanelErrors.unknownDisk();
     return undefined;
   }

@@ -89,9 +89,12 @@ export class BackupsService {
     const now = this.d.clock();
     const at = now.toISOString();
     const name = input.name?.trim() ? input.name.trim() : defaultBackupName(now);
-    // backwing: a node with a restic repository backs up with restic (per node, docs/restic.md).
-    const restic = await this.#restic.repoFor(node.id);
+    // backwing: the effective destination decides (docs/restic.md): a restic destination is a
+    // snapshot in its repository; a node's own restic setting applies only when neither the server
+    // nor the node names a destination (it stands in for the node's assignment).
     const destination = await this.d.stores.forServer(server, node);
+    const restic = destination.kind === 'restic' ? this.#restic.openDestination(destination)
+      : destination.explicit ? null : await this.#restic.repoFor(node.id);
     const disk = restic ? 'restic' : destination.kind === 's3' ? 's3' : 'wings';
     // A destination whose credentials cannot be opened fails here, before a row exists.
     if (disk === 's3') await this.d.stores.s3(destination);
@@ -191,14 +194,14 @@ export class BackupsService {
       // The browser saves it under the backup's name, as the CLI does (an upstream Wings ignores it).
       fileName: backupFileName(backup.name, backup.uuid),
       // restic: the repository travels sealed for this node only (src/core/restic-claim.ts).
-      ...(backup.disk === 'restic' ? { restic: await this.resticClaim(target.node) } : {}),
+      ...(backup.disk === 'restic' ? { restic: await this.resticClaim(target.node, backup) } : {}),
     });
     return `${target.node.url.replace(/\/+$/, '')}/download/backup?token=${encodeURIComponent(token)}`;
   }
 
-  /** The node's restic repository, sealed for that node only: a link's claim, a browse call's header. */
-  async resticClaim(node: NodeRow): Promise<string> {
-    return sealResticClaim(node.daemon_token, await this.#restic.repoForBackup(node.id));
+  /** The backup's restic repository, sealed for that node only: a link's claim, a browse call's header. */
+  async resticClaim(node: NodeRow, backup: Pick<BackupRow, 'destination_id'>): Promise<string> {
+    return sealResticClaim(node.daemon_token, await this.#restic.repoForBackup(node.id, backup));
   }
 
   /**
@@ -257,7 +260,7 @@ export class BackupsService {
     const activityId = await this.activity.record({ event: 'server:backup.restore', actor, properties: { name: backup.name, truncate, ...(selection ? { paths: selection.paths, keep_newer: selection.keepNewer } : {}) }, subjects: this.subjects(backup, server) });
     await crashPoint('backup.restore:before-daemon');
     try {
-      const restic = backup.disk === 'restic' ? { restic: await this.#restic.repoForBackup(node.id) } : {};
+      const restic = backup.disk === 'restic' ? { restic: await this.#restic.repoForBackup(node.id, backup) } : {};
       await this.d.daemon.restoreBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter, truncate_directory: truncate, download_url: downloadUrl, ...only, ...restic });
     } catch (err) {
       if (deliveryUncertain(err)) {
@@ -385,8 +388,11 @@ export class BackupsService {
     }
     if (backup.disk === 'restic') {
       // `forget` of that snapshot now; its data goes at the next prune (batched, ResticMaintenance).
-      await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: 'restic', restic: await this.#restic.repoForBackup(node.id) });
-      if (backup.is_successful === 1) await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
+      await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: 'restic', restic: await this.#restic.repoForBackup(node.id, backup) });
+      // Counted toward the node's batched prune only when the snapshot was in the node's repository
+      // (restic destinations are not pruned by the panel yet: docs/restic.md).
+      const inDestination = backup.destination_id !== null && (await this.d.repos.destinations.findById(backup.destination_id))?.kind === 'restic';
+      if (backup.is_successful === 1 && !inDestination) await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

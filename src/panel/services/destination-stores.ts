@@ -60,7 +60,7 @@ export class DestinationStores {
   }
 
   /** Where a new backup of `server` goes: the server's override, its node's, or the default. */
-  async forServer(server: Pick<ServerRow, 'id'>, node: Pick<NodeRow, 'id'>): Promise<DestinationRow> {
+  async forServer(server: Pick<ServerRow, 'id'>, node: Pick<NodeRow, 'id'>): Promise<DestinationRow & { explicit: boolean }> {
     // Read now: the rows the caller holds may predate an assignment made a moment ago.
     const dest = await this.d.repos.destinations.assignedTo(server.id, node.id);
     if (!dest) throw PanelErrors.s3NotConfigured();

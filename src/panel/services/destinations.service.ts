@@ -11,6 +11,7 @@ import { PanelErrors, validName } from '../errors.ts';
 import type { Repos } from '../repositories/index.ts';
 import type { PanelS3Config } from '../storage/s3-backup-store.ts';
 import { openS3Store, s3ConfigOf } from './destination-stores.ts';
+import { checkRepository, ResticService } from './restic.service.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 
 const MiB = 1024 * 1024;
@@ -36,6 +37,8 @@ export interface DestinationInput {
   copyToId?: number | null;
   /** Save without probing S3 (an endpoint not reachable from the panel yet). */
   skipTest?: boolean;
+  /** restic kind: a path on the node, or restic's `s3:https://host/bucket[/prefix]`. */
+  repository?: string | null;
 }
 
 /** What the APIs show: everything but the secret. */
@@ -54,6 +57,7 @@ export function publicDestination(d: DestinationRow): PublicDestination {
     prefix: d.prefix, access_key_id: d.access_key_id, has_secret: d.secret_access_key !== null, path_style: d.path_style === 1,
     storage_class: d.storage_class, part_size: d.part_size === null ? null : Number(d.part_size), is_default: d.is_default === 1,
     copy_to: d.copy_to_id, created_at: d.created_at, updated_at: d.updated_at,
+    ...(d.kind === 'restic' ? { repository: d.restic_repository, has_password: d.restic_password !== null } : {}),
   };
 }
 
@@ -157,6 +161,11 @@ export class DestinationsService {
   /** Lists, writes and deletes a probe object; a refusal names S3's code. Local destinations always pass. */
   async test(key: string | number): Promise<DestinationTestResult> {
     const dest = await this.find(key);
+    if (dest.kind === 'restic') {
+      // The repository is on the node (or reached from it), and restic creates it at the first
+      // backup: the panel has nothing honest to probe, so the first backup is the test.
+      return { ok: true, s3_error: null, message: 'a restic repository is opened (and created if new) by the node at its first backup; a wrong path, password or S3 key fails that backup with the reason' };
+    }
     if (dest.kind !== 's3') return { ok: true, s3_error: null, message: 'a local destination keeps archives on each node' };
     try {
       await (await openS3Store(s3ConfigOf(dest, this.d.secrets, this.d.config), this.d.logger)).probe();
@@ -240,10 +249,10 @@ export class DestinationsService {
 
   private kindOf(raw: string | undefined, required: boolean): DestinationKind | undefined {
     if (raw === undefined || raw === null || raw === '') {
-      if (required) throw v('kind', 'required', 'The kind field is required (local or s3).');
+      if (required) throw v('kind', 'required', 'The kind field is required (local, s3 or restic).');
       return undefined;
     }
-    if (raw !== 'local' && raw !== 's3') throw v('kind', 'in', 'The kind must be local or s3.');
+    if (raw !== 'local' && raw !== 's3' && raw !== 'restic') throw v('kind', 'in', 'The kind must be local, s3 or restic.');
     return raw;
   }
 
@@ -280,6 +289,7 @@ export class DestinationsService {
       if (target.kind !== 's3') throw v('copy_to', 'in', 'Copies are made to an S3 destination (a node\'s disk cannot receive another node\'s archives).');
     }
     if (kind === 's3' && bucket === null) throw v('bucket', 'required', 'The bucket field is required for an S3 destination.');
+    if (kind === 'restic') return { name, ...(await this.resticValues(input, current, { region, accessKeyId, secret, copyToId })) };
     const s3 = kind === 's3';
     return {
       name, kind,
@@ -287,6 +297,32 @@ export class DestinationsService {
       access_key_id: s3 ? accessKeyId : null, secret_access_key: s3 ? secret : null,
       path_style: s3 ? ((input.pathStyle ?? current?.path_style === 1) ? 1 : 0) : 0,
       storage_class: s3 ? storageClass : null, part_size: s3 ? partSize : null, copy_to_id: copyToId,
+      restic_repository: null, restic_password: null,
+    };
+  }
+
+  /**
+   * A restic destination's columns: its repository, the S3 keys of an `s3:` one (restic reads
+   * them from its environment), and the password: kept while the repository stays the same, else
+   * the one already used for that location, else generated (ResticService.passwordFor).
+   */
+  private async resticValues(input: DestinationInput, current: DestinationRow | null, s3: { region: string | null; accessKeyId: string | null; secret: string | null; copyToId: number | null }) {
+    const repository = input.repository === undefined ? current?.restic_repository ?? null : optText(input.repository, 'repository', 2000) ?? null;
+    if (repository === null) throw v('repository', 'required', 'The repository field is required for a restic destination.');
+    checkRepository(repository);
+    const onS3 = repository.startsWith('s3:');
+    if (onS3 && (s3.accessKeyId === null || s3.secret === null)) {
+      throw v('access_key_id', 'required', 'An s3: restic repository needs access_key_id and secret_access_key.');
+    }
+    if (s3.copyToId !== null) throw v('copy_to', 'in', 'A restic destination keeps snapshots in its repository; it makes no copies.');
+    const password = current?.kind === 'restic' && current.restic_repository === repository && current.restic_password
+      ? current.restic_password
+      : await new ResticService(this.d).passwordFor(repository);
+    return {
+      kind: 'restic' as const, endpoint: null, region: onS3 ? s3.region : null, bucket: null, prefix: '',
+      access_key_id: onS3 ? s3.accessKeyId : null, secret_access_key: onS3 ? s3.secret : null,
+      path_style: 0, storage_class: null, part_size: null, copy_to_id: null,
+      restic_repository: repository, restic_password: password,
     };
   }
 

@@ -29,6 +29,11 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     list: async (r) => (await r.destinations.storedSecrets()).map((d) => ({ id: d.id, value: d.secret_access_key })),
     set: (r, id, sealed) => r.destinations.setStoredSecret(id, sealed),
   },
+  {
+    name: 'destinations.restic_password',
+    list: (r) => r.destinations.storedResticPasswords(),
+    set: (r, id, sealed) => r.destinations.setStoredResticPassword(id, sealed),
+  },
   ...(['password', 's3_secret_access_key'] as const).map((column): SealedColumn => ({
     name: `node_restic.${column}`,
     list: (r) => r.nodeRestic.storedSecrets(column),

@@ -8,7 +8,8 @@
  * with a restic job over the authenticated panel→daemon API, and never returned or logged.
  */
 import { randomBytes } from 'node:crypto';
-import type { NodeResticRow } from '../db/schema.ts';
+import type { BackupRow, NodeResticRow } from '../db/schema.ts';
+import type { DestinationRow } from '../db/destinations.schema.ts';
 import type { DaemonResticRepo } from '../../wire/daemon-api.ts';
 import { PanelErrors } from '../errors.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
@@ -48,7 +49,7 @@ export function resticView(row: NodeResticRow): ResticSettingsView {
   };
 }
 
-function checkRepository(repository: string): void {
+export function checkRepository(repository: string): void {
   const ok = (repository.startsWith('/') && !repository.includes('\0')) || /^s3:https?:\/\/[^/\s]+\/[^\s]+$/.test(repository);
   if (!ok || repository.includes('\n')) {
     throw PanelErrors.validation('repository', 'format', 'The repository must be an absolute path on the node or an s3:https://host/bucket[/prefix] URL.');
@@ -69,8 +70,7 @@ export class ResticService {
     // A repository another node already uses (a replacement for a dead node, or nodes sharing one
     // S3 repository) keeps its password: that is what makes its snapshots restorable here. A new
     // location is a new repository with a fresh password.
-    const sharing = existing?.repository === repository ? existing : await this.d.repos.nodeRestic.findByRepository(repository);
-    const password = sharing ? sharing.password : this.d.secrets.seal(randomBytes(32).toString('base64url'));
+    const password = existing?.repository === repository ? existing.password : await this.passwordFor(repository);
     await this.d.repos.nodeRestic.upsert(nodeId, {
       enabled: input.enabled ?? (existing ? existing.enabled === 1 : true),
       repository,
@@ -94,11 +94,39 @@ export class ResticService {
     return this.openRow(row);
   }
 
-  /** For a backup already made with restic: the node's repository even if restic was switched off since. */
-  async repoForBackup(nodeId: number): Promise<DaemonResticRepo> {
+  /**
+   * For a backup already made with restic: the repository it was made in, even after the server
+   * or node was reassigned or restic was switched off since. A backup made in a restic destination
+   * records it (backups.destination_id); one made through the node's setting records the
+   * local/s3 destination it fell through to, and lives in the node's repository.
+   */
+  async repoForBackup(nodeId: number, backup?: Pick<BackupRow, 'destination_id'>): Promise<DaemonResticRepo> {
+    const dest = backup?.destination_id != null ? await this.d.repos.destinations.findById(backup.destination_id) : undefined;
+    if (dest?.kind === 'restic') return this.openDestination(dest);
     const row = await this.d.repos.nodeRestic.find(nodeId);
     if (!row) throw PanelErrors.resticNotConfigured();
     return this.openRow(row);
+  }
+
+  /** A restic destination's repository, secrets opened (its S3 keys are the destination's own). */
+  openDestination(dest: DestinationRow): DaemonResticRepo {
+    if (dest.kind !== 'restic' || !dest.restic_repository || !dest.restic_password) throw PanelErrors.resticNotConfigured();
+    return {
+      repository: dest.restic_repository,
+      password: this.d.secrets.open(dest.restic_password),
+      s3: dest.access_key_id && dest.secret_access_key ? { access_key_id: dest.access_key_id, secret_access_key: this.d.secrets.open(dest.secret_access_key), region: dest.region } : null,
+    };
+  }
+
+  /**
+   * The sealed password for a repository location: the one already used for it (by a restic
+   * destination or a node's setting: the password belongs to the repository, so a second
+   * destination or node pointing there can open its snapshots), else a fresh one.
+   */
+  async passwordFor(repository: string): Promise<string> {
+    const known = (await this.d.repos.destinations.findByResticRepository(repository))?.restic_password
+      ?? (await this.d.repos.nodeRestic.findByRepository(repository))?.password;
+    return known ?? this.d.secrets.seal(randomBytes(32).toString('base64url'));
   }
 
   openRow(row: NodeResticRow): DaemonResticRepo {

@@ -11,7 +11,7 @@ const BoolLike = Type.Union([Type.Boolean(), Type.Integer(), Type.String()]);
 
 export const DestinationBody = Type.Object({
   name: Type.Optional(Nullable(Type.String({ description: 'Required on create; unique' }))),
-  kind: Type.Optional(Nullable(Type.String({ description: '"local" (on the node, Wings adapter) or "s3"; required on create' }))),
+  kind: Type.Optional(Nullable(Type.String({ description: '"local" (on the node, Wings adapter), "s3" or "restic" (a restic repository); required on create' }))),
   endpoint: Type.Optional(Nullable(Type.String({ description: 'S3 endpoint URL; empty = AWS' }))),
   region: Type.Optional(Nullable(Type.String({ description: 'Default us-east-1' }))),
   bucket: Type.Optional(Nullable(Type.String({ description: 'Required for s3' }))),
@@ -24,6 +24,7 @@ export const DestinationBody = Type.Object({
   is_default: Type.Optional(Nullable(BoolLike)),
   copy_to: Ref('Destination (id, uuid or name) each completed backup is copied to; null = none'),
   skip_test: Type.Optional(Nullable(BoolLike)),
+  repository: Type.Optional(Nullable(Type.String({ description: 'restic: an absolute path on the node or s3:https://host/bucket[/prefix] (with access_key_id, secret_access_key, region); the password is generated and never shown' }))),
 });
 
 export const AssignDestinationBody = Type.Object({

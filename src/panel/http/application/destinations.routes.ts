@@ -55,6 +55,7 @@ function inputOf(request: FastifyRequest): { input: DestinationInput; copyTo: st
       partSize,
       isDefault: boolField(b.is_default, 'is_default'),
       skipTest: boolField(b.skip_test, 'skip_test'),
+      repository: b.repository === null ? null : stringField(b.repository, 'repository'),
     },
     copyTo: refField(b.copy_to, 'copy_to'),
   };

@@ -158,7 +158,7 @@ export interface DestinationObject {
 
 export interface DestinationInput {
   name: string;
-  kind: 'local' | 's3';
+  kind: 'local' | 's3' | 'restic';
   endpoint?: string;
   region?: string;
   bucket?: string;
@@ -166,4 +166,6 @@ export interface DestinationInput {
   access_key_id?: string;
   secret_access_key?: string;
   path_style?: boolean;
+  /** restic kind: a path on the node or s3:https://host/bucket[/prefix]. */
+  repository?: string;
 }

@@ -4,10 +4,12 @@ import { errorText } from '../api/http.ts';
 import { ErrorAlert } from '../components/alert.tsx';
 import { Spinner } from '../components/icons.tsx';
 import { DestinationAssignmentsCard } from '../components/destination-assignments.tsx';
+import { ResticDestinationFields, resticBody, type ResticFields } from '../components/restic-destination-fields.tsx';
 import { useCardAction } from '../lib/use-card-action.ts';
 
 function where(d: DestinationAttributes): string {
   if (d.kind === 'local') return 'On each node\u2019s disk';
+  if (d.kind === 'restic') return `restic repository ${d.repository ?? ''}`;
   return `${d.endpoint ?? 'AWS'} · bucket ${d.bucket ?? ''}${d.prefix ? ` · prefix ${d.prefix}` : ''}`;
 }
 
@@ -18,7 +20,8 @@ function where(d: DestinationAttributes): string {
  */
 export function DestinationsPage() {
   const [list, setList] = useState<DestinationAttributes[] | null>(null);
-  const [form, setForm] = useState({ name: '', kind: 's3' as 'local' | 's3', endpoint: '', region: '', bucket: '', prefix: '', access_key_id: '', secret_access_key: '', path_style: true });
+  const [form, setForm] = useState({ name: '', kind: 's3' as 'local' | 's3' | 'restic', endpoint: '', region: '', bucket: '', prefix: '', access_key_id: '', secret_access_key: '', path_style: true });
+  const [restic, setRestic] = useState<ResticFields>({ repository: '', region: '', access_key_id: '', secret_access_key: '' });
   const { busy, error, notice, setError, run } = useCardAction();
   const idBase = useId();
 
@@ -38,9 +41,11 @@ export function DestinationsPage() {
           prefix: form.prefix.trim() || undefined, access_key_id: form.access_key_id.trim() || undefined,
           secret_access_key: form.secret_access_key || undefined, path_style: form.path_style,
         } : {}),
+        ...(form.kind === 'restic' ? resticBody(restic) : {}),
       };
       const made = await api.createDestination(body);
       setForm({ ...form, name: '', bucket: '', prefix: '', secret_access_key: '' });
+      setRestic({ ...restic, repository: '', secret_access_key: '' });
       await load();
       return `Destination ${made.attributes.name} added${s3 ? ' (the connection was tested)' : ''}.`;
     });
@@ -62,7 +67,7 @@ export function DestinationsPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title" tabIndex={-1}>Backup destinations</h1>
-      <p className="hint">Where backups go: on each node, or an S3-compatible bucket. Assign them to nodes and servers below (or with <code>backwing admin destination assign</code>).</p>
+      <p className="hint">Where backups go: on each node, an S3-compatible bucket, or a restic repository (incremental snapshots). Assign them to nodes and servers below (or with <code>backwing admin destination assign</code>).</p>
       <div className="card" data-testid="destinations-card">
         {!list && !error && <div className="loading"><Spinner label="Loading destinations" /></div>}
         {list && (
@@ -89,9 +94,10 @@ export function DestinationsPage() {
           </div>
           <div className="field">
             <label htmlFor={`${idBase}-kind`}>Kind</label>
-            <select id={`${idBase}-kind`} className="select" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value === 'local' ? 'local' : 's3' })}>
+            <select id={`${idBase}-kind`} className="select" value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value === 'local' || e.target.value === 'restic' ? e.target.value : 's3' })}>
               <option value="s3">S3-compatible bucket</option>
               <option value="local">On each node</option>
+              <option value="restic">restic repository</option>
             </select>
           </div>
           {s3 && (
@@ -127,6 +133,7 @@ export function DestinationsPage() {
               </div>
             </>
           )}
+          {form.kind === 'restic' && <ResticDestinationFields idBase={idBase} value={restic} onChange={setRestic} />}
           <div className="form-actions">
             <button type="submit" className="btn btn-primary" disabled={busy}>{busy && <Spinner />} Add destination</button>
           </div>
