@@ -1,6 +1,7 @@
 /**
  * `backwing admin destination …` as a script uses it (the real binary, SQLite `--data` dir, fauxqs
- * for S3): create with the secret on stdin, a refusal with S3's code, assign to a node, list.
+ * for S3): create with the secret on stdin, a refusal with S3's code, assign to a node, a restic
+ * repository, list.
  * test/delete and their refusals are the same service calls the API tests cover on both databases.
  */
 import { test, before, after } from 'node:test';
@@ -47,8 +48,16 @@ test('create (secret from stdin), a refusal naming the S3 code, assign to a node
   assert.equal(assigned.code, 0, assigned.stderr);
   assert.equal(jsonOf(assigned).node, node.uuid);
 
+  // A restic repository (docs/restic.md): its password generated and sealed, never printed.
+  const restic = await runCli(['admin', 'destination', 'create', '--data', dir, '--name', 'snaps', '--kind', 'restic', '--repository', '/srv/restic', '--json'], { env });
+  assert.equal(restic.code, 0, restic.stderr);
+  const snaps = jsonOf(restic).destination as Record<string, unknown>;
+  assert.deepEqual([snaps.kind, snaps.repository, snaps.has_password, 'password' in snaps, 'restic_password' in snaps], ['restic', '/srv/restic', true, false, false]);
+  assert.doesNotMatch(restic.stdout, /bw1:/);
+
   const list = await runCli(['admin', 'destination', 'list', '--data', dir], { env });
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^local\tlocal\ton each node\tdefault$/m, 'a fresh panel starts with the local default');
+  assert.match(list.stdout, /^snaps\trestic\trestic repository \/srv\/restic$/m);
   assert.match(list.stdout, new RegExp(`^eu\\ts3\\t${endpoint.replace(/[.]/g, '\\.')} bucket cli-bucket prefix eu/$`, 'm'));
 });

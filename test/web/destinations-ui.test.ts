@@ -85,6 +85,13 @@ describe('web UI: backup destinations admin page (real stack, Chromium)', { time
     await card.getByRole('status').getByText(/offsite: listed, wrote and deleted a test object/).waitFor(WAIT);
     await card.getByRole('button', { name: 'Delete local' }).click();
     await card.getByText(/"local" is the default/).waitFor(WAIT);
+    // A restic repository: its own fields, no password field (the panel generates it).
+    await card.getByLabel('Kind').selectOption({ label: 'restic repository' });
+    await card.getByLabel('Name').fill('snapshots');
+    await card.getByLabel('Repository').fill('/srv/restic');
+    await card.getByRole('button', { name: 'Add destination' }).click();
+    await card.getByRole('status').getByText('Destination snapshots added.').waitFor(WAIT);
+    await card.locator('li[data-name="snapshots"]').getByText('restic repository /srv/restic').waitFor(WAIT);
     assert.deepEqual(await unnamedControls(page), []);
     assert.deepEqual(await lowContrastTexts(page), []);
     await page.screenshot({ path: shot('destinations-page'), fullPage: true });
