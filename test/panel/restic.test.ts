@@ -253,6 +253,9 @@ for (const db of dbs) {
       const nodeRow = (await h.ctx.repos.nodeRestic.find(h.node.id))!;
       assert.equal(snapshots(nodeRow.repository, h.ctx.deps.secrets.open(nodeRow.password)).length, 0, 'not in the node\'s');
 
+      const moved = await h.api('PATCH', `/api/application/destinations/${destId}`, { key: admin, body: { repository: '/elsewhere' } });
+      assert.equal(moved.status, 409, 'a destination holding snapshots keeps its repository');
+
       // Reassigned to a local destination (explicit, so the node's restic setting does not apply): tar.gz.
       const local = (await h.ctx.repos.destinations.list()).find((d) => d.kind === 'local')!;
       assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: local.name } })).status, 204);
