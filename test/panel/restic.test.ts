@@ -295,6 +295,13 @@ for (const db of dbs) {
       assert.equal(new SecretBox([newKey]).open(resealed), password);
       await new KeyRotationService({ ...h.ctx.deps, secrets: new SecretBox([oldKey, newKey]) }, column).rotate();
       assert.equal(h.ctx.deps.secrets.open((await h.ctx.repos.destinations.findById(destId))!.restic_password!), password);
+
+      // Deleting it forgets the snapshot in the destination's repository, not in the node's.
+      const forgottenBefore = (await h.ctx.repos.nodeRestic.find(h.node.id))!.forgotten_since_prune;
+      const del = await h.api('DELETE', `/api/client/servers/${server.identifier}/backups/${snap.uuid}`);
+      assert.equal(del.status, 204, del.text);
+      assert.equal(snapshots(repo, password).length, 0);
+      assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.forgotten_since_prune, forgottenBefore, 'not counted toward the node repository\'s prune');
     });
   });
 }
