@@ -261,6 +261,8 @@ for (const db of dbs) {
       assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: local.name } })).status, 204);
       const tgz = await make('back to tar.gz');
       assert.deepEqual([tgz.disk, tgz.is_successful, tgz.destination_id], ['wings', 1, local.id]);
+      const toRestic = await h.api('PATCH', `/api/application/destinations/${local.id}`, { key: admin, body: { kind: 'restic', repository: '/elsewhere' } });
+      assert.equal(toRestic.status, 409, 'a destination holding archives does not become a repository');
 
       // The restic backup still restores from its own repository after the reassignment.
       writeFileSync(join(vol, 'world.dat'), 'damaged\n');

@@ -128,10 +128,11 @@ export class DestinationsService {
     const at = isoNow(this.d.clock);
     const kind = this.kindOf(input.kind, false) ?? current.kind;
     const values = await this.validated(input, kind, current);
-    if (current.kind === 'restic' && (kind !== 'restic' || values.restic_repository !== current.restic_repository)) {
-      // Its backups are snapshots in that repository, found through this row.
+    if ((current.kind === 'restic' || kind === 'restic') && (kind !== current.kind || values.restic_repository !== current.restic_repository)) {
+      // Its backups are found through this row: snapshots in that repository, or archives a
+      // repository would not hold.
       const held = await this.d.repos.destinations.countBackupsUsing(current.id);
-      if (held > 0) throw PanelErrors.conflict(`The restic destination "${current.name}" holds ${held} backup${held === 1 ? '' : 's'} in its repository: its kind and repository stay while they exist (create another destination instead).`);
+      if (held > 0) throw PanelErrors.conflict(`The destination "${current.name}" holds ${held} backup${held === 1 ? '' : 's'}: it cannot become or stop being a restic repository, or move its repository, while they exist (create another destination instead).`);
     }
     if (kind === 's3') await this.probeOrRefuse(input, values);
     if (input.isDefault === false && current.is_default === 1) {
