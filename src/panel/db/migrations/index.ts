@@ -15,7 +15,7 @@ import { sharedLimits } from './0008_shared_limits.ts';
 import * as m0009 from './0009_restic.ts';
 import * as m0010 from './0010_verification.ts';
 import * as m0011 from './0011_verification_leases_eggs.ts';
-import * as m0013 from './0013_restic_destinations.ts';
+import * as m0012 from './0012_restic_destinations.ts';
 
 /** `secrets` seals what earlier versions stored in clear (0008). */
 export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
@@ -31,6 +31,6 @@ export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
     '0009_restic': m0009,
     '0010_verification': m0010,
     '0011_verification_leases_eggs': m0011,
-    '0013_restic_destinations': m0013,
+    '0012_restic_destinations': m0012,
   };
 }
