@@ -46,7 +46,8 @@ test('a file deleted after its directory was read is skipped and the archive sta
 /**
  * Swaps a directory that extraction has already checked for a symlink to `outside`, right before
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
- * /proc/self/fd check stands between the data and the outside directory.
+ * held-directory check (opened O_NOFOLLOW|O_DIRECTORY, real path via /proc/self/fd) stands
+ * between the data and the outside directory.
  */
 async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink' = 'none', writerThread = false): Promise<void> {
   const t = await tempDir();
@@ -103,11 +104,11 @@ async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 
   }
 }
 
-test('a checked directory swapped for a symlink before a small file opens: /proc/self/fd check refuses it', async () => {
+test('a checked directory swapped for a symlink before a small file opens: refused when its directory is held (real path via /proc/self/fd)', async () => {
   await swapRace('small');
 });
 
-test('a checked directory swapped for a symlink before a large file opens: /proc/self/fd check refuses it', async () => {
+test('a checked directory swapped for a symlink before a large file opens: refused when its directory is held (real path via /proc/self/fd)', async () => {
   await swapRace('large');
 });
 
@@ -125,4 +126,50 @@ test('the same races with small files written by the writer thread: refused, not
   await swapRace('small', 'none', true);
   await swapRace('small', 'file', true);
   await swapRace('small', 'symlink', true);
+});
+
+/**
+ * The directory is held open from its first file on: a swap for a symlink after that cannot
+ * redirect the later files (they are created through /proc/self/fd/<dirfd>/<name>, in the
+ * directory that was checked, now renamed but still inside the target), and nothing reaches outside.
+ */
+async function swapAfterHeld(kind: 'small' | 'large', preexisting: 'none' | 'file'): Promise<void> {
+  const t = await tempDir();
+  try {
+    const src = join(t.path, 'src');
+    fs.mkdirSync(join(src, 'd'), { recursive: true });
+    fs.writeFileSync(join(src, 'd', 'a'), 'first');
+    const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
+    fs.writeFileSync(join(src, 'd', 'f'), payload);
+    const file = join(t.path, 'in.tar.gz');
+    await createArchiveFile(src, file);
+    const dst = join(t.path, 'dst');
+    const outside = join(t.path, 'outside');
+    fs.mkdirSync(dst);
+    fs.mkdirSync(outside);
+    if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
+    let swapped = false;
+    extractTestHooks.beforeOpen = (rel) => {
+      if (rel !== 'd/f' || swapped) return;
+      swapped = true;
+      fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
+      fs.symlinkSync(outside, join(dst, 'd'));
+    };
+    const r = await extractArchive(fs.createReadStream(file), dst);
+    assert.ok(swapped, 'the hook ran between the check and the open');
+    assert.equal(r.files, 2);
+    assert.deepEqual(fs.readFileSync(join(dst, 'd-checked', 'f')), payload, 'the file went into the held (checked) directory');
+    assert.equal(fs.readFileSync(join(dst, 'd-checked', 'a'), 'utf8'), 'first');
+    assert.deepEqual(fs.readdirSync(outside), preexisting === 'file' ? ['f'] : [], 'nothing was created outside');
+    if (preexisting === 'file') assert.equal(fs.readFileSync(join(outside, 'f'), 'utf8'), 'precious');
+  } finally {
+    delete extractTestHooks.beforeOpen;
+    await t.cleanup();
+  }
+}
+
+test('a held directory swapped for a symlink: later small and large files still land in the checked directory, none outside', async () => {
+  await swapAfterHeld('small', 'none');
+  await swapAfterHeld('small', 'file');
+  await swapAfterHeld('large', 'file');
 });
