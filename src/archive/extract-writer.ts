@@ -92,10 +92,11 @@ export class WriterThread {
     while (!this.#ready && !this.#error && !this.#dead) await this.#wait();
   }
 
-  async add(rel: string, entryName: string, place: Place, mode: number, mtime: number, data: Buffer[]): Promise<void> {
+  /** Queues one file; returns a promise only when the caller has to wait (a batch went out). */
+  add(rel: string, entryName: string, place: Place, mode: number, mtime: number, data: Buffer[]): Promise<void> | undefined {
     let len = 0;
     for (const c of data) len += c.length;
-    if (this.#buf && this.#bytes + len > this.#buf.length) await this.flush();
+    if (this.#buf && this.#bytes + len > this.#buf.length) return this.flush().then(() => this.add(rel, entryName, place, mode, mtime, data));
     if (!this.#buf) {
       this.#buf = new Uint8Array(this.#free.pop() ?? new ArrayBuffer(BUFFER_BYTES));
       this.#bytes = 0;
@@ -119,7 +120,8 @@ export class WriterThread {
     this.#names.push(place.name);
     this.#tags.rels.push(rel);
     this.#tags.entryNames.push(entryName);
-    if (this.#names.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES) await this.flush();
+    if (this.#names.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES) return this.flush();
+    return undefined;
   }
 
   /** Sends the queued files; waits first while MAX_IN_FLIGHT batches are unanswered. */
