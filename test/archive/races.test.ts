@@ -44,6 +44,37 @@ test('a file deleted after its directory was read is skipped and the archive sta
 });
 
 /**
+ * An archive of d/f (d/a first when `heldFirst`), an empty `dst` and an `outside` directory (with
+ * a file or link named f when asked), and the beforeOpen hook armed to swap dst/d for a symlink to
+ * `outside` (keeping the checked directory as dst/d-checked) right before d/f is opened.
+ */
+async function armSwap(root: string, kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink', heldFirst: boolean) {
+  const src = join(root, 'src');
+  fs.mkdirSync(join(src, 'd'), { recursive: true });
+  if (heldFirst) fs.writeFileSync(join(src, 'd', 'a'), 'first');
+  const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
+  fs.writeFileSync(join(src, 'd', 'f'), payload);
+  const file = join(root, 'in.tar.gz');
+  await createArchiveFile(src, file);
+  const dst = join(root, 'dst');
+  const outside = join(root, 'outside');
+  fs.mkdirSync(dst);
+  fs.mkdirSync(outside);
+  // A file of the same name outside: the open would reach it through the swapped link (EEXIST path).
+  if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
+  // A link there would be replaced (unlink + create), which must not happen outside either.
+  if (preexisting === 'symlink') fs.symlinkSync('elsewhere', join(outside, 'f'));
+  const state = { file, dst, outside, payload, swapped: false };
+  extractTestHooks.beforeOpen = (rel) => {
+    if (rel !== 'd/f' || state.swapped) return;
+    state.swapped = true;
+    fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
+    fs.symlinkSync(outside, join(dst, 'd'));
+  };
+  return state;
+}
+
+/**
  * Swaps a directory that extraction has already checked for a symlink to `outside`, right before
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
  * held-directory check (opened O_NOFOLLOW|O_DIRECTORY, real path via /proc/self/fd) stands
@@ -58,34 +89,15 @@ async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 
     extractTestHooks.waitForWriter = true;
   }
   try {
-    const src = join(t.path, 'src');
-    fs.mkdirSync(join(src, 'd'), { recursive: true });
-    const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
-    fs.writeFileSync(join(src, 'd', 'f'), payload);
-    const file = join(t.path, 'in.tar.gz');
-    await createArchiveFile(src, file);
-    const dst = join(t.path, 'dst');
-    const outside = join(t.path, 'outside');
-    fs.mkdirSync(dst);
-    fs.mkdirSync(outside);
-    // A file of the same name outside: the open reaches it through the swapped link (EEXIST path).
-    if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
-    // A link there is replaced (unlink + create), which must not happen outside either.
-    if (preexisting === 'symlink') fs.symlinkSync('elsewhere', join(outside, 'f'));
-    let swapped = false;
-    extractTestHooks.beforeOpen = (rel) => {
-      if (rel !== 'd/f' || swapped) return;
-      swapped = true;
-      fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
-      fs.symlinkSync(outside, join(dst, 'd'));
-    };
+    const state = await armSwap(t.path, kind, preexisting, false);
+    const { file, dst, outside } = state;
     await assert.rejects(extractArchive(fs.createReadStream(file), dst), (err: unknown) => {
       assert.ok(err instanceof ArchiveError, String(err));
       assert.equal(err.code, 'E_ARCHIVE_UNSAFE');
       assert.match(err.message, /outside the target directory/);
       return true;
     });
-    assert.ok(swapped, 'the hook ran between the check and the open');
+    assert.ok(state.swapped, 'the hook ran between the check and the open');
     if (preexisting === 'symlink') {
       assert.equal(fs.readlinkSync(join(outside, 'f')), 'elsewhere', 'the outside link was not removed');
       assert.deepEqual(fs.readdirSync(outside), ['f']);
@@ -135,27 +147,10 @@ test('the same races with small files written by the writer thread: refused, not
 async function swapAfterHeld(kind: 'small' | 'large', preexisting: 'none' | 'file'): Promise<void> {
   const t = await tempDir();
   try {
-    const src = join(t.path, 'src');
-    fs.mkdirSync(join(src, 'd'), { recursive: true });
-    fs.writeFileSync(join(src, 'd', 'a'), 'first');
-    const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
-    fs.writeFileSync(join(src, 'd', 'f'), payload);
-    const file = join(t.path, 'in.tar.gz');
-    await createArchiveFile(src, file);
-    const dst = join(t.path, 'dst');
-    const outside = join(t.path, 'outside');
-    fs.mkdirSync(dst);
-    fs.mkdirSync(outside);
-    if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
-    let swapped = false;
-    extractTestHooks.beforeOpen = (rel) => {
-      if (rel !== 'd/f' || swapped) return;
-      swapped = true;
-      fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
-      fs.symlinkSync(outside, join(dst, 'd'));
-    };
+    const state = await armSwap(t.path, kind, preexisting, true);
+    const { file, dst, outside, payload } = state;
     const r = await extractArchive(fs.createReadStream(file), dst);
-    assert.ok(swapped, 'the hook ran between the check and the open');
+    assert.ok(state.swapped, 'the hook ran between the check and the open');
     assert.equal(r.files, 2);
     assert.deepEqual(fs.readFileSync(join(dst, 'd-checked', 'f')), payload, 'the file went into the held (checked) directory');
     assert.equal(fs.readFileSync(join(dst, 'd-checked', 'a'), 'utf8'), 'first');
