@@ -4,8 +4,27 @@ import type { EntryBody, EntryHandler, TarEntry } from './tar-parser.ts';
 /** Regular files up to this size are gathered whole and written by one pooled async job. */
 export const SMALL_FILE_MAX = 1 << 20;
 
+/** A small regular file gathered whole; it is its own body sink (no closures per entry). */
+export class SmallAction implements EntryBody {
+  readonly kind = 'small';
+  readonly chunks: Buffer[] = [];
+  constructor(
+    readonly entry: TarEntry,
+    readonly collector: ActionCollector,
+  ) {}
+
+  write(chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  end(): void {
+    // The collector's list at the end: an entry spanning input chunks completes in a later list.
+    this.collector.actions.push(this);
+  }
+}
+
 export type Action =
-  | { kind: 'small'; entry: TarEntry; chunks: Buffer[] }
+  | SmallAction
   | { kind: 'open'; entry: TarEntry }
   | { kind: 'data'; chunk: Buffer }
   | { kind: 'close' }
@@ -34,16 +53,12 @@ export class ActionCollector implements EntryHandler {
       return null;
     }
     if (entry.size <= SMALL_FILE_MAX) {
-      const action: Action = { kind: 'small', entry, chunks: [] };
-      const chunks = action.chunks;
+      const action = new SmallAction(entry, this);
       if (entry.size === 0) {
         this.actions.push(action);
         return null;
       }
-      return {
-        write: (chunk) => chunks.push(chunk),
-        end: () => this.actions.push(action),
-      };
+      return action;
     }
     this.actions.push({ kind: 'open', entry });
     return {

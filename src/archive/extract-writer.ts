@@ -1,16 +1,21 @@
 import { Worker } from 'node:worker_threads';
-import type { GuardOptions, SmallWrite } from './extract-write.ts';
-import type { WireBatch, WireResult, WireWrite } from './extract-worker.ts';
+import { SMALL_FILE_MAX } from './extract-actions.ts';
+import { META_FIELDS, type GuardOptions, type Place } from './extract-write.ts';
+import type { WireBatch, WireReply } from './extract-worker.ts';
 
 /** A batch is sent at this many files or bytes, whichever comes first. */
 const BATCH_FILES = 512;
 const BATCH_BYTES = 2 << 20;
+/** Room for a full batch plus one more small file: every batch fits one buffer. */
+const BUFFER_BYTES = BATCH_BYTES + SMALL_FILE_MAX;
 /** Batches handed over and not yet answered; the main thread waits beyond this (bounded memory). */
 const MAX_IN_FLIGHT = 2;
 
-export interface WriteTag {
-  rel: string;
-  entryName: string;
+/** The files of one batch, in order, as the main thread knows them. */
+export interface BatchTags {
+  id: number;
+  rels: string[];
+  entryNames: string[];
 }
 
 /**
@@ -28,38 +33,48 @@ function startWorker(guard: GuardOptions): Worker {
 }
 
 /**
- * The main thread's side of the small-file writer thread. Small files are queued with a tag; each
- * answered batch reports, per file, the bytes written or why it was refused, through `onResult`.
+ * The main thread's side of the small-file writer thread. Small files are copied into a batch
+ * buffer (buffers come back with the answers and are reused, so no fresh memory per batch); each
+ * answered batch is reported whole through `onBatch`.
  */
 export class WriterThread {
   readonly #worker: Worker;
   #ready = false;
   #dead = false;
+  #closed = false;
   #nextId = 1;
-  #writes: WireWrite[] = [];
-  #tags: WriteTag[] = [];
-  #chunks: Buffer[] = [];
+  #dirs: Array<string | Buffer> = [];
+  #lastDir: string | Buffer | null = null;
+  #names: Array<string | Buffer> = [];
+  #meta = new Float64Array(BATCH_FILES * META_FIELDS);
+  #tags: BatchTags = { id: 0, rels: [], entryNames: [] };
+  #buf: Uint8Array | null = null;
   #bytes = 0;
-  readonly #inFlight = new Map<number, WriteTag[]>();
+  readonly #free: ArrayBuffer[] = [];
+  readonly #inFlight = new Map<number, BatchTags>();
   #waiters: Array<() => void> = [];
   #error: Error | null = null;
-  readonly #onResult: (tag: WriteTag, r: WireResult | null) => void;
+  readonly #onBatch: (tags: BatchTags, r: WireReply) => void;
 
-  constructor(guard: GuardOptions, onResult: (tag: WriteTag, r: WireResult | null) => void) {
-    this.#onResult = onResult;
+  constructor(guard: GuardOptions, onBatch: (tags: BatchTags, r: WireReply) => void) {
+    this.#onBatch = onBatch;
     this.#worker = startWorker(guard);
-    this.#worker.on('message', (m: 'ready' | { id: number; results: WireResult[] }) => {
+    this.#worker.on('message', (m: 'ready' | 'closed' | WireReply) => {
       if (m === 'ready') this.#ready = true;
+      else if (m === 'closed') this.#closed = true;
       else {
-        const tags = this.#inFlight.get(m.id) ?? [];
+        const tags = this.#inFlight.get(m.id)!;
         this.#inFlight.delete(m.id);
-        // Files after a batch's fatal result were never written: null.
-        tags.forEach((t, i) => this.#onResult(t, m.results[i] ?? null));
+        if (this.#free.length < MAX_IN_FLIGHT + 1) this.#free.push(m.data);
+        this.#onBatch(tags, m);
       }
       this.#wake();
     });
     this.#worker.on('error', (err) => this.#fail(err));
-    this.#worker.on('exit', (code) => this.#fail(new Error(`the file writer thread stopped (exit code ${code})`)));
+    this.#worker.on('exit', (code) => {
+      this.#closed = true;
+      this.#fail(new Error(`the file writer thread stopped (exit code ${code})`));
+    });
   }
 
   /** Until the thread has loaded, the main thread keeps writing by itself. */
@@ -67,42 +82,64 @@ export class WriterThread {
     return this.#ready && !this.#error;
   }
 
+  /** The id the next batch will have: what a file queued now will be answered under. */
+  get batchId(): number {
+    return this.#nextId;
+  }
+
   /** Resolves once the thread has loaded or failed to. */
   async whenReady(): Promise<void> {
     while (!this.#ready && !this.#error && !this.#dead) await this.#wait();
   }
 
-  async add(tag: WriteTag, w: SmallWrite): Promise<void> {
+  /** Queues one file; returns a promise only when the caller has to wait (a batch went out). */
+  add(rel: string, entryName: string, place: Place, mode: number, mtime: number, data: Buffer[]): Promise<void> | undefined {
     let len = 0;
-    for (const c of w.data) {
-      this.#chunks.push(c);
-      len += c.length;
+    for (const c of data) len += c.length;
+    if (this.#buf && this.#bytes + len > this.#buf.length) return this.flush().then(() => this.add(rel, entryName, place, mode, mtime, data));
+    if (!this.#buf) {
+      this.#buf = new Uint8Array(this.#free.pop() ?? new ArrayBuffer(BUFFER_BYTES));
+      this.#bytes = 0;
     }
-    this.#writes.push({ abs: w.abs, parentAbs: w.parentAbs, shown: w.shown, mode: w.mode, mtime: w.mtime, off: this.#bytes, len });
-    this.#tags.push(tag);
-    this.#bytes += len;
-    if (this.#writes.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES) await this.flush();
+    const off = this.#bytes;
+    for (const c of data) {
+      this.#buf.set(c, this.#bytes);
+      this.#bytes += c.length;
+    }
+    if (place.dir !== this.#lastDir) {
+      this.#dirs.push(place.dir);
+      this.#lastDir = place.dir;
+    }
+    const k = this.#names.length * META_FIELDS;
+    const meta = this.#meta;
+    meta[k] = this.#dirs.length - 1;
+    meta[k + 1] = mode;
+    meta[k + 2] = mtime;
+    meta[k + 3] = off;
+    meta[k + 4] = len;
+    this.#names.push(place.name);
+    this.#tags.rels.push(rel);
+    this.#tags.entryNames.push(entryName);
+    if (this.#names.length >= BATCH_FILES || this.#bytes >= BATCH_BYTES) return this.flush();
+    return undefined;
   }
 
   /** Sends the queued files; waits first while MAX_IN_FLIGHT batches are unanswered. */
   async flush(): Promise<void> {
-    if (this.#writes.length === 0) return;
+    if (this.#names.length === 0) return;
     while (this.#inFlight.size >= MAX_IN_FLIGHT && !this.#error) await this.#wait();
     if (this.#error) throw this.#error;
-    // One copy into a buffer of its own, transferred: the inflated chunks stay with the parser.
-    const data = new Uint8Array(this.#bytes);
-    let off = 0;
-    for (const c of this.#chunks) {
-      data.set(c, off);
-      off += c.length;
-    }
-    const batch: WireBatch = { id: this.#nextId++, writes: this.#writes, data };
-    this.#inFlight.set(batch.id, this.#tags);
-    this.#writes = [];
-    this.#tags = [];
-    this.#chunks = [];
+    const data = this.#buf!.buffer as ArrayBuffer;
+    const id = this.#nextId++;
+    const batch: WireBatch = { id, dirs: this.#dirs, names: this.#names, meta: this.#meta.subarray(0, this.#names.length * META_FIELDS), data };
+    this.#inFlight.set(id, { ...this.#tags, id });
+    this.#dirs = [];
+    this.#lastDir = null;
+    this.#names = [];
+    this.#tags = { id: 0, rels: [], entryNames: [] };
+    this.#buf = null;
     this.#bytes = 0;
-    this.#worker.postMessage(batch, [data.buffer]);
+    this.#worker.postMessage(batch, [data]);
   }
 
   /** Sends what is queued and waits until every batch is answered. */
@@ -112,7 +149,12 @@ export class WriterThread {
     if (this.#error) throw this.#error;
   }
 
+  /** Lets the thread close the directories it holds, then stops it. */
   async close(): Promise<void> {
+    if (!this.#closed && this.#ready) {
+      this.#worker.postMessage('close');
+      while (!this.#closed) await this.#wait();
+    }
     this.#error ??= new Error('closed');
     await this.#worker.terminate();
   }

@@ -44,9 +44,41 @@ test('a file deleted after its directory was read is skipped and the archive sta
 });
 
 /**
+ * An archive of d/f (d/a first when `heldFirst`), an empty `dst` and an `outside` directory (with
+ * a file or link named f when asked), and the beforeOpen hook armed to swap dst/d for a symlink to
+ * `outside` (keeping the checked directory as dst/d-checked) right before d/f is opened.
+ */
+async function armSwap(root: string, kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink', heldFirst: boolean) {
+  const src = join(root, 'src');
+  fs.mkdirSync(join(src, 'd'), { recursive: true });
+  if (heldFirst) fs.writeFileSync(join(src, 'd', 'a'), 'first');
+  const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
+  fs.writeFileSync(join(src, 'd', 'f'), payload);
+  const file = join(root, 'in.tar.gz');
+  await createArchiveFile(src, file);
+  const dst = join(root, 'dst');
+  const outside = join(root, 'outside');
+  fs.mkdirSync(dst);
+  fs.mkdirSync(outside);
+  // A file of the same name outside: the open would reach it through the swapped link (EEXIST path).
+  if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
+  // A link there would be replaced (unlink + create), which must not happen outside either.
+  if (preexisting === 'symlink') fs.symlinkSync('elsewhere', join(outside, 'f'));
+  const state = { file, dst, outside, payload, swapped: false };
+  extractTestHooks.beforeOpen = (rel) => {
+    if (rel !== 'd/f' || state.swapped) return;
+    state.swapped = true;
+    fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
+    fs.symlinkSync(outside, join(dst, 'd'));
+  };
+  return state;
+}
+
+/**
  * Swaps a directory that extraction has already checked for a symlink to `outside`, right before
  * the file below it is opened: O_NOFOLLOW only guards the last component, so only the
- * /proc/self/fd check stands between the data and the outside directory.
+ * held-directory check (opened O_NOFOLLOW|O_DIRECTORY, real path via /proc/self/fd) stands
+ * between the data and the outside directory.
  */
 async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 'symlink' = 'none', writerThread = false): Promise<void> {
   const t = await tempDir();
@@ -57,43 +89,23 @@ async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 
     extractTestHooks.waitForWriter = true;
   }
   try {
-    const src = join(t.path, 'src');
-    fs.mkdirSync(join(src, 'd'), { recursive: true });
-    const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
-    fs.writeFileSync(join(src, 'd', 'f'), payload);
-    const file = join(t.path, 'in.tar.gz');
-    await createArchiveFile(src, file);
-    const dst = join(t.path, 'dst');
-    const outside = join(t.path, 'outside');
-    fs.mkdirSync(dst);
-    fs.mkdirSync(outside);
-    // A file of the same name outside: the open reaches it through the swapped link (EEXIST path).
-    if (preexisting === 'file') fs.writeFileSync(join(outside, 'f'), 'precious');
-    // A link there is replaced (unlink + create), which must not happen outside either.
-    if (preexisting === 'symlink') fs.symlinkSync('elsewhere', join(outside, 'f'));
-    let swapped = false;
-    extractTestHooks.beforeOpen = (rel) => {
-      if (rel !== 'd/f' || swapped) return;
-      swapped = true;
-      fs.renameSync(join(dst, 'd'), join(dst, 'd-checked'));
-      fs.symlinkSync(outside, join(dst, 'd'));
-    };
+    const state = await armSwap(t.path, kind, preexisting, false);
+    const { file, dst, outside } = state;
     await assert.rejects(extractArchive(fs.createReadStream(file), dst), (err: unknown) => {
       assert.ok(err instanceof ArchiveError, String(err));
       assert.equal(err.code, 'E_ARCHIVE_UNSAFE');
       assert.match(err.message, /outside the target directory/);
       return true;
     });
-    assert.ok(swapped, 'the hook ran between the check and the open');
+    assert.ok(state.swapped, 'the hook ran between the check and the open');
     if (preexisting === 'symlink') {
       assert.equal(fs.readlinkSync(join(outside, 'f')), 'elsewhere', 'the outside link was not removed');
       assert.deepEqual(fs.readdirSync(outside), ['f']);
     } else if (preexisting === 'file') {
       assert.equal(fs.readFileSync(join(outside, 'f'), 'utf8'), 'precious', 'the outside file was neither truncated nor written');
     } else {
-      // The open itself created the name outside; not one byte of the entry's data reached it.
-      const leaked = fs.readdirSync(outside).map((n) => fs.statSync(join(outside, n)).size);
-      assert.ok(leaked.every((size) => size === 0), `outside holds ${JSON.stringify(leaked)}`);
+      // Refused when the directory is held, before any open in it: not even an empty file outside.
+      assert.deepEqual(fs.readdirSync(outside), [], 'nothing was created outside');
     }
   } finally {
     delete extractTestHooks.beforeOpen;
@@ -103,11 +115,11 @@ async function swapRace(kind: 'small' | 'large', preexisting: 'none' | 'file' | 
   }
 }
 
-test('a checked directory swapped for a symlink before a small file opens: /proc/self/fd check refuses it', async () => {
+test('a checked directory swapped for a symlink before a small file opens: refused when its directory is held (real path via /proc/self/fd)', async () => {
   await swapRace('small');
 });
 
-test('a checked directory swapped for a symlink before a large file opens: /proc/self/fd check refuses it', async () => {
+test('a checked directory swapped for a symlink before a large file opens: refused when its directory is held (real path via /proc/self/fd)', async () => {
   await swapRace('large');
 });
 
@@ -125,4 +137,33 @@ test('the same races with small files written by the writer thread: refused, not
   await swapRace('small', 'none', true);
   await swapRace('small', 'file', true);
   await swapRace('small', 'symlink', true);
+});
+
+/**
+ * The directory is held open from its first file on: a swap for a symlink after that cannot
+ * redirect the later files (they are created through /proc/self/fd/<dirfd>/<name>, in the
+ * directory that was checked, now renamed but still inside the target), and nothing reaches outside.
+ */
+async function swapAfterHeld(kind: 'small' | 'large', preexisting: 'none' | 'file'): Promise<void> {
+  const t = await tempDir();
+  try {
+    const state = await armSwap(t.path, kind, preexisting, true);
+    const { file, dst, outside, payload } = state;
+    const r = await extractArchive(fs.createReadStream(file), dst);
+    assert.ok(state.swapped, 'the hook ran between the check and the open');
+    assert.equal(r.files, 2);
+    assert.deepEqual(fs.readFileSync(join(dst, 'd-checked', 'f')), payload, 'the file went into the held (checked) directory');
+    assert.equal(fs.readFileSync(join(dst, 'd-checked', 'a'), 'utf8'), 'first');
+    assert.deepEqual(fs.readdirSync(outside), preexisting === 'file' ? ['f'] : [], 'nothing was created outside');
+    if (preexisting === 'file') assert.equal(fs.readFileSync(join(outside, 'f'), 'utf8'), 'precious');
+  } finally {
+    delete extractTestHooks.beforeOpen;
+    await t.cleanup();
+  }
+}
+
+test('a held directory swapped for a symlink: later small and large files still land in the checked directory, none outside', async () => {
+  await swapAfterHeld('small', 'none');
+  await swapAfterHeld('small', 'file');
+  await swapAfterHeld('large', 'file');
 });
