@@ -159,6 +159,24 @@ export interface NodeResticTable {
   updated_at: string;
 }
 
+/**
+ * The upkeep of one restic destination repository (0013, docs/restic.md): per (destination, node)
+ * for a path repository, per destination for an `s3:` one (repository_key says which).
+ */
+export interface DestinationResticUpkeepTable {
+  id: Id;
+  repository_key: string;
+  destination_id: number;
+  node_id: number;
+  forgotten_since_prune: ColumnType<number, number | undefined, number>;
+  last_prune_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_ok: ColumnType<number | null, number | null | undefined, number | null>;
+  last_check_message: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ServerSaveHooksTable {
   id: Id;
   server_id: number;
@@ -231,6 +249,7 @@ export interface DB {
   server_save_hooks: ServerSaveHooksTable;
   rate_limits: RateLimitsTable;
   node_restic: NodeResticTable;
+  destination_restic_upkeep: DestinationResticUpkeepTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -242,6 +261,7 @@ export type EggRow = Selectable<EggsTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type NodeResticRow = Selectable<NodeResticTable>;
+export type DestinationResticUpkeepRow = Selectable<DestinationResticUpkeepTable>;
 export type ActivityLogRow = Selectable<ActivityLogsTable>;
 export type ServerSaveHookRow = Selectable<ServerSaveHooksTable>;
 export type NewBackup = Insertable<BackupsTable>;

@@ -27,3 +27,21 @@ export const ResticSettingsObject = Type.Object({
     last_check_message: Nullable(Type.String()),
   }),
 });
+
+export const ResticUpkeepList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(Type.Object({
+    object: Type.Literal('restic_upkeep'),
+    attributes: Type.Object({
+      node_id: Type.Integer(),
+      node_uuid: Type.String(),
+      node_name: Type.String(),
+      shared_repository: Type.Boolean({ description: 'An s3: repository: one repository for every node, pruned and checked through this node' }),
+      forgotten_since_prune: Type.Integer(),
+      last_prune_at: Nullable(Type.String()),
+      last_check_at: Nullable(Type.String()),
+      last_check_ok: Nullable(Type.Boolean()),
+      last_check_message: Nullable(Type.String()),
+    }),
+  })),
+});
