@@ -143,6 +143,27 @@ for (const db of dbs) {
         h.ctx.deps.daemon.resticMaintenance = original;
       }
     });
+
+    test('upkeep of an s3: restic destination: one repository, so one row whichever node forgot, pruned once through the node named', async () => {
+      const made = await h.api('POST', '/api/application/destinations', { key: adminKey, body: { name: 'restic-s3-upkeep', kind: 'restic', repository: 's3:https://s3.example.com/bucket/restic', access_key_id: 'AKIAUPKEEP', secret_access_key: 'upkeep-secret', skip_test: true } });
+      assert.equal(made.status, 201, made.text);
+      const dest = (await h.ctx.repos.destinations.findById(made.body.attributes.id))!;
+      const other = await h.ctx.services.nodes.create({ name: 'second-writer', url: 'http://127.0.0.1:9' });
+      await h.ctx.services.restic.destinationForgotten(dest, h.node.id);
+      await h.ctx.services.restic.destinationForgotten(dest, other.id);
+      const upkeep = await h.api('GET', `/api/application/destinations/${dest.id}/restic-upkeep`, { key: adminKey });
+      assert.equal(upkeep.status, 200, upkeep.text);
+      assert.deepEqual(upkeep.body.data.map((d: { attributes: { node_id: number; shared_repository: boolean; forgotten_since_prune: number } }) => [d.attributes.node_id, d.attributes.shared_repository, d.attributes.forgotten_since_prune]), [[h.node.id, true, 2]]);
+      h.stub!.reset();
+      h.stub!.respond('POST', /\/api\/backwing\/restic\/maintenance$/, 200, { ok: true, message: null, duration_seconds: 1 });
+      const outcomes = (await new ResticMaintenanceService(h.ctx.deps).runOnce()).filter((o) => o.destinationId === dest.id);
+      assert.deepEqual(outcomes.map((o) => [o.action, o.ok, o.nodeId]), [['prune', true, h.node.id], ['check', true, h.node.id]]);
+      const sent = h.stub!.calls.filter((c) => c.url === '/api/backwing/restic/maintenance').map((c) => c.body as { action: string; restic: { repository: string; s3: { access_key_id: string } | null } });
+      assert.deepEqual(sent.filter((b) => b.restic.repository === dest.restic_repository).map((b) => [b.action, b.restic.s3?.access_key_id]), [['prune', 'AKIAUPKEEP'], ['check', 'AKIAUPKEEP']]);
+      assert.equal((await h.api('GET', `/api/application/destinations/${dest.id}/restic-upkeep`, { key: adminKey })).body.data[0].attributes.forgotten_since_prune, 0);
+      assert.deepEqual((await h.api('GET', '/api/application/destinations/1/restic-upkeep', { key: adminKey })).body.data, [], 'not a restic destination: nothing');
+      assert.equal((await h.api('GET', '/api/application/destinations/nope/restic-upkeep', { key: adminKey })).status, 404);
+    });
   });
 
   describe(`browse and restore parts of a restic backup through the client API, real daemon and restic (${db.name})`, () => {
