@@ -175,6 +175,14 @@ for (const db of dbs) {
       assert.equal(put.status, 200, put.text);
     });
     after(async () => h?.close());
+    /** A backup of the server through the client API, once the daemon reported it. */
+    const backupNow = async (server: { identifier: string }, name: string) => {
+      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
+      assert.equal(created.status, 200, created.text);
+      const uuid = created.body.attributes.uuid as string;
+      await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
+      return (await h.backup(uuid))!;
+    };
 
     test('files, search, compare, one-file and folder links, restore of selected paths with keep_newer: as for a tar.gz backup', async () => {
       const server = await h.server(h.owner.id, { backupLimit: 5 });
@@ -262,13 +270,7 @@ for (const db of dbs) {
       mkdirSync(vol, { recursive: true });
       writeFileSync(join(vol, 'world.dat'), 'first world\n');
       assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: 'snapshots' } })).status, 204);
-      const make = async (name: string) => {
-        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
-        assert.equal(created.status, 200, created.text);
-        const uuid = created.body.attributes.uuid as string;
-        await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
-        return (await h.backup(uuid))!;
-      };
+      const make = (name: string) => backupNow(server, name);
       const snap = await make('into the destination');
       assert.deepEqual([snap.disk, snap.is_successful, snap.destination_id], ['restic', 1, destId]);
       const snapshots = (r: string, pw: string) => JSON.parse(execFileSync('restic', ['-r', r, 'snapshots', '--json', '--tag', `backup:${snap.uuid}`], { env: { ...process.env, RESTIC_PASSWORD: pw } }).toString()) as Array<{ short_id: string }>;
@@ -341,13 +343,9 @@ for (const db of dbs) {
       mkdirSync(vol, { recursive: true });
       assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: 'upkept' } })).status, 204);
       const make = async (name: string) => {
-        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
-        assert.equal(created.status, 200, created.text);
-        const uuid = created.body.attributes.uuid as string;
-        await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
-        const row = (await h.backup(uuid))!;
+        const row = await backupNow(server, name);
         assert.deepEqual([row.disk, row.is_successful, row.destination_id], ['restic', 1, destId]);
-        return uuid;
+        return row.uuid;
       };
       const restic = (...args: string[]) => execFileSync('restic', ['-r', repo, ...args], { env: { ...process.env, RESTIC_PASSWORD: password } }).toString();
       const dataBytes = () => Number(execFileSync('du', ['-sb', join(repo, 'data')]).toString().split('\t')[0]);
