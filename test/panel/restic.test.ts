@@ -8,7 +8,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateAppKey, parseAppKey, SecretBox } from '../../src/core/secret-box.ts';
@@ -18,6 +19,7 @@ import { testDatabaseUrls } from '../support/postgres.ts';
 import { writeBrowseTree } from './support/browse-tree.ts';
 import { startHarness, waitFor, type Harness } from './support/harness.ts';
 import { ResticMaintenanceService } from '../../src/panel/services/restic-maintenance.service.ts';
+import { createPanelMetrics } from '../../src/panel/http/metrics.plugin.ts';
 
 const dbs = await testDatabaseUrls();
 process.env.APP_KEY ??= generateAppKey();
@@ -141,17 +143,46 @@ for (const db of dbs) {
         h.ctx.deps.daemon.resticMaintenance = original;
       }
     });
+
+    test('upkeep of an s3: restic destination: one repository, so one row whichever node forgot, pruned once through the node named', async () => {
+      const made = await h.api('POST', '/api/application/destinations', { key: adminKey, body: { name: 'restic-s3-upkeep', kind: 'restic', repository: 's3:https://s3.example.com/bucket/restic', access_key_id: 'AKIAUPKEEP', secret_access_key: 'upkeep-secret', skip_test: true } });
+      assert.equal(made.status, 201, made.text);
+      const dest = (await h.ctx.repos.destinations.findById(made.body.attributes.id))!;
+      const other = await h.ctx.services.nodes.create({ name: 'second-writer', url: 'http://127.0.0.1:9' });
+      await h.ctx.services.restic.destinationForgotten(dest, h.node.id);
+      await h.ctx.services.restic.destinationForgotten(dest, other.id);
+      const upkeep = await h.api('GET', `/api/application/destinations/${dest.id}/restic-upkeep`, { key: adminKey });
+      assert.equal(upkeep.status, 200, upkeep.text);
+      assert.deepEqual(upkeep.body.data.map((d: { attributes: { node_id: number; shared_repository: boolean; forgotten_since_prune: number } }) => [d.attributes.node_id, d.attributes.shared_repository, d.attributes.forgotten_since_prune]), [[h.node.id, true, 2]]);
+      h.stub!.reset();
+      h.stub!.respond('POST', /\/api\/backwing\/restic\/maintenance$/, 200, { ok: true, message: null, duration_seconds: 1 });
+      const outcomes = (await new ResticMaintenanceService(h.ctx.deps).runOnce()).filter((o) => o.destinationId === dest.id);
+      assert.deepEqual(outcomes.map((o) => [o.action, o.ok, o.nodeId]), [['prune', true, h.node.id], ['check', true, h.node.id]]);
+      const sent = h.stub!.calls.filter((c) => c.url === '/api/backwing/restic/maintenance').map((c) => c.body as { action: string; restic: { repository: string; s3: { access_key_id: string } | null } });
+      assert.deepEqual(sent.filter((b) => b.restic.repository === dest.restic_repository).map((b) => [b.action, b.restic.s3?.access_key_id]), [['prune', 'AKIAUPKEEP'], ['check', 'AKIAUPKEEP']]);
+      assert.equal((await h.api('GET', `/api/application/destinations/${dest.id}/restic-upkeep`, { key: adminKey })).body.data[0].attributes.forgotten_since_prune, 0);
+      assert.deepEqual((await h.api('GET', '/api/application/destinations/1/restic-upkeep', { key: adminKey })).body.data, [], 'not a restic destination: nothing');
+      assert.equal((await h.api('GET', '/api/application/destinations/nope/restic-upkeep', { key: adminKey })).status, 404);
+    });
   });
 
   describe(`browse and restore parts of a restic backup through the client API, real daemon and restic (${db.name})`, () => {
     let h: Harness;
     before(async () => {
-      h = await startHarness({ databaseUrl: await db.url(), env: { BACKUP_THROTTLE_PERIOD: '0' } });
+      h = await startHarness({ databaseUrl: await db.url(), env: { BACKUP_THROTTLE_PERIOD: '0', RESTIC_PRUNE_AFTER_FORGOTTEN: '2', NOTIFY_WEBHOOK_URLS: 'https://hooks.example.com/restic-dest' } });
       const admin = (await h.user('restic-browse-admin@example.com', { rootAdmin: true, type: 'application' })).key;
       const put = await h.api('PUT', `/api/application/nodes/${h.node.id}/restic`, { key: admin, body: { repository: join(h.daemonRoot!, 'restic-repo') } });
       assert.equal(put.status, 200, put.text);
     });
     after(async () => h?.close());
+    /** A backup of the server through the client API, once the daemon reported it. */
+    const backupNow = async (server: { identifier: string }, name: string) => {
+      const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
+      assert.equal(created.status, 200, created.text);
+      const uuid = created.body.attributes.uuid as string;
+      await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
+      return (await h.backup(uuid))!;
+    };
 
     test('files, search, compare, one-file and folder links, restore of selected paths with keep_newer: as for a tar.gz backup', async () => {
       const server = await h.server(h.owner.id, { backupLimit: 5 });
@@ -239,13 +270,7 @@ for (const db of dbs) {
       mkdirSync(vol, { recursive: true });
       writeFileSync(join(vol, 'world.dat'), 'first world\n');
       assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: 'snapshots' } })).status, 204);
-      const make = async (name: string) => {
-        const created = await h.api('POST', `/api/client/servers/${server.identifier}/backups`, { body: { name } });
-        assert.equal(created.status, 200, created.text);
-        const uuid = created.body.attributes.uuid as string;
-        await waitFor(`${name} done`, async () => (await h.backup(uuid))?.completed_at ?? null, 60_000);
-        return (await h.backup(uuid))!;
-      };
+      const make = (name: string) => backupNow(server, name);
       const snap = await make('into the destination');
       assert.deepEqual([snap.disk, snap.is_successful, snap.destination_id], ['restic', 1, destId]);
       const snapshots = (r: string, pw: string) => JSON.parse(execFileSync('restic', ['-r', r, 'snapshots', '--json', '--tag', `backup:${snap.uuid}`], { env: { ...process.env, RESTIC_PASSWORD: pw } }).toString()) as Array<{ short_id: string }>;
@@ -304,6 +329,80 @@ for (const db of dbs) {
       assert.equal(del.status, 204, del.text);
       assert.equal(snapshots(repo, password).length, 0);
       assert.equal((await h.ctx.repos.nodeRestic.find(h.node.id))!.forgotten_since_prune, forgottenBefore, 'not counted toward the node repository\'s prune');
+    });
+
+    test('restic destination upkeep: enough deletes prune its repository for real; a scheduled check is kept per (destination, node); a damaged repository fails the check with a reason, a notification and a metric', async () => {
+      const admin = (await h.user('restic-upkeep-admin@example.com', { rootAdmin: true, type: 'application' })).key;
+      const repo = join(h.daemonRoot!, 'restic-upkeep-repo');
+      const made = await h.api('POST', '/api/application/destinations', { key: admin, body: { name: 'upkept', kind: 'restic', repository: repo } });
+      assert.equal(made.status, 201, made.text);
+      const destId = made.body.attributes.id as number;
+      const password = h.ctx.deps.secrets.open((await h.ctx.repos.destinations.findById(destId))!.restic_password!);
+      const server = await h.server(h.owner.id, { backupLimit: 5 });
+      const vol = join(h.daemonRoot!, 'volumes', server.uuid);
+      mkdirSync(vol, { recursive: true });
+      assert.equal((await h.api('PUT', `/api/application/servers/${server.id}/destination`, { key: admin, body: { destination: 'upkept' } })).status, 204);
+      const make = async (name: string) => {
+        const row = await backupNow(server, name);
+        assert.deepEqual([row.disk, row.is_successful, row.destination_id], ['restic', 1, destId]);
+        return row.uuid;
+      };
+      const restic = (...args: string[]) => execFileSync('restic', ['-r', repo, ...args], { env: { ...process.env, RESTIC_PASSWORD: password } }).toString();
+      const dataBytes = () => Number(execFileSync('du', ['-sb', join(repo, 'data')]).toString().split('\t')[0]);
+      // Two backups with 3 MiB each of their own (incompressible) data, then a small one that stays.
+      writeFileSync(join(vol, 'big.bin'), randomBytes(3 << 20));
+      const first = await make('upkeep one');
+      writeFileSync(join(vol, 'big.bin'), randomBytes(3 << 20));
+      const second = await make('upkeep two');
+      rmSync(join(vol, 'big.bin'));
+      writeFileSync(join(vol, 'small.txt'), 'stays\n');
+      await make('upkeep three');
+      assert.equal(JSON.parse(restic('snapshots', '--json')).length, 3);
+      const before = dataBytes();
+      assert.ok(before > 6 << 20, `both big files are in the repository (${before} bytes)`);
+
+      const metrics = createPanelMetrics();
+      const maintenance = new ResticMaintenanceService({ ...h.ctx.deps, metrics });
+      const mine = (outcomes: Awaited<ReturnType<ResticMaintenanceService['runOnce']>>) => outcomes.filter((o) => o.destinationId === destId).map((o) => [o.action, o.ok, o.nodeId]);
+      // One delete: forgotten and counted, not pruned yet (batched: RESTIC_PRUNE_AFTER_FORGOTTEN=2 here).
+      assert.equal((await h.api('DELETE', `/api/client/servers/${server.identifier}/backups/${first}`)).status, 204);
+      // As if pruned recently (a never-pruned repository is due at once, as a node's is).
+      await h.ctx.db.updateTable('destination_restic_upkeep').set({ last_prune_at: new Date().toISOString() }).where('destination_id', '=', destId).execute();
+      const firstPass = await maintenance.runOnce();
+      assert.deepEqual(mine(firstPass), [['check', true, h.node.id]], 'the scheduled check runs; no prune for one forgotten snapshot');
+      assert.equal(dataBytes(), before, 'forget alone frees nothing');
+      assert.equal((await h.api('DELETE', `/api/client/servers/${server.identifier}/backups/${second}`)).status, 204);
+      let upkeep = await h.api('GET', `/api/application/destinations/${destId}/restic-upkeep`, { key: admin });
+      assert.equal(upkeep.status, 200, upkeep.text);
+      assert.equal(upkeep.body.data[0].attributes.forgotten_since_prune, 2);
+      assert.deepEqual(mine(await maintenance.runOnce()), [['prune', true, h.node.id]], 'the second forget makes the prune due; the check is not due again');
+      assert.equal(JSON.parse(restic('snapshots', '--json')).length, 1);
+      const after = dataBytes();
+      assert.ok(before - after > 5 << 20, `the big files' packs are gone (${before} -> ${after} bytes)`);
+
+      upkeep = await h.api('GET', `/api/application/destinations/${destId}/restic-upkeep`, { key: admin });
+      assert.equal(upkeep.body.data.length, 1, 'a path repository: one entry per node holding backups');
+      const entry = upkeep.body.data[0].attributes;
+      assert.deepEqual([entry.node_id, entry.shared_repository, entry.forgotten_since_prune, entry.last_check_ok, entry.last_check_message], [h.node.id, false, 0, true, null]);
+      assert.ok(entry.last_prune_at && entry.last_check_at);
+
+      // Damaged: a pack file of the remaining snapshot is gone. The next scheduled check fails with a reason.
+      const packDir = readdirSync(join(repo, 'data')).map((d) => join(repo, 'data', d)).find((d) => readdirSync(d).length > 0)!;
+      rmSync(join(packDir, readdirSync(packDir)[0]!));
+      await h.ctx.db.updateTable('destination_restic_upkeep').set({ last_check_at: '2000-01-01T00:00:00.000Z' }).where('destination_id', '=', destId).execute();
+      assert.deepEqual(mine(await maintenance.runOnce()), [['check', false, h.node.id]]);
+      const failed = (await h.api('GET', `/api/application/destinations/${destId}/restic-upkeep`, { key: admin })).body.data[0].attributes;
+      assert.equal(failed.last_check_ok, false);
+      assert.ok(failed.last_check_message && failed.last_check_message.length > 0, 'a reason');
+      const queued = await h.ctx.db.selectFrom('notification_deliveries' as never).selectAll().where('event' as never, '=', 'restic.check_failed' as never).execute() as Array<{ target: string; payload: string }>;
+      assert.equal(queued.length, 1);
+      assert.equal(queued[0]!.target, 'https://hooks.example.com/restic-dest');
+      const payload = JSON.parse(queued[0]!.payload);
+      assert.match(payload.backup.name, /restic destination upkept/);
+      assert.equal(payload.backup.failure_reason, failed.last_check_message);
+      const scraped = await metrics.registry.metrics();
+      assert.ok(scraped.includes(`backwing_panel_restic_checks_total{outcome="failed"} 1`));
+      assert.ok(scraped.includes(`backwing_panel_restic_destination_check_ok{destination="${made.body.attributes.uuid}",node="${h.node.uuid}"} 0`), 'the metric beside the node ones');
     });
   });
 }

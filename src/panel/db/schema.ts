@@ -140,8 +140,17 @@ export interface BackupsTable {
   repository_size: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
+/** A restic repository's upkeep state: prune counter and last check (node_restic, destination_restic_upkeep). */
+export interface ResticUpkeepColumns {
+  forgotten_since_prune: ColumnType<number, number | undefined, number>;
+  last_prune_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_at: ColumnType<string | null, string | null | undefined, string | null>;
+  last_check_ok: ColumnType<number | null, number | null | undefined, number | null>;
+  last_check_message: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /** A node's restic repository (docs/restic.md); secrets are SecretBox-sealed. */
-export interface NodeResticTable {
+export interface NodeResticTable extends ResticUpkeepColumns {
   id: Id;
   node_id: number;
   enabled: Flag;
@@ -150,11 +159,19 @@ export interface NodeResticTable {
   s3_access_key_id: string | null;
   s3_secret_access_key: string | null;
   s3_region: string | null;
-  forgotten_since_prune: ColumnType<number, number | undefined, number>;
-  last_prune_at: ColumnType<string | null, string | null | undefined, string | null>;
-  last_check_at: ColumnType<string | null, string | null | undefined, string | null>;
-  last_check_ok: ColumnType<number | null, number | null | undefined, number | null>;
-  last_check_message: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: string;
+  updated_at: string;
+}
+
+/**
+ * The upkeep of one restic destination repository (0013, docs/restic.md): per (destination, node)
+ * for a path repository, per destination for an `s3:` one (repository_key says which).
+ */
+export interface DestinationResticUpkeepTable extends ResticUpkeepColumns {
+  id: Id;
+  repository_key: string;
+  destination_id: number;
+  node_id: number;
   created_at: string;
   updated_at: string;
 }
@@ -231,6 +248,7 @@ export interface DB {
   server_save_hooks: ServerSaveHooksTable;
   rate_limits: RateLimitsTable;
   node_restic: NodeResticTable;
+  destination_restic_upkeep: DestinationResticUpkeepTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -242,6 +260,7 @@ export type EggRow = Selectable<EggsTable>;
 export type SubuserRow = Selectable<SubusersTable>;
 export type BackupRow = Selectable<BackupsTable>;
 export type NodeResticRow = Selectable<NodeResticTable>;
+export type DestinationResticUpkeepRow = Selectable<DestinationResticUpkeepTable>;
 export type ActivityLogRow = Selectable<ActivityLogsTable>;
 export type ServerSaveHookRow = Selectable<ServerSaveHooksTable>;
 export type NewBackup = Insertable<BackupsTable>;

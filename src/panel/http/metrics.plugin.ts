@@ -61,6 +61,12 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
     labelNames: ['node'] as const,
     registers: [registry],
   });
+  const resticDestinationCheckOk = new Gauge({
+    name: 'backwing_panel_restic_destination_check_ok',
+    help: 'The last restic repository check of each restic destination repository, per node it runs through: 1 passed, 0 failed.',
+    labelNames: ['destination', 'node'] as const,
+    registers: [registry],
+  });
   const resticChecks = new Counter({
     name: 'backwing_panel_restic_checks_total',
     help: 'restic repository checks by outcome (ok, failed).',
@@ -92,6 +98,10 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
     },
     resticCheck(node, ok) {
       resticCheckOk.set({ node }, ok ? 1 : 0);
+      resticChecks.inc({ outcome: ok ? 'ok' : 'failed' });
+    },
+    resticDestinationCheck(destination, node, ok) {
+      resticDestinationCheckOk.set({ destination, node }, ok ? 1 : 0);
       resticChecks.inc({ outcome: ok ? 'ok' : 'failed' });
     },
     httpRequest(route, status) {

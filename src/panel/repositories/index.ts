@@ -1,3 +1,4 @@
+import { DestinationResticUpkeepRepository } from './destination-restic-upkeep.repository.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import type { Dialect, Executor } from '../db/database.ts';
 import { ActivityRepository } from './activity.repository.ts';
@@ -34,6 +35,7 @@ export interface Repos {
   destinations: DestinationsRepository;
   rateLimits: RateLimitsRepository;
   nodeRestic: NodeResticRepository;
+  destinationResticUpkeep: DestinationResticUpkeepRepository;
   verificationLeases: VerificationLeasesRepository;
   eggs: EggsRepository;
 }
@@ -55,6 +57,7 @@ export function createRepositories(db: Executor, dialect: Dialect, secrets: Secr
     notifications: new NotificationsRepository(db, secrets),
     rateLimits: new RateLimitsRepository(db),
     nodeRestic: new NodeResticRepository(db),
+    destinationResticUpkeep: new DestinationResticUpkeepRepository(db),
     verificationLeases: new VerificationLeasesRepository(db),
     eggs: new EggsRepository(db),
   };

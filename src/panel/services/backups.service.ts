@@ -389,10 +389,11 @@ export class BackupsService {
     if (backup.disk === 'restic') {
       // `forget` of that snapshot now; its data goes at the next prune (batched, ResticMaintenance).
       await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid, { adapter: 'restic', restic: await this.#restic.repoForBackup(node.id, backup) });
-      // Counted toward the node's batched prune only when the snapshot was in the node's repository
-      // (restic destinations are not pruned by the panel yet: docs/restic.md).
-      const inDestination = backup.destination_id !== null && (await this.d.repos.destinations.findById(backup.destination_id))?.kind === 'restic';
-      if (backup.is_successful === 1 && !inDestination) await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
+      // Counted toward the batched prune of the repository it was in: the destination's, else the node's.
+      const dest = backup.destination_id === null ? undefined : await this.d.repos.destinations.findById(backup.destination_id);
+      if (backup.is_successful !== 1) return;
+      if (dest?.kind === 'restic') await this.#restic.destinationForgotten(dest, node.id);
+      else await this.d.repos.nodeRestic.addForgotten(node.id, 1, isoNow(this.d.clock));
       return;
     }
     await this.d.daemon.deleteBackup(nodeConnection(node), server.uuid, backup.uuid).catch((err: unknown) => {

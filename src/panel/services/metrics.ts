@@ -8,6 +8,8 @@ export interface PanelMetrics {
   restoreFinished(successful: boolean): void;
   /** backwing: a restic repository check's result (per node). Optional: embedders' metrics may lack it. */
   resticCheck?(nodeUuid: string, ok: boolean): void;
+  /** backwing: a restic destination repository check's result (per destination and node). */
+  resticDestinationCheck?(destinationUuid: string, nodeUuid: string, ok: boolean): void;
 }
 
 export const noopMetrics: PanelMetrics = {

@@ -34,6 +34,20 @@ export interface ResticSettingsView {
   last_check_message: string | null;
 }
 
+/** A restic destination repository's upkeep, per node it runs through (application API). */
+export interface ResticUpkeepView {
+  node_id: number;
+  node_uuid: string;
+  node_name: string;
+  /** An `s3:` repository: one repository for every node, kept through this one. */
+  shared_repository: boolean;
+  forgotten_since_prune: number;
+  last_prune_at: string | null;
+  last_check_at: string | null;
+  last_check_ok: boolean | null;
+  last_check_message: string | null;
+}
+
 export function resticView(row: NodeResticRow): ResticSettingsView {
   return {
     enabled: row.enabled === 1,
@@ -54,6 +68,11 @@ export function checkRepository(repository: string): void {
   if (!ok || repository.includes('\n')) {
     throw PanelErrors.validation('repository', 'format', 'The repository must be an absolute path on the node or an s3:https://host/bucket[/prefix] URL.');
   }
+}
+
+/** The upkeep row of a restic destination's repository: per node for a path, once for `s3:` (one repository). */
+export function resticUpkeepKey(destinationId: number, repository: string, nodeId: number): string {
+  return repository.startsWith('s3:') ? String(destinationId) : `${destinationId}:${nodeId}`;
 }
 
 export class ResticService {
@@ -127,6 +146,35 @@ export class ResticService {
     const known = (await this.d.repos.destinations.findByResticRepository(repository))?.restic_password
       ?? (await this.d.repos.nodeRestic.findByRepository(repository))?.password;
     return known ?? this.d.secrets.seal(randomBytes(32).toString('base64url'));
+  }
+
+  /** Counts a forgotten snapshot toward the next prune of a restic destination's repository (as seen from this node). */
+  async destinationForgotten(dest: DestinationRow, nodeId: number): Promise<void> {
+    const at = isoNow(this.d.clock);
+    const key = resticUpkeepKey(dest.id, dest.restic_repository ?? '', nodeId);
+    await this.d.repos.destinationResticUpkeep.ensure(key, dest.id, nodeId, at);
+    await this.d.repos.destinationResticUpkeep.addForgotten(key, 1, at);
+  }
+
+  /** The upkeep of each repository a restic destination has (per node for a path, one for `s3:`). */
+  async destinationUpkeep(key: string): Promise<ResticUpkeepView[]> {
+    // By id, uuid or name, as the destination routes take it.
+    const r = this.d.repos.destinations;
+    const dest = (/^\d+$/.test(key) ? await r.findById(Number(key)) : undefined) ?? (await r.findByUuid(key)) ?? (await r.findByName(key));
+    if (!dest) throw PanelErrors.resourceNotFound();
+    if (dest.kind !== 'restic') return [];
+    const rows = await this.d.repos.destinationResticUpkeep.listForDestination(dest.id);
+    return rows.map((r) => ({
+      node_id: r.node_id,
+      node_uuid: r.node_uuid,
+      node_name: r.node_name,
+      shared_repository: !r.repository_key.includes(':'),
+      forgotten_since_prune: Number(r.forgotten_since_prune),
+      last_prune_at: r.last_prune_at,
+      last_check_at: r.last_check_at,
+      last_check_ok: r.last_check_ok === null ? null : r.last_check_ok === 1,
+      last_check_message: r.last_check_message,
+    }));
   }
 
   openRow(row: NodeResticRow): DaemonResticRepo {

@@ -16,6 +16,7 @@ import * as m0009 from './0009_restic.ts';
 import * as m0010 from './0010_verification.ts';
 import * as m0011 from './0011_verification_leases_eggs.ts';
 import * as m0012 from './0012_restic_destinations.ts';
+import * as m0013 from './0013_restic_destination_upkeep.ts';
 
 /** `secrets` seals what earlier versions stored in clear (0008). */
 export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
@@ -32,5 +33,6 @@ export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
     '0010_verification': m0010,
     '0011_verification_leases_eggs': m0011,
     '0012_restic_destinations': m0012,
+    '0013_restic_destination_upkeep': m0013,
   };
 }

@@ -11,7 +11,7 @@ import { normaliseBackupBytesLimit, type ServersService, type PublicServer } fro
 import type { UsersService, PublicUser } from '../../services/users.service.ts';
 import type { EggsService, PublicEgg } from '../../services/eggs.service.ts';
 import type { ResticService, ResticSettingsInput } from '../../services/restic.service.ts';
-import { ResticSettingsBody, ResticSettingsObject } from './restic-schemas.ts';
+import { ResticSettingsBody, ResticSettingsObject, ResticUpkeepList } from './restic-schemas.ts';
 import { dbIdOf, MAX_DB_ID, MAX_PAGE } from '../route-values.ts';
 import { authenticateAdmin, type AdminSessionAuth } from './application-auth.ts';
 import { nodeConfiguration } from './node-configuration.ts';
@@ -246,6 +246,17 @@ export const applicationRoutes: FastifyPluginAsync<{ deps: ApplicationApiDeps }>
       const n = await nodeByParam((request.params as { id: string }).id);
       const view = await restic.configure(n.id, request.body as ResticSettingsInput);
       return { object: 'node_restic', attributes: view };
+    });
+    app.get('/destinations/:id/restic-upkeep', {
+      schema: {
+        params: IdParams,
+        summary: "A restic destination's prune and check state, per repository (backwing)",
+        description: 'backwing extension. One entry per node holding backups in a path repository (a separate repository on each node); one entry for an s3: repository (one repository, pruned and checked through the node named). Empty for other kinds (docs/restic.md).',
+        response: { 200: ResticUpkeepList },
+      },
+    }, async (request) => {
+      const rows = await restic.destinationUpkeep((request.params as { id: string }).id);
+      return { object: 'list', data: rows.map((attributes) => ({ object: 'restic_upkeep' as const, attributes })) };
     });
   }
 
