@@ -11,7 +11,7 @@
  *
  * Bar (issue 15): the list route reaches at least 30 % of the bare route's throughput.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -36,6 +36,11 @@ const ROUTES = (process.env.LOAD_ROUTES ?? 'list,create').split(',');
 /** Set: the panel process writes a V8 CPU profile there (`--cpu-prof`), to see where a route spends its time. */
 const PROFILE_DIR = process.env.LOAD_PROFILE_DIR;
 const BIN = fileURLToPath(new URL('../bin/backwing.js', import.meta.url));
+// The panel runs compiled, as in production: dist/ is rebuilt from the current sources first (never
+// stale). Through tsx instead, every request pays for source-mapped stacks and loader hooks.
+if (process.env.LOAD_FROM_SOURCE !== '1' && spawnSync('npm', ['run', '--silent', 'build:server'], { stdio: 'inherit' }).status !== 0) {
+  throw new Error('npm run build:server failed');
+}
 const BARE = fileURLToPath(new URL('./load/bare-fastify.ts', import.meta.url));
 
 interface Row { database: string; route: string; rps: number; p50: number; p99: number; non2xx: number; errors: number; cpuUs: number }
@@ -99,8 +104,7 @@ async function startAcceptingDaemon(): Promise<{ url: string; close(): void }> {
 
 async function benchDatabase(database: string, databaseUrl: string, daemonUrl: string, bare: { child: ChildProcess; url: string }): Promise<Row[]> {
   const env = {
-    // The current sources (through tsx, compiled once at start), never a stale dist/ build.
-    BACKWING_FROM_SOURCE: '1',
+    BACKWING_FROM_SOURCE: process.env.LOAD_FROM_SOURCE === '1' ? '1' : '0',
     DATABASE_URL: databaseUrl, APP_KEY: TEST_APP_KEY, APP_URL: 'http://127.0.0.1:8000', PANEL_WEB_DIST: '/nonexistent',
     APP_API_CLIENT_RATELIMIT: process.env.LOAD_CLIENT_RATELIMIT ?? '1000000000', BACKUP_THROTTLE_PERIOD: '0', BACKUP_PRUNE_AGE: '0', RECONCILE_INTERVAL: '0',
   };

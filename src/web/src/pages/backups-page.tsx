@@ -447,7 +447,14 @@ export function BackupsPage({ serverId }: { serverId: string }) {
             setList((prev) => prev && (prev.backups.some((o) => o.uuid === b.uuid)
               ? prev
               : { ...prev, backups: [...prev.backups, b], backupCount: prev.backupCount + 1 }));
-            setNotice(`${b.name} started.`);
+            // A backup that fails at once can be over, and already reloaded as failed, before this
+            // answer arrives: neither the socket event nor polling announced it (this page had not
+            // seen it running), so say it here instead of "started".
+            const known = listRef.current?.backups.find((o) => o.uuid === b.uuid);
+            if (known && known.completed_at !== null && !known.is_successful) {
+              setNotice(null);
+              setActionError(`${known.name} failed. It no longer counts toward the limit; delete it to tidy the list.`);
+            } else setNotice(`${b.name} started.`);
           }} />
       )}
 
