@@ -15,8 +15,13 @@ import type { ResticRepo } from './restic-cli.ts';
 import type { ResticService } from './restic-service.ts';
 import { viewOfResticNodes } from './restic-tree.ts';
 
-/** Snapshots whose listing is kept (a listing of 100k entries is a few tens of MB). */
+/** Snapshots whose listing is kept. */
 const KEEP = 8;
+/**
+ * And entries in all of them together: a listing of 100,000 entries holds a few tens of MB, so eight
+ * listings of a huge world would hold hundreds. The one just asked for is always kept, whatever its size.
+ */
+const KEEP_ENTRIES = 300_000;
 
 export interface ResticSnapshotView {
   snapshotId: string;
@@ -26,8 +31,20 @@ export interface ResticSnapshotView {
 export class ResticBrowse {
   /** By repository and snapshot id; least recently used first. */
   readonly #views = new Map<string, Promise<IndexView>>();
+  /** Entries of each listing that has arrived, by the same key. */
+  readonly #sizes = new Map<string, number>();
 
-  constructor(readonly restic: ResticService) {}
+  constructor(
+    readonly restic: ResticService,
+    readonly limits: { keep: number; keepEntries: number } = { keep: KEEP, keepEntries: KEEP_ENTRIES },
+  ) {}
+
+  /** Listings held now, and their entries (for tests and metrics). */
+  get held(): { listings: number; entries: number } {
+    let entries = 0;
+    for (const n of this.#sizes.values()) entries += n;
+    return { listings: this.#views.size, entries };
+  }
 
   /** The backup's snapshot (only if it is `serverUuid`'s: 404 otherwise) and its listing. */
   async open(repo: ResticRepo, serverUuid: string, backupUuid: string, signal?: AbortSignal): Promise<ResticSnapshotView> {
@@ -37,12 +54,30 @@ export class ResticBrowse {
     let view = this.#views.get(key);
     if (view) this.#views.delete(key);
     else {
-      view = this.restic.list(repo, found.id, signal).then(viewOfResticNodes);
-      // A failed listing (a lock, a network error) is not kept.
-      view.catch(() => this.#views.get(key) === view && this.#views.delete(key));
+      const listing = this.restic.list(repo, found.id, signal).then(viewOfResticNodes);
+      view = listing;
+      listing.then(
+        (v) => {
+          if (this.#views.get(key) !== listing) return;
+          this.#sizes.set(key, v.index.entries.length);
+          this.#evict(key);
+        },
+        // A failed listing (a lock, a network error) is not kept.
+        () => this.#views.get(key) === listing && this.#views.delete(key),
+      );
     }
     this.#views.set(key, view);
-    while (this.#views.size > KEEP) this.#views.delete(this.#views.keys().next().value!);
+    this.#evict(key);
     return { snapshotId: found.id, view: await view };
+  }
+
+  /** Least recently used first, until both bounds hold; `keep` itself stays. */
+  #evict(keep: string): void {
+    for (const key of this.#views.keys()) {
+      if (this.#views.size <= this.limits.keep && this.held.entries <= this.limits.keepEntries) return;
+      if (key === keep) continue;
+      this.#views.delete(key);
+      this.#sizes.delete(key);
+    }
   }
 }
