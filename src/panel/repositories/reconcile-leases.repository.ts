@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database.ts';
+import { claimNodeLease } from './node-lease.ts';
 
 /**
  * Who reconciles which node. A panel process works on a node only after winning its row with a
@@ -8,14 +9,8 @@ import type { Executor } from '../db/database.ts';
 export class ReconcileLeasesRepository {
   constructor(private readonly db: Executor) {}
 
-  async claim(nodeId: number, holder: string, now: string, until: string): Promise<boolean> {
-    await this.db.insertInto('reconcile_leases').values({ node_id: nodeId, holder: null, until: null, last_run_at: null })
-      .onConflict((oc) => oc.column('node_id').doNothing()).execute();
-    const r = await this.db.updateTable('reconcile_leases').set({ holder, until })
-      .where('node_id', '=', nodeId)
-      .where((eb) => eb.or([eb('until', 'is', null), eb('until', '<', now), eb('holder', '=', holder)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  claim(nodeId: number, holder: string, now: string, until: string): Promise<boolean> {
+    return claimNodeLease(this.db, 'reconcile_leases', nodeId, holder, now, until);
   }
 
   /** Ends a run: the lease stays until `until` so another process does not redo the pass at once. */

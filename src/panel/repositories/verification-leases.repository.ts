@@ -1,4 +1,5 @@
 import type { Executor } from '../db/database.ts';
+import { claimNodeLease } from './node-lease.ts';
 
 /**
  * Which panel process re-verifies which node's backups (issue 17). A process verifies on a node only
@@ -10,14 +11,8 @@ export class VerificationLeasesRepository {
   constructor(private readonly db: Executor) {}
 
   /** Takes or extends the node's lease until `until`; false when another process holds it. */
-  async claim(nodeId: number, holder: string, now: string, until: string): Promise<boolean> {
-    await this.db.insertInto('verification_leases').values({ node_id: nodeId, holder: null, until: null })
-      .onConflict((oc) => oc.column('node_id').doNothing()).execute();
-    const r = await this.db.updateTable('verification_leases').set({ holder, until })
-      .where('node_id', '=', nodeId)
-      .where((eb) => eb.or([eb('until', 'is', null), eb('until', '<', now), eb('holder', '=', holder)]))
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+  claim(nodeId: number, holder: string, now: string, until: string): Promise<boolean> {
+    return claimNodeLease(this.db, 'verification_leases', nodeId, holder, now, until);
   }
 
   /** The pass on the node is over: another process may take it at once. */
