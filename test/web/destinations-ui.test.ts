@@ -5,8 +5,9 @@
  * refused with the panel's reason; then a server's backups go to a destination that copies to a
  * second one, and the backup row shows the "2 copies" badge. Then the page's assignment card: a
  * node is pointed at a destination, a server's override is cleared and set again, and a new backup
- * goes where the page said. Screenshots: test-artifacts/web/destinations-page.png,
- * destinations-assignments.png.
+ * goes where the page said. Both admin pages (destinations, backup limits) at phone width.
+ * Screenshots: test-artifacts/web/destinations-page.png, destinations-assignments.png,
+ * destinations-phone.png, backup-limits-phone.png.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -159,5 +160,28 @@ describe('web UI: backup destinations admin page (real stack, Chromium)', { time
     assert.deepEqual(await unnamedControls(page), []);
     assert.deepEqual(await lowContrastTexts(page), []);
     await page.screenshot({ path: shot('destinations-assignments'), fullPage: true });
+  });
+
+  test('at phone width (390 px) both admin pages fit without sideways scrolling, every control named', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    // Each page measured once its data is in: the server's row on both, the node's ignore box on limits.
+    const pages = [
+      ['/admin/destinations', 'destinations-phone', () => page.locator(`li[data-server="${stack.server_identifier}"]`).waitFor(WAIT)],
+      ['/admin/backup-limits', 'backup-limits-phone', async () => {
+        await page.locator(`li[data-identifier="${stack.server_identifier}"]`).getByLabel(/^Storage quota of /).waitFor(WAIT);
+        await page.getByLabel(/^Always ignored on node /).waitFor(WAIT);
+      }],
+    ] as const;
+    for (const [path, name, loaded] of pages) {
+      await page.goto(new URL(path, stack.panel_url).href);
+      await loaded();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${path} scrolls sideways by ${overflow}px at 390 px`);
+      const wide = await page.evaluate(() => [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1).map((el) => el.tagName + (el.id ? `#${el.id}` : '')).slice(0, 5));
+      assert.deepEqual(wide, [], `${path}: elements past the right edge`);
+      assert.deepEqual(await unnamedControls(page), []);
+      await page.screenshot({ path: shot(name), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 });
