@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -133,4 +133,16 @@ test('members that match what was written but hold a tar stream without its end:
   } finally {
     await behind.close();
   }
+});
+
+test('a backup aborted while its members are read back fails cleanly: no stray error, the temporary file removed', async () => {
+  const dest = join(dir, `abort${++n}.tar.gz`);
+  const ctl = new AbortController();
+  const behind = new ReadBehind({ checksumType: 'sha256', beforeMember: (_p, m) => m.index === 2 && ctl.abort(new Error('deleted')) });
+  try {
+    await assert.rejects(createArchiveFile(tree, dest, { hashOutput: false, signal: ctl.signal }, { wrapOutput: (f, tmp) => behind.wrap(f, tmp) }), { name: 'AbortError' });
+  } finally {
+    await behind.close();
+  }
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(`abort${n}`)), []);
 });

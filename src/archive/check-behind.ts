@@ -101,7 +101,7 @@ export class ReadBehind {
   /** The stream createArchive writes into: passes every byte on to `file`, noting member boundaries. */
   wrap(file: WriteStream, tmpPath: string): Writable {
     this.#tmp = tmpPath;
-    return new Writable({
+    const tap: Writable = new Writable({
       highWaterMark: 1 << 20,
       write: (chunk: Buffer, _enc, cb) => {
         const done = this.#lost ? [] : this.#follow(chunk);
@@ -122,10 +122,16 @@ export class ReadBehind {
         finished(file).then(() => cb(), cb);
       },
       destroy: (err, cb) => {
-        if (!file.destroyed) file.destroy(err ?? undefined);
+        // Without the error: it is the tap's to report (the file stream's own errors come below).
+        if (!file.destroyed) file.destroy();
         cb(err);
       },
     });
+    // The file stream's own failure (ENOSPC, EIO) fails the tap, which the writer watches.
+    file.on('error', (err) => {
+      if (!tap.destroyed) tap.destroy(err);
+    });
+    return tap;
   }
 
   /** Splits the written bytes into members by their headers' length field; CRC32 of each. */
