@@ -55,7 +55,7 @@ export interface ReadBehindOptions {
 }
 
 export type ReadBehindOutcome =
-  | { good: true; size: number; checksum: string; checksumType: ChecksumType; members: number; entries: number; stat: Stats; fd: number }
+  | { good: true; size: number; checksum: string; checksumType: ChecksumType; members: number; entries: number; stat: Stats }
   | { good: false; reason: string; size: number };
 
 function startWorker(checksumType: ChecksumType): Worker {
@@ -189,7 +189,7 @@ export class ReadBehind {
 
   /**
    * After the writer finished (`size` bytes, file closed): waits for the last members' check.
-   * A good outcome carries the descriptor read from and its stat at that moment, for the caller's
+   * A good outcome carries the stat of the file read back at that moment, for the caller's
    * final look at the stored file.
    */
   async finish(size: number): Promise<ReadBehindOutcome> {
@@ -199,7 +199,7 @@ export class ReadBehind {
     const a = await this.#answer;
     if (a.kind === 'error') throw new Error(a.message);
     if (a.kind === 'damaged') return { good: false, reason: a.reason, size: a.size };
-    return { good: true, size: a.size, checksum: a.checksum, checksumType: this.#opts.checksumType, members: a.members, entries: a.entries, stat: fstatSync(this.#fd), fd: this.#fd };
+    return { good: true, size: a.size, checksum: a.checksum, checksumType: this.#opts.checksumType, members: a.members, entries: a.entries, stat: fstatSync(this.#fd) };
   }
 
   /** Stops the thread, then closes the descriptor it read from (never while it may still read). */
