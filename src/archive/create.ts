@@ -294,7 +294,7 @@ export async function createArchive(root: string, out: NodeJS.WritableStream | W
     if (checksumType !== 'sha256' && checksumType !== 'sha1') {
       throw new AppError('E_ARCHIVE_CHECKSUM', 400, `unsupported checksum type ${JSON.stringify(checksumType)}`);
     }
-    const sink = new OutputSink(output, { checksum: checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
+    const sink = new OutputSink(output, { checksum: opts.hashOutput === false ? null : checksumType, writeLimit: opts.writeLimit, signal: opts.signal });
     // Deep enough that a main thread delayed by a busy scheduler does not leave the compressors idle.
     const index = opts.index ? new IndexBuilder(SLICE) : null;
     const gz = new ParallelGzip(sink, level, 2 * availableParallelism() + 2, index ? (n) => index.member(n) : undefined);

@@ -165,7 +165,8 @@ export class Inflater {
   }
 }
 
-function memberError(err: Error & { code?: string }, n: number): ArchiveError {
+/** Why zlib refused gzip member `n` (1-based), as a verification reason. */
+export function memberError(err: Error & { code?: string }, n: number): ArchiveError {
   if (err instanceof RangeError || err.code === 'ERR_BUFFER_TOO_LARGE') {
     return new ArchiveError('E_ARCHIVE_CORRUPT', `gzip member ${n} inflates to more than its header says`, { cause: err });
   }

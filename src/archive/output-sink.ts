@@ -46,15 +46,16 @@ export class Pacer {
 export class OutputSink {
   size = 0;
   readonly #out: Writable;
-  readonly #hash: Hasher;
+  /** null: the caller hashes the stored bytes instead (the local backup's read-back, issue 17). */
+  readonly #hash: Hasher | null;
   readonly #pacer: Pacer | null;
   readonly #signal?: AbortSignal;
   #error: Error | null = null;
   #waiters: Array<() => void> = [];
 
-  constructor(out: Writable, opts: { checksum: ChecksumType; writeLimit?: number; signal?: AbortSignal }) {
+  constructor(out: Writable, opts: { checksum: ChecksumType | null; writeLimit?: number; signal?: AbortSignal }) {
     this.#out = out;
-    this.#hash = new Hasher(opts.checksum);
+    this.#hash = opts.checksum ? new Hasher(opts.checksum) : null;
     this.#pacer = opts.writeLimit && opts.writeLimit > 0 ? new Pacer(opts.writeLimit) : null;
     this.#signal = opts.signal;
     const wake = () => {
@@ -81,7 +82,7 @@ export class OutputSink {
 
   async write(buf: Buffer): Promise<void> {
     this.#check();
-    await this.#hash.update(buf);
+    if (this.#hash) await this.#hash.update(buf);
     this.size += buf.length;
     if (!this.#pacer) {
       await this.#push(buf);
@@ -103,14 +104,14 @@ export class OutputSink {
     }
   }
 
-  /** The checksum of everything written; call once, after finish(). */
+  /** The checksum of everything written ('' when not hashed); call once, after finish(). */
   async digest(): Promise<string> {
-    return this.#hash.digest();
+    return this.#hash ? this.#hash.digest() : '';
   }
 
   /** Stops the checksum worker after a failure (digest() does it after success). */
   close(): void {
-    this.#hash.close();
+    this.#hash?.close();
   }
 
   /** Ends the stream and waits until it has flushed (and closed, for file streams). */

@@ -30,6 +30,12 @@ export interface CreateOptions {
   directoryEntries?: boolean;
   /** Build the backup index (backup-index.ts) in the same pass; it is returned as `result.index`. */
   index?: boolean;
+  /**
+   * false: the output is not hashed and `result.checksum` is '' — for a caller that computes the
+   * checksum from the stored bytes as it reads them back (the local backup's verification,
+   * src/archive/check-behind.ts), so the archive is hashed once, not twice. Default true.
+   */
+  hashOutput?: boolean;
 }
 
 export interface ChangedFiles {

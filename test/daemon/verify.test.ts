@@ -6,7 +6,8 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, readFileSync, writeFileSync, statSync, truncateSync, rmSync } from 'node:fs';
+import { appendFileSync, createReadStream, existsSync, readFileSync, writeFileSync, statSync, truncateSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/core/logger.ts';
 import { parseDaemonConfig } from '../../src/daemon/config.ts';
@@ -56,6 +57,7 @@ before(async () => {
 
 after(async () => {
   delete verifyTestHooks.beforeReadBack;
+  delete verifyTestHooks.beforeMemberReadBack;
   await daemon?.close();
   await panel?.close();
   dir?.cleanup();
@@ -63,11 +65,43 @@ after(async () => {
 
 test('a local backup is read back before it is reported good', async () => {
   const read: string[] = [];
+  const members: Array<{ offset: number; length: number }> = [];
   verifyTestHooks.beforeReadBack = (p) => read.push(p);
+  verifyTestHooks.beforeMemberReadBack = (_tmp, m) => members.push(m);
   try {
     const { id, report } = await backup('wings');
     assert.equal(report.successful, true, report.failure_reason);
     assert.deepEqual(read, [join(backups, `${id}.tar.gz`)], 'the stored file was reopened once');
+    // Every member was read back as it was stored, together the whole file, and the checksum is the stored file's.
+    assert.ok(members.length >= 4, `${members.length} members`);
+    assert.equal(members.reduce((at, m) => (assert.equal(m.offset, at), at + m.length), 0), report.size);
+    assert.equal(report.checksum, createHash('sha256').update(readFileSync(join(backups, `${id}.tar.gz`))).digest('hex'));
+  } finally {
+    delete verifyTestHooks.beforeReadBack;
+    delete verifyTestHooks.beforeMemberReadBack;
+  }
+});
+
+test('a member damaged in the file after it was written and before its read-back fails the backup; the archive is removed', async () => {
+  verifyTestHooks.beforeMemberReadBack = (tmp, m) => m.index === 2 && flipByteAt(tmp, m.offset + Math.floor(m.length / 2));
+  try {
+    const { id, report } = await backup('wings');
+    assert.equal(report.successful, false);
+    assert.match(report.failure_reason ?? '', /^verification failed: gzip member 2 as stored differs from what was written/);
+    assert.equal(report.checksum, '');
+    assert.equal(existsSync(join(backups, `${id}.tar.gz`)), false);
+  } finally {
+    delete verifyTestHooks.beforeMemberReadBack;
+  }
+});
+
+test('bytes added to the stored archive after its read-back: the final look at the file finds them', async () => {
+  verifyTestHooks.beforeReadBack = (p) => appendFileSync(p, Buffer.alloc(512));
+  try {
+    const { id, report } = await backup('wings');
+    assert.equal(report.successful, false);
+    assert.match(report.failure_reason ?? '', /^verification failed: the stored archive is (\d+) bytes, the backup wrote \d+$/);
+    assert.equal(existsSync(join(backups, `${id}.tar.gz`)), false);
   } finally {
     delete verifyTestHooks.beforeReadBack;
   }

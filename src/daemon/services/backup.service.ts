@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/app-error.ts';
-import { createArchive, createArchiveFile, validateIgnore, type CreateResult, type ArchiveProgress } from '../../archive/index.ts';
+import { createArchive, validateIgnore, type CreateResult, type ArchiveProgress } from '../../archive/index.ts';
 import type { BackupProgressPayload, BackupCompletedPayload } from '../../wire/ws-events.ts';
 import { WS_EVENTS } from '../../wire/ws-events.ts';
 import type { RemoteBackupStatus } from '../../wire/remote-api.ts';
@@ -34,7 +34,7 @@ import { planFor, type HookPlan, type SaveHookRunner } from '../control/save-hoo
 import { checkSaveHook, type ChangedFiles, type SaveHook } from '../../wire/server-control.ts';
 import { FailureReasons, JobCancelled, failureReasonOf } from './failure-reason.ts';
 import { RecentJobs } from './recent-jobs.ts';
-import { checkLocalArchive, VerificationFailed } from './verify.service.ts';
+import { createVerifiedArchiveFile } from './verify.service.ts';
 import { buildBackupIgnore } from './pteroignore.ts';
 import type { ResticService } from '../restic/restic-service.ts';
 import { parseResticRepo } from '../restic/restic-request.ts';
@@ -271,10 +271,9 @@ export class BackupService {
         logger.info({ snapshot: r.snapshotId, bytes_added: r.bytesAdded }, 'restic snapshot saved');
       } else if (adapter === 'wings') {
         const archivePath = await store.prepareArchive(uuid, job.serverUuid);
-        result = await createArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
-        // Read back before it is reported good (issue 17): what is on disk is what was written.
-        const check = await checkLocalArchive(archivePath, { size: result.size, checksumType: result.checksumType, checksum: result.checksum }, { signal: job.controller.signal });
-        if (!check.good) throw new VerificationFailed(check.reason);
+        // Read back before it is reported good (issue 17), member by member as it is stored:
+        // what is on disk is what was written, and it restores. Damage throws VerificationFailed.
+        result = await createVerifiedArchiveFile(serverDir, archivePath, { ...archiveOpts, index: true });
         // Without it the backup is still whole: the first browse builds the index from the archive.
         if (result.index) {
           const index = result.index;

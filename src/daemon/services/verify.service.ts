@@ -5,9 +5,10 @@
  * backup never has two reads competing with each other or with the game's disk.
  */
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkArchive, type CheckExpectation, type CheckOptions, type CheckOutcome } from '../../archive/index.ts';
+import { checkArchive, createArchiveFile, type CheckExpectation, type CheckOptions, type CheckOutcome, type CreateOptions, type CreateResult } from '../../archive/index.ts';
+import { ReadBehind, type MemberWritten, type ReadBehindOutcome } from '../../archive/check-behind.ts';
 import { errorMessage } from '../../core/app-error.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DaemonVerifyRequest, DaemonVerifyResult } from '../../wire/daemon-api.ts';
@@ -25,27 +26,86 @@ export class VerificationFailed extends Error {
   }
 }
 
-/** A seam for tests that damage an archive between its writing and its read-back. Never set outside tests. */
-export const verifyTestHooks: { beforeReadBack?: (path: string) => void } = {};
+/** Seams for tests that damage an archive between its writing and its read-back. Never set outside tests. */
+export const verifyTestHooks: {
+  /** Before a stored archive is opened at its path to be read (a backup's final look, on demand, scheduled). */
+  beforeReadBack?: (path: string) => void;
+  /** During a local backup: a gzip member is in the (temporary) file and is about to be read back. */
+  beforeMemberReadBack?: (tmpPath: string, m: MemberWritten) => void;
+} = {};
 
-/** Reads the local archive at `path` back (no link followed); a missing file is a damaged backup. */
-export async function checkLocalArchive(path: string, expect: CheckExpectation, opts: CheckOptions = {}): Promise<CheckOutcome> {
+type Opened = { fh: FileHandle } | { damaged: CheckOutcome & { good: false } };
+
+/** Opens a stored archive without following a link; missing or not a file is damage, not an error. */
+async function openStored(path: string): Promise<Opened> {
   verifyTestHooks.beforeReadBack?.(path);
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { good: false, reason: 'the archive is missing from the node', size: 0 };
-    if (code === 'ELOOP') return { good: false, reason: 'the archive has been replaced by a symbolic link', size: 0 };
+    if (code === 'ENOENT') return { damaged: { good: false, reason: 'the archive is missing from the node', size: 0 } };
+    if (code === 'ELOOP') return { damaged: { good: false, reason: 'the archive has been replaced by a symbolic link', size: 0 } };
     throw err;
   }
+  return { fh };
+}
+
+const readStream = (fh: FileHandle) => fh.createReadStream({ autoClose: false, highWaterMark: 1 << 20 });
+
+/** Reads the local archive at `path` back (no link followed); a missing file is a damaged backup. */
+export async function checkLocalArchive(path: string, expect: CheckExpectation, opts: CheckOptions = {}): Promise<CheckOutcome> {
+  const o = await openStored(path);
+  if ('damaged' in o) return o.damaged;
   try {
-    const st = await fh.stat();
+    const st = await o.fh.stat();
     if (!st.isFile()) return { good: false, reason: 'the archive is not a regular file', size: 0 };
-    return await checkArchive(fh.createReadStream({ autoClose: false, highWaterMark: 1 << 20 }), expect, opts);
+    return await checkArchive(readStream(o.fh), expect, opts);
   } finally {
-    await fh.close();
+    await o.fh.close();
+  }
+}
+
+/**
+ * Writes a local backup's archive to `dest` and verifies it before it is reported (issue 17): each
+ * gzip member is read back from the file as soon as it is stored, on a thread of its own, while
+ * later ones are still being made (src/archive/check-behind.ts says why that proves what a
+ * read-back afterwards did). The checksum in the result is computed from the stored bytes.
+ * Damage throws VerificationFailed; the caller removes the archive, as for any failed backup.
+ */
+export async function createVerifiedArchiveFile(root: string, dest: string, opts: CreateOptions): Promise<CreateResult> {
+  const checksumType = opts.checksum ?? 'sha256';
+  const behind = new ReadBehind({ checksumType, beforeMember: verifyTestHooks.beforeMemberReadBack });
+  try {
+    const result = await createArchiveFile(root, dest, { ...opts, hashOutput: false }, { wrapOutput: (file, tmp) => behind.wrap(file, tmp) });
+    const read = await behind.finish(result.size);
+    if (!read.good) throw new VerificationFailed(read.reason);
+    const stored = await confirmStored(dest, read, opts.signal);
+    if (!stored.good) throw new VerificationFailed(stored.reason);
+    return { ...result, checksum: read.checksum, checksumType };
+  } finally {
+    await behind.close();
+  }
+}
+
+/**
+ * The last look, at the final path: the very file whose members were read back, of the size
+ * written, not modified since (size and mtime as the read-back left them). Anything else — another
+ * file put there, a write after the read-back — and the file is read back whole once more against
+ * the checksum of the bytes that were checked.
+ */
+async function confirmStored(dest: string, read: ReadBehindOutcome & { good: true }, signal?: AbortSignal): Promise<CheckOutcome> {
+  const o = await openStored(dest);
+  if ('damaged' in o) return o.damaged;
+  try {
+    const st = await o.fh.stat();
+    if (!st.isFile()) return { good: false, reason: 'the archive is not a regular file', size: 0 };
+    if (st.size !== read.size) return { good: false, reason: `the stored archive is ${st.size} bytes, the backup wrote ${read.size}`, size: st.size };
+    const same = st.dev === read.stat.dev && st.ino === read.stat.ino && st.mtimeMs === read.stat.mtimeMs;
+    if (same) return { good: true, size: read.size, checksumType: read.checksumType, checksum: read.checksum, members: read.members, entries: read.entries };
+    return await checkArchive(readStream(o.fh), { size: read.size, checksumType: read.checksumType, checksum: read.checksum }, { signal });
+  } finally {
+    await o.fh.close();
   }
 }
 
