@@ -350,8 +350,8 @@ static void ld_load(void) {
   ld_ok = ld.alloc_compressor && ld.gzip_compress && ld.alloc_decompressor && ld.gzip_decompress_ex;
 }
 
-/* One compressor (level 1) and one decompressor per threadpool thread: they are not thread-safe. */
-static __thread struct libdeflate_compressor *tl_comp;
+/* One compressor per level and one decompressor per threadpool thread: they are not thread-safe. */
+static __thread struct libdeflate_compressor *tl_comp[10];
 static __thread struct libdeflate_decompressor *tl_decomp;
 
 typedef struct {
@@ -363,15 +363,17 @@ typedef struct {
   uint8_t *out;
   size_t out_len;
   int inflate;
+  int level;
   double result;
 } gz_job_t;
 
 static void gz_execute(napi_env env, void *data) {
   gz_job_t *j = data;
   if (!j->inflate) {
-    if (!tl_comp) tl_comp = ld.alloc_compressor(1);
+    struct libdeflate_compressor **c = &tl_comp[j->level];
+    if (!*c) *c = ld.alloc_compressor(j->level);
     /* 0 when it does not fit out: the caller then uses zlib. */
-    j->result = tl_comp ? (double)ld.gzip_compress(tl_comp, j->in, j->in_len, j->out, j->out_len) : 0;
+    j->result = *c ? (double)ld.gzip_compress(*c, j->in, j->in_len, j->out, j->out_len) : 0;
     return;
   }
   if (!tl_decomp) tl_decomp = ld.alloc_decompressor();
@@ -402,7 +404,7 @@ static void gz_complete(napi_env env, napi_status status, void *data) {
 }
 
 /*
- * gzipMember(input, out) → Promise<number>: input deflated at level 1 as one gzip member
+ * gzipMember(input, out, level) → Promise<number>: input deflated at level (1-9) as one gzip member
  * (MTIME 0, no name) into out; the compressed length, or 0 when out was too small.
  * gunzipMember(member, out) → Promise<number>: 0 when member is exactly one valid gzip member
  * (CRC32 and ISIZE checked by libdeflate) that inflates to exactly out.length bytes, else negative:
@@ -410,13 +412,18 @@ static void gz_complete(napi_env env, napi_status status, void *data) {
  * Both run on the libuv threadpool; input and out stay referenced until the promise settles.
  */
 static napi_value gz_start(napi_env env, napi_callback_info info, int inflate) {
-  size_t argc = 2;
-  napi_value argv[2], promise, name;
+  size_t argc = 3;
+  napi_value argv[3], promise, name;
+  int32_t level = 1;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   uint8_t *in, *out;
   size_t in_len, out_len;
   if (argc < 2 || !get_bytes(env, argv[0], &in, &in_len) || !get_bytes(env, argv[1], &out, &out_len)) {
     napi_throw_type_error(env, NULL, "gzip: two Uint8Arrays expected");
+    return NULL;
+  }
+  if (!inflate && (argc < 3 || napi_get_value_int32(env, argv[2], &level) != napi_ok || level < 1 || level > 9)) {
+    napi_throw_range_error(env, NULL, "gzipMember: level 1-9 expected");
     return NULL;
   }
   if (!ld_ok) {
@@ -433,6 +440,7 @@ static napi_value gz_start(napi_env env, napi_callback_info info, int inflate) {
   j->out = out;
   j->out_len = out_len;
   j->inflate = inflate;
+  j->level = level;
   CHECK(napi_create_reference(env, argv[0], 1, &j->in_ref));
   CHECK(napi_create_reference(env, argv[1], 1, &j->out_ref));
   CHECK(napi_create_promise(env, &j->deferred, &promise));

@@ -1,7 +1,8 @@
 /**
  * The optional native addon (native/, built by `npm ci` through `npm run build:native`) that batches
- * the per-file system calls of small-file extraction and of the create walk; why it exists and
- * what it measured is in native/src/backwing_fs.c. When it is not built (no compiler, another
+ * the per-file system calls of small-file extraction and of the create walk, and deflates and
+ * inflates whole gzip members through libdeflate; why it exists and what it measured is in
+ * native/src/backwing_fs.c, parallel-gzip.ts and inflate.ts. When it is not built (no compiler, another
  * platform) or BACKWING_NATIVE_FS=0, everything runs the JavaScript path it replaces, which stays
  * the reference: the addon only takes the plain case and hands anything else back to it.
  */
@@ -15,6 +16,12 @@ export interface NativeFs {
   writeFiles(dirfd: number, names: ArrayLike<string | Uint8Array>, meta: Float64Array, from: number, to: number, data: Uint8Array, umask: number, uid: number, gid: number): number;
   /** See read_files in backwing_fs.c: returns how many names it handled, or -1 (dir not opened). */
   readFiles(dir: string | Uint8Array, names: ArrayLike<string | Uint8Array>, from: number, to: number, buf: Uint8Array, maxFile: number, out: Float64Array): number;
+  /** Whether libdeflate (Debian libdeflate0) was found: gzipMember/gunzipMember need it. */
+  libdeflate: boolean;
+  /** One gzip member (MTIME 0) at level 1-9 into out; resolves to its length, 0 when out is too small. */
+  gzipMember(input: Uint8Array, out: Uint8Array, level: number): Promise<number>;
+  /** 0 when member is exactly one valid member inflating to exactly out.length bytes, else negative. */
+  gunzipMember(member: Uint8Array, out: Uint8Array): Promise<number>;
 }
 
 function load(): { fs: NativeFs | null; why: string | null } {
