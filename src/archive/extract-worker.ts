@@ -46,7 +46,8 @@ if (parentPort) {
   const port = parentPort;
   const options = workerData as GuardOptions;
   const guard = new TargetGuard(options);
-  const nfs = options.nativeFs ? nativeFs() : null;
+  // Without /proc there is no held directory to openat() in: the JavaScript path, as before.
+  const nfs = options.nativeFs && options.procCheck ? nativeFs() : null;
   port.on('message', (m: WireBatch | 'close') => {
     if (m === 'close') {
       guard.release();
