@@ -23,6 +23,7 @@ const REQUIREMENTS = [
   { tool: 'ceph-mon', find: ['ceph-mon'], apt: 'ceph-mon', why: 'radosgw needs a one-monitor Ceph cluster' },
   { tool: 'ceph-osd', find: ['ceph-osd'], apt: 'ceph-osd', why: 'radosgw needs one in-memory OSD' },
   { tool: 'restic', find: ['restic'], apt: 'restic', why: 'the restic backup adapter is tested against the real restic (0.14 or newer)' },
+  { tool: 'libdeflate', find: ['/usr/lib/*/libdeflate.so.0', '/lib/*/libdeflate.so.0'], apt: 'libdeflate0', why: 'the native archive addon (native/) deflates and inflates gzip members with it (loaded at run time; without it zlib runs, slower)' },
 ];
 
 /**

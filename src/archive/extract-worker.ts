@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ArchiveError } from './archive-error.ts';
 import { META_FIELDS, Skip, TargetGuard, type GuardOptions } from './extract-write.ts';
+import { nativeFs } from './native-fs.ts';
 
 /**
  * Flat on purpose: a few arrays and one transferred buffer clone far cheaper than an object per
@@ -35,9 +36,18 @@ export interface WireReply {
 
 const asPath = (p: string | Uint8Array): string | Buffer => (typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength));
 
+/** The file that stops the batch: nothing after it is written, as in-order extraction would. */
+function fail(reply: WireReply, index: number, err: unknown): void {
+  const unsafe = err instanceof ArchiveError && err.code === 'E_ARCHIVE_UNSAFE';
+  reply.fatal = unsafe ? { index, unsafe: (err as Error).message } : { index, error: (err as Error).message };
+}
+
 if (parentPort) {
   const port = parentPort;
-  const guard = new TargetGuard(workerData as GuardOptions);
+  const options = workerData as GuardOptions;
+  const guard = new TargetGuard(options);
+  // Without /proc there is no held directory to openat() in: the JavaScript path, as before.
+  const nfs = options.nativeFs && options.procCheck ? nativeFs() : null;
   port.on('message', (m: WireBatch | 'close') => {
     if (m === 'close') {
       guard.release();
@@ -48,20 +58,33 @@ if (parentPort) {
     const dirs = m.dirs.map(asPath);
     const reply: WireReply = { id: m.id, bytes: 0, skips: [], fatal: null, data: m.data };
     const meta = m.meta;
-    for (let i = 0; i < m.names.length; i++) {
+    const n = m.names.length;
+    let i = 0;
+    while (i < n && !reply.fatal) {
+      if (nfs) {
+        // The run of files in the same directory goes to the addon; the first file it leaves
+        // (anything but a fresh plain create) is written below by writeSmall, then the run resumes.
+        const dirIndex = meta[i * META_FIELDS]!;
+        let end = i + 1;
+        while (end < n && meta[end * META_FIELDS] === dirIndex) end++;
+        try {
+          const stop = guard.writeNative(nfs, dirs[dirIndex]!, m.names, meta, i, end, data);
+          for (; i < stop; i++) reply.bytes += meta[i * META_FIELDS + 4]!;
+        } catch (err) {
+          fail(reply, i, err);
+          break;
+        }
+        if (i === end) continue;
+      }
       const k = i * META_FIELDS;
       const off = meta[k + 3]!;
       try {
         reply.bytes += guard.writeSmall({ dir: dirs[meta[k]!]!, name: asPath(m.names[i]!), mode: meta[k + 1]!, mtime: meta[k + 2]!, data: [data.subarray(off, off + meta[k + 4]!)] });
       } catch (err) {
-        if (err instanceof Skip) {
-          reply.skips.push([i, err.message]);
-          continue;
-        }
-        const unsafe = err instanceof ArchiveError && err.code === 'E_ARCHIVE_UNSAFE';
-        reply.fatal = unsafe ? { index: i, unsafe: (err as Error).message } : { index: i, error: (err as Error).message };
-        break;
+        if (err instanceof Skip) reply.skips.push([i, err.message]);
+        else fail(reply, i, err);
       }
+      i++;
     }
     port.postMessage(reply, [m.data]);
   });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { ArchiveError } from './archive-error.ts';
+import type { NativeFs } from './native-fs.ts';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 export const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -37,6 +38,8 @@ export interface GuardOptions {
   prefix: string;
   owner: { uid: number; gid: number } | null;
   procCheck: boolean;
+  /** Whether the writer thread may use the native addon (native-fs.ts); the main thread decides. */
+  nativeFs?: boolean;
 }
 
 function join(dir: string | Buffer, name: string | Buffer): string | Buffer {
@@ -110,6 +113,11 @@ export class TargetGuard {
    */
   at(p: Place): string | Buffer {
     if (!this.#procCheck) return join(p.dir, p.name);
+    const h = this.#heldFor(p);
+    return typeof p.name === 'string' ? h.at + p.name : Buffer.concat([Buffer.from(h.at), p.name]);
+  }
+
+  #heldFor(p: Place): { fd: number; at: string } {
     const key = typeof p.dir === 'string' ? p.dir : `\u0000${p.dir.toString('latin1')}`;
     let h = this.#held.get(key);
     if (!h) {
@@ -121,7 +129,27 @@ export class TargetGuard {
         fs.closeSync(old.fd);
       }
     }
-    return typeof p.name === 'string' ? h.at + p.name : Buffer.concat([Buffer.from(h.at), p.name]);
+    return h;
+  }
+
+  /**
+   * Writes files [from, to) of a writer batch, all in the directory `dir`, through the native
+   * addon; returns the index of the first file it left for writeSmall (`to` when none).
+   *
+   * Equivalent to writeSmall for the files it writes: the directory is held and checked by the
+   * same #heldFor (a swapped directory throws E_ARCHIVE_UNSAFE here exactly as at() does), and
+   * openat(heldFd, name, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW) is what the kernel does for
+   * `/proc/self/fd/<heldFd>/<name>` with the same flags; the mode (setuid/setgid dropped with
+   * & 0o1777), the umask rule for fchmod, the owner and the mtime are the same. The addon stops
+   * before touching a name that exists (EEXIST) or that fails in any way, so truncating a plain
+   * file, replacing a link, refusing a directory and every error stay writeSmall's; the fd is
+   * only used during this synchronous call, so the LRU cannot close it meanwhile.
+   */
+  writeNative(nfs: NativeFs, dir: string | Buffer, names: ArrayLike<string | Uint8Array>, meta: Float64Array, from: number, to: number, data: Uint8Array): number {
+    if (!this.#procCheck) return from;
+    const first = names[from]!;
+    const h = this.#heldFor({ dir, name: typeof first === 'string' ? first : Buffer.from(first.buffer, first.byteOffset, first.byteLength) });
+    return nfs.writeFiles(h.fd, names, meta, from, to, data, UMASK, this.#owner?.uid ?? -1, this.#owner?.gid ?? -1);
   }
 
   #hold(p: Place): { fd: number; at: string } {

@@ -8,6 +8,7 @@ import { ActionCollector, type Action } from './extract-actions.ts';
 import type { WireReply } from './extract-worker.ts';
 import { Skip, TargetGuard, type Place } from './extract-write.ts';
 import { WriterThread, type BatchTags } from './extract-writer.ts';
+import { nativeFs, reportNativeFs } from './native-fs.ts';
 import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
 import { Inflater } from './inflate.ts';
 import { ProgressThrottle } from './progress.ts';
@@ -257,7 +258,9 @@ class Extractor {
     const parent = keyParent(rel);
     if (++this.#smallSeen === extractTuning.writerAfter) {
       try {
-        this.#writer = new WriterThread({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') }, (tags, r) => this.#writerBatch(tags, r));
+        reportNativeFs(this.#logger);
+        const guard = { prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd'), nativeFs: nativeFs() !== null };
+        this.#writer = new WriterThread(guard, (tags, r) => this.#writerBatch(tags, r));
       } catch (err) {
         // No thread (e.g. its module missing from a bundle): this thread goes on writing by itself.
         this.#logger.warn({ err: (err as Error).message }, 'small-file writer thread not started');

@@ -25,6 +25,7 @@ const TOOLS: Array<{ tool: string; apt: string; file: string }> = [
   { tool: 'ceph-mon', apt: 'ceph-mon', file: 'bin/ceph-mon' },
   { tool: 'ceph-osd', apt: 'ceph-osd', file: 'bin/ceph-osd' },
   { tool: 'restic', apt: 'restic', file: 'bin/restic' },
+  { tool: 'libdeflate', apt: 'libdeflate0', file: 'root/usr/lib/x86_64-linux-gnu/libdeflate.so.0' },
 ];
 
 let tmp: string;
