@@ -22,13 +22,11 @@ export interface RenderedPage {
   body?: { path: string; bytes: Buffer };
 }
 
-/** Entries kept (least recently used dropped): ~7 KB each for a page of 10 backups. */
-export const BACKUP_LIST_CACHE_ENTRIES = 4096;
-
 export class BackupListCache {
   readonly #pages = new Map<string, RenderedPage>();
 
-  constructor(private readonly capacity = BACKUP_LIST_CACHE_ENTRIES) {}
+  /** `capacity`: pages kept, least recently used dropped (BACKUP_LIST_CACHE_ENTRIES; ~14 KB each for 10 backups). */
+  constructor(private readonly capacity: number) {}
 
   /** The page when it was rendered at exactly `version`. */
   get(serverUuid: string, page: number, perPage: number, version: number): RenderedPage | undefined {
@@ -41,6 +39,7 @@ export class BackupListCache {
   }
 
   set(serverUuid: string, page: number, perPage: number, rendered: RenderedPage): void {
+    if (this.capacity === 0) return;
     const key = `${serverUuid}:${page}:${perPage}`;
     const old = this.#pages.get(key);
     // A slower request that read an older version must not replace a newer page.

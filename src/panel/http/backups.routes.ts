@@ -59,7 +59,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   const { ctx } = opts;
   const svc = ctx.services.backups;
   const base = '/api/client/servers/:server/backups';
-  const listCache = new BackupListCache();
+  const listCache = new BackupListCache(ctx.config.backupListCacheEntries);
   const placed = async (b: BackupRow) => backupObject(b, (await svc.placements([b])).get(b.id));
 
   app.get(base, {
