@@ -15,8 +15,9 @@ import { backupOf, scopeOf, serverScopeHook } from './server-scope.ts';
 import { BackupListCache } from './backup-list-cache.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-/** toBackupAttributes builds exactly the schema's fields and types (a test compares both). */
-const serializeBackups = (v: BackupObjectT[]): string => JSON.stringify(v);
+/** The list's data, written by the serializer Fastify builds from the schema (compiled once per route). */
+const BackupListData = Type.Array(BackupObject) as unknown as Record<string, unknown>;
+type SerializeData = (data: BackupObjectT[]) => string;
 
 const ServerParams = Type.Object({ server: Type.String() });
 const BackupParams = Type.Object({ server: Type.String(), backup: Type.String() });
@@ -73,7 +74,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
       const p = await svc.list(server, page, perPage);
       r = {
         version: backupListVersion, count: p.rows.length, total: p.total, backupCount: p.backupCount, backupBytes: p.backupBytes,
-        dataJson: serializeBackups(p.rows.map((b) => backupObject(b.backup, { destination: b.destination, copies: b.copies }))),
+        dataJson: (reply.compileSerializationSchema(BackupListData) as unknown as SerializeData)(p.rows.map((b) => backupObject(b.backup, { destination: b.destination, copies: b.copies }))),
       };
       listCache.set(server.uuid, page, perPage, r);
     }
