@@ -55,7 +55,7 @@ const require = createRequire(import.meta.url);
 }
 
 for (const db of await testDatabaseUrls()) {
-  test(`client API on ${db.name}: the backup list in 1-2 statements (its page kept until its version moves), create in 15 at most, and revoked access ends at once`, async () => {
+  test(`client API on ${db.name}: the backup list in 2 statements (its page kept until its version moves), create in 15 at most, and revoked access ends at once`, async () => {
     const daemon = createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end(); }); });
     await new Promise<void>((r) => daemon.listen(0, '127.0.0.1', r));
     const ctx = await openPanelContext(loadPanelConfig({ DATABASE_URL: await db.url(), APP_KEY: TEST_APP_KEY, BACKUP_THROTTLE_PERIOD: '0', PANEL_WEB_DIST: '/nonexistent' }));
@@ -80,19 +80,18 @@ for (const db of await testDatabaseUrls()) {
       assert.equal(cold.status, 200);
       const list = await call('GET');
       assert.equal(list.status, 200);
-      // key + user + server + node + subuser + list version, and the rate limit's lease (the first
-      // lease was 1 hit, this one 2); the page comes from the cache (its version has not moved).
+      // key + user + server + node + subuser + list version, and the rate-limit hit (one at a time at
+      // this rate; leases under load: rate-limiter.test.ts); the page comes from the cache (its
+      // version has not moved).
       assert.equal(list.statements, 2);
       assert.deepEqual(list.body, cold.body, 'the cached page is the page');
-      // The lease still holds a slot: one statement.
-      assert.equal((await call('GET')).statements, 1);
       assert.equal(list.body.data.length, 4);
       assert.deepEqual(list.body.data.map((b: any) => [b.attributes.destination, b.attributes.copies]), [[dflt.name, 1], [dflt.name, 0], [dflt.name, 0], [dflt.name, 0]]);
       assert.equal(list.body.meta.backup_count, 4);
       assert.equal(list.body.meta.backup_bytes, 1_048_576 * (1 + 2 + 3 + 4));
       assert.equal(list.body.meta.pagination.total, 4);
       const past = await call('GET', seeded.clientKey, `/api/client/servers/${id}/backups?page=3&per_page=2`);
-      // A page not seen yet: key and scope, the next lease (4 hits), the page (empty), the totals.
+      // A page not seen yet: key and scope, the rate-limit hit, the page (empty), the totals.
       assert.equal(past.statements, 4);
       assert.deepEqual([past.body.data.length, past.body.meta.pagination.total, past.body.meta.backup_count], [0, 4, 4]);
 

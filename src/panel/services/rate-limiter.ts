@@ -10,8 +10,10 @@ export interface RateDecision {
 /** Expired windows are swept once per this many hits of one process (the table stays small). */
 const SWEEP_EVERY = 500;
 
-/** A lease taken within this long of the last one for the same key doubles in size (a busy key). */
-const BUSY_MS = 1_000;
+/** A key's hits are counted per second in memory; leases grow with that rate (see `hit`). */
+const RATE_BUCKET_MS = 1_000;
+/** A lease is an eighth of a second's hits: a key below 16 hits a second is counted hit by hit. */
+const LEASE_PER_RATE = 8;
 
 export interface RateLimiterOptions {
   /**
@@ -28,9 +30,10 @@ interface Lease {
   left: number;
   /** The window's count in the database when this lease was taken (every process's leases). */
   counted: number;
-  /** The size of the last lease taken, and when. */
-  size: number;
-  takenAt: number;
+  /** Hits of this key in this process: in the second from `bucketStart`, and in the second before. */
+  bucketStart: number;
+  bucketHits: number;
+  lastBucketHits: number;
 }
 
 /**
@@ -40,10 +43,10 @@ interface Lease {
  * With `maxLease` > 1 a process takes a slice of the window's allowance in one write and spends it
  * from memory (docs/benchmarks.md, the load section: one write per client API request was the
  * route's largest wall-clock cost on SQLite). Every allowed hit is a slot granted by the
- * database, so the panels together never allow more than `limit` in a window. A key starts with
- * leases of 1 (every hit counted at once, exact across panels); a key that needs a new lease
- * within BUSY_MS of the last one doubles it, up to `maxLease` and never more than an eighth of
- * what is left of the window. Slots one panel holds unused are lost to the others until the
+ * database, so the panels together never allow more than `limit` in a window. A lease is an
+ * eighth of the key's hits in this process over the last second, up to `maxLease` and never more
+ * than an eighth of what is left of the window: a key below 16 hits a second is counted hit by hit
+ * (exact across panels, `remaining` too). Slots one panel holds unused are lost to the others until the
  * window ends: a client spreading a burst over several panels may be refused up to
  * (panels − 1) × `maxLease` hits before the limit, never after it.
  */
@@ -67,20 +70,32 @@ export class RateLimiter {
 
   /** Counts one hit for `key`; `allowed` false once the window already held `limit` hits. */
   async hit(key: string): Promise<RateDecision> {
+    if (this.#maxLease === 1) return this.take(key, undefined);
+    let state = this.#leases.get(key);
+    const first = this.clock().getTime();
+    if (!state) {
+      state = { windowEnd: 0, left: 0, counted: 0, bucketStart: first, bucketHits: 0, lastBucketHits: 0 };
+      this.#leases.set(key, state);
+      if (this.#leases.size > 10_000) this.#leases.delete(this.#leases.keys().next().value!);
+    }
+    if (first - state.bucketStart >= RATE_BUCKET_MS) {
+      state.lastBucketHits = first - state.bucketStart < 2 * RATE_BUCKET_MS ? state.bucketHits : 0;
+      state.bucketStart = first;
+      state.bucketHits = 0;
+    }
+    state.bucketHits++;
     for (;;) {
       const now = this.clock().getTime();
-      const held = this.#leases.get(key);
-      if (held && held.left > 0 && now < held.windowEnd) {
-        held.left--;
-        return this.decision(true, held, now);
+      if (state.left > 0 && now < state.windowEnd) {
+        state.left--;
+        return this.decision(true, state, now);
       }
       // Concurrent requests of one key wait for the lease being taken rather than each taking one.
       const pending = this.#taking.get(key);
       if (!pending) break;
       await pending.catch(() => undefined);
     }
-    if (this.#maxLease === 1) return this.take(key);
-    const taking = this.take(key);
+    const taking = this.take(key, state);
     this.#taking.set(key, taking);
     try {
       return await taking;
@@ -89,10 +104,9 @@ export class RateLimiter {
     }
   }
 
-  private async take(key: string): Promise<RateDecision> {
+  private async take(key: string, state: Lease | undefined): Promise<RateDecision> {
     const now = this.clock().getTime();
-    const held = this.#leases.get(key);
-    const size = this.leaseSize(held, now);
+    const size = state ? this.leaseSize(state, now) : 1;
     const w = await this.repos.rateLimits.take(this.key(key), now, this.windowSeconds * 1000, size);
     if (++this.#sinceSweep >= SWEEP_EVERY) {
       this.#sinceSweep = 0;
@@ -100,11 +114,10 @@ export class RateLimiter {
     }
     // The slots of this take that fall within the limit (the count may already be past it).
     const granted = Math.max(0, Math.min(size, this.limit - (w.hits - size)));
-    const lease: Lease = { windowEnd: w.expiresAt, left: Math.max(0, granted - 1), counted: w.hits, size, takenAt: now };
-    if (this.#maxLease > 1) {
-      this.#leases.set(key, lease);
-      if (this.#leases.size > 10_000) this.#leases.delete(this.#leases.keys().next().value!);
-    }
+    const lease = state ?? { windowEnd: 0, left: 0, counted: 0, bucketStart: now, bucketHits: 0, lastBucketHits: 0 };
+    lease.windowEnd = w.expiresAt;
+    lease.left = Math.max(0, granted - 1);
+    lease.counted = w.hits;
     return this.decision(granted > 0, lease, now);
   }
 
@@ -114,11 +127,10 @@ export class RateLimiter {
     await this.repos.rateLimits.delete(this.key(key));
   }
 
-  private leaseSize(held: Lease | undefined, now: number): number {
-    if (this.#maxLease === 1 || !held || now >= held.windowEnd) return 1;
-    const busy = now - held.takenAt < BUSY_MS;
-    const wanted = busy ? held.size * 2 : 1;
-    return Math.max(1, Math.min(wanted, this.#maxLease, Math.floor((this.limit - held.counted) / 8)));
+  private leaseSize(state: Lease, now: number): number {
+    const rate = Math.max(state.bucketHits, state.lastBucketHits);
+    const leftInWindow = now >= state.windowEnd ? this.limit : this.limit - state.counted;
+    return Math.max(1, Math.min(this.#maxLease, Math.floor(rate / LEASE_PER_RATE), Math.floor(leftInWindow / LEASE_PER_RATE)));
   }
 
   private decision(allowed: boolean, lease: Lease, now: number): RateDecision {
