@@ -43,6 +43,8 @@ export interface PanelConfig {
   secureCookies: boolean;
   /** Client API requests per user per minute (upstream APP_API_CLIENT_RATELIMIT); 0 disables. */
   clientRateLimitPerMinute: number;
+  /** Rendered client API backup list pages kept in memory (http/backup-list-cache.ts); 0 = none kept. */
+  backupListCacheEntries: number;
   /** Failed sign-ins per IP address and email within 5 minutes before /auth/login answers 429. */
   loginAttemptLimit: number;
   /** Job notifications (docs/notifications.md). */
@@ -275,6 +277,7 @@ export function loadPanelConfig(env: NodeJS.ProcessEnv = process.env, overrides:
     sessionTtlSeconds: readInt(env, 'SESSION_LIFETIME_SECONDS', 7 * 24 * 3600, 60),
     secureCookies: appUrl.startsWith('https:'),
     clientRateLimitPerMinute: readInt(env, 'APP_API_CLIENT_RATELIMIT', 720, 0),
+    backupListCacheEntries: readInt(env, 'BACKUP_LIST_CACHE_ENTRIES', 4096, 0),
     loginAttemptLimit: readInt(env, 'LOGIN_ATTEMPT_LIMIT', 5, 1),
     notify: readNotifyConfig(env, appUrl),
     verify: {

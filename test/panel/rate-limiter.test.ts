@@ -60,5 +60,40 @@ for (const db of await testDatabaseUrls()) {
         await a.close();
       }
     });
+
+    test('leases (the client API limit): a busy key takes slices of its window in one write each, and two panels together still allow exactly `limit`', async () => {
+      const url = await db.url();
+      const config = loadPanelConfig({ APP_KEY: TEST_APP_KEY, DATABASE_URL: url });
+      const a = await openPanelContext(config);
+      const b = await openPanelContext(config, { skipMigrations: true });
+      try {
+        let now = 3_000_000_000_000;
+        const clock = () => new Date(now);
+        let writes = 0;
+        const counted = (repos: typeof a.repos) => ({ rateLimits: Object.assign(Object.create(repos.rateLimits), { take: (...args: Parameters<typeof repos.rateLimits.take>) => { writes++; return repos.rateLimits.take(...args); } }) });
+        const la = new RateLimiter(counted(a.repos), clock, 'lease', 100, 60, { maxLease: 32 });
+        const lb = new RateLimiter(counted(b.repos), clock, 'lease', 100, 60, { maxLease: 32 });
+        // A key used now and then is counted hit by hit: exact across panels.
+        assert.deepEqual([(await la.hit('k')).remaining, (await lb.hit('k')).remaining], [99, 98]);
+        // Busy: 60 concurrent hits on one panel, few writes (concurrent hits wait for the lease being taken).
+        writes = 0;
+        const burst = await Promise.all(Array.from({ length: 60 }, () => la.hit('k')));
+        assert.ok(burst.every((r) => r.allowed));
+        assert.ok(writes <= 12, `${writes} writes for 60 hits`); // leases of 2, 4, 8, then at most an eighth of what is left
+        // Both panels hammering the rest of the window: never more than the limit in total.
+        const rest = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? la : lb).hit('k')));
+        const allowed = 2 + 60 + rest.filter((r) => r.allowed).length;
+        assert.ok(allowed <= 100, `${allowed} allowed`);
+        assert.ok(allowed >= 100 - 2 * 32, `${allowed} allowed: unused slices are bounded`);
+        const refused = rest.find((r) => !r.allowed)!;
+        assert.deepEqual([refused.remaining, refused.retryAfterSeconds], [0, 60]);
+        // The next window starts afresh, with a lease of one.
+        now += 60_000;
+        assert.deepEqual([(await la.hit('k')).allowed, (await lb.hit('k')).remaining], [true, 98]);
+      } finally {
+        await b.close();
+        await a.close();
+      }
+    });
   });
 }

@@ -44,11 +44,11 @@ const STATEMENT_CACHE_SIZE = 500;
  * recently used dropped past STATEMENT_CACHE_SIZE). One connection runs one statement at a time,
  * except a streamed query, which keeps its statement busy: those are prepared fresh.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase & { prepare(sqlText: string): BetterSqlite3.Statement } {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sqlText: string) {
+    prepare(sqlText: string): BetterSqlite3.Statement {
       let stmt = cache.get(sqlText);
       if (stmt && !stmt.busy) {
         cache.delete(sqlText);
@@ -61,6 +61,22 @@ function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase {
       return stmt;
     },
   };
+}
+
+/**
+ * Runs one of the precompiled hot statements (repositories/precompiled.ts) on the driver itself,
+ * without Kysely's executor (connection provider, mutex, plugins, result transform: ~40 µs of
+ * JavaScript a statement on the client API's hot path, more than SQLite's own work; measured in
+ * docs/benchmarks.md, the load section). Returns undefined when it cannot: the caller then goes
+ * through Kysely.
+ */
+export type DirectRunner = (sqlText: string, parameters: readonly unknown[]) => Promise<unknown[]> | unknown[] | undefined;
+
+/** Root handles only: a Transaction is another object, so its statements always go through Kysely. */
+const DIRECT = new WeakMap<object, DirectRunner>();
+
+export function directRunner(db: Executor): DirectRunner | undefined {
+  return DIRECT.get(db);
 }
 
 /** SQL text → the name it is prepared under on each PostgreSQL connection (see namedStatement). */
@@ -77,11 +93,12 @@ export function namedStatement(sqlText: string): void {
 }
 
 function useNamedStatements(client: pg.PoolClient): void {
-  const query = client.query.bind(client) as (q: unknown, values?: unknown) => unknown;
-  // Kysely calls query(text, values), or query(cursor) for a stream.
-  client.query = ((q: unknown, values?: unknown) => {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // Kysely calls query(text, values), or query(cursor) for a stream; pool.query passes a config
+  // object (already named where it should be) and a callback, which must reach pg unchanged.
+  client.query = ((q: unknown, ...rest: unknown[]) => {
     const name = typeof q === 'string' ? NAMED.get(q) : undefined;
-    return name ? query({ name, text: q, values }) : query(q, values);
+    return name ? query({ name, text: q, values: rest[0] }, ...rest.slice(1)) : query(q, ...rest);
   }) as typeof client.query;
 }
 
@@ -98,13 +115,27 @@ export function createDatabase(url: string): Database {
     sqlite.pragma('foreign_keys = ON');
     // CLI commands and the running panel may share the file; wait rather than fail on a lock.
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const statements = withStatementCache(sqlite);
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
+    // Kysely's SQLite driver holds its one connection for a whole transaction (a mutex across
+    // awaits): while one is open a statement run beside it would join it, so it waits in Kysely.
+    // Otherwise better-sqlite3 runs it synchronously, as Kysely would, in autocommit.
+    DIRECT.set(db, (sqlText, parameters) => {
+      if (sqlite.inTransaction) return undefined;
+      const stmt = statements.prepare(sqlText);
+      return stmt.reader ? stmt.all(parameters as unknown[]) : undefined;
+    });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new (loadPg().Pool)({ connectionString: url, max: 10 });
     pool.on('connect', (client) => useNamedStatements(client));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    // A pooled connection per statement, as Kysely does outside a transaction; named (prepared once per connection).
+    DIRECT.set(db, async (sqlText, parameters) => {
+      const name = NAMED.get(sqlText);
+      return (await pool.query(name ? { name, text: sqlText, values: parameters as unknown[] } : { text: sqlText, values: parameters as unknown[] })).rows;
+    });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
   throw new AppError('E_CONFIG', 500, `invalid configuration: DATABASE_URL must start with sqlite: or postgres://`);

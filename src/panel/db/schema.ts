@@ -222,6 +222,12 @@ export interface ActivityLogSubjectsTable {
   subject_id: number;
 }
 
+/** What a server's backup list shows changes with its version (triggers, migration 0014); no row = 0. */
+export interface BackupListVersionsTable {
+  server_id: number;
+  version: number;
+}
+
 /** Fixed-window counters shared by every panel process (login attempts, client API rate limit). */
 export interface RateLimitsTable {
   key: string;
@@ -247,6 +253,7 @@ export interface DB {
   activity_log_subjects: ActivityLogSubjectsTable;
   server_save_hooks: ServerSaveHooksTable;
   rate_limits: RateLimitsTable;
+  backup_list_versions: BackupListVersionsTable;
   node_restic: NodeResticTable;
   destination_restic_upkeep: DestinationResticUpkeepTable;
 }

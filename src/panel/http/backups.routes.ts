@@ -12,6 +12,12 @@ import { toBackupAttributes, type BackupPlacement } from '../services/backup-vie
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../services/backups.service.ts';
 import { paginationMeta, readPage } from './pagination.ts';
 import { backupOf, scopeOf, serverScopeHook } from './server-scope.ts';
+import { BackupListCache } from './backup-list-cache.ts';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** The list's data, written by the serializer Fastify builds from the schema (compiled once per route). */
+const BackupListData = Type.Array(BackupObject) as unknown as Record<string, unknown>;
+type SerializeData = (data: BackupObjectT[]) => string;
 
 const ServerParams = Type.Object({ server: Type.String() });
 const BackupParams = Type.Object({ server: Type.String(), backup: Type.String() });
@@ -54,20 +60,33 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
   const { ctx } = opts;
   const svc = ctx.services.backups;
   const base = '/api/client/servers/:server/backups';
+  const listCache = new BackupListCache(ctx.config.backupListCacheEntries);
   const placed = async (b: BackupRow) => backupObject(b, (await svc.placements([b])).get(b.id));
 
   app.get(base, {
     schema: { tags: ['backups'], params: ServerParams, response: { 200: BackupList } },
     preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
-  }, async (request) => {
-    const { server } = scopeOf(request);
+  }, async (request, reply) => {
+    const { server, backupListVersion } = scopeOf(request);
     const { page, perPage } = readPage(request, DEFAULT_PER_PAGE, MAX_PER_PAGE);
-    const r = await svc.list(server, page, perPage);
-    return {
-      object: 'list',
-      data: r.rows.map((p) => backupObject(p.backup, { destination: p.destination, copies: p.copies })),
-      meta: { backup_count: r.backupCount, backup_bytes: r.backupBytes, pagination: paginationMeta(ctx.config.appUrl, request.url, page, perPage, r.total, r.rows.length) },
-    };
+    let r = listCache.get(server.uuid, page, perPage, backupListVersion);
+    if (!r) {
+      const p = await svc.list(server, page, perPage);
+      r = {
+        version: backupListVersion, count: p.rows.length, total: p.total, backupCount: p.backupCount, backupBytes: p.backupBytes,
+        dataJson: (reply.compileSerializationSchema(BackupListData) as unknown as SerializeData)(p.rows.map((b) => backupObject(b.backup, { destination: b.destination, copies: b.copies }))),
+      };
+      listCache.set(server.uuid, page, perPage, r);
+    }
+    // The BackupList shape, with the page's data as rendered once (the schema above documents it);
+    // the whole answer is kept for the path it was asked on (the links name it), so a repeated
+    // request writes the same bytes again.
+    const path = request.url.split('?')[0]!;
+    if (r.body?.path !== path) {
+      const meta = JSON.stringify(paginationMeta(ctx.config.appUrl, path, page, perPage, r.total, r.count));
+      r.body = { path, bytes: Buffer.from(`{"object":"list","data":${r.dataJson},"meta":{"backup_count":${r.backupCount},"backup_bytes":${r.backupBytes},"pagination":${meta}}}`) };
+    }
+    return reply.type(JSON_TYPE).send(r.body.bytes);
   });
 
   app.post(base, {

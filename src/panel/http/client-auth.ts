@@ -5,6 +5,7 @@ import type { Actor } from '../services/deps.ts';
 import type { PublicUser } from '../services/users.service.ts';
 import { safeEqual } from '../services/crypto.ts';
 import { RateLimiter } from '../services/rate-limiter.ts';
+import type { ServerScopeRow } from '../repositories/server-scope.repository.ts';
 
 export const SESSION_COOKIE = 'backwing_session';
 export const XSRF_COOKIE = 'XSRF-TOKEN';
@@ -20,8 +21,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     clientAuth?: ClientAuth;
     rateLimitHeaders?: Record<string, string>;
+    /** The server scope read with the request's key (undefined: not read; null: no such server). */
+    prefetchedScope?: ServerScopeRow | null;
   }
 }
+
+/** The largest slice of a user's client API allowance one panel takes in one write (docs/benchmarks.md). */
+export const CLIENT_MAX_LEASE = 32;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -34,7 +40,8 @@ async function enforceRateLimit(ctx: PanelContext, request: FastifyRequest, user
   if (limit <= 0) return;
   let w = limiters.get(ctx);
   if (!w) {
-    w = new RateLimiter(ctx.repos, ctx.deps.clock, 'client', limit, 60);
+    // Leases (rate-limiter.ts): a busy user's hits are counted in the database up to CLIENT_MAX_LEASE at a time.
+    w = new RateLimiter(ctx.repos, ctx.deps.clock, 'client', limit, 60, { maxLease: CLIENT_MAX_LEASE });
     limiters.set(ctx, w);
   }
   const r = await w.hit(String(userId));
@@ -50,13 +57,21 @@ export function requestIp(request: FastifyRequest): string | null {
  * Client API authentication: a `ptlc_` key, or the browser session cookie. An application key is
  * refused with upstream's 403; cookie-authenticated unsafe requests must echo the XSRF token.
  */
-export async function authenticateClient(ctx: PanelContext, request: FastifyRequest): Promise<ClientAuth> {
+export async function authenticateClient(ctx: PanelContext, request: FastifyRequest, serverRouteKey?: string): Promise<ClientAuth> {
   if (request.clientAuth) return request.clientAuth;
   const header = request.headers.authorization;
   if (header) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) throw PanelErrors.unauthenticated();
-    const key = await ctx.services.apiKeys.authenticate(m[1]!);
+    let key;
+    if (serverRouteKey === undefined) {
+      key = await ctx.services.apiKeys.authenticate(m[1]!);
+    } else {
+      // A route on a server: its scope comes with the key (one statement; server-scope.ts uses it).
+      const r = await ctx.services.apiKeys.authenticateWith(m[1]!, (identifier) => ctx.repos.serverScopes.findWithKey(identifier, serverRouteKey));
+      if (r) request.prefetchedScope = r.found.scope ?? null;
+      key = r?.key;
+    }
     if (!key) throw PanelErrors.unauthenticated();
     if (key.type !== 'client') throw PanelErrors.applicationKeyOnClientRoute();
     await enforceRateLimit(ctx, request, key.user.id);

@@ -80,6 +80,8 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
     registers: [registry],
   });
 
+  const httpChildren = new Map<string, { inc(): void }>();
+
   return {
     registry,
     backupStarted(driver) {
@@ -105,7 +107,14 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
       resticChecks.inc({ outcome: ok ? 'ok' : 'failed' });
     },
     httpRequest(route, status) {
-      httpRequests.inc({ route, status: String(status) });
+      // The labelled child once per route and status: prom-client hashes the labels on every inc({...}).
+      const key = `${status} ${route}`;
+      let child = httpChildren.get(key);
+      if (!child) {
+        child = httpRequests.labels(route, String(status));
+        httpChildren.set(key, child);
+      }
+      child.inc();
     },
   };
 }
@@ -116,10 +125,10 @@ export function createPanelMetrics(opts: PanelMetricsOptions = {}): PanelMetrics
  */
 export const metricsPlugin: FastifyPluginAsync<{ metrics: PanelMetricsRegistry }> = async (app: FastifyInstance, opts) => {
   const { metrics } = opts;
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    if (route === '/metrics') return;
-    metrics.httpRequest(route, reply.statusCode);
+    if (route !== '/metrics') metrics.httpRequest(route, reply.statusCode);
+    done();
   });
   app.get('/metrics', async (_request, reply) => {
     const body = await metrics.registry.metrics();

@@ -12,6 +12,8 @@ export interface ServerScope {
   node: NodeRow;
   access: ServerAccess;
   backup?: BackupRow;
+  /** Versions what the server's backup list shows (migration 0014; backup-list-cache.ts). */
+  backupListVersion: number;
 }
 
 declare module 'fastify' {
@@ -35,11 +37,13 @@ export interface ScopeOptions {
  */
 export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const auth = await authenticateClient(ctx, request);
     const params = request.params as { server?: string; backup?: string };
+    const auth = await authenticateClient(ctx, request, params.server || undefined);
     // The server, its node and the caller's subuser row in one query, read on every request (a
-    // removed subuser or a node put in maintenance takes effect at once, on every panel).
-    const found = params.server ? await ctx.repos.serverScopes.find(auth.actor.userId, params.server) : undefined;
+    // removed subuser or a node put in maintenance takes effect at once, on every panel); with a
+    // key, read together with the key (authenticateClient).
+    const found = request.prefetchedScope !== undefined ? request.prefetchedScope ?? undefined
+      : params.server ? await ctx.repos.serverScopes.find(auth.actor.userId, params.server) : undefined;
     if (!found) throw PanelErrors.serverNotFoundNamed(params.server ?? '');
     const { server, node } = found;
     // Access before the backup lookup: someone who cannot see the server learns nothing of its backups.
@@ -52,7 +56,7 @@ export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
     }
     if (!opts.allowAnyState) assertServerUsable(server, node);
     if (opts.permission) requirePermission(access, opts.permission);
-    request.serverScope = { auth, server, node, access, backup };
+    request.serverScope = { auth, server, node, access, backup, backupListVersion: found.backupListVersion };
   };
 }
 

@@ -5,6 +5,16 @@ import { USER_COLUMNS_AS, userOf } from './user-join.ts';
 
 const COLUMNS = ['id', 'user_id', 'key_type', 'identifier', 'token_hash', 'memo', 'last_used_at', 'created_at'] as const;
 
+/** A key's columns under `k_` aliases, for queries that read it beside other tables (keyOf turns them back). */
+export const KEY_COLUMNS_AS = [
+  'api_keys.id as k_id', 'api_keys.user_id as k_user_id', 'api_keys.key_type as k_key_type', 'api_keys.identifier as k_identifier',
+  'api_keys.token_hash as k_token_hash', 'api_keys.memo as k_memo', 'api_keys.last_used_at as k_last_used_at', 'api_keys.created_at as k_created_at',
+] as const;
+
+export function keyOf(r: { k_id: number; k_user_id: number; k_key_type: ApiKeyRow['key_type']; k_identifier: string; k_token_hash: string; k_memo: string; k_last_used_at: string | null; k_created_at: string }): ApiKeyRow {
+  return { id: r.k_id, user_id: r.k_user_id, key_type: r.k_key_type, identifier: r.k_identifier, token_hash: r.k_token_hash, memo: r.k_memo, last_used_at: r.k_last_used_at, created_at: r.k_created_at };
+}
+
 // Every client API request by key starts here: the key and its user in one query, built once
 // (precompiled.ts). One round trip fewer per request matters most on PostgreSQL.
 const byIdentifierWithUser = precompiled((db: Executor, identifier: string) => db.selectFrom('api_keys')

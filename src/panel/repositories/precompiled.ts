@@ -1,5 +1,5 @@
 import type { Compilable, CompiledQuery } from 'kysely';
-import { namedStatement, type Executor } from '../db/database.ts';
+import { directRunner, namedStatement, type Executor } from '../db/database.ts';
 
 /**
  * A query built and compiled by Kysely once per dialect, then run with new parameters. Building a
@@ -24,6 +24,9 @@ export function precompiled<P extends unknown[], R>(build: (db: Executor, ...par
       byDialect.set(dialect, compiled);
       namedStatement(compiled.sql);
     }
+    // On the root handle, straight to the driver when it can (database.ts, directRunner).
+    const direct = directRunner(db)?.(compiled.sql, params);
+    if (direct !== undefined) return (await direct) as R[];
     return (await db.executeQuery<R>({ ...compiled, parameters: params })).rows;
   };
 }

@@ -9,7 +9,7 @@ export interface WindowCount {
 }
 
 /**
- * Fixed-window counters in `rate_limits`. A hit is one INSERT … ON CONFLICT DO UPDATE: atomic on
+ * Fixed-window counters in `rate_limits`. A hit (or a lease of several) is one INSERT … ON CONFLICT DO UPDATE: atomic on
  * PostgreSQL (the conflicting row is locked) and on SQLite (one writer at a time), so panels
  * racing on one key never lose a count.
  */
@@ -20,7 +20,7 @@ const ended = sql<boolean>`rate_limits.expires_at <= excluded.window_start`;
 const upsertHit = precompiled((db: Executor, key: string, nowMs: number, hits: number, endMs: number) => db.insertInto('rate_limits')
   .values({ key, window_start: nowMs, hits, expires_at: endMs })
   .onConflict((oc) => oc.column('key').doUpdateSet({
-    hits: sql<number>`case when ${ended} then 1 else rate_limits.hits + 1 end`,
+    hits: sql<number>`case when ${ended} then excluded.hits else rate_limits.hits + excluded.hits end`,
     window_start: sql<number>`case when ${ended} then excluded.window_start else rate_limits.window_start end`,
     expires_at: sql<number>`case when ${ended} then excluded.expires_at else rate_limits.expires_at end`,
   }))
@@ -30,7 +30,12 @@ export class RateLimitsRepository {
   constructor(private readonly db: Executor) {}
 
   async hit(key: string, nowMs: number, windowMs: number): Promise<WindowCount> {
-    const [row] = await upsertHit(this.db, key, nowMs, 1, nowMs + windowMs);
+    return this.take(key, nowMs, windowMs, 1);
+  }
+
+  /** Counts `n` hits at once (a panel's lease of a window's slots, services/rate-limiter.ts); the count after them. */
+  async take(key: string, nowMs: number, windowMs: number, n: number): Promise<WindowCount> {
+    const [row] = await upsertHit(this.db, key, nowMs, n, nowMs + windowMs);
     return { hits: Number(row!.hits), expiresAt: Number(row!.expires_at) };
   }
 

@@ -1,6 +1,7 @@
 import { randomAlnum, safeEqual, sha256Hex } from './crypto.ts';
 import { isoNow, type ServiceDeps } from './deps.ts';
 import { toPublicUser, type PublicUser } from './users.service.ts';
+import type { ApiKeyRow, UserRow } from '../db/schema.ts';
 
 export type ApiKeyType = 'client' | 'application';
 
@@ -49,9 +50,16 @@ export class ApiKeysService {
 
   /** Resolves a bearer value; undefined when it is not a valid key (caller answers 401). */
   async authenticate(bearer: string): Promise<AuthenticatedKey | undefined> {
+    return (await this.authenticateWith(bearer, (identifier) => this.d.repos.apiKeys.findWithUser(identifier)))?.key;
+  }
+
+  /**
+   * As authenticate, with the key read by `lookup` together with whatever else the request needs
+   * (the client API reads the server it names in the same statement: ServerScopeRepository.findWithKey).
+   */
+  async authenticateWith<T extends { key: ApiKeyRow; user: UserRow }>(bearer: string, lookup: (identifier: string) => Promise<T | undefined>): Promise<{ key: AuthenticatedKey; found: T } | undefined> {
     if (bearer.length !== IDENTIFIER_LENGTH + SECRET_LENGTH) return undefined;
-    const identifier = bearer.slice(0, IDENTIFIER_LENGTH);
-    const found = await this.d.repos.apiKeys.findWithUser(identifier);
+    const found = await lookup(bearer.slice(0, IDENTIFIER_LENGTH));
     if (!found || !safeEqual(found.key.token_hash, sha256Hex(bearer.slice(IDENTIFIER_LENGTH)))) return undefined;
     const { key: row, user } = found;
     // last_used_at is shown to the minute; writing it on every request would make every client
@@ -60,7 +68,7 @@ export class ApiKeysService {
     if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_EVERY_MS) {
       await this.d.repos.apiKeys.touch(row.id, now.toISOString());
     }
-    return { user: toPublicUser(user), apiKeyId: row.id, type: row.key_type };
+    return { key: { user: toPublicUser(user), apiKeyId: row.id, type: row.key_type }, found };
   }
 }
 
