@@ -3,7 +3,7 @@
  * why this proves what a read-back after the backup proved). It is told each gzip member once the
  * member's bytes are in the file, and in order: reads them back from the file (pread, never from
  * the writer's memory), compares their CRC32 with the writer's, hashes them, inflates the member
- * (zlib checks its CRC32 and length) and walks the tar headers in it. Reading, hashing and the walk
+ * (libdeflate or zlib checks its CRC32 and length) and walks the tar headers in it. Reading, hashing and the walk
  * run on this thread and inflating on the threadpool, so the main thread, which is still walking
  * the server's tree, gets none of it, and the members left when the writer is done (the only part
  * of the check the backup waits for) are checked on every core.
@@ -17,6 +17,7 @@ import { ArchiveError } from './archive-error.ts';
 import { TarWalk } from './check-tar-walk.ts';
 import { probeMember } from './gzip-member.ts';
 import { memberError } from './inflate.ts';
+import { nativeFs } from './native-fs.ts';
 
 /** main → worker */
 export type BehindRequest =
@@ -70,12 +71,23 @@ function readMember(m: { index: number; offset: number; length: number; crc: num
   const raw = probe.rawLength;
   const opts = { maxOutputLength: Math.max(1, raw), chunkSize: Math.max(64, raw + 1) };
   return new Promise<Buffer>((resolve, reject) => {
-    gunzip(bytes, opts, (err, out) => {
+    const viaZlib = () => gunzip(bytes, opts, (err, out) => {
       pool.push(whole);
       if (err) reject(memberError(err, m.index));
       else if (out.length !== raw) reject(new ArchiveError('E_ARCHIVE_CORRUPT', `gzip member ${m.index} inflates to ${out.length} bytes, its header says ${raw}`));
       else resolve(out);
     });
+    // libdeflate first, as inflate.ts does for restores: it answers only for exactly one valid
+    // member (CRC32 and length checked) inflating to exactly `raw` bytes; anything else goes to
+    // zlib, whose error names the fault. The small bench tree's verification CPU: see docs/benchmarks.md.
+    const nfs = raw > 0 ? nativeFs() : null;
+    if (!nfs?.libdeflate) return viaZlib();
+    const out = Buffer.allocUnsafe(raw);
+    nfs.gunzipMember(bytes, out).then((r) => {
+      if (r !== 0) return viaZlib();
+      pool.push(whole);
+      resolve(out);
+    }, viaZlib);
   });
 }
 
