@@ -34,7 +34,8 @@
 import { constants, fstatSync, openSync, closeSync, type Stats, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.ts';
 import { crc32 } from 'node:zlib';
 import { MEMBER_HEADER_LEN, probeMember } from './gzip-member.ts';
 import type { BehindAnswer, BehindRequest } from './check-behind-worker.ts';
@@ -59,11 +60,7 @@ export type ReadBehindOutcome =
   | { good: false; reason: string; size: number };
 
 function startWorker(checksumType: ChecksumType): Worker {
-  const opts = { workerData: { checksumType }, execArgv: [], stdout: false, stderr: false };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./check-behind-worker.js', import.meta.url), opts);
-  const api = import.meta.resolve('tsx/esm/api');
-  const file = new URL('./check-behind-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); });`, { ...opts, eval: true });
+  return startModuleWorker('check-behind-worker', { checksumType });
 }
 
 /**

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from './module-worker.ts';
 import { SMALL_FILE_MAX } from './extract-actions.ts';
 import { META_FIELDS, type GuardOptions, type Place } from './extract-write.ts';
 import type { WireBatch, WireReply } from './extract-worker.ts';
@@ -19,17 +20,11 @@ export interface BatchTags {
 }
 
 /**
- * Starts the writer module on a thread. Compiled, it is plain JavaScript. From the TypeScript
- * sources (tests, the bench) the thread first registers the same loader the process runs under,
- * since a worker does not inherit it; that start takes a moment, and the main thread keeps writing
- * by itself until the thread reports ready.
+ * The writer module on a thread. From the TypeScript sources its start takes a moment (it registers
+ * the loader first), and the main thread keeps writing by itself until the thread reports ready.
  */
 function startWorker(guard: GuardOptions): Worker {
-  const opts = { workerData: guard, execArgv: [], stdout: false, stderr: false };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./extract-worker.js', import.meta.url), opts);
-  const api = import.meta.resolve('tsx/esm/api');
-  const file = new URL('./extract-worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(file)}); });`, { ...opts, eval: true });
+  return startModuleWorker('extract-worker', guard);
 }
 
 /**
