@@ -67,6 +67,20 @@ export class HeapFootprint {
 
 const SAMPLE_MS = 250;
 
+/**
+ * `gc` from a fresh context (Node 20 exposes it there once --expose-gc is set). A V8 that does not
+ * gives nothing to call, and the service starts anyway: the collection is a nicety, not a need.
+ */
+function exposedGc(): () => void {
+  try {
+    const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // fall through
+  }
+  return () => {};
+}
+
 /** For the service commands: the fixed young generation, the small heap, and the watcher that lifts it under load. */
 export function startHeapFootprint(opts: HeapFootprintOptions = {}): void {
   setFlagsFromString('--semi-space-growth-factor=1');
@@ -74,7 +88,7 @@ export function startHeapFootprint(opts: HeapFootprintOptions = {}): void {
   // A full collection when the quiet spell begins gives back what the work left: V8 alone would keep
   // the grown heap until its next collection, which an idle process may not need for hours.
   setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
+  const collect = exposedGc();
   const footprint = new HeapFootprint(opts);
   let cpu = process.cpuUsage();
   let at = process.hrtime.bigint();
