@@ -60,6 +60,21 @@ function treeBytes(root: string): number | null {
   return total;
 }
 
+/**
+ * What the engine says while it works (a file that changed during the walk, the slower path when the
+ * native addon is not loaded), as plain lines on stderr: the services log JSON, a person reads this.
+ */
+async function stderrLogger(): Promise<import('../core/logger.ts').Logger> {
+  const { pino } = await import('pino');
+  return pino({ level: 'info', base: null, timestamp: false }, {
+    write(line: string) {
+      const { msg, level: _level, ...fields } = JSON.parse(line) as Record<string, unknown>;
+      const detail = Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
+      process.stderr.write(`backwing: ${String(msg)}${detail}\n`);
+    },
+  });
+}
+
 function fail(err: unknown): never {
   if (err instanceof CliError) throw err;
   if (isAppError(err)) throw new CliError(`${err.message} (${err.code})`, err.status === 400 ? 2 : 1);
@@ -95,7 +110,7 @@ export function registerArchiveCommands(program: Command): void {
       const bar = await progressBar('create ', process.stderr.isTTY ? treeBytes(dir) : null);
       try {
         const { createArchiveFile } = await import('../archive/index.ts');
-        const r = await createArchiveFile(dir, o.output, { ignore, level: o.level, checksum: o.checksum, writeLimit: o.writeLimit, onProgress: bar?.update });
+        const r = await createArchiveFile(dir, o.output, { ignore, level: o.level, checksum: o.checksum, writeLimit: o.writeLimit, onProgress: bar?.update, logger: await stderrLogger() });
         bar?.stop();
         if (o.json) process.stdout.write(`${JSON.stringify({ file: o.output, size: r.size, checksum: `${r.checksumType}:${r.checksum}`, checksum_type: r.checksumType, files: r.files, bytes_read: r.bytesRead })}\n`);
         else process.stdout.write(`${o.output}\nsize: ${r.size}\nchecksum: ${r.checksumType}:${r.checksum}\nentries: ${r.files}\n`);
@@ -118,6 +133,7 @@ export function registerArchiveCommands(program: Command): void {
         const { extractArchive } = await import('../archive/index.ts');
         const r = await extractArchive(input, o.directory, {
           onProgress: bar?.update,
+          logger: await stderrLogger(),
           onSkip: o.json ? undefined : (name, reason) => process.stderr.write(`skipped ${JSON.stringify(name)}: ${reason}\n`),
         });
         bar?.stop();

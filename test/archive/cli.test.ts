@@ -62,6 +62,11 @@ test('backwing archive create/verify/list/extract through the CLI', async () => 
     assert.match(lvl.stderr, /best_speed/);
     const missing = cli('extract', join(t.path, 'nope.tar.gz'), '-C', out);
     assert.equal(missing.status, 2);
+
+    // Without the native addon the archive is the same and the slower path says so, once, in a line.
+    const slow = run(process.execPath, [BIN, 'archive', 'create', src, '-o', join(t.path, 'slow.tar.gz')], { env: { BACKWING_NATIVE_FS: '0' } });
+    assert.equal(slow.status, 0, slow.stderr);
+    assert.match(slow.stderr, /^backwing: native fs addon not loaded.*\{"reason":"BACKWING_NATIVE_FS=0"\}\n$/);
   } finally {
     await t.cleanup();
   }

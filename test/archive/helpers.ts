@@ -18,8 +18,8 @@ export async function tempDir(prefix = 'bw-archive-'): Promise<{ path: string; c
   };
 }
 
-export function run(cmd: string, args: string[], opts: { cwd?: string; input?: Buffer } = {}): { stdout: string; stderr: string; status: number } {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, maxBuffer: 64 << 20, timeout: 60_000 });
+export function run(cmd: string, args: string[], opts: { cwd?: string; input?: Buffer; env?: Record<string, string> } = {}): { stdout: string; stderr: string; status: number } {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, env: opts.env ? { ...process.env, ...opts.env } : undefined, maxBuffer: 64 << 20, timeout: 60_000 });
   if (r.error) throw r.error;
   return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: r.status ?? -1 };
 }
