@@ -235,11 +235,16 @@ export type DaemonVerifyResult = Static<typeof DaemonVerifyResult>;
 /**
  * backwing: `POST /api/servers/{server}/backup/{backup}/copy` — the node uploads its local archive
  * to a panel-presigned multipart upload (a copy to a second destination, docs/destinations.md).
- * Parts are `part_size` bytes each, the last one shorter; `parts[i]` is part i + 1's URL.
+ * Parts are `part_size` bytes each, the last one shorter; `parts[i]` is part `first_part` + i's URL.
  */
 export const DaemonCopyRequest = Type.Object({
   part_size: Type.Integer({ minimum: 1 }),
   parts: Type.Array(Type.String(), { minItems: 1, maxItems: 10_000 }),
+  first_part: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    description: 'backwing: the part number of `parts[0]` (default 1). The node uploads just these parts; the panel sends a long upload in rounds, each with freshly presigned URLs, so no URL is used after it expires.',
+  })),
 });
 export type DaemonCopyRequest = Static<typeof DaemonCopyRequest>;
 

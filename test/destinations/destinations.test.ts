@@ -207,15 +207,27 @@ for (const db of await testDatabaseUrls()) {
       const srv = await h.server(h.owner.id);
       try {
         assert.equal((await admin('PUT', `/servers/${srv.identifier}/destination`, { destination: 'local' })).status, 204);
-        // 7 MiB of random bytes: two parts of 5 MiB from the node.
+        // 7 MiB of random bytes: two parts of 5 MiB from the node, in two rounds of one part (each
+        // round's URLs presigned when it starts, so a long upload never uses an expired URL).
         const vol = join(h.daemonRoot!, 'volumes', srv.uuid);
         mkdirSync(vol, { recursive: true });
         writeFileSync(join(vol, 'region.mca'), randomBytes(7 * 1024 * 1024));
+        const rounds: Array<{ first_part?: number; parts: string[] }> = [];
+        const daemon = h.ctx.deps.daemon;
+        const copyBackup = daemon.copyBackup;
+        daemon.copyBackup = (node, s, bu, body, ms) => {
+          rounds.push(body);
+          return copyBackup(node, s, bu, body, ms);
+        };
+        h.ctx.services.copies.firstRoundBytes = 1;
         const b = await backupOf(srv, 'local-copied');
         assert.equal(b.is_successful, 1, b.failure_reason ?? '');
         assert.equal(b.disk, 'wings');
         const c = await finishedCopy(h, b.id);
+        daemon.copyBackup = copyBackup;
+        h.ctx.services.copies.firstRoundBytes = 256 * 1024 * 1024;
         assert.equal(c.status, 'done', c.error ?? '');
+        assert.deepEqual(rounds.map((r) => [r.first_part, r.parts.map((u) => new URL(u).searchParams.get('partNumber'))]), [[1, ['1']], [2, ['2']]]);
         assert.equal(c.checksum, b.checksum, 'verified against the backup\'s checksum');
         const head = await s3.send(new HeadObjectCommand({ Bucket: 'local-copies', Key: `${srv.uuid}/${b.uuid}.tar.gz` }));
         assert.equal(head.ContentLength, Number(b.bytes));

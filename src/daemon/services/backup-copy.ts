@@ -25,16 +25,21 @@ export class BackupCopyService {
   async upload(serverUuid: string, rawBackup: string, req: DaemonCopyRequest): Promise<DaemonCopyResult> {
     const found = await this.#find(serverUuid, rawBackup);
     const needed = Math.max(1, Math.ceil(found.size / req.part_size));
-    if (needed !== req.parts.length) {
-      throw daemonErrors.badRequest(`The archive is ${found.size} bytes: ${needed} parts of ${req.part_size} bytes, not ${req.parts.length}.`);
+    const first = req.first_part ?? 1;
+    const last = first + req.parts.length - 1;
+    // Without first_part the request names every part (the whole archive in one call); with it, a
+    // round of the panel's names a range that must lie inside the archive.
+    if (req.first_part === undefined ? needed !== req.parts.length : last > needed) {
+      const asked = req.first_part === undefined ? `not ${req.parts.length}` : `not parts ${first}-${last}`;
+      throw daemonErrors.badRequest(`The archive is ${found.size} bytes: ${needed} parts of ${req.part_size} bytes, ${asked}.`);
     }
     const parts: DaemonCopyResult['parts'] = [];
     for (const [i, url] of req.parts.entries()) {
-      const start = i * req.part_size;
+      const start = (first - 1 + i) * req.part_size;
       const length = Math.min(req.part_size, found.size - start);
-      parts.push({ part_number: i + 1, etag: await putPart(url, { file: found.path, start, length }, { signal: this.#closing.signal }) });
+      parts.push({ part_number: first + i, etag: await putPart(url, { file: found.path, start, length }, { signal: this.#closing.signal }) });
     }
-    this.deps.logger.info({ server_uuid: serverUuid, backup_uuid: found.uuid, size: found.size, parts: parts.length }, 'local archive uploaded for a copy');
+    this.deps.logger.info({ server_uuid: serverUuid, backup_uuid: found.uuid, size: found.size, parts: `${first}-${last}` }, 'local archive uploaded for a copy');
     return { size: found.size, parts };
   }
 

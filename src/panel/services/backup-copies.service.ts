@@ -10,6 +10,7 @@ import { errorMessage } from '../../core/app-error.ts';
 import type { BackupCopyRow, DestinationRow } from '../db/destinations.schema.ts';
 import type { BackupRow, ServerRow } from '../db/schema.ts';
 import type { S3BackupStore } from '../storage/s3-backup-store.ts';
+import type { DaemonCopyResult } from '../../wire/daemon-api.ts';
 import { fixedPartSizeFor, S3_MIN_PART_SIZE } from '../../wire/part-sizes.ts';
 import { isoNow, nodeConnection, type ServiceDeps } from './deps.ts';
 
@@ -19,6 +20,8 @@ const MAX_ATTEMPTS = 3;
 const LEASE_MS = 30 * 60_000;
 /** A node uploading its local archive answers when done: hours at most for a huge archive. */
 const NODE_UPLOAD_TIMEOUT_MS = 6 * 3600_000;
+/** A node's first round of parts: minutes on a slow link, well inside any URL lifespan. */
+const FIRST_ROUND_BYTES = 256 * 1024 * 1024;
 /** CopyObject and a single PUT both stop at 5 GiB: a larger archive is copied in parts. */
 export const SINGLE_REQUEST_COPY_LIMIT = 5 * 1024 * 1024 * 1024;
 
@@ -26,6 +29,8 @@ export class BackupCopiesService {
   #draining: Promise<void> | null = null;
   /** Archives larger than this are copied in parts; a test lowers it to prove that path on a few MiB. */
   singleRequestLimit = SINGLE_REQUEST_COPY_LIMIT;
+  /** A node's first round of parts (uploadFromNode); a test lowers it to prove the rounds on a few MiB. */
+  firstRoundBytes = FIRST_ROUND_BYTES;
 
   constructor(private readonly d: ServiceDeps) {}
 
@@ -81,15 +86,39 @@ export class BackupCopiesService {
     }
   }
 
-  /** A local archive: the panel presigns a multipart upload at the target, the node PUTs the parts from its disk. */
+  /**
+   * A local archive: the panel presigns a multipart upload at the target, the node PUTs the parts
+   * from its disk. A presigned URL expires (the destination's lifespan, an hour by default) and a
+   * large archive on a slow link takes longer than that, so the node gets the parts in rounds, each
+   * presigned just before it is sent: the first of `firstRoundBytes`, each next one what the last
+   * round's rate moves in half a lifespan.
+   */
   private async uploadFromNode(backup: BackupRow, server: ServerRow, target: S3BackupStore): Promise<void> {
     const node = await this.d.repos.nodes.findById(server.node_id);
     if (!node) throw new Error('the backup\'s node no longer exists');
     const key = target.objectKey(server.uuid, backup.uuid);
-    const { uploadId, partSize, parts } = await target.presignUpload(key, null, Number(backup.bytes));
+    const size = Number(backup.bytes);
+    const partsFor = (first: number, bytes: number, partSize: number) => ({ first, count: Math.max(1, Math.floor(bytes / partSize)) });
+    let round = partsFor(1, this.firstRoundBytes, fixedPartSizeFor(target.partSize, size));
+    const { uploadId, partSize, parts: firstUrls } = await target.presignUpload(key, null, size, { range: round });
+    const total = Math.max(1, Math.ceil(size / partSize));
+    round = { first: 1, count: firstUrls.length };
     try {
-      const done = await this.d.daemon.copyBackup(nodeConnection(node), server.uuid, backup.uuid, { part_size: partSize, parts }, NODE_UPLOAD_TIMEOUT_MS);
-      await target.completeUpload(key, uploadId, done.parts);
+      const uploaded: DaemonCopyResult['parts'] = [];
+      let urls = firstUrls;
+      for (;;) {
+        const whole = round.first === 1 && round.count === total;
+        const started = performance.now();
+        const done = await this.d.daemon.copyBackup(nodeConnection(node), server.uuid, backup.uuid, { part_size: partSize, parts: urls, ...(whole ? {} : { first_part: round.first }) }, NODE_UPLOAD_TIMEOUT_MS);
+        uploaded.push(...done.parts);
+        const next = round.first + round.count;
+        if (next > total) break;
+        const bytesPerSecond = (round.count * partSize) / Math.max(0.001, (performance.now() - started) / 1000);
+        round = partsFor(next, (bytesPerSecond * target.uploadUrlTtlSeconds) / 2, partSize);
+        urls = (await target.presignUpload(key, uploadId, size, { range: round })).parts;
+        round.count = urls.length;
+      }
+      await target.completeUpload(key, uploadId, uploaded);
     } catch (err) {
       await target.abortUpload(key, uploadId).catch(() => undefined);
       throw err;

@@ -44,8 +44,11 @@ export interface PanelS3Config {
 export interface S3BackupStore {
   objectKey(serverUuid: string, backupUuid: string): string;
   /** New multipart upload (ContentType application/x-gzip, StorageClass if set), or with existingUploadId:
-   *  fresh presigned UploadPart URLs for the SAME upload. parts.length = max(1, ceil(size / partSize)). */
-  presignUpload(key: string, existingUploadId: string | null, size: number, opts?: { growing?: boolean }): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
+   *  fresh presigned UploadPart URLs for the SAME upload. parts.length = max(1, ceil(size / partSize)),
+   *  or with `range` the URLs of parts first … first + count - 1 only (clipped to the upload's parts). */
+  presignUpload(key: string, existingUploadId: string | null, size: number, opts?: { growing?: boolean; range?: { first: number; count: number } }): Promise<{ uploadId: string; partSize: number; parts: string[] }>;
+  /** How long a presigned UploadPart URL stays valid (the destination's lifespan). */
+  readonly uploadUrlTtlSeconds: number;
   completeUpload(key: string, uploadId: string, parts: Array<{ etag: string; part_number: number }> | null): Promise<void>;
   abortUpload(key: string, uploadId: string): Promise<void>;
   deleteObject(key: string): Promise<void>;
@@ -206,6 +209,8 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
   }
 
   const store: S3BackupStore = {
+    uploadUrlTtlSeconds: uploadTtl,
+
     objectKey(serverUuid, backupUuid) {
       return `${prefix}${serverUuid}/${backupUuid}.tar.gz`;
     },
@@ -249,7 +254,9 @@ export function createS3BackupStore(cfg: PanelS3Config, logger: Logger = silentL
           logger.debug({ key }, 's3 multipart upload created');
         }
         const parts: string[] = [];
-        for (let n = 1; n <= count; n++) {
+        const from = opts.range?.first ?? 1;
+        const to = opts.range ? Math.min(count, from + opts.range.count - 1) : count;
+        for (let n = from; n <= to; n++) {
           parts.push(await getSignedUrl(client, new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: n }), { expiresIn: uploadTtl }));
         }
         return { uploadId, partSize: firstPart, parts };
