@@ -27,18 +27,18 @@
  *   its members were read back (size and mtime as seen then); otherwise it is read back whole once
  *   more (see verify.service.ts).
  *
- * Cost, measured on the bench trees (docs/benchmarks.md): CRC32 runs at ~2 GB/s here (zlib.crc32,
- * 0.09 s for the 172 MiB small-tree archive), against 0.74 s for the SHA-256 the writer no longer
- * computes.
+ * Cost, measured on the bench trees (docs/benchmarks.md): CRC32 runs at ~7 GB/s here through
+ * libdeflate (check-crc.ts: 25 ms for the 172 MiB small-tree archive, zlib.crc32 131 ms), against
+ * 0.74 s for the SHA-256 the writer no longer computes.
  */
 import { constants, fstatSync, openSync, closeSync, type Stats, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from './module-worker.ts';
-import { crc32 } from 'node:zlib';
 import { MEMBER_HEADER_LEN, probeMember } from './gzip-member.ts';
 import type { BehindAnswer, BehindRequest } from './check-behind-worker.ts';
+import { memberCrc32 } from './check-crc.ts';
 import type { ChecksumType } from './types.ts';
 
 /** One gzip member as written to the file: where, how long, and the CRC32 of its bytes. */
@@ -59,18 +59,63 @@ export type ReadBehindOutcome =
   | { good: true; size: number; checksum: string; checksumType: ChecksumType; members: number; entries: number; stat: Stats }
   | { good: false; reason: string; size: number };
 
-function startWorker(checksumType: ChecksumType): Worker {
-  return startModuleWorker('check-behind-worker', { checksumType });
+/**
+ * The read-back thread a finished backup left, kept for the next one (started lazily by the first
+ * local backup, never before): a new thread cost ~85 ms of CPU per backup. One is kept: backups
+ * running at once start their own, and each gives its thread back only after a clean end (any
+ * other end may leave requests of that backup on their way, so that thread is stopped). The thread
+ * drops its buffers between backups; idle, it is an isolate that does not keep the process alive.
+ */
+let idle: { worker: Worker; forget: () => void } | null = null;
+/** Read-back threads started in this process (tests check that a backup reuses the last one's). */
+export const readBehindThreads = { started: 0 };
+
+function takeWorker(): Worker {
+  const kept = idle;
+  idle = null;
+  if (kept) {
+    kept.worker.off('exit', kept.forget);
+    kept.worker.off('error', kept.forget);
+    return kept.worker;
+  }
+  readBehindThreads.started++;
+  const fresh = startModuleWorker('check-behind-worker', null);
+  fresh.unref();
+  return fresh;
+}
+
+/** Keeps `w` for the next backup, or stops it when one is kept already. */
+async function giveBack(w: Worker): Promise<void> {
+  if (idle) {
+    await w.terminate();
+    return;
+  }
+  // A thread that fails or stops while idle is forgotten (its error is nobody's to report).
+  const kept = {
+    worker: w,
+    forget: () => {
+      if (idle === kept) idle = null;
+      void w.terminate();
+    },
+  };
+  w.once('exit', kept.forget);
+  w.once('error', kept.forget);
+  idle = kept;
 }
 
 /**
  * Use: `wrap` as createArchiveFile's output hook, then `finish(size)` once the file is written;
- * `close()` always. The worker starts at once, so its start-up overlaps the tree walk.
+ * `close()` always. The worker is taken at once (started if none is idle), so a start-up overlaps
+ * the tree walk.
  */
 export class ReadBehind {
   readonly #opts: ReadBehindOptions;
   readonly #worker: Worker;
   readonly #answer: Promise<BehindAnswer>;
+  /** Set once the thread answered 'good' to this backup's end: it may serve the next backup. */
+  #clean = false;
+  #closed = false;
+  readonly #listeners: { message: (a: BehindAnswer) => void; error: (err: Error) => void; exit: (code: number) => void };
   #fd = -1;
   #tmp = '';
   /** Why the members could not be followed (a writer that is not ours); the check then fails. */
@@ -86,13 +131,18 @@ export class ReadBehind {
 
   constructor(opts: ReadBehindOptions) {
     this.#opts = opts;
-    this.#worker = startWorker(opts.checksumType);
-    this.#worker.unref();
-    this.#answer = new Promise<BehindAnswer>((resolve) => {
-      this.#worker.once('message', resolve);
-      this.#worker.once('error', (err) => resolve({ kind: 'error', message: `the read-back thread failed: ${err.message}` }));
-      this.#worker.once('exit', (code) => resolve({ kind: 'error', message: `the read-back thread stopped (exit code ${code})` }));
-    });
+    this.#worker = takeWorker();
+    let settle!: (a: BehindAnswer) => void;
+    this.#answer = new Promise<BehindAnswer>((resolve) => (settle = resolve));
+    this.#listeners = {
+      message: settle,
+      error: (err) => settle({ kind: 'error', message: `the read-back thread failed: ${err.message}` }),
+      exit: (code) => settle({ kind: 'error', message: `the read-back thread stopped (exit code ${code})` }),
+    };
+    this.#worker.once('message', this.#listeners.message);
+    this.#worker.once('error', this.#listeners.error);
+    this.#worker.once('exit', this.#listeners.exit);
+    this.#post({ kind: 'begin', checksumType: opts.checksumType });
   }
 
   /** The stream createArchive writes into: passes every byte on to `file`, noting member boundaries. */
@@ -140,7 +190,7 @@ export class ReadBehind {
         const k = Math.min(chunk.length - off, MEMBER_HEADER_LEN - this.#headFill);
         chunk.copy(this.#head, this.#headFill, off, off + k);
         this.#headFill += k;
-        this.#crc = crc32(chunk.subarray(off, off + k), this.#crc);
+        this.#crc = memberCrc32(chunk.subarray(off, off + k), this.#crc);
         off += k;
         this.#pos += k;
         if (this.#headFill < MEMBER_HEADER_LEN) continue;
@@ -153,7 +203,7 @@ export class ReadBehind {
         continue;
       }
       const k = Math.min(chunk.length - off, this.#start + this.#len - this.#pos);
-      this.#crc = crc32(chunk.subarray(off, off + k), this.#crc);
+      this.#crc = memberCrc32(chunk.subarray(off, off + k), this.#crc);
       off += k;
       this.#pos += k;
       if (this.#pos === this.#start + this.#len) {
@@ -195,13 +245,24 @@ export class ReadBehind {
     this.#post({ kind: 'end', size });
     const a = await this.#answer;
     if (a.kind === 'error') throw new Error(a.message);
+    this.#clean = a.kind === 'good';
     if (a.kind === 'damaged') return { good: false, reason: a.reason, size: a.size };
     return { good: true, size: a.size, checksum: a.checksum, checksumType: this.#opts.checksumType, members: a.members, entries: a.entries, stat: fstatSync(this.#fd) };
   }
 
-  /** Stops the thread, then closes the descriptor it read from (never while it may still read). */
+  /**
+   * Gives the thread back for the next backup after a clean end, else stops it; then closes the
+   * descriptor it read from (never while it may still read: after a clean end it has read all).
+   */
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    if (this.#closed) return;
+    this.#closed = true;
+    const w = this.#worker;
+    w.off('message', this.#listeners.message);
+    w.off('error', this.#listeners.error);
+    w.off('exit', this.#listeners.exit);
+    if (this.#clean) await giveBack(w);
+    else await w.terminate();
     if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
   }
