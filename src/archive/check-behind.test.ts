@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createArchiveFile } from './create-file.ts';
-import { ReadBehind, readBehindThreads, type MemberWritten, type ReadBehindOutcome } from './check-behind.ts';
+import { ReadBehind, readBehindThreads, readBehindTuning, type MemberWritten, type ReadBehindOutcome } from './check-behind.ts';
 import { frameMember } from './gzip-member.ts';
 import type { ChecksumType } from './types.ts';
 
@@ -94,6 +94,25 @@ test('one read-back thread serves backup after backup; one that found damage is 
   assert.ok(next.outcome.good, damaged(next.outcome));
   assert.equal(started(), afterFirst + 1, 'a thread that found damage was stopped, not given to the next backup');
   assert.equal(next.outcome.checksum, first.outcome.good ? first.outcome.checksum : '', 'same tree, same archive');
+});
+
+test('the kept thread is stopped after a while without backups; the next backup starts one and is checked right', async () => {
+  const was = readBehindTuning.idleMs;
+  readBehindTuning.idleMs = 10;
+  try {
+    const a = await backup();
+    assert.ok(a.outcome.good, damaged(a.outcome));
+    const before = readBehindThreads.started;
+    for (let i = 0; i < 500 && readBehindThreads.kept; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(readBehindThreads.kept, false, 'the idle thread was stopped');
+    readBehindTuning.idleMs = was;
+    const b = await backup();
+    assert.ok(b.outcome.good, damaged(b.outcome));
+    assert.equal(readBehindThreads.started, before + 1);
+    assert.equal(readBehindThreads.kept, true, 'and kept again after it');
+  } finally {
+    readBehindTuning.idleMs = was;
+  }
 });
 
 test('a byte changed in a member after it was written and before its read-back: the writer\'s CRC32 finds it', async () => {
