@@ -58,6 +58,8 @@ class Job {
    */
   readonly reads: Buffer[] = [];
   readonly outs: Buffer[] = [];
+  /** The inflate outputs this job allocated (zlib's are never reused). */
+  readonly #ownOuts = new WeakSet<ArrayBufferLike>();
 
   constructor(checksumType: ChecksumType) {
     this.hash = createHash(checksumType);
@@ -102,7 +104,10 @@ class Job {
       const nfs = raw > 0 ? nativeFs() : null;
       if (!nfs?.libdeflate) return viaZlib();
       let into = this.outs.pop();
-      if (!into || into.length < raw) into = Buffer.allocUnsafeSlow(Math.max(raw, MIN_BUFFER));
+      if (!into || into.length < raw) {
+        into = Buffer.allocUnsafeSlow(Math.max(raw, MIN_BUFFER));
+        this.#ownOuts.add(into.buffer);
+      }
       const out = into.subarray(0, raw);
       nfs.gunzipMember(bytes, out).then((r) => {
         if (r !== 0) return viaZlib();
@@ -114,7 +119,7 @@ class Job {
 
   /** Gives an inflate output back once the walk is done with it (the walk keeps no reference). */
   done(out: Buffer): void {
-    if (out.byteOffset === 0 && out.buffer.byteLength >= MIN_BUFFER) this.outs.push(Buffer.from(out.buffer, 0, out.buffer.byteLength));
+    if (this.#ownOuts.has(out.buffer)) this.outs.push(Buffer.from(out.buffer, 0, out.buffer.byteLength));
   }
 }
 
