@@ -456,12 +456,16 @@ static napi_value gz_start(napi_env env, napi_callback_info info, int inflate) {
 static napi_value gzip_member(napi_env env, napi_callback_info info) { return gz_start(env, info, 0); }
 static napi_value gunzip_member(napi_env env, napi_callback_info info) { return gz_start(env, info, 1); }
 
+/* verify_crc.c */
+napi_value verify_crc32(napi_env env, napi_callback_info info);
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"writeFiles", NULL, write_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gzipMember", NULL, gzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzipMember", NULL, gunzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crc32", NULL, verify_crc32, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   pthread_once(&ld_once, ld_load);
   napi_value has;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createArchiveFile } from './create-file.ts';
-import { ReadBehind, type MemberWritten, type ReadBehindOutcome } from './check-behind.ts';
+import { ReadBehind, readBehindThreads, readBehindTuning, type MemberWritten, type ReadBehindOutcome } from './check-behind.ts';
 import { frameMember } from './gzip-member.ts';
 import type { ChecksumType } from './types.ts';
 
@@ -74,6 +74,44 @@ test('every member is read back from the file as it is stored; the checksum is t
     }
     assert.equal(at, size);
     assert.equal(outcome.members, seen.length);
+  }
+});
+
+test('one read-back thread serves backup after backup; one that found damage is not reused, and the next backup is checked right', async () => {
+  const started = () => readBehindThreads.started;
+  const first = await backup();
+  assert.ok(first.outcome.good, damaged(first.outcome));
+  const afterFirst = started();
+  const second = await backup(undefined, 'sha1');
+  assert.ok(second.outcome.good, damaged(second.outcome));
+  assert.equal(started(), afterFirst, 'the thread the first backup left checked the second');
+  assert.equal(second.outcome.checksum, createHash('sha1').update(readFileSync(second.dest)).digest('hex'), 'its own checksum type, from a fresh hash');
+  assert.equal(second.outcome.entries, 4, 'a fresh tar walk');
+  const bad = await backup((path, m) => m.index === 2 && flip(path, m.offset + 30));
+  assert.equal(bad.outcome.good, false);
+  assert.equal(started(), afterFirst, 'the damaged backup was checked on the kept thread too');
+  const next = await backup();
+  assert.ok(next.outcome.good, damaged(next.outcome));
+  assert.equal(started(), afterFirst + 1, 'a thread that found damage was stopped, not given to the next backup');
+  assert.equal(next.outcome.checksum, first.outcome.good ? first.outcome.checksum : '', 'same tree, same archive');
+});
+
+test('the kept thread is stopped after a while without backups; the next backup starts one and is checked right', async () => {
+  const was = readBehindTuning.idleMs;
+  readBehindTuning.idleMs = 10;
+  try {
+    const a = await backup();
+    assert.ok(a.outcome.good, damaged(a.outcome));
+    const before = readBehindThreads.started;
+    for (let i = 0; i < 500 && readBehindThreads.kept; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(readBehindThreads.kept, false, 'the idle thread was stopped');
+    readBehindTuning.idleMs = was;
+    const b = await backup();
+    assert.ok(b.outcome.good, damaged(b.outcome));
+    assert.equal(readBehindThreads.started, before + 1);
+    assert.equal(readBehindThreads.kept, true, 'and kept again after it');
+  } finally {
+    readBehindTuning.idleMs = was;
   }
 });
 

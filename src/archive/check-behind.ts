@@ -27,18 +27,18 @@
  *   its members were read back (size and mtime as seen then); otherwise it is read back whole once
  *   more (see verify.service.ts).
  *
- * Cost, measured on the bench trees (docs/benchmarks.md): CRC32 runs at ~2 GB/s here (zlib.crc32,
- * 0.09 s for the 172 MiB small-tree archive), against 0.74 s for the SHA-256 the writer no longer
- * computes.
+ * Cost, measured on the bench trees (docs/benchmarks.md): CRC32 runs at ~7 GB/s here through
+ * libdeflate (check-crc.ts: 25 ms for the 172 MiB small-tree archive, zlib.crc32 131 ms), against
+ * 0.74 s for the SHA-256 the writer no longer computes.
  */
 import { constants, fstatSync, openSync, closeSync, type Stats, type WriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from './module-worker.ts';
-import { crc32 } from 'node:zlib';
 import { MEMBER_HEADER_LEN, probeMember } from './gzip-member.ts';
 import type { BehindAnswer, BehindRequest } from './check-behind-worker.ts';
+import { memberCrc32 } from './check-crc.ts';
 import type { ChecksumType } from './types.ts';
 
 /** One gzip member as written to the file: where, how long, and the CRC32 of its bytes. */
@@ -59,18 +59,74 @@ export type ReadBehindOutcome =
   | { good: true; size: number; checksum: string; checksumType: ChecksumType; members: number; entries: number; stat: Stats }
   | { good: false; reason: string; size: number };
 
-function startWorker(checksumType: ChecksumType): Worker {
-  return startModuleWorker('check-behind-worker', { checksumType });
+/**
+ * The read-back thread a finished backup left, kept for the next one (started lazily by the first
+ * local backup, never before): a new thread cost ~85 ms of CPU per backup, 1.5–2 % of a bench
+ * tree's backup. One is kept: backups running at once start their own, and each gives its thread
+ * back only after a clean end (any other end may leave requests of that backup on their way, so
+ * that thread is stopped). The thread drops its buffers between backups, and is stopped after
+ * `idleMs` without a backup: idle it is still an isolate of ~10 MiB (RSS), which a quiet daemon
+ * (77 MiB, docs/production.md §8) should not carry for a backup hours away, while the backups a
+ * schedule starts on a node together all reuse it.
+ */
+let idle: { worker: Worker; forget: () => void; timer: NodeJS.Timeout } | null = null;
+export const readBehindTuning = { idleMs: 60_000 };
+/** Read-back threads started in this process, and whether one is kept now (for tests). */
+export const readBehindThreads = {
+  started: 0,
+  get kept(): boolean {
+    return idle !== null;
+  },
+};
+
+function takeWorker(): Worker {
+  const kept = idle;
+  idle = null;
+  if (kept) {
+    clearTimeout(kept.timer);
+    kept.worker.off('exit', kept.forget);
+    kept.worker.off('error', kept.forget);
+    return kept.worker;
+  }
+  readBehindThreads.started++;
+  const fresh = startModuleWorker('check-behind-worker', null);
+  fresh.unref();
+  return fresh;
+}
+
+/** Keeps `w` for the next backup, or stops it when one is kept already. */
+async function giveBack(w: Worker): Promise<void> {
+  if (idle) {
+    await w.terminate();
+    return;
+  }
+  // Stopped when its time is up; a thread that fails or stops while idle is forgotten (its error
+  // is nobody's to report).
+  const forget = () => {
+    if (idle?.worker === w) {
+      clearTimeout(idle.timer);
+      idle = null;
+    }
+    void w.terminate();
+  };
+  w.once('exit', forget);
+  w.once('error', forget);
+  idle = { worker: w, forget, timer: setTimeout(forget, readBehindTuning.idleMs).unref() };
 }
 
 /**
  * Use: `wrap` as createArchiveFile's output hook, then `finish(size)` once the file is written;
- * `close()` always. The worker starts at once, so its start-up overlaps the tree walk.
+ * `close()` always. The worker is taken at once (started if none is idle), so a start-up overlaps
+ * the tree walk.
  */
 export class ReadBehind {
   readonly #opts: ReadBehindOptions;
   readonly #worker: Worker;
   readonly #answer: Promise<BehindAnswer>;
+  /** Set once the thread answered 'good' to this backup's end: it may serve the next backup. */
+  #clean = false;
+  #closed = false;
+  readonly #listeners: { message: (a: BehindAnswer) => void; error: (err: Error) => void; exit: (code: number) => void };
   #fd = -1;
   #tmp = '';
   /** Why the members could not be followed (a writer that is not ours); the check then fails. */
@@ -86,13 +142,18 @@ export class ReadBehind {
 
   constructor(opts: ReadBehindOptions) {
     this.#opts = opts;
-    this.#worker = startWorker(opts.checksumType);
-    this.#worker.unref();
-    this.#answer = new Promise<BehindAnswer>((resolve) => {
-      this.#worker.once('message', resolve);
-      this.#worker.once('error', (err) => resolve({ kind: 'error', message: `the read-back thread failed: ${err.message}` }));
-      this.#worker.once('exit', (code) => resolve({ kind: 'error', message: `the read-back thread stopped (exit code ${code})` }));
-    });
+    this.#worker = takeWorker();
+    let settle!: (a: BehindAnswer) => void;
+    this.#answer = new Promise<BehindAnswer>((resolve) => (settle = resolve));
+    this.#listeners = {
+      message: settle,
+      error: (err) => settle({ kind: 'error', message: `the read-back thread failed: ${err.message}` }),
+      exit: (code) => settle({ kind: 'error', message: `the read-back thread stopped (exit code ${code})` }),
+    };
+    this.#worker.once('message', this.#listeners.message);
+    this.#worker.once('error', this.#listeners.error);
+    this.#worker.once('exit', this.#listeners.exit);
+    this.#post({ kind: 'begin', checksumType: opts.checksumType });
   }
 
   /** The stream createArchive writes into: passes every byte on to `file`, noting member boundaries. */
@@ -140,7 +201,7 @@ export class ReadBehind {
         const k = Math.min(chunk.length - off, MEMBER_HEADER_LEN - this.#headFill);
         chunk.copy(this.#head, this.#headFill, off, off + k);
         this.#headFill += k;
-        this.#crc = crc32(chunk.subarray(off, off + k), this.#crc);
+        this.#crc = memberCrc32(chunk.subarray(off, off + k), this.#crc);
         off += k;
         this.#pos += k;
         if (this.#headFill < MEMBER_HEADER_LEN) continue;
@@ -153,7 +214,7 @@ export class ReadBehind {
         continue;
       }
       const k = Math.min(chunk.length - off, this.#start + this.#len - this.#pos);
-      this.#crc = crc32(chunk.subarray(off, off + k), this.#crc);
+      this.#crc = memberCrc32(chunk.subarray(off, off + k), this.#crc);
       off += k;
       this.#pos += k;
       if (this.#pos === this.#start + this.#len) {
@@ -195,13 +256,24 @@ export class ReadBehind {
     this.#post({ kind: 'end', size });
     const a = await this.#answer;
     if (a.kind === 'error') throw new Error(a.message);
+    this.#clean = a.kind === 'good';
     if (a.kind === 'damaged') return { good: false, reason: a.reason, size: a.size };
     return { good: true, size: a.size, checksum: a.checksum, checksumType: this.#opts.checksumType, members: a.members, entries: a.entries, stat: fstatSync(this.#fd) };
   }
 
-  /** Stops the thread, then closes the descriptor it read from (never while it may still read). */
+  /**
+   * Gives the thread back for the next backup after a clean end, else stops it; then closes the
+   * descriptor it read from (never while it may still read: after a clean end it has read all).
+   */
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    if (this.#closed) return;
+    this.#closed = true;
+    const w = this.#worker;
+    w.off('message', this.#listeners.message);
+    w.off('error', this.#listeners.error);
+    w.off('exit', this.#listeners.exit);
+    if (this.#clean) await giveBack(w);
+    else await w.terminate();
     if (this.#fd >= 0) closeSync(this.#fd);
     this.#fd = -1;
   }

@@ -22,6 +22,8 @@ export interface NativeFs {
   gzipMember(input: Uint8Array, out: Uint8Array, level: number): Promise<number>;
   /** 0 when member is exactly one valid member inflating to exactly out.length bytes, else negative. */
   gunzipMember(member: Uint8Array, out: Uint8Array): Promise<number>;
+  /** libdeflate's CRC-32 of data from initial (native/src/verify_crc.c); needs libdeflate. */
+  crc32?(data: Uint8Array, initial?: number): number;
 }
 
 function load(): { fs: NativeFs | null; why: string | null } {
