@@ -67,6 +67,8 @@ export class ApiKeysService {
     const now = this.d.clock();
     if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_EVERY_MS) {
       await this.d.repos.apiKeys.touch(row.id, now.toISOString());
+      // The row may be one a panel keeps in memory (ServerScopeRepository.findWithKeyKept): it now says when.
+      row.last_used_at = now.toISOString();
     }
     return { key: { user: toPublicUser(user), apiKeyId: row.id, type: row.key_type }, found };
   }
