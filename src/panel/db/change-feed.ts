@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 
 /**
@@ -21,12 +22,24 @@ export class ChangeFeed {
   #lastDataVersion = -1;
 
   #start: (() => void) | undefined;
+  #sync: (() => Promise<void>) | undefined;
 
-  /** `start`: run on the first `refresh` (the PostgreSQL listener: a CLI command that keeps nothing opens no connection for it). */
-  constructor(opts: { usable: boolean; dataVersion?: () => number; start?: () => void }) {
+  /**
+   * `start`: run on the first `refresh` (the PostgreSQL listener: a CLI command that keeps nothing
+   * opens no connection for it). `sync`: resolves once every change committed before it was called
+   * has been seen (the listener's own notification came back).
+   */
+  constructor(opts: { usable: boolean; dataVersion?: () => number; start?: () => void; sync?: () => Promise<void> }) {
     this.#usable = opts.usable;
     this.#dataVersion = opts.dataVersion;
     this.#start = opts.start;
+    this.#sync = opts.sync;
+  }
+
+  /** Every change committed anywhere before this call has moved the epoch when it resolves (tests, admin tools). */
+  async sync(): Promise<void> {
+    await this.whenUsable();
+    await this.#sync?.();
   }
 
   /** The current epoch; read it before a database read whose result is to be kept. */
@@ -60,6 +73,15 @@ export class ChangeFeed {
   setUsable(usable: boolean): void {
     this.#usable = usable;
     this.invalidate();
+    if (usable) for (const w of this.#waiters.splice(0)) w();
+  }
+
+  #waiters: Array<() => void> = [];
+
+  /** Resolves once kept answers may be used (starting the listener if nothing has yet). */
+  whenUsable(): Promise<void> {
+    if (this.refresh()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
   }
 }
 
@@ -157,11 +179,32 @@ export class PostgresChangeListener {
     };
     client.on('error', lost);
     client.on('end', lost);
-    client.on('notification', () => this.feed.invalidate());
+    client.on('notification', (n) => {
+      const done = n.payload ? this.#syncs.get(n.payload) : undefined;
+      if (done) {
+        this.#syncs.delete(n.payload!);
+        done();
+      } else this.feed.invalidate();
+    });
     client.connect()
       .then(() => client.query(`LISTEN ${CHANGES_CHANNEL}`))
       .then(() => { if (this.#client === client) this.feed.setUsable(true); })
       .catch(lost);
+  }
+
+  readonly #syncs = new Map<string, () => void>();
+
+  /**
+   * Resolves when a notification sent now comes back: PostgreSQL delivers notifications in commit
+   * order, so every change committed before has been seen. Rejects if the listener is lost first.
+   */
+  async sync(): Promise<void> {
+    const client = this.#client;
+    if (!client) throw new Error('the change listener is not connected');
+    const payload = `sync:${randomUUID()}`;
+    const back = new Promise<void>((resolve) => this.#syncs.set(payload, resolve));
+    await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]);
+    await back;
   }
 
   async close(): Promise<void> {

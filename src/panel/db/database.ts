@@ -160,7 +160,11 @@ export function createDatabase(url: string): Database {
     // Nothing kept is used until the listener has subscribed (change-feed.ts).
     let listener: PostgresChangeListener | undefined;
     let closed = false;
-    const changes = new ChangeFeed({ usable: false, start: () => { if (!closed) (listener = new PostgresChangeListener(loadPg().Client, url, changes)).start(); } });
+    const changes = new ChangeFeed({
+      usable: false,
+      start: () => { if (!closed) (listener = new PostgresChangeListener(loadPg().Client, url, changes)).start(); },
+      sync: async () => { await listener?.sync(); },
+    });
     pool.on('connect', (client) => useNamedStatements(client, changes));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     // A pooled connection per statement, as Kysely does outside a transaction; named (prepared once per connection).
