@@ -9,8 +9,9 @@ test('a request logger writes what a pino child would, and makes the child only 
   const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
   const parent = pino({ level: 'warn' }, sink);
   let made = 0;
-  const child = parent.child.bind(parent);
-  parent.child = ((...a: Parameters<typeof child>) => { made++; return child(...a); }) as typeof parent.child;
+  // pino's children inherit from their parent: the spy keeps `this`, so a grandchild is still the child's.
+  const child = parent.child;
+  parent.child = function (this: typeof parent, ...a: Parameters<typeof child>) { made++; return child.apply(this, a); } as typeof parent.child;
 
   const log = lazyRequestLogger(parent, { reqId: 'req-1' }, {});
   log.info({ req: 'ignored' }, 'incoming request');
