@@ -96,6 +96,10 @@ for (const db of await testDatabaseUrls()) {
       // findWithKeyKept), and so is the page (its version has not moved).
       assert.equal(list.statements, 1 + check);
       assert.deepEqual(list.body, cold.body, 'the cached page is the page');
+      // The kept key still checks the secret: its identifier with another secret is refused.
+      const forged = `${seeded.clientKey.slice(0, 16)}${'x'.repeat(32)}`;
+      assert.equal((await call('GET', forged)).status, 401, 'a kept key with a wrong secret');
+      assert.equal((await call('GET')).status, 200);
       assert.equal(list.body.data.length, 4);
       assert.deepEqual(list.body.data.map((b: any) => [b.attributes.destination, b.attributes.copies]), [[dflt.name, 1], [dflt.name, 0], [dflt.name, 0], [dflt.name, 0]]);
       assert.equal(list.body.meta.backup_count, 4);
