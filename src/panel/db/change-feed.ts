@@ -8,7 +8,7 @@ import type pg from 'pg';
  *
  * A cache entry is good while `epoch` is the one it was read at. The epoch moves on:
  * - this process's own writes to a table that decides a cached answer (seen in the SQL text the
- *   drivers run: `noteStatement`), after the write commits;
+ *   drivers run: `ConnectionWrites`), after the write commits;
  * - on PostgreSQL, another process's committed change: triggers (migration 0015) NOTIFY
  *   CHANGES_CHANNEL, which a dedicated connection LISTENs to. While that connection is not
  *   subscribed (starting, lost, re-connecting) `usable` is false: every read goes to the database;
@@ -118,10 +118,11 @@ const COMMIT = /^\s*(commit|end)\b/i;
 const ROLLBACK = /^\s*rollback\s*$/i;
 
 /**
- * Follows one PostgreSQL connection's statements: a watched write outside a transaction moves the
- * epoch when it completes; inside one, when its COMMIT completes (and when it was issued: readers
- * in between see the old rows, but their reads began before the commit's epoch move, so they are
- * not kept). Returns what to call when the statement completes.
+ * Follows one connection's statements: a watched write outside a transaction moves the epoch when
+ * it completes; inside one, when its COMMIT completes (and when it was issued: readers in between
+ * see the old rows, but their reads began before the commit's epoch move, so they are not kept).
+ * Returns what to call when the statement completes (SQLite calls it at once: its statements run
+ * synchronously and nothing runs beside an open transaction).
  */
 export class ConnectionWrites {
   #inTransaction = false;

@@ -114,13 +114,15 @@ function useNamedStatements(client: pg.PoolClient, feed: ChangeFeed): void {
     const text = typeof q === 'string' ? q : (q as { text?: unknown } | null)?.text;
     const done = typeof text === 'string' ? writes.statement(text) : undefined;
     const name = typeof q === 'string' ? NAMED.get(q) : undefined;
-    if (!done) return name ? query({ name, text: q, values: rest[0] }, ...rest.slice(1)) : query(q, ...rest);
+    const args = name ? [{ name, text: q, values: rest[0] }, ...rest.slice(1)] : [q, ...rest];
+    if (!done) return query(...args);
     // The epoch moves once the write (or its transaction's commit) is done, whatever its outcome.
-    const last = rest.at(-1);
+    const last = args.at(-1);
     if (typeof last === 'function') {
-      return query(q, ...rest.slice(0, -1), (...a: unknown[]) => { done(); (last as (...b: unknown[]) => void)(...a); });
+      args[args.length - 1] = (...a: unknown[]) => { done(); (last as (...b: unknown[]) => void)(...a); };
+      return query(...args);
     }
-    const r = name ? query({ name, text: q, values: rest[0] }, ...rest.slice(1)) : query(q, ...rest);
+    const r = query(...args);
     if (r instanceof Promise) r.then(done, done);
     else done();
     return r;
