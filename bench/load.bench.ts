@@ -121,11 +121,14 @@ async function benchDatabase(database: string, databaseUrl: string, daemonUrl: s
     const headers = { authorization: `Bearer ${seeded.clientKey}`, accept: 'application/json', 'content-type': 'application/json' };
     let i = 0;
     const next = () => seeded.identifiers[i++ % seeded.identifiers.length]!;
-    // Warm-up: JIT, connection pool, SQLite page cache.
-    await run('warm-up', panel.child, { url: panel.url, duration: 3, requests: [{ method: 'GET', headers, setupRequest: (r) => ({ ...r, path: `/api/client/servers/${next()}/backups` }) }] });
+    // Each process is warmed up right before it is measured (JIT, connection pool, SQLite page
+    // cache). Not earlier: a panel left idle for 20 s returns to its small heap strategy
+    // (core/heap-footprint.ts), and its first seconds of work after that cost more (docs/benchmarks.md).
+    await run('warm-up (bare)', bare.child, { url: `${bare.url}/bare`, duration: 2 });
     rows.push(row(database, 'bare Fastify GET', await run('bare', bare.child, { url: `${bare.url}/bare` })));
     // Reference only (the bar is the route above): a constant of the list's size, no work behind it.
     rows.push(row(database, 'bare Fastify GET, list-sized JSON', await run('bare page', bare.child, { url: `${bare.url}/bare-page` })));
+    await run('warm-up', panel.child, { url: panel.url, duration: 3, requests: [{ method: 'GET', headers, setupRequest: (r) => ({ ...r, path: `/api/client/servers/${next()}/backups` }) }] });
     if (ROUTES.includes('list')) {
       rows.push(row(database, 'GET …/backups (list)', await run('list', panel.child, {
         url: panel.url, requests: [{ method: 'GET', headers, setupRequest: (r) => ({ ...r, path: `/api/client/servers/${next()}/backups` }) }],

@@ -7,12 +7,15 @@ import type pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
 import { AppError } from '../../core/app-error.ts';
 import type { DB } from './schema.ts';
+import { ChangeFeed, ConnectionWrites, PostgresChangeListener } from './change-feed.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Database {
   db: Kysely<DB>;
   dialect: Dialect;
+  /** When kept answers may be used (change-feed.ts). */
+  changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -44,11 +47,14 @@ const STATEMENT_CACHE_SIZE = 500;
  * recently used dropped past STATEMENT_CACHE_SIZE). One connection runs one statement at a time,
  * except a streamed query, which keeps its statement busy: those are prepared fresh.
  */
-function withStatementCache(sqlite: BetterSqlite3.Database): SqliteDatabase & { prepare(sqlText: string): BetterSqlite3.Statement } {
+function withStatementCache(sqlite: BetterSqlite3.Database, writes: ConnectionWrites): SqliteDatabase & { prepare(sqlText: string): BetterSqlite3.Statement } {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(sqlText: string): BetterSqlite3.Statement {
+      // Runs synchronously right after (better-sqlite3), and no other statement runs inside an open
+      // transaction (Kysely's mutex), so the epoch may move now (change-feed.ts).
+      writes.statement(sqlText)?.();
       let stmt = cache.get(sqlText);
       if (stmt && !stmt.busy) {
         cache.delete(sqlText);
@@ -79,6 +85,13 @@ export function directRunner(db: Executor): DirectRunner | undefined {
   return DIRECT.get(db);
 }
 
+const FEEDS = new WeakMap<object, ChangeFeed>();
+
+/** The change feed of a root handle (undefined for a transaction: nothing read in one is kept). */
+export function changeFeedOf(db: Executor): ChangeFeed | undefined {
+  return FEEDS.get(db);
+}
+
 /** SQL text → the name it is prepared under on each PostgreSQL connection (see namedStatement). */
 const NAMED = new Map<string, string>();
 
@@ -92,13 +105,27 @@ export function namedStatement(sqlText: string): void {
   if (!NAMED.has(sqlText)) NAMED.set(sqlText, `bw_${createHash('sha1').update(sqlText).digest('hex').slice(0, 20)}`);
 }
 
-function useNamedStatements(client: pg.PoolClient): void {
+function useNamedStatements(client: pg.PoolClient, feed: ChangeFeed): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const writes = new ConnectionWrites(feed);
   // Kysely calls query(text, values), or query(cursor) for a stream; pool.query passes a config
   // object (already named where it should be) and a callback, which must reach pg unchanged.
   client.query = ((q: unknown, ...rest: unknown[]) => {
+    const text = typeof q === 'string' ? q : (q as { text?: unknown } | null)?.text;
+    const done = typeof text === 'string' ? writes.statement(text) : undefined;
     const name = typeof q === 'string' ? NAMED.get(q) : undefined;
-    return name ? query({ name, text: q, values: rest[0] }, ...rest.slice(1)) : query(q, ...rest);
+    const args = name ? [{ name, text: q, values: rest[0] }, ...rest.slice(1)] : [q, ...rest];
+    if (!done) return query(...args);
+    // The epoch moves once the write (or its transaction's commit) is done, whatever its outcome.
+    const last = args.at(-1);
+    if (typeof last === 'function') {
+      args[args.length - 1] = (...a: unknown[]) => { done(); (last as (...b: unknown[]) => void)(...a); };
+      return query(...args);
+    }
+    const r = query(...args);
+    if (r instanceof Promise) r.then(done, done);
+    else done();
+    return r;
   }) as typeof client.query;
 }
 
@@ -115,7 +142,9 @@ export function createDatabase(url: string): Database {
     sqlite.pragma('foreign_keys = ON');
     // CLI commands and the running panel may share the file; wait rather than fail on a lock.
     sqlite.pragma('busy_timeout = 5000');
-    const statements = withStatementCache(sqlite);
+    const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+    const changes = new ChangeFeed({ usable: true, dataVersion: () => dataVersion.get() as number });
+    const statements = withStatementCache(sqlite, new ConnectionWrites(changes));
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: statements }) });
     // Kysely's SQLite driver holds its one connection for a whole transaction (a mutex across
     // awaits): while one is open a statement run beside it would join it, so it waits in Kysely.
@@ -125,18 +154,28 @@ export function createDatabase(url: string): Database {
       const stmt = statements.prepare(sqlText);
       return stmt.reader ? stmt.all(parameters as unknown[]) : undefined;
     });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    FEEDS.set(db, changes);
+    return { db, dialect: 'sqlite', changes, close: () => db.destroy() };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new (loadPg().Pool)({ connectionString: url, max: 10 });
-    pool.on('connect', (client) => useNamedStatements(client));
+    // Nothing kept is used until the listener has subscribed (change-feed.ts).
+    let listener: PostgresChangeListener | undefined;
+    let closed = false;
+    const changes = new ChangeFeed({
+      usable: false,
+      start: () => { if (!closed) (listener = new PostgresChangeListener(loadPg().Client, url, changes)).start(); },
+      sync: async () => { await listener?.sync(); },
+    });
+    pool.on('connect', (client) => useNamedStatements(client, changes));
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     // A pooled connection per statement, as Kysely does outside a transaction; named (prepared once per connection).
     DIRECT.set(db, async (sqlText, parameters) => {
       const name = NAMED.get(sqlText);
       return (await pool.query(name ? { name, text: sqlText, values: parameters as unknown[] } : { text: sqlText, values: parameters as unknown[] })).rows;
     });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    FEEDS.set(db, changes);
+    return { db, dialect: 'postgres', changes, close: async () => { closed = true; await listener?.close(); await db.destroy(); } };
   }
   throw new AppError('E_CONFIG', 500, `invalid configuration: DATABASE_URL must start with sqlite: or postgres://`);
 }

@@ -15,6 +15,7 @@ import { clientRoutes } from './client.routes.ts';
 import { docsPlugin } from './docs.plugin.ts';
 import { installErrorHandler, sendAppError } from './error-handler.ts';
 import { installTolerantJsonParser, normaliseBody } from './json-parser.ts';
+import { lazyRequestLogger } from './lazy-request-logger.ts';
 import { metricsPlugin, type PanelMetricsRegistry } from './metrics.plugin.ts';
 import { notificationRoutes } from './notifications.routes.ts';
 import { remoteRoutes } from './remote.routes.ts';
@@ -46,6 +47,8 @@ function isMetricsRegistry(m: unknown): m is PanelMetricsRegistry {
 export async function buildPanelApp(ctx: PanelContext, opts: BuildPanelAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger,
+    // Each request's child logger is made when it first writes something (lazy-request-logger.ts).
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: 1024 * 1024,
     // Behind a load balancer: the client's address from X-Forwarded-For, only when the hop that
     // sent it is one of TRUSTED_PROXIES (login limit and activity log are per client, not per proxy).

@@ -65,7 +65,7 @@ export async function backupRoutes(app: FastifyInstance, opts: { ctx: PanelConte
 
   app.get(base, {
     schema: { tags: ['backups'], params: ServerParams, response: { 200: BackupList } },
-    preValidation: serverScopeHook(ctx, { permission: 'backup.read' }),
+    preValidation: serverScopeHook(ctx, { permission: 'backup.read', kept: true }),
   }, async (request, reply) => {
     const { server, backupListVersion } = scopeOf(request);
     const { page, perPage } = readPage(request, DEFAULT_PER_PAGE, MAX_PER_PAGE);

@@ -57,7 +57,7 @@ export function requestIp(request: FastifyRequest): string | null {
  * Client API authentication: a `ptlc_` key, or the browser session cookie. An application key is
  * refused with upstream's 403; cookie-authenticated unsafe requests must echo the XSRF token.
  */
-export async function authenticateClient(ctx: PanelContext, request: FastifyRequest, serverRouteKey?: string): Promise<ClientAuth> {
+export async function authenticateClient(ctx: PanelContext, request: FastifyRequest, serverRouteKey?: string, opts: { kept?: boolean } = {}): Promise<ClientAuth> {
   if (request.clientAuth) return request.clientAuth;
   const header = request.headers.authorization;
   if (header) {
@@ -68,7 +68,9 @@ export async function authenticateClient(ctx: PanelContext, request: FastifyRequ
       key = await ctx.services.apiKeys.authenticate(m[1]!);
     } else {
       // A route on a server: its scope comes with the key (one statement; server-scope.ts uses it).
-      const r = await ctx.services.apiKeys.authenticateWith(m[1]!, (identifier) => ctx.repos.serverScopes.findWithKey(identifier, serverRouteKey));
+      // A read-only route may use the answer kept in memory (ServerScopeRepository.findWithKeyKept).
+      const scopes = ctx.repos.serverScopes;
+      const r = await ctx.services.apiKeys.authenticateWith(m[1]!, opts.kept ? (identifier) => scopes.findWithKeyKept(identifier, serverRouteKey) : (identifier) => scopes.findWithKey(identifier, serverRouteKey));
       if (r) request.prefetchedScope = r.found.scope ?? null;
       key = r?.key;
     }

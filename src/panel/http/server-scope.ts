@@ -27,6 +27,8 @@ export interface ScopeOptions {
   permission?: string;
   /** Skip the server-state 409 (server details, websocket credentials, activity). */
   allowAnyState?: boolean;
+  /** A read-only route: the key and scope may come from memory (ServerScopeRepository.findWithKeyKept). */
+  kept?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface ScopeOptions {
 export function serverScopeHook(ctx: PanelContext, opts: ScopeOptions = {}) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const params = request.params as { server?: string; backup?: string };
-    const auth = await authenticateClient(ctx, request, params.server || undefined);
+    const auth = await authenticateClient(ctx, request, params.server || undefined, opts);
     // The server, its node and the caller's subuser row in one query, read on every request (a
     // removed subuser or a node put in maintenance takes effect at once, on every panel); with a
     // key, read together with the key (authenticateClient).

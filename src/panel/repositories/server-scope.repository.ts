@@ -1,5 +1,5 @@
 import type { SecretBox } from '../../core/secret-box.ts';
-import type { Executor } from '../db/database.ts';
+import { changeFeedOf, type Executor } from '../db/database.ts';
 import type { ApiKeyRow, NodeRow, ServerRow, UserRow } from '../db/schema.ts';
 import { KEY_COLUMNS_AS, keyOf } from './api-keys.repository.ts';
 import { USER_COLUMNS_AS, userOf } from './user-join.ts';
@@ -56,8 +56,14 @@ export interface KeyWithScope {
   scope: ServerScopeRow | undefined;
 }
 
+/** Kept key + scope answers per panel (least recently used dropped past this; ~2 KB each). */
+export const KEPT_SCOPES = 4096;
+
 export class ServerScopeRepository {
-  constructor(private readonly db: Executor, private readonly secrets: SecretBox) {}
+  /** findWithKey answers by key identifier and route key, with the change-feed epoch they were read at. */
+  readonly #kept = new Map<string, { epoch: number; found: KeyWithScope | undefined }>();
+
+  constructor(private readonly db: Executor, private readonly secrets: SecretBox, private readonly capacity = KEPT_SCOPES) {}
 
   /** Upstream's binding, as ServersRepository.findByRouteKey: 8 characters = the short identifier, else the uuid. */
   async find(userId: number, routeKey: string): Promise<ServerScopeRow | undefined> {
@@ -70,6 +76,33 @@ export class ServerScopeRepository {
     const [r] = await (routeKey.length === 8 ? keyByIdentifier : keyByUuid)(this.db, routeKey.toLowerCase(), identifier);
     if (!r) return undefined;
     return { key: keyOf(r), user: userOf(r), scope: r.id === null ? undefined : this.scopeOf(r as ScopeColumns) };
+  }
+
+  /**
+   * As findWithKey, answered from memory while nothing that decides it has changed (change-feed.ts:
+   * this process's writes at once, other panels' through LISTEN/NOTIFY, another SQLite connection's
+   * through data_version). For reads only (the backup list): a kept answer is as fresh as the
+   * feed, a few milliseconds behind another panel's commit at most. The caller must not modify it.
+   */
+  async findWithKeyKept(identifier: string, routeKey: string): Promise<KeyWithScope | undefined> {
+    const feed = changeFeedOf(this.db);
+    if (!feed || this.capacity === 0 || !feed.refresh()) return this.findWithKey(identifier, routeKey);
+    const k = `${identifier}\0${routeKey}`;
+    const hit = this.#kept.get(k);
+    if (hit && hit.epoch === feed.epoch) {
+      this.#kept.delete(k);
+      this.#kept.set(k, hit);
+      return hit.found;
+    }
+    const epoch = feed.epoch;
+    const found = await this.findWithKey(identifier, routeKey);
+    // Kept only when nothing moved the epoch while it was read.
+    if (feed.epoch === epoch) {
+      this.#kept.delete(k);
+      this.#kept.set(k, { epoch, found });
+      if (this.#kept.size > this.capacity) this.#kept.delete(this.#kept.keys().next().value!);
+    }
+    return found;
   }
 
   private scopeOf(r: ScopeColumns): ServerScopeRow {

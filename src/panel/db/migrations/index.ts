@@ -18,6 +18,7 @@ import * as m0011 from './0011_verification_leases_eggs.ts';
 import * as m0012 from './0012_restic_destinations.ts';
 import * as m0013 from './0013_restic_destination_upkeep.ts';
 import * as m0014 from './0014_backup_list_versions.ts';
+import * as m0015 from './0015_change_notifications.ts';
 
 /** `secrets` seals what earlier versions stored in clear (0008). */
 export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
@@ -36,5 +37,6 @@ export function panelMigrations(secrets: SecretBox): Record<string, Migration> {
     '0012_restic_destinations': m0012,
     '0013_restic_destination_upkeep': m0013,
     '0014_backup_list_versions': m0014,
+    '0015_change_notifications': m0015,
   };
 }
