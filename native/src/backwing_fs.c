@@ -207,6 +207,243 @@ static napi_value write_files(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * One small file into the held directory dirfd, the plain cases only: 0 when written, -1 when it
+ * is left to the JavaScript path (TargetGuard.writeSmall), which then runs exactly as before.
+ *
+ * A fresh name is created as in write_files. A name that exists is taken here only when it is a
+ * plain file with one link, which is writeSmall's "reuse it in place" case: fstatat without
+ * following (writeSmall's lstat), opened O_WRONLY|O_NOFOLLOW (plus O_NONBLOCK, so a FIFO swapped in
+ * meanwhile cannot block: writeSmall's lstat would not have let it through either), checked again
+ * through the descriptor (same inode, still a plain file with one link: stricter than writeSmall,
+ * which trusted its lstat), truncated, then written and finished like a fresh file except that the
+ * mode is always set. Anything else there (a directory, a link, a shared inode, a special file)
+ * stops before touching it. A fresh file that cannot be finished is unlinked first; an existing one
+ * is simply redone by writeSmall (truncate and write again), which reports the error as before.
+ */
+static int write_one(int dirfd, const char *name, int mode, double mtime, const uint8_t *data, size_t len, int umask_bits, int uid, int gid) {
+  const int keep = (mode & umask_bits) == 0;
+  int existing = 0;
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, keep ? mode : 0600);
+  if (fd < 0) {
+    if (errno != EEXIST) return -1;
+    struct stat st, now;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return -1;
+    fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev || !S_ISREG(now.st_mode) || now.st_nlink != 1 || ftruncate(fd, 0) != 0) {
+      close(fd);
+      return -1;
+    }
+    existing = 1;
+  }
+  struct timespec ts[2];
+  ts[0] = ts[1] = to_timespec(mtime);
+  int bad = write_all(fd, data, len) != 0;
+  if (!bad && uid >= 0) bad = fchown(fd, (uid_t)uid, (gid_t)gid) != 0;
+  if (!bad && (existing || !keep)) bad = fchmod(fd, (mode_t)mode) != 0;
+  if (!bad) bad = futimens(fd, ts) != 0;
+  if (close(fd) != 0) bad = 1;
+  if (bad && !existing) unlinkat(dirfd, name, 0);
+  return bad ? -1 : 0;
+}
+
+/* Numbers per file in writeBatch's meta (extract-native-writer.ts BATCH_FIELDS). */
+#define BATCH_META 6
+
+typedef struct {
+  int dirfd;
+  const char *name;
+  int mode;
+  double mtime;
+  const uint8_t *data;
+  size_t len;
+} wfile_t;
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref *refs;
+  uint32_t nrefs;
+  char *names;
+  wfile_t *files;
+  int32_t from, to;
+  int umask_bits, uid, gid;
+  int32_t result;
+} wbatch_t;
+
+static void wbatch_free(napi_env env, wbatch_t *j) {
+  for (uint32_t k = 0; k < j->nrefs; k++)
+    if (j->refs[k]) napi_delete_reference(env, j->refs[k]);
+  free(j->refs);
+  free(j->names);
+  free(j->files);
+  free(j);
+}
+
+static void wbatch_execute(napi_env env, void *data) {
+  wbatch_t *j = data;
+  int32_t i = j->from;
+  for (; i < j->to; i++) {
+    const wfile_t *f = &j->files[i - j->from];
+    if (write_one(f->dirfd, f->name, f->mode, f->mtime, f->data, f->len, j->umask_bits, j->uid, j->gid) != 0) break;
+  }
+  j->result = i;
+}
+
+static void wbatch_complete(napi_env env, napi_status status, void *data) {
+  wbatch_t *j = data;
+  napi_value v;
+  if (status == napi_ok && napi_create_int32(env, j->result, &v) == napi_ok) napi_resolve_deferred(env, j->deferred, v);
+  else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "backwing_fs: write job cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, j->deferred, err);
+  }
+  napi_delete_async_work(env, j->work);
+  wbatch_free(env, j);
+}
+
+/*
+ * writeBatch(dirfds, names, meta, bufs, from, to, umask, uid, gid) → Promise<number>: the index of
+ * the first file of [from, to) it did not write (`to` when it wrote them all), after writing them
+ * in order with write_one on the libuv threadpool.
+ *
+ * Why: the main thread parses the tar stream and the writing of ~54,000 small files ran on a
+ * second V8 isolate (a worker thread) that got every file copied into a transferred buffer. Here
+ * the bytes are written straight from the inflated buffers the main thread already holds (bufs,
+ * referenced until the promise settles), with no copy, no message cloning and no second V8.
+ *
+ * names: the files' last name components joined by "/" (a component never holds one), one per
+ * meta row; meta per file: [dir index into dirfds, mode (& 01777 here), mtime, buf index, offset,
+ * length]. dirfds are descriptors of checked directories that the caller keeps open until the
+ * promise settles (its own duplicates: TargetGuard may close its held ones meanwhile). Everything
+ * is read and checked here, on the calling thread; the first file whose name is not a plain
+ * component or whose row points outside dirfds or its buffer ends the run there (JavaScript path).
+ */
+static napi_value write_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], promise, rname;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 9) {
+    napi_throw_type_error(env, NULL, "writeBatch: 9 arguments expected");
+    return NULL;
+  }
+  int32_t from, to, umask_bits, uid, gid;
+  double *meta;
+  size_t meta_len, ndirs, names_len;
+  napi_typedarray_type tt;
+  void *dirs_p;
+  CHECK(napi_get_value_int32(env, argv[4], &from));
+  CHECK(napi_get_value_int32(env, argv[5], &to));
+  CHECK(napi_get_value_int32(env, argv[6], &umask_bits));
+  CHECK(napi_get_value_int32(env, argv[7], &uid));
+  CHECK(napi_get_value_int32(env, argv[8], &gid));
+  if (napi_get_typedarray_info(env, argv[0], &tt, &ndirs, &dirs_p, NULL, NULL) != napi_ok || tt != napi_int32_array || !get_f64(env, argv[2], &meta, &meta_len)) {
+    napi_throw_type_error(env, NULL, "writeBatch: dirfds must be an Int32Array and meta a Float64Array");
+    return NULL;
+  }
+  const int32_t *dirfds = dirs_p;
+  if (from < 0 || to < from || (size_t)to * BATCH_META > meta_len) {
+    napi_throw_range_error(env, NULL, "writeBatch: from/to outside the batch");
+    return NULL;
+  }
+  uint32_t nbufs;
+  bool is_array = false;
+  if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[3], &nbufs) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeBatch: bufs must be an array");
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &names_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeBatch: names must be a string");
+    return NULL;
+  }
+  wbatch_t *j = calloc(1, sizeof *j);
+  if (!j) goto oom;
+  j->names = malloc(names_len + 1);
+  j->files = calloc((size_t)(to - from) + 1, sizeof *j->files);
+  j->refs = calloc((size_t)nbufs + 1, sizeof *j->refs);
+  const uint8_t **bufp = calloc((size_t)nbufs + 1, sizeof *bufp);
+  size_t *buflen = calloc((size_t)nbufs + 1, sizeof *buflen);
+  if (!j->names || !j->files || !j->refs || !bufp || !buflen) {
+    free(bufp);
+    free(buflen);
+    wbatch_free(env, j);
+    goto oom;
+  }
+  j->nrefs = nbufs;
+  j->from = from;
+  j->umask_bits = umask_bits;
+  j->uid = uid;
+  j->gid = gid;
+  size_t got = 0;
+  napi_get_value_string_utf8(env, argv[1], j->names, names_len + 1, &got);
+  for (uint32_t k = 0; k < nbufs; k++) {
+    napi_value b;
+    uint8_t *p;
+    size_t n;
+    /* A slot that is not a Uint8Array stays NULL: files pointing at it end the run. */
+    if (napi_get_element(env, argv[3], k, &b) != napi_ok || !get_bytes(env, b, &p, &n)) continue;
+    if (napi_create_reference(env, b, 1, &j->refs[k]) != napi_ok) continue;
+    bufp[k] = p;
+    buflen[k] = n;
+  }
+  /* Split the names: the i-th "/"-separated component is file i's name. */
+  char *cur = j->names, *end = j->names + got;
+  int32_t i = 0, stop = to;
+  for (; i < to; i++) {
+    char *slash = memchr(cur, '/', (size_t)(end - cur));
+    char *next = slash ? slash + 1 : end;
+    if (slash) *slash = 0;
+    const size_t len = (size_t)((slash ? slash : end) - cur);
+    if (i >= from) {
+      const double *m = meta + (size_t)i * BATCH_META;
+      const double dir = m[0], buf = m[3], off = m[4], dlen = m[5];
+      const int plain = len > 0 && len < 4096 && !memchr(cur, 0, len) && !(len == 1 && cur[0] == '.') && !(len == 2 && cur[0] == '.' && cur[1] == '.');
+      if (!plain || cur >= end || !(dir >= 0 && dir < (double)ndirs) || !(buf >= 0 && buf < (double)nbufs) || !bufp[(size_t)buf] || !(off >= 0 && dlen >= 0 && off + dlen <= (double)buflen[(size_t)buf])) {
+        stop = i;
+        break;
+      }
+      wfile_t *f = &j->files[i - from];
+      f->dirfd = dirfds[(size_t)dir];
+      f->name = cur;
+      f->mode = (int)m[1] & 01777;
+      f->mtime = m[2];
+      f->data = bufp[(size_t)buf] + (size_t)off;
+      f->len = (size_t)dlen;
+    }
+    cur = next;
+  }
+  j->to = stop;
+  free(bufp);
+  free(buflen);
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "backwing:writeBatch", NAPI_AUTO_LENGTH, &rname) != napi_ok ||
+      napi_create_async_work(env, NULL, rname, wbatch_execute, wbatch_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    wbatch_free(env, j);
+    napi_throw_error(env, NULL, "backwing_fs: writeBatch could not be queued");
+    return NULL;
+  }
+  return promise;
+oom:
+  napi_throw_error(env, NULL, "out of memory");
+  return NULL;
+}
+
+/* dupFd(fd) → a new close-on-exec descriptor of the same open directory, or -1 (errno lost). */
+static napi_value dup_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dupFd: a descriptor expected");
+    return NULL;
+  }
+  CHECK(napi_create_int32(env, fcntl(fd, F_DUPFD_CLOEXEC, 0), &result));
+  return result;
+}
+
+/*
  * readFiles(dir, names, from, to, buf, maxFile, out) → how many of names[from..to) it handled
  * (fewer when the next file does not fit the rest of `buf`).
  *
@@ -460,6 +697,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"writeFiles", NULL, write_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeBatch", NULL, write_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dupFd", NULL, dup_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gzipMember", NULL, gzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzipMember", NULL, gunzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -5,9 +5,9 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { ActionCollector, type Action } from './extract-actions.ts';
-import type { WireReply } from './extract-worker.ts';
+import { NativeWriter } from './extract-native-writer.ts';
 import { Skip, TargetGuard, type Place } from './extract-write.ts';
-import { WriterThread, type BatchTags } from './extract-writer.ts';
+import { WriterThread, type BatchReply, type BatchTags, type SmallFileWriter } from './extract-writer.ts';
 import { nativeFs, reportNativeFs } from './native-fs.ts';
 import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
 import { Inflater } from './inflate.ts';
@@ -115,7 +115,7 @@ class Extractor {
   readonly #onSkip?: (name: string, reason: string) => void;
   readonly #logger: Logger;
   readonly #guard: TargetGuard;
-  #writer: WriterThread | null = null;
+  #writer: SmallFileWriter | null = null;
   #smallSeen = 0;
   /** Paths queued for the writer thread → the batch that will answer for them (the last one). */
   #pending = new Map<string, number>();
@@ -233,7 +233,7 @@ class Extractor {
     this.#guard.release();
   }
 
-  #writerBatch(tags: BatchTags, r: WireReply): void {
+  #writerBatch(tags: BatchTags, r: BatchReply): void {
     const end = r.fatal ? r.fatal.index : tags.rels.length;
     for (let i = 0; i < tags.rels.length; i++) {
       const rel = tags.rels[i]!;
@@ -256,7 +256,8 @@ class Extractor {
     const rel = this.#target(e);
     if (rel === null) return;
     const parent = keyParent(rel);
-    if (++this.#smallSeen === extractTuning.writerAfter) {
+    if (++this.#smallSeen === 1) this.#startNativeWriter();
+    if (this.#smallSeen === extractTuning.writerAfter && !this.#writer) {
       try {
         reportNativeFs(this.#logger);
         const guard = { prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd'), nativeFs: nativeFs() !== null };
@@ -268,12 +269,27 @@ class Extractor {
     }
     const writer = this.#writer?.ready ? this.#writer : null;
     const dir = this.#verified.get(parent);
-    // Queued behind earlier small files, a file needs no wait for them (the thread writes in
-    // order); only a directory not yet checked may have a queued file at its path.
-    if (dir === undefined || !writer) return this.#smallChecked(e, rel, parent, chunks);
+    // Queued behind earlier small files, a file needs no wait for them (the writer writes in
+    // order); only a directory not yet checked may have a queued file at its path. A name that is
+    // not UTF-8 goes the long way (it drains the queue first, then this thread writes it).
+    if (dir === undefined || !writer || isRawKey(rel)) return this.#smallChecked(e, rel, parent, chunks);
+    return this.#queueSmall(writer, e, rel, { dir, name: keyName(rel) }, chunks);
+  }
+
+  /** The native writer (extract-native-writer.ts) when the addon and /proc are there: from the first small file. */
+  #startNativeWriter(): void {
+    const nfs = nativeFs();
+    if (!nfs || !fs.existsSync('/proc/self/fd')) return;
+    this.#writer = new NativeWriter(nfs, this.#guard, this.#owner, (tags, r) => this.#writerBatch(tags, r));
+  }
+
+  #queueSmall(writer: SmallFileWriter, e: TarEntry, rel: string, place: Place, chunks: Buffer[]): Promise<void> | undefined {
     extractTestHooks.beforeOpen?.(rel);
-    this.#pending.set(rel, writer.batchId);
-    return writer.add(rel, e.name, { dir, name: keyName(rel) }, e.mode, e.mtime, chunks);
+    const id = writer.batchId;
+    // The native writer holds (and checks) the directory here: a refusal or failure is this entry's.
+    const queued = this.#wrap(e, () => ({ wait: writer.add(rel, e.name, place, e.mode, e.mtime, chunks) }));
+    if (queued) this.#pending.set(rel, id);
+    return queued?.wait;
   }
 
   /** #small() when the parent still needs checking or this thread writes the file itself. */
@@ -283,11 +299,9 @@ class Extractor {
     const dir = this.#wrap(e, () => this.#ensureDir(parent, true));
     if (dir === null) return;
     const place: Place = { dir, name: keyName(rel) };
-    const writer = this.#writer?.ready ? this.#writer : null;
+    const writer = this.#writer?.ready && this.#writer.accepts(place) ? this.#writer : null;
     if (writer) {
-      extractTestHooks.beforeOpen?.(rel);
-      this.#pending.set(rel, writer.batchId);
-      await writer.add(rel, e.name, place, e.mode, e.mtime, chunks);
+      await this.#queueSmall(writer, e, rel, place, chunks);
       return;
     }
     this.#wrap(e, () => {
