@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { silentLogger, type Logger } from '../core/logger.ts';
+import { quietLog, type ArchiveLog } from './archive-log.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { ActionCollector, type Action } from './extract-actions.ts';
 import { NativeWriter } from './extract-native-writer.ts';
@@ -113,7 +113,7 @@ class Extractor {
   readonly #verified = new Map<string, string | Buffer>();
   readonly #dirs: Array<{ rel: string; mode: number; mtime: number }> = [];
   readonly #onSkip?: (name: string, reason: string) => void;
-  readonly #logger: Logger;
+  readonly #logger: ArchiveLog;
   readonly #guard: TargetGuard;
   #writer: SmallFileWriter | null = null;
   #smallSeen = 0;
@@ -130,7 +130,7 @@ class Extractor {
     this.#prefixBytes = Buffer.from(this.#prefix);
     this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
-    this.#logger = opts.logger ?? silentLogger();
+    this.#logger = opts.logger ?? quietLog;
     this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') });
     this.#verified.set('', root);
   }
@@ -562,7 +562,7 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
     throw ae;
   }
   ex.result.bytesRead = inflater.bytesIn;
-  if (ex.skipCount > 0) (opts.logger ?? silentLogger()).info({ skipped: ex.skipCount }, 'extraction skipped entries');
+  if (ex.skipCount > 0) (opts.logger ?? quietLog).info({ skipped: ex.skipCount }, 'extraction skipped entries');
   progress.final(snapshot());
   return ex.result;
 }

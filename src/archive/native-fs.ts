@@ -19,6 +19,8 @@ export interface NativeFs {
    * `bufs`; resolves to the index of the first file it did not write.
    */
   writeBatch(dirfds: Int32Array, names: string, meta: Float64Array, bufs: Uint8Array[], from: number, to: number, umask: number, uid: number, gid: number): Promise<number>;
+  /** See scan_headers in backwing_fs.c: how many plain tar entries from `from` it decoded into out. */
+  scanHeaders(buf: Uint8Array, from: number, out: Float64Array, max: number): number;
   /** A close-on-exec duplicate of fd, or -1. */
   dupFd(fd: number): number;
   /** See read_files in backwing_fs.c: returns how many names it handled, or -1 (dir not opened). */
