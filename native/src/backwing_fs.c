@@ -365,9 +365,11 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   j->refs = calloc((size_t)nbufs + 1, sizeof *j->refs);
   const uint8_t **bufp = calloc((size_t)nbufs + 1, sizeof *bufp);
   size_t *buflen = calloc((size_t)nbufs + 1, sizeof *buflen);
-  if (!j->names || !j->files || !j->refs || !bufp || !buflen) {
+  char *bufok = calloc((size_t)nbufs + 1, 1);
+  if (!j->names || !j->files || !j->refs || !bufp || !buflen || !bufok) {
     free(bufp);
     free(buflen);
+    free(bufok);
     wbatch_free(env, j);
     goto oom;
   }
@@ -382,11 +384,12 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
     napi_value b;
     uint8_t *p;
     size_t n;
-    /* A slot that is not a Uint8Array stays NULL: files pointing at it end the run. */
+    /* A slot that is not a Uint8Array stays unusable: files pointing at it end the run. */
     if (napi_get_element(env, argv[3], k, &b) != napi_ok || !get_bytes(env, b, &p, &n)) continue;
     if (napi_create_reference(env, b, 1, &j->refs[k]) != napi_ok) continue;
-    bufp[k] = p;
+    bufp[k] = p; /* NULL for an empty array: only ever read for 0 bytes */
     buflen[k] = n;
+    bufok[k] = 1;
   }
   /* Split the names: the i-th "/"-separated component is file i's name. */
   char *cur = j->names, *end = j->names + got;
@@ -400,7 +403,7 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
       const double *m = meta + (size_t)i * BATCH_META;
       const double dir = m[0], buf = m[3], off = m[4], dlen = m[5];
       const int plain = len > 0 && len < 4096 && !memchr(cur, 0, len) && !(len == 1 && cur[0] == '.') && !(len == 2 && cur[0] == '.' && cur[1] == '.');
-      if (!plain || cur >= end || !(dir >= 0 && dir < (double)ndirs) || !(buf >= 0 && buf < (double)nbufs) || !bufp[(size_t)buf] || !(off >= 0 && dlen >= 0 && off + dlen <= (double)buflen[(size_t)buf])) {
+      if (!plain || cur >= end || !(dir >= 0 && dir < (double)ndirs) || !(buf >= 0 && buf < (double)nbufs) || !bufok[(size_t)buf] || !(off >= 0 && dlen >= 0 && off + dlen <= (double)buflen[(size_t)buf])) {
         stop = i;
         break;
       }
@@ -409,7 +412,7 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
       f->name = cur;
       f->mode = (int)m[1] & 01777;
       f->mtime = m[2];
-      f->data = bufp[(size_t)buf] + (size_t)off;
+      f->data = dlen > 0 ? bufp[(size_t)buf] + (size_t)off : NULL;
       f->len = (size_t)dlen;
     }
     cur = next;
@@ -417,6 +420,7 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   j->to = stop;
   free(bufp);
   free(buflen);
+  free(bufok);
   if (napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "backwing:writeBatch", NAPI_AUTO_LENGTH, &rname) != napi_ok ||
       napi_create_async_work(env, NULL, rname, wbatch_execute, wbatch_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
     wbatch_free(env, j);
