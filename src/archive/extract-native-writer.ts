@@ -13,6 +13,8 @@ const BATCH_BYTES = 2 << 20;
 const BATCH_DIRS = 64;
 /** Closed batches waiting behind the one being written; add() waits beyond this (bounded memory). */
 const MAX_QUEUED = 2;
+/** Bytes of closed batches not yet written; add() waits beyond this too (files of several MiB). */
+const MAX_QUEUED_BYTES = 8 << 20;
 /** What an empty file points at: a row must name a buffer. */
 const NO_BYTES = new Uint8Array(0);
 
@@ -58,6 +60,8 @@ export class NativeWriter implements SmallFileWriter {
   #running: Promise<void> | null = null;
   #waiters: Array<() => void> = [];
   #error: Error | null = null;
+  /** Bytes of the batches in #queue (the one being written included). */
+  #queuedBytes = 0;
   /** A batch stopped at a failure: later ones are released unwritten (in-order extraction stops there). */
   #stopped = false;
 
@@ -131,16 +135,21 @@ export class NativeWriter implements SmallFileWriter {
     if (b && b.n > 0) {
       this.#open = null;
       this.#queue.push(b);
+      this.#queuedBytes += b.bytes;
       this.#running ??= this.#runQueue();
     }
     if (this.#error) return Promise.reject(this.#error);
-    return this.#queue.length > MAX_QUEUED ? this.#waitBelow(MAX_QUEUED) : undefined;
+    return this.#full() ? this.#waitWhile(() => this.#full()) : undefined;
+  }
+
+  #full(): boolean {
+    return this.#queue.length > MAX_QUEUED || (this.#queue.length > 1 && this.#queuedBytes > MAX_QUEUED_BYTES);
   }
 
   /** Writes everything queued; resolves when every batch is answered. */
   async drain(): Promise<void> {
     await this.flush();
-    await this.#waitBelow(0, true);
+    await this.#waitWhile(() => this.#queue.length > 0 || this.#running !== null);
     if (this.#error) throw this.#error;
   }
 
@@ -158,8 +167,8 @@ export class NativeWriter implements SmallFileWriter {
     return { tags: { id, rels: [], entryNames: [] }, dirfds: [], dirPaths: [], dirIndex: new Map(), names: [], meta: new Float64Array(BATCH_FILES * BATCH_FIELDS), bufs: [], lastAb: null, n: 0, bytes: 0 };
   }
 
-  async #waitBelow(n: number, idle = false): Promise<void> {
-    while ((this.#queue.length > n || (idle && this.#running)) && !this.#error) await new Promise<void>((r) => this.#waiters.push(r));
+  async #waitWhile(busy: () => boolean): Promise<void> {
+    while (busy() && !this.#error) await new Promise<void>((r) => this.#waiters.push(r));
   }
 
   #wake(): void {
@@ -175,6 +184,7 @@ export class NativeWriter implements SmallFileWriter {
         const reply = this.#error || this.#stopped ? null : await this.#write(b);
         if (reply?.fatal) this.#stopped = true;
         this.#queue.shift();
+        this.#queuedBytes -= b.bytes;
         closeAll(b.dirfds);
         if (reply) this.#onBatch(b.tags, reply);
         this.#wake();

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { quietLog, type ArchiveLog } from './archive-log.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
-import { ActionCollector, type Action } from './extract-actions.ts';
+import { ActionCollector, NATIVE_SMALL_FILE_MAX, SMALL_FILE_MAX, type Action } from './extract-actions.ts';
 import { NativeWriter } from './extract-native-writer.ts';
 import { Skip, TargetGuard, type Place } from './extract-write.ts';
 import { WriterThread, type BatchReply, type BatchTags, type SmallFileWriter } from './extract-writer.ts';
@@ -124,6 +124,9 @@ class Extractor {
   #open: { fd: number; entry: TarEntry; skip: boolean } | null = null;
   #skipCount = 0;
 
+  /** Whether small files go to the native writer (the addon is there and /proc lets the guard hold directories). */
+  readonly nativeWriter: boolean;
+
   constructor(root: string, opts: ExtractOptions) {
     this.root = root;
     this.#prefix = root.endsWith('/') ? root : `${root}/`;
@@ -131,7 +134,9 @@ class Extractor {
     this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
     this.#logger = opts.logger ?? quietLog;
-    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') });
+    const procCheck = fs.existsSync('/proc/self/fd');
+    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck });
+    this.nativeWriter = procCheck && nativeFs() !== null;
     this.#verified.set('', root);
   }
 
@@ -279,7 +284,7 @@ class Extractor {
   /** The native writer (extract-native-writer.ts) when the addon and /proc are there: from the first small file. */
   #startNativeWriter(): void {
     const nfs = nativeFs();
-    if (!nfs || !fs.existsSync('/proc/self/fd')) return;
+    if (!nfs || !this.nativeWriter) return;
     this.#writer = new NativeWriter(nfs, this.#guard, this.#owner, (tags, r) => this.#writerBatch(tags, r));
   }
 
@@ -522,7 +527,7 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
   }
   const ex = new Extractor(realRoot, opts);
   const inflater = new Inflater({ signal: opts.signal, readLimit: opts.readLimit });
-  const collector = new ActionCollector();
+  const collector = new ActionCollector(ex.nativeWriter ? NATIVE_SMALL_FILE_MAX : SMALL_FILE_MAX);
   const parser = new TarParser(collector);
   const progress = new ProgressThrottle(opts.onProgress);
   const snapshot = () => ({ bytesRead: inflater.bytesIn, filesDone: ex.result.entries, bytesWritten: ex.result.bytesWritten, totalBytes: null });
