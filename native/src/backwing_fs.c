@@ -290,16 +290,21 @@ static void wbatch_execute(napi_env env, void *data) {
   j->result = i;
 }
 
-static void wbatch_complete(napi_env env, napi_status status, void *data) {
-  wbatch_t *j = data;
+/* Settles a threadpool job's promise: its number, or an Error when the job was cancelled. */
+static void settle(napi_env env, napi_status status, napi_deferred deferred, double result, const char *cancelled) {
   napi_value v;
-  if (status == napi_ok && napi_create_int32(env, j->result, &v) == napi_ok) napi_resolve_deferred(env, j->deferred, v);
+  if (status == napi_ok && napi_create_double(env, result, &v) == napi_ok) napi_resolve_deferred(env, deferred, v);
   else {
     napi_value msg, err;
-    napi_create_string_utf8(env, "backwing_fs: write job cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_string_utf8(env, cancelled, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
+    napi_reject_deferred(env, deferred, err);
   }
+}
+
+static void wbatch_complete(napi_env env, napi_status status, void *data) {
+  wbatch_t *j = data;
+  settle(env, status, j->deferred, j->result, "backwing_fs: write job cancelled");
   napi_delete_async_work(env, j->work);
   wbatch_free(env, j);
 }
@@ -738,14 +743,7 @@ static void gz_execute(napi_env env, void *data) {
 
 static void gz_complete(napi_env env, napi_status status, void *data) {
   gz_job_t *j = data;
-  napi_value v;
-  if (status == napi_ok && napi_create_double(env, j->result, &v) == napi_ok) napi_resolve_deferred(env, j->deferred, v);
-  else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "backwing_fs: gzip job cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
-  }
+  settle(env, status, j->deferred, j->result, "backwing_fs: gzip job cancelled");
   napi_delete_reference(env, j->in_ref);
   napi_delete_reference(env, j->out_ref);
   napi_delete_async_work(env, j->work);
