@@ -207,6 +207,357 @@ static napi_value write_files(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * One small file into the held directory dirfd, the plain cases only: 0 when written, -1 when it
+ * is left to the JavaScript path (TargetGuard.writeSmall), which then runs exactly as before.
+ *
+ * A fresh name is created as in write_files. A name that exists is taken here only when it is a
+ * plain file with one link, which is writeSmall's "reuse it in place" case: fstatat without
+ * following (writeSmall's lstat), opened O_WRONLY|O_NOFOLLOW (plus O_NONBLOCK, so a FIFO swapped in
+ * meanwhile cannot block: writeSmall's lstat would not have let it through either), checked again
+ * through the descriptor (same inode, still a plain file with one link: stricter than writeSmall,
+ * which trusted its lstat), truncated, then written and finished like a fresh file except that the
+ * mode is always set. Anything else there (a directory, a link, a shared inode, a special file)
+ * stops before touching it. A fresh file that cannot be finished is unlinked first; an existing one
+ * is simply redone by writeSmall (truncate and write again), which reports the error as before.
+ */
+static int write_one(int dirfd, const char *name, int mode, double mtime, const uint8_t *data, size_t len, int umask_bits, int uid, int gid) {
+  const int keep = (mode & umask_bits) == 0;
+  int existing = 0;
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, keep ? mode : 0600);
+  if (fd < 0) {
+    if (errno != EEXIST) return -1;
+    struct stat st, now;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) return -1;
+    fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, &now) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev || !S_ISREG(now.st_mode) || now.st_nlink != 1 || ftruncate(fd, 0) != 0) {
+      close(fd);
+      return -1;
+    }
+    existing = 1;
+  }
+  struct timespec ts[2];
+  ts[0] = ts[1] = to_timespec(mtime);
+  int bad = write_all(fd, data, len) != 0;
+  if (!bad && uid >= 0) bad = fchown(fd, (uid_t)uid, (gid_t)gid) != 0;
+  if (!bad && (existing || !keep)) bad = fchmod(fd, (mode_t)mode) != 0;
+  if (!bad) bad = futimens(fd, ts) != 0;
+  if (close(fd) != 0) bad = 1;
+  if (bad && !existing) unlinkat(dirfd, name, 0);
+  return bad ? -1 : 0;
+}
+
+/* Numbers per file in writeBatch's meta (extract-native-writer.ts BATCH_FIELDS). */
+#define BATCH_META 6
+
+typedef struct {
+  int dirfd;
+  const char *name;
+  int mode;
+  double mtime;
+  const uint8_t *data;
+  size_t len;
+} wfile_t;
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref *refs;
+  uint32_t nrefs;
+  char *names;
+  wfile_t *files;
+  int32_t from, to;
+  int umask_bits, uid, gid;
+  int32_t result;
+} wbatch_t;
+
+static void wbatch_free(napi_env env, wbatch_t *j) {
+  for (uint32_t k = 0; k < j->nrefs; k++)
+    if (j->refs[k]) napi_delete_reference(env, j->refs[k]);
+  free(j->refs);
+  free(j->names);
+  free(j->files);
+  free(j);
+}
+
+static void wbatch_execute(napi_env env, void *data) {
+  wbatch_t *j = data;
+  int32_t i = j->from;
+  for (; i < j->to; i++) {
+    const wfile_t *f = &j->files[i - j->from];
+    if (write_one(f->dirfd, f->name, f->mode, f->mtime, f->data, f->len, j->umask_bits, j->uid, j->gid) != 0) break;
+  }
+  j->result = i;
+}
+
+/* Settles a threadpool job's promise: its number, or an Error when the job was cancelled. */
+static void settle(napi_env env, napi_status status, napi_deferred deferred, double result, const char *cancelled) {
+  napi_value v;
+  if (status == napi_ok && napi_create_double(env, result, &v) == napi_ok) napi_resolve_deferred(env, deferred, v);
+  else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, cancelled, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &err);
+    napi_reject_deferred(env, deferred, err);
+  }
+}
+
+static void wbatch_complete(napi_env env, napi_status status, void *data) {
+  wbatch_t *j = data;
+  settle(env, status, j->deferred, j->result, "backwing_fs: write job cancelled");
+  napi_delete_async_work(env, j->work);
+  wbatch_free(env, j);
+}
+
+/*
+ * writeBatch(dirfds, names, meta, bufs, from, to, umask, uid, gid) → Promise<number>: the index of
+ * the first file of [from, to) it did not write (`to` when it wrote them all), after writing them
+ * in order with write_one on the libuv threadpool.
+ *
+ * Why: the main thread parses the tar stream and the writing of ~54,000 small files ran on a
+ * second V8 isolate (a worker thread) that got every file copied into a transferred buffer. Here
+ * the bytes are written straight from the inflated buffers the main thread already holds (bufs,
+ * referenced until the promise settles), with no copy, no message cloning and no second V8.
+ *
+ * names: the files' last name components joined by "/" (a component never holds one), one per
+ * meta row; meta per file: [dir index into dirfds, mode (& 01777 here), mtime, buf index, offset,
+ * length]. dirfds are descriptors of checked directories that the caller keeps open until the
+ * promise settles (its own duplicates: TargetGuard may close its held ones meanwhile). Everything
+ * is read and checked here, on the calling thread; the first file whose name is not a plain
+ * component or whose row points outside dirfds or its buffer ends the run there (JavaScript path).
+ */
+static napi_value write_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], promise, rname;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 9) {
+    napi_throw_type_error(env, NULL, "writeBatch: 9 arguments expected");
+    return NULL;
+  }
+  int32_t from, to, umask_bits, uid, gid;
+  double *meta;
+  size_t meta_len, ndirs, names_len;
+  napi_typedarray_type tt;
+  void *dirs_p;
+  CHECK(napi_get_value_int32(env, argv[4], &from));
+  CHECK(napi_get_value_int32(env, argv[5], &to));
+  CHECK(napi_get_value_int32(env, argv[6], &umask_bits));
+  CHECK(napi_get_value_int32(env, argv[7], &uid));
+  CHECK(napi_get_value_int32(env, argv[8], &gid));
+  if (napi_get_typedarray_info(env, argv[0], &tt, &ndirs, &dirs_p, NULL, NULL) != napi_ok || tt != napi_int32_array || !get_f64(env, argv[2], &meta, &meta_len)) {
+    napi_throw_type_error(env, NULL, "writeBatch: dirfds must be an Int32Array and meta a Float64Array");
+    return NULL;
+  }
+  const int32_t *dirfds = dirs_p;
+  if (from < 0 || to < from || (size_t)to * BATCH_META > meta_len) {
+    napi_throw_range_error(env, NULL, "writeBatch: from/to outside the batch");
+    return NULL;
+  }
+  uint32_t nbufs;
+  bool is_array = false;
+  if (napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[3], &nbufs) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeBatch: bufs must be an array");
+    return NULL;
+  }
+  if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &names_len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "writeBatch: names must be a string");
+    return NULL;
+  }
+  wbatch_t *j = calloc(1, sizeof *j);
+  if (!j) goto oom;
+  j->names = malloc(names_len + 1);
+  j->files = calloc((size_t)(to - from) + 1, sizeof *j->files);
+  j->refs = calloc((size_t)nbufs + 1, sizeof *j->refs);
+  const uint8_t **bufp = calloc((size_t)nbufs + 1, sizeof *bufp);
+  size_t *buflen = calloc((size_t)nbufs + 1, sizeof *buflen);
+  char *bufok = calloc((size_t)nbufs + 1, 1);
+  if (!j->names || !j->files || !j->refs || !bufp || !buflen || !bufok) {
+    free(bufp);
+    free(buflen);
+    free(bufok);
+    wbatch_free(env, j);
+    goto oom;
+  }
+  j->nrefs = nbufs;
+  j->from = from;
+  j->umask_bits = umask_bits;
+  j->uid = uid;
+  j->gid = gid;
+  size_t got = 0;
+  napi_get_value_string_utf8(env, argv[1], j->names, names_len + 1, &got);
+  for (uint32_t k = 0; k < nbufs; k++) {
+    napi_value b;
+    uint8_t *p;
+    size_t n;
+    /* A slot that is not a Uint8Array stays unusable: files pointing at it end the run. */
+    if (napi_get_element(env, argv[3], k, &b) != napi_ok || !get_bytes(env, b, &p, &n)) continue;
+    if (napi_create_reference(env, b, 1, &j->refs[k]) != napi_ok) continue;
+    bufp[k] = p; /* NULL for an empty array: only ever read for 0 bytes */
+    buflen[k] = n;
+    bufok[k] = 1;
+  }
+  /* Split the names: the i-th "/"-separated component is file i's name. */
+  char *cur = j->names, *end = j->names + got;
+  int32_t i = 0, stop = to;
+  for (; i < to; i++) {
+    char *slash = memchr(cur, '/', (size_t)(end - cur));
+    char *next = slash ? slash + 1 : end;
+    if (slash) *slash = 0;
+    const size_t len = (size_t)((slash ? slash : end) - cur);
+    if (i >= from) {
+      const double *m = meta + (size_t)i * BATCH_META;
+      const double dir = m[0], buf = m[3], off = m[4], dlen = m[5];
+      const int plain = len > 0 && len < 4096 && !memchr(cur, 0, len) && !(len == 1 && cur[0] == '.') && !(len == 2 && cur[0] == '.' && cur[1] == '.');
+      if (!plain || cur >= end || !(dir >= 0 && dir < (double)ndirs) || !(buf >= 0 && buf < (double)nbufs) || !bufok[(size_t)buf] || !(off >= 0 && dlen >= 0 && off + dlen <= (double)buflen[(size_t)buf])) {
+        stop = i;
+        break;
+      }
+      wfile_t *f = &j->files[i - from];
+      f->dirfd = dirfds[(size_t)dir];
+      f->name = cur;
+      f->mode = (int)m[1] & 01777;
+      f->mtime = m[2];
+      f->data = dlen > 0 ? bufp[(size_t)buf] + (size_t)off : NULL;
+      f->len = (size_t)dlen;
+    }
+    cur = next;
+  }
+  j->to = stop;
+  free(bufp);
+  free(buflen);
+  free(bufok);
+  if (napi_create_promise(env, &j->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "backwing:writeBatch", NAPI_AUTO_LENGTH, &rname) != napi_ok ||
+      napi_create_async_work(env, NULL, rname, wbatch_execute, wbatch_complete, j, &j->work) != napi_ok || napi_queue_async_work(env, j->work) != napi_ok) {
+    wbatch_free(env, j);
+    napi_throw_error(env, NULL, "backwing_fs: writeBatch could not be queued");
+    return NULL;
+  }
+  return promise;
+oom:
+  napi_throw_error(env, NULL, "out of memory");
+  return NULL;
+}
+
+/* dupFd(fd) → a new close-on-exec descriptor of the same open directory, or -1 (errno lost). */
+static napi_value dup_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dupFd: a descriptor expected");
+    return NULL;
+  }
+  CHECK(napi_create_int32(env, fcntl(fd, F_DUPFD_CLOEXEC, 0), &result));
+  return result;
+}
+
+/* Numbers per header in scanHeaders' out (tar-parser.ts SCAN_FIELDS). */
+#define SCAN_FIELDS 10
+
+/* An octal field as tar-header.ts parseNumeric reads it; -1 for anything else (base-256, a bad digit). */
+static int scan_octal(const uint8_t *p, int len, double *v) {
+  if (p[0] & 0x80) return -1;
+  int i = 0;
+  while (i < len && (p[i] == 0x20 || p[i] == 0)) i++;
+  double x = 0;
+  for (; i < len; i++) {
+    const uint8_t c = p[i];
+    if (c == 0 || c == 0x20) break;
+    if (c < '0' || c > '7') return -1;
+    x = x * 8 + (c - '0');
+  }
+  *v = x;
+  return 0;
+}
+
+/* Length of a NUL-terminated field that is plain ASCII (textField's fast case), else -1. */
+static int scan_ascii(const uint8_t *p, int len) {
+  int i = 0;
+  for (; i < len && p[i] != 0; i++)
+    if (p[i] & 0x80) return -1;
+  return i;
+}
+
+/*
+ * scanHeaders(buf, from, out, max) → how many consecutive tar entries starting at the header at
+ * buf[from] it decoded (at most max), each wholly inside buf with its data and padding.
+ *
+ * Only the plain case, decoded exactly as TarParser/decodeHeader do: unsigned checksum right,
+ * plain octal numbers, ASCII name/prefix/link, not a PAX or GNU long-name record. It stops before
+ * the first header that is anything else (a zero block, a bad or signed checksum, base-256, a
+ * non-ASCII name, an extended header, data running past buf) and TarParser's own code takes it
+ * from there. Why: parsing headers one at a time in JavaScript was ~0.3 CPU-s of the small bench
+ * tree's 55,805 entries on the main thread, the critical path of small-file extraction.
+ * Per entry in out: header offset, type, mode, uid, gid, size, mtime, and the end offsets of the
+ * name (from the header offset), the ustar prefix (from offset + 345; 0 = none) and the link
+ * name (from offset + 157; 0 = none).
+ */
+static napi_value scan_headers(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  uint8_t *buf;
+  size_t len, out_len;
+  double *out, from_d;
+  int32_t max;
+  if (argc < 4 || !get_bytes(env, argv[0], &buf, &len) || !get_f64(env, argv[2], &out, &out_len) || napi_get_value_double(env, argv[1], &from_d) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &max) != napi_ok) {
+    napi_throw_type_error(env, NULL, "scanHeaders: (Uint8Array, offset, Float64Array, max) expected");
+    return NULL;
+  }
+  if (max < 0 || (size_t)max * SCAN_FIELDS > out_len || from_d < 0) max = 0;
+  size_t pos = (size_t)from_d;
+  int32_t n = 0;
+  while (n < max && pos + 512 <= len) {
+    const uint8_t *h = buf + pos;
+    const uint8_t type = h[156];
+    if (type == 'x' || type == 'g' || type == 'L' || type == 'K') break;
+    double stored, mode, uid, gid, size, mtime;
+    if (scan_octal(h + 148, 8, &stored) != 0) break;
+    unsigned sum = 8 * 0x20;
+    for (int k = 0; k < 148; k++) sum += h[k];
+    for (int k = 156; k < 512; k++) sum += h[k];
+    /* A zero block sums to 256 against a stored 0: it stops here too. */
+    if ((double)sum != stored) break;
+    if (scan_octal(h + 100, 8, &mode) || scan_octal(h + 108, 8, &uid) || scan_octal(h + 116, 8, &gid) || scan_octal(h + 124, 12, &size) || scan_octal(h + 136, 12, &mtime)) break;
+    const int name_len = scan_ascii(h, 100);
+    if (name_len < 0) break;
+    int prefix_end = 0, link_end = 0;
+    const int ustar = memcmp(h + 257, "ustar\0", 6) == 0;
+    if (ustar && h[345] != 0) {
+      const int l = scan_ascii(h + 345, 155);
+      if (l < 0) break;
+      prefix_end = 345 + l;
+    }
+    if (h[157] != 0) {
+      const int l = scan_ascii(h + 157, 100);
+      if (l < 0) break;
+      link_end = 157 + l;
+    }
+    /* Types whose size means data follows: all but hard link .. FIFO (tar-parser.ts hasData). */
+    const double data = (type >= '1' && type <= '6') ? 0 : size;
+    const double next = (double)pos + 512 + data + (double)((512 - (uint64_t)data % 512) % 512);
+    if (next > (double)len) break;
+    double *o = out + (size_t)n * SCAN_FIELDS;
+    o[0] = (double)pos;
+    o[1] = type;
+    o[2] = mode;
+    o[3] = uid;
+    o[4] = gid;
+    o[5] = size;
+    o[6] = mtime;
+    o[7] = name_len;
+    o[8] = prefix_end;
+    o[9] = link_end;
+    n++;
+    pos = (size_t)next;
+  }
+  CHECK(napi_create_int32(env, n, &result));
+  return result;
+}
+
+/*
  * readFiles(dir, names, from, to, buf, maxFile, out) → how many of names[from..to) it handled
  * (fewer when the next file does not fit the rest of `buf`).
  *
@@ -392,14 +743,7 @@ static void gz_execute(napi_env env, void *data) {
 
 static void gz_complete(napi_env env, napi_status status, void *data) {
   gz_job_t *j = data;
-  napi_value v;
-  if (status == napi_ok && napi_create_double(env, j->result, &v) == napi_ok) napi_resolve_deferred(env, j->deferred, v);
-  else {
-    napi_value msg, err;
-    napi_create_string_utf8(env, "backwing_fs: gzip job cancelled", NAPI_AUTO_LENGTH, &msg);
-    napi_create_error(env, NULL, msg, &err);
-    napi_reject_deferred(env, j->deferred, err);
-  }
+  settle(env, status, j->deferred, j->result, "backwing_fs: gzip job cancelled");
   napi_delete_reference(env, j->in_ref);
   napi_delete_reference(env, j->out_ref);
   napi_delete_async_work(env, j->work);
@@ -463,6 +807,9 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"writeFiles", NULL, write_files, NULL, NULL, NULL, napi_enumerable, NULL},
       {"readFiles", NULL, read_files, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"writeBatch", NULL, write_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dupFd", NULL, dup_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"scanHeaders", NULL, scan_headers, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gzipMember", NULL, gzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzipMember", NULL, gunzip_member, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32", NULL, verify_crc32, NULL, NULL, NULL, napi_enumerable, NULL},

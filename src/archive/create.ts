@@ -5,7 +5,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { AppError } from '../core/app-error.ts';
-import { silentLogger, type Logger } from '../core/logger.ts';
+import { quietLog, type ArchiveLog } from './archive-log.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { IndexBuilder } from './backup-index.ts';
 import { IgnoreMatcher, IGNORE_MAX_BYTES } from './ignore-rules.ts';
@@ -34,7 +34,7 @@ export function resolveLevel(level: CompressionLevel | undefined): number {
 }
 
 /** Reads <root>/.pteroignore without following a link and without ever blocking on a FIFO. */
-export function readPteroignore(root: string, logger: Logger): string {
+export function readPteroignore(root: string, logger: ArchiveLog): string {
   let fd: number;
   try {
     fd = fs.openSync(`${root}/.pteroignore`, OPEN_FLAGS);
@@ -355,7 +355,7 @@ function destroyOutput(output: Writable, err: unknown): void {
 }
 
 async function walk(root: string, gz: ParallelGzip, sink: OutputSink, opts: CreateOptions, index: IndexBuilder | null): Promise<{ files: number; bytesRead: number; changedFiles: ChangedFiles; tarEnd: number }> {
-  const logger = opts.logger ?? silentLogger();
+  const logger = opts.logger ?? quietLog;
   const signal = opts.signal;
   throwIfAborted(signal);
   let rootStat: fs.Stats;

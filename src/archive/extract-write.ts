@@ -8,7 +8,7 @@ export const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
  * Bits a new file gets right from open(2) (mode & ~umask); when they equal the entry's mode no
  * fchmod is needed. Read once: umask is process-wide and nothing here changes it.
  */
-const UMASK = process.umask();
+export const UMASK = process.umask();
 /** Directories held open per thread; the least recently opened is closed beyond this. */
 const HELD_DIRS = 256;
 
@@ -150,6 +150,20 @@ export class TargetGuard {
     const first = names[from]!;
     const h = this.#heldFor({ dir, name: typeof first === 'string' ? first : Buffer.from(first.buffer, first.byteOffset, first.byteLength) });
     return nfs.writeFiles(h.fd, names, meta, from, to, data, UMASK, this.#owner?.uid ?? -1, this.#owner?.gid ?? -1);
+  }
+
+  /**
+   * A new descriptor (the caller closes it) of `p.dir` held and checked exactly as for at() and
+   * writeNative (a swapped directory throws E_ARCHIVE_UNSAFE here): what the native writer writes
+   * into later, off this thread. A duplicate, not the held one, so the LRU may close the held one
+   * meanwhile without the number being reused under a queued write. -1 when this guard does not
+   * hold directories (no /proc) and the caller has to write by path.
+   */
+  dupHeld(nfs: NativeFs, p: Place): number {
+    if (!this.#procCheck) return -1;
+    const fd = nfs.dupFd(this.#heldFor(p).fd);
+    if (fd < 0) throw new Error(`cannot duplicate the descriptor of ${JSON.stringify(this.shown(p))}'s directory`);
+    return fd;
   }
 
   #hold(p: Place): { fd: number; at: string } {

@@ -19,6 +19,23 @@ export interface BatchTags {
   entryNames: string[];
 }
 
+/** What a writer answers for one batch (the files by their index in it). */
+export type BatchReply = Pick<WireReply, 'bytes' | 'skips' | 'fatal'>;
+
+/** Where the extractor queues whole small files: this thread, or the addon (extract-native-writer.ts). */
+export interface SmallFileWriter {
+  readonly ready: boolean;
+  /** The id the next batch will have: what a file queued now will be answered under. */
+  readonly batchId: number;
+  whenReady(): Promise<void>;
+  /** Whether this writer takes a file at `place` (else the caller writes it, after draining). */
+  accepts(place: Place): boolean;
+  add(rel: string, entryName: string, place: Place, mode: number, mtime: number, data: Buffer[]): Promise<void> | undefined;
+  flush(): Promise<void> | undefined;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * The writer module on a thread. From the TypeScript sources its start takes a moment (it registers
  * the loader first), and the main thread keeps writing by itself until the thread reports ready.
@@ -32,7 +49,7 @@ function startWorker(guard: GuardOptions): Worker {
  * buffer (buffers come back with the answers and are reused, so no fresh memory per batch); each
  * answered batch is reported whole through `onBatch`.
  */
-export class WriterThread {
+export class WriterThread implements SmallFileWriter {
   readonly #worker: Worker;
   #ready = false;
   #dead = false;
@@ -80,6 +97,10 @@ export class WriterThread {
   /** The id the next batch will have: what a file queued now will be answered under. */
   get batchId(): number {
     return this.#nextId;
+  }
+
+  accepts(): boolean {
+    return true;
   }
 
   /** Resolves once the thread has loaded or failed to. */

@@ -2,12 +2,12 @@ import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { silentLogger, type Logger } from '../core/logger.ts';
+import { quietLog, type ArchiveLog } from './archive-log.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
-import { ActionCollector, type Action } from './extract-actions.ts';
-import type { WireReply } from './extract-worker.ts';
+import { ActionCollector, NATIVE_SMALL_FILE_MAX, SMALL_FILE_MAX, type Action } from './extract-actions.ts';
+import { NativeWriter } from './extract-native-writer.ts';
 import { Skip, TargetGuard, type Place } from './extract-write.ts';
-import { WriterThread, type BatchTags } from './extract-writer.ts';
+import { WriterThread, type BatchReply, type BatchTags, type SmallFileWriter } from './extract-writer.ts';
 import { nativeFs, reportNativeFs } from './native-fs.ts';
 import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
 import { Inflater } from './inflate.ts';
@@ -113,9 +113,9 @@ class Extractor {
   readonly #verified = new Map<string, string | Buffer>();
   readonly #dirs: Array<{ rel: string; mode: number; mtime: number }> = [];
   readonly #onSkip?: (name: string, reason: string) => void;
-  readonly #logger: Logger;
+  readonly #logger: ArchiveLog;
   readonly #guard: TargetGuard;
-  #writer: WriterThread | null = null;
+  #writer: SmallFileWriter | null = null;
   #smallSeen = 0;
   /** Paths queued for the writer thread → the batch that will answer for them (the last one). */
   #pending = new Map<string, number>();
@@ -124,14 +124,19 @@ class Extractor {
   #open: { fd: number; entry: TarEntry; skip: boolean } | null = null;
   #skipCount = 0;
 
+  /** Whether small files go to the native writer (the addon is there and /proc lets the guard hold directories). */
+  readonly nativeWriter: boolean;
+
   constructor(root: string, opts: ExtractOptions) {
     this.root = root;
     this.#prefix = root.endsWith('/') ? root : `${root}/`;
     this.#prefixBytes = Buffer.from(this.#prefix);
     this.#owner = opts.owner ?? null;
     this.#onSkip = opts.onSkip;
-    this.#logger = opts.logger ?? silentLogger();
-    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd') });
+    this.#logger = opts.logger ?? quietLog;
+    const procCheck = fs.existsSync('/proc/self/fd');
+    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck });
+    this.nativeWriter = procCheck && nativeFs() !== null;
     this.#verified.set('', root);
   }
 
@@ -233,7 +238,7 @@ class Extractor {
     this.#guard.release();
   }
 
-  #writerBatch(tags: BatchTags, r: WireReply): void {
+  #writerBatch(tags: BatchTags, r: BatchReply): void {
     const end = r.fatal ? r.fatal.index : tags.rels.length;
     for (let i = 0; i < tags.rels.length; i++) {
       const rel = tags.rels[i]!;
@@ -256,7 +261,8 @@ class Extractor {
     const rel = this.#target(e);
     if (rel === null) return;
     const parent = keyParent(rel);
-    if (++this.#smallSeen === extractTuning.writerAfter) {
+    if (++this.#smallSeen === 1) this.#startNativeWriter();
+    if (this.#smallSeen === extractTuning.writerAfter && !this.#writer) {
       try {
         reportNativeFs(this.#logger);
         const guard = { prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd'), nativeFs: nativeFs() !== null };
@@ -268,12 +274,27 @@ class Extractor {
     }
     const writer = this.#writer?.ready ? this.#writer : null;
     const dir = this.#verified.get(parent);
-    // Queued behind earlier small files, a file needs no wait for them (the thread writes in
-    // order); only a directory not yet checked may have a queued file at its path.
-    if (dir === undefined || !writer) return this.#smallChecked(e, rel, parent, chunks);
+    // Queued behind earlier small files, a file needs no wait for them (the writer writes in
+    // order); only a directory not yet checked may have a queued file at its path. A name that is
+    // not UTF-8 goes the long way (it drains the queue first, then this thread writes it).
+    if (dir === undefined || !writer || isRawKey(rel)) return this.#smallChecked(e, rel, parent, chunks);
+    return this.#queueSmall(writer, e, rel, { dir, name: keyName(rel) }, chunks);
+  }
+
+  /** The native writer (extract-native-writer.ts) when the addon and /proc are there: from the first small file. */
+  #startNativeWriter(): void {
+    const nfs = nativeFs();
+    if (!nfs || !this.nativeWriter) return;
+    this.#writer = new NativeWriter(nfs, this.#guard, this.#owner, (tags, r) => this.#writerBatch(tags, r));
+  }
+
+  #queueSmall(writer: SmallFileWriter, e: TarEntry, rel: string, place: Place, chunks: Buffer[]): Promise<void> | undefined {
     extractTestHooks.beforeOpen?.(rel);
-    this.#pending.set(rel, writer.batchId);
-    return writer.add(rel, e.name, { dir, name: keyName(rel) }, e.mode, e.mtime, chunks);
+    const id = writer.batchId;
+    // The native writer holds (and checks) the directory here: a refusal or failure is this entry's.
+    const queued = this.#wrap(e, () => ({ wait: writer.add(rel, e.name, place, e.mode, e.mtime, chunks) }));
+    if (queued) this.#pending.set(rel, id);
+    return queued?.wait;
   }
 
   /** #small() when the parent still needs checking or this thread writes the file itself. */
@@ -283,11 +304,9 @@ class Extractor {
     const dir = this.#wrap(e, () => this.#ensureDir(parent, true));
     if (dir === null) return;
     const place: Place = { dir, name: keyName(rel) };
-    const writer = this.#writer?.ready ? this.#writer : null;
+    const writer = this.#writer?.ready && this.#writer.accepts(place) ? this.#writer : null;
     if (writer) {
-      extractTestHooks.beforeOpen?.(rel);
-      this.#pending.set(rel, writer.batchId);
-      await writer.add(rel, e.name, place, e.mode, e.mtime, chunks);
+      await this.#queueSmall(writer, e, rel, place, chunks);
       return;
     }
     this.#wrap(e, () => {
@@ -508,7 +527,7 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
   }
   const ex = new Extractor(realRoot, opts);
   const inflater = new Inflater({ signal: opts.signal, readLimit: opts.readLimit });
-  const collector = new ActionCollector();
+  const collector = new ActionCollector(ex.nativeWriter ? NATIVE_SMALL_FILE_MAX : SMALL_FILE_MAX);
   const parser = new TarParser(collector);
   const progress = new ProgressThrottle(opts.onProgress);
   const snapshot = () => ({ bytesRead: inflater.bytesIn, filesDone: ex.result.entries, bytesWritten: ex.result.bytesWritten, totalBytes: null });
@@ -548,7 +567,7 @@ export async function extractArchive(input: NodeJS.ReadableStream | Readable, ro
     throw ae;
   }
   ex.result.bytesRead = inflater.bytesIn;
-  if (ex.skipCount > 0) (opts.logger ?? silentLogger()).info({ skipped: ex.skipCount }, 'extraction skipped entries');
+  if (ex.skipCount > 0) (opts.logger ?? quietLog).info({ skipped: ex.skipCount }, 'extraction skipped entries');
   progress.final(snapshot());
   return ex.result;
 }

@@ -14,6 +14,15 @@ export const READ_FIELDS = 9;
 export interface NativeFs {
   /** See write_files in backwing_fs.c: returns the index of the first file it did not write. */
   writeFiles(dirfd: number, names: ArrayLike<string | Uint8Array>, meta: Float64Array, from: number, to: number, data: Uint8Array, umask: number, uid: number, gid: number): number;
+  /**
+   * See write_batch in backwing_fs.c: writes files [from, to) on the libuv threadpool straight from
+   * `bufs`; resolves to the index of the first file it did not write.
+   */
+  writeBatch(dirfds: Int32Array, names: string, meta: Float64Array, bufs: Uint8Array[], from: number, to: number, umask: number, uid: number, gid: number): Promise<number>;
+  /** See scan_headers in backwing_fs.c: how many plain tar entries from `from` it decoded into out. */
+  scanHeaders(buf: Uint8Array, from: number, out: Float64Array, max: number): number;
+  /** A close-on-exec duplicate of fd, or -1. */
+  dupFd(fd: number): number;
   /** See read_files in backwing_fs.c: returns how many names it handled, or -1 (dir not opened). */
   readFiles(dir: string | Uint8Array, names: ArrayLike<string | Uint8Array>, from: number, to: number, buf: Uint8Array, maxFile: number, out: Float64Array): number;
   /** Whether libdeflate (Debian libdeflate0) was found: gzipMember/gunzipMember need it. */

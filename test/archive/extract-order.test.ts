@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { extractArchive } from '../../src/archive/index.ts';
 import { extractTestHooks, extractTuning } from '../../src/archive/extract.ts';
+import { NATIVE_SMALL_FILE_MAX } from '../../src/archive/extract-actions.ts';
 import { buildTarGz, type RawEntry } from './tar-builder.ts';
 import { randomBytes, tempDir } from './helpers.ts';
 
@@ -26,7 +27,8 @@ test('concurrent small-file writes keep archive order semantics', async () => {
     fs.mkdirSync(dst);
     fs.writeFileSync(join(dst, 'existing.txt'), 'a much longer previous content that must disappear');
     const many: RawEntry[] = Array.from({ length: 300 }, (_, i) => ({ name: `many/f${i}.json`, data: `{"i":${i}}` }));
-    const big = randomBytes((1 << 20) + 12345); // above the pooled-job size: streamed
+    const big = randomBytes(NATIVE_SMALL_FILE_MAX + 12345); // above the batched size: streamed by the main thread
+    const mid = randomBytes((1 << 20) + 12345); // several inflated chunks, still written whole in a batch
     const r = await extractArchive(
       Readable.from([
         buildTarGz([
@@ -35,6 +37,7 @@ test('concurrent small-file writes keep archive order semantics', async () => {
           { name: 'becomes-link', data: 'file first' },
           { name: 'becomes-link', type: 'symlink', linkname: 'target.txt' },
           { name: 'existing.txt', data: 'short' },
+          { name: 'mid.bin', data: mid },
           { name: 'big.bin', data: big },
           { name: 'big.bin', data: 'small again' },
           { name: 'many', type: 'dir', mode: 0o750, mtime: 1_500_000_000 },
@@ -50,10 +53,11 @@ test('concurrent small-file writes keep archive order semantics', async () => {
     assert.equal(fs.readlinkSync(join(dst, 'becomes-link')), 'target.txt');
     assert.equal(fs.readFileSync(join(dst, 'existing.txt'), 'utf8'), 'short');
     assert.equal(fs.readFileSync(join(dst, 'big.bin'), 'utf8'), 'small again');
+    assert.deepEqual(fs.readFileSync(join(dst, 'mid.bin')), mid);
     const st = fs.statSync(join(dst, 'many'));
     assert.equal(st.mode & 0o777, 0o750);
     assert.equal(Math.floor(st.mtimeMs / 1000), 1_500_000_000, 'directory mtime set after its contents');
-    assert.equal(r.files, 300 + 2 + 1 + 1 + 1 + 1 + 1 + 2); // many, dup×2, plain, target, hard, becomes-link(file), existing, big×2
+    assert.equal(r.files, 300 + 2 + 1 + 1 + 1 + 1 + 1 + 1 + 2); // many, dup×2, plain, target, hard, becomes-link(file), existing, mid, big×2
     assert.equal(r.symlinks, 1);
   } finally {
     await t.cleanup();
@@ -73,7 +77,7 @@ test('owner option gives every restored entry the configured uid/gid', async () 
         buildTarGz([
           { name: 'd/', type: 'dir' },
           { name: 'd/small.txt', data: 'x' },
-          { name: 'implicit/parent/big.bin', data: randomBytes((1 << 20) + 1) },
+          { name: 'implicit/parent/big.bin', data: randomBytes(NATIVE_SMALL_FILE_MAX + 1) },
           { name: 'd/link', type: 'symlink', linkname: 'small.txt' },
         ]),
       ]),

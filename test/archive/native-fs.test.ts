@@ -7,8 +7,9 @@ import { gunzipSync } from 'node:zlib';
 import { createArchive } from '../../src/archive/create.ts';
 import { extractArchive, extractTestHooks, extractTuning } from '../../src/archive/extract.ts';
 import { nativeFs, nativeFsTuning, READ_FIELDS, type NativeFs } from '../../src/archive/native-fs.ts';
-import { tempDir } from './helpers.ts';
-import { buildTarGz, type RawEntry } from './tar-builder.ts';
+import { TarParser } from '../../src/archive/tar-parser.ts';
+import { mustRun, tempDir } from './helpers.ts';
+import { buildTar, buildTarGz, type RawEntry } from './tar-builder.ts';
 
 // `npm ci` builds the addon (npm run build:native); a checkout where it did not build fails here
 // loudly instead of silently testing only the JavaScript path.
@@ -47,6 +48,121 @@ test('writeFiles: creates in the held directory with the mode (setuid/setgid dro
     assert.deepEqual(fs.readdirSync(t.path).sort(), ['a', 'b', 'c', 'exists', 'link']);
   } finally {
     fs.closeSync(dirfd);
+    await t.cleanup();
+  }
+});
+
+test('writeBatch: writes each file from its buffer and offset, in order, reuses a plain existing file in place, and stops untouched at a link, a directory, a shared inode or a bad row', async () => {
+  const nfs = addon();
+  const t = await tempDir();
+  const dirfd = fs.openSync(t.path, O_DIR);
+  try {
+    fs.writeFileSync(join(t.path, 'old'), 'a much longer previous content');
+    fs.chmodSync(join(t.path, 'old'), 0o600);
+    const oldIno = fs.statSync(join(t.path, 'old')).ino;
+    fs.symlinkSync('/etc/passwd', join(t.path, 'link'));
+    fs.mkdirSync(join(t.path, 'dir'));
+    fs.writeFileSync(join(t.path, 'shared'), 'shared');
+    fs.linkSync(join(t.path, 'shared'), join(t.path, 'shared2'));
+    const one = Buffer.from('xxAAAyy');
+    const two = Buffer.from('BBBB');
+    const names = ['a', 'old', 'link', 'b', 'dir', 'shared', 'c', 'bad'];
+    // dir index, mode, mtime, buf index, offset, length
+    const rows = [
+      [0, 0o644, 1_500_000_000, 0, 2, 3],
+      [0, 0o4751, 1_500_000_001, 1, 0, 4],
+      [0, 0o644, 1, 1, 0, 1],
+      [0, 0o640, 1_600_000_000.5, 1, 1, 2],
+      [0, 0o644, 1, 1, 0, 1],
+      [0, 0o644, 1, 1, 0, 1],
+      [0, 0o644, 1, 2, 0, 0],
+      [0, 0o644, 1, 1, 2, 3],
+    ];
+    const meta = new Float64Array(rows.flat());
+    const bufs = [one, two, new Uint8Array(0)];
+    const dirs = Int32Array.from([dirfd]);
+    const write = (from: number) => nfs.writeBatch(dirs, names.join('/'), meta, bufs, from, names.length, process.umask(), -1, -1);
+    assert.equal(await write(0), 2, 'stopped at the symlink');
+    assert.equal(fs.readFileSync(join(t.path, 'a'), 'utf8'), 'AAA', 'bytes taken at their offset in the buffer');
+    assert.equal(fs.statSync(join(t.path, 'a')).mtimeMs, 1_500_000_000_000);
+    assert.equal(fs.readFileSync(join(t.path, 'old'), 'utf8'), 'BBBB', 'an existing plain file truncated and rewritten');
+    assert.equal(fs.statSync(join(t.path, 'old')).ino, oldIno, 'in place');
+    assert.equal(fs.statSync(join(t.path, 'old')).mode & 0o7777, 0o751, 'its mode set, setuid dropped');
+    assert.equal(fs.readlinkSync(join(t.path, 'link')), '/etc/passwd', 'the link is left to the JavaScript path');
+    assert.equal(await write(3), 4, 'stopped at the directory');
+    assert.equal(fs.readFileSync(join(t.path, 'b'), 'utf8'), 'BB');
+    assert.equal(fs.statSync(join(t.path, 'b')).mode & 0o7777, 0o640);
+    assert.equal(await write(5), 5, 'a file with two links is never written through');
+    assert.equal(fs.readFileSync(join(t.path, 'shared2'), 'utf8'), 'shared');
+    assert.equal(await write(6), 7, 'an empty file is written; a row running past its buffer stops the run');
+    assert.equal(fs.readFileSync(join(t.path, 'c'), 'utf8'), '');
+    assert.ok(!fs.existsSync(join(t.path, 'bad')));
+    assert.equal(await nfs.writeBatch(dirs, 'x/../y', meta, bufs, 1, 3, process.umask(), -1, -1), 1, '".." is not a name');
+    assert.equal(await nfs.writeBatch(dirs, 'x/', meta, bufs, 1, 2, process.umask(), -1, -1), 1, 'an empty name is not a name');
+    assert.ok(!fs.existsSync(join(t.path, 'x')), 'a name after the run that stopped is not written');
+    const dup = nfs.dupFd(dirfd);
+    assert.ok(dup > dirfd && fs.fstatSync(dup).ino === fs.fstatSync(dirfd).ino, 'dupFd: the same directory');
+    fs.closeSync(dup);
+  } finally {
+    fs.closeSync(dirfd);
+    await t.cleanup();
+  }
+});
+
+/** Every entry and every byte the parser hands out, in order, as one string. */
+function parsed(tar: Buffer, chunk: number, native: boolean): string {
+  nativeFsTuning.enabled = native;
+  const seen: string[] = [];
+  try {
+    const p = new TarParser({
+      onEntry(e) {
+        seen.push(JSON.stringify(e));
+        return { write: (c) => seen.push(c.toString('hex')), end: () => seen.push('end') };
+      },
+    });
+    for (let i = 0; i < tar.length; i += chunk) p.push(tar.subarray(i, i + chunk));
+    p.end();
+  } catch (err) {
+    seen.push(`error ${(err as Error).message}`);
+  } finally {
+    nativeFsTuning.enabled = true;
+  }
+  return seen.join('\n');
+}
+
+test('scanHeaders: the tar parser yields the same entries, bytes and errors with and without it, at every chunking (GNU long names, PAX, raw names, links, a bad checksum)', async () => {
+  const nfs = addon();
+  const t = await tempDir();
+  try {
+    sampleTree(join(t.path, 'ours'));
+    const gnuSrc = join(t.path, 'gnu');
+    fs.mkdirSync(join(gnuSrc, 'd'.repeat(120)), { recursive: true });
+    fs.writeFileSync(join(gnuSrc, 'd'.repeat(120), 'f'.repeat(110)), 'long');
+    fs.writeFileSync(join(gnuSrc, 'héllo'), 'utf-8 name');
+    fs.symlinkSync('l'.repeat(120), join(gnuSrc, 'longlink'));
+    for (let i = 0; i < 50; i++) fs.writeFileSync(join(gnuSrc, `p${i}`), 'x'.repeat(i * 37));
+    const ours = await tarOf(join(t.path, 'ours'));
+    mustRun('tar', ['--format=gnu', '-cf', join(t.path, 'gnu.tar'), '-C', gnuSrc, '.']);
+    const gnu = fs.readFileSync(join(t.path, 'gnu.tar'));
+    const plain = buildTar(Array.from({ length: 40 }, (_, i) => ({ name: `cfg/f${i}.json`, data: 'y'.repeat(i * 13), mode: 0o640, mtime: 1_600_000_000 + i })));
+    const corrupt = Buffer.from(plain);
+    // A name byte of the 20th header: its checksum no longer matches.
+    const offsets: number[] = [];
+    new TarParser({ onEntry: (e) => (offsets.push(e.offset), null) }).push(plain);
+    corrupt[offsets[20]! + 3]! ^= 0x20;
+    const out = new Float64Array(256 * 10);
+    const n = nfs.scanHeaders(plain, 0, out, 256);
+    assert.ok(n >= 30, `the plain entries are decoded by the addon (${n})`);
+    assert.deepEqual(Array.from(out.subarray(0, 10)), [0, 0x30, 0o640, 0, 0, 0, 1_600_000_000, 'cfg/f0.json'.length, 0, 0]);
+    assert.equal(nfs.scanHeaders(plain, plain.length - 1024, out, 256), 0, 'the end-of-archive zero blocks are left to the parser');
+    for (const [label, tar] of [['ours', ours], ['gnu', gnu], ['plain', plain], ['corrupt', corrupt]] as const) {
+      for (const chunk of [1 << 20, 4096, 1000, 512]) {
+        const js = parsed(tar, chunk, false);
+        assert.equal(parsed(tar, chunk, true), js, `${label} in chunks of ${chunk}`);
+        if (label === 'corrupt') assert.match(js, /error bad tar header checksum at offset/);
+      }
+    }
+  } finally {
     await t.cleanup();
   }
 });

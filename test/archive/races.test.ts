@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { ArchiveError, createArchiveFile, extractArchive, listArchive, verifyArchive } from '../../src/archive/index.ts';
 import { extractTestHooks, extractTuning } from '../../src/archive/extract.ts';
+import { NATIVE_SMALL_FILE_MAX } from '../../src/archive/extract-actions.ts';
 import { mustRun, randomBytes, tempDir } from './helpers.ts';
 
 test('a file deleted after its directory was read is skipped and the archive stays valid', async () => {
@@ -52,7 +53,8 @@ async function armSwap(root: string, kind: 'small' | 'large', preexisting: 'none
   const src = join(root, 'src');
   fs.mkdirSync(join(src, 'd'), { recursive: true });
   if (heldFirst) fs.writeFileSync(join(src, 'd', 'a'), 'first');
-  const payload = kind === 'small' ? Buffer.from('payload') : randomBytes((1 << 20) + 4096);
+  // Large: above what is batched, so the main thread opens and streams it.
+  const payload = kind === 'small' ? Buffer.from('payload') : randomBytes(NATIVE_SMALL_FILE_MAX + 4096);
   fs.writeFileSync(join(src, 'd', 'f'), payload);
   const file = join(root, 'in.tar.gz');
   await createArchiveFile(src, file);
