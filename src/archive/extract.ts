@@ -6,7 +6,7 @@ import { quietLog, type ArchiveLog } from './archive-log.ts';
 import { ArchiveError, throwIfAborted } from './archive-error.ts';
 import { ActionCollector, NATIVE_SMALL_FILE_MAX, SMALL_FILE_MAX, type Action } from './extract-actions.ts';
 import { NativeWriter } from './extract-native-writer.ts';
-import { Skip, TargetGuard, type Place } from './extract-write.ts';
+import { Skip, TargetGuard, type GuardOptions, type Place } from './extract-write.ts';
 import { WriterThread, type BatchReply, type BatchTags, type SmallFileWriter } from './extract-writer.ts';
 import { nativeFs, reportNativeFs } from './native-fs.ts';
 import { cleanName, linkTargetInside, parentOf } from './extract-paths.ts';
@@ -115,6 +115,8 @@ class Extractor {
   readonly #onSkip?: (name: string, reason: string) => void;
   readonly #logger: ArchiveLog;
   readonly #guard: TargetGuard;
+  /** What the guard was made with; the writer thread's guard starts from the same. */
+  readonly #guardOptions: GuardOptions;
   #writer: SmallFileWriter | null = null;
   #smallSeen = 0;
   /** Paths queued for the writer thread → the batch that will answer for them (the last one). */
@@ -135,7 +137,8 @@ class Extractor {
     this.#onSkip = opts.onSkip;
     this.#logger = opts.logger ?? quietLog;
     const procCheck = fs.existsSync('/proc/self/fd');
-    this.#guard = new TargetGuard({ prefix: this.#prefix, owner: this.#owner, procCheck });
+    this.#guardOptions = { prefix: this.#prefix, owner: this.#owner, procCheck };
+    this.#guard = new TargetGuard(this.#guardOptions);
     this.nativeWriter = procCheck && nativeFs() !== null;
     this.#verified.set('', root);
   }
@@ -265,8 +268,7 @@ class Extractor {
     if (this.#smallSeen === extractTuning.writerAfter && !this.#writer) {
       try {
         reportNativeFs(this.#logger);
-        const guard = { prefix: this.#prefix, owner: this.#owner, procCheck: fs.existsSync('/proc/self/fd'), nativeFs: nativeFs() !== null };
-        this.#writer = new WriterThread(guard, (tags, r) => this.#writerBatch(tags, r));
+        this.#writer = new WriterThread({ ...this.#guardOptions, nativeFs: nativeFs() !== null }, (tags, r) => this.#writerBatch(tags, r));
       } catch (err) {
         // No thread (e.g. its module missing from a bundle): this thread goes on writing by itself.
         this.#logger.warn({ err: (err as Error).message }, 'small-file writer thread not started');

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type Transaction } from 'kysely';
+import { LruMap } from '../../core/lru-map.ts';
 import { AppError } from '../../core/app-error.ts';
 import type { DB } from './schema.ts';
 import { ChangeFeed, ConnectionWrites, PostgresChangeListener } from './change-feed.ts';
@@ -48,22 +49,17 @@ const STATEMENT_CACHE_SIZE = 500;
  * except a streamed query, which keeps its statement busy: those are prepared fresh.
  */
 function withStatementCache(sqlite: BetterSqlite3.Database, writes: ConnectionWrites): SqliteDatabase & { prepare(sqlText: string): BetterSqlite3.Statement } {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const cache = new LruMap<string, BetterSqlite3.Statement>(STATEMENT_CACHE_SIZE);
   return {
     close: () => sqlite.close(),
     prepare(sqlText: string): BetterSqlite3.Statement {
       // Runs synchronously right after (better-sqlite3), and no other statement runs inside an open
       // transaction (Kysely's mutex), so the epoch may move now (change-feed.ts).
       writes.statement(sqlText)?.();
-      let stmt = cache.get(sqlText);
-      if (stmt && !stmt.busy) {
-        cache.delete(sqlText);
-        cache.set(sqlText, stmt);
-        return stmt;
-      }
-      stmt = sqlite.prepare(sqlText);
+      const cached = cache.get(sqlText);
+      if (cached && !cached.busy) return cached;
+      const stmt = sqlite.prepare(sqlText);
       cache.set(sqlText, stmt);
-      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       return stmt;
     },
   };

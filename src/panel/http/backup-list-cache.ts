@@ -9,6 +9,7 @@
  * Measured (docs/benchmarks.md, the load section): the page and totals queries, mapping and
  * serializing 10 backups were ~600 µs of the route's ~1,300 µs of CPU on SQLite.
  */
+import { LruMap } from '../../core/lru-map.ts';
 
 /** The page's `data` array as JSON, and the totals its meta shows. */
 export interface RenderedPage {
@@ -23,30 +24,24 @@ export interface RenderedPage {
 }
 
 export class BackupListCache {
-  readonly #pages = new Map<string, RenderedPage>();
+  readonly #pages: LruMap<string, RenderedPage>;
 
   /** `capacity`: pages kept, least recently used dropped (BACKUP_LIST_CACHE_ENTRIES; ~14 KB each for 10 backups). */
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.#pages = new LruMap(capacity);
+  }
 
   /** The page when it was rendered at exactly `version`. */
   get(serverUuid: string, page: number, perPage: number, version: number): RenderedPage | undefined {
-    const key = `${serverUuid}:${page}:${perPage}`;
-    const hit = this.#pages.get(key);
-    if (!hit || hit.version !== version) return undefined;
-    this.#pages.delete(key);
-    this.#pages.set(key, hit);
-    return hit;
+    const hit = this.#pages.get(`${serverUuid}:${page}:${perPage}`);
+    return hit?.version === version ? hit : undefined;
   }
 
   set(serverUuid: string, page: number, perPage: number, rendered: RenderedPage): void {
-    if (this.capacity === 0) return;
     const key = `${serverUuid}:${page}:${perPage}`;
-    const old = this.#pages.get(key);
     // A slower request that read an older version must not replace a newer page.
-    if (old && old.version > rendered.version) return;
-    this.#pages.delete(key);
+    if ((this.#pages.peek(key)?.version ?? -1) > rendered.version) return;
     this.#pages.set(key, rendered);
-    if (this.#pages.size > this.capacity) this.#pages.delete(this.#pages.keys().next().value!);
   }
 
   get size(): number {

@@ -1,3 +1,4 @@
+import { LruMap } from '../../core/lru-map.ts';
 import type { SecretBox } from '../../core/secret-box.ts';
 import { changeFeedOf, type Executor } from '../db/database.ts';
 import type { ApiKeyRow, NodeRow, ServerRow, UserRow } from '../db/schema.ts';
@@ -61,9 +62,11 @@ export const KEPT_SCOPES = 4096;
 
 export class ServerScopeRepository {
   /** findWithKey answers by key identifier and route key, with the change-feed epoch they were read at. */
-  readonly #kept = new Map<string, { epoch: number; found: KeyWithScope | undefined }>();
+  readonly #kept: LruMap<string, { epoch: number; found: KeyWithScope | undefined }>;
 
-  constructor(private readonly db: Executor, private readonly secrets: SecretBox, private readonly capacity = KEPT_SCOPES) {}
+  constructor(private readonly db: Executor, private readonly secrets: SecretBox, capacity = KEPT_SCOPES) {
+    this.#kept = new LruMap(capacity);
+  }
 
   /** Upstream's binding, as ServersRepository.findByRouteKey: 8 characters = the short identifier, else the uuid. */
   async find(userId: number, routeKey: string): Promise<ServerScopeRow | undefined> {
@@ -86,22 +89,14 @@ export class ServerScopeRepository {
    */
   async findWithKeyKept(identifier: string, routeKey: string): Promise<KeyWithScope | undefined> {
     const feed = changeFeedOf(this.db);
-    if (!feed || this.capacity === 0 || !feed.refresh()) return this.findWithKey(identifier, routeKey);
+    if (!feed || this.#kept.capacity === 0 || !feed.refresh()) return this.findWithKey(identifier, routeKey);
     const k = `${identifier}\0${routeKey}`;
     const hit = this.#kept.get(k);
-    if (hit && hit.epoch === feed.epoch) {
-      this.#kept.delete(k);
-      this.#kept.set(k, hit);
-      return hit.found;
-    }
+    if (hit && hit.epoch === feed.epoch) return hit.found;
     const epoch = feed.epoch;
     const found = await this.findWithKey(identifier, routeKey);
     // Kept only when nothing moved the epoch while it was read.
-    if (feed.epoch === epoch) {
-      this.#kept.delete(k);
-      this.#kept.set(k, { epoch, found });
-      if (this.#kept.size > this.capacity) this.#kept.delete(this.#kept.keys().next().value!);
-    }
+    if (feed.epoch === epoch) this.#kept.set(k, { epoch, found });
     return found;
   }
 
